@@ -1,0 +1,179 @@
+public import Foundation
+import Yams
+
+/// Settings from `<root>/.ctxmem.yaml`; every key is optional.
+///
+/// ```yaml
+/// include: ["docs/**/*.md"]          # more memory files, beside the built-in kinds
+/// exclude: ["vendor/**", "*.draft.md"]
+/// import_depth: 4                     # Claude Code's documented limit
+/// max_file_size: 8388608              # bytes; larger files are skipped and recorded
+/// tier_rules:
+///   - path: "project_management/archive/**"
+///     tier: operational
+/// ```
+public struct Configuration: Codable, Sendable, Equatable {
+    /// Extra files to index as memory, beside the built-in kinds.
+    public var include: [String]
+    /// Files and folders never indexed (matched before anything else).
+    public var exclude: [String]
+    /// How many `@import` hops Claude Code follows; imports beyond are recorded as too deep.
+    public var importDepth: Int
+    /// Files larger than this many bytes are skipped and recorded.
+    public var maxFileSize: Int
+    /// Path rules that set a tier, applied after markers and frontmatter.
+    public var tierRules: [TierRule]
+
+    public struct TierRule: Codable, Sendable, Equatable {
+        public var path: String
+        public var tier: Tier
+        public init(path: String, tier: Tier) {
+            self.path = path
+            self.tier = tier
+        }
+    }
+
+    public static let fileName = ".ctxmem.yaml"
+    public static let defaultImportDepth = 4
+    public static let defaultMaxFileSize = 8 * 1024 * 1024
+
+    public init(
+        include: [String] = [],
+        exclude: [String] = [],
+        importDepth: Int = Configuration.defaultImportDepth,
+        maxFileSize: Int = Configuration.defaultMaxFileSize,
+        tierRules: [TierRule] = []
+    ) {
+        self.include = include
+        self.exclude = exclude
+        self.importDepth = importDepth
+        self.maxFileSize = maxFileSize
+        self.tierRules = tierRules
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case include, exclude
+        case importDepth = "import_depth"
+        case maxFileSize = "max_file_size"
+        case tierRules = "tier_rules"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        include = try container.decodeIfPresent([String].self, forKey: .include) ?? []
+        exclude = try container.decodeIfPresent([String].self, forKey: .exclude) ?? []
+        importDepth = try container.decodeIfPresent(Int.self, forKey: .importDepth) ?? Self.defaultImportDepth
+        maxFileSize = try container.decodeIfPresent(Int.self, forKey: .maxFileSize) ?? Self.defaultMaxFileSize
+        tierRules = try container.decodeIfPresent([TierRule].self, forKey: .tierRules) ?? []
+    }
+
+    /// Parses configuration text; `source` names the file in messages.
+    /// - Throws: `ConfigurationError` naming the file, the line when known, and what is wrong.
+    public static func parse(_ text: String, source: String = fileName) throws -> Configuration {
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw ConfigurationError.invalidYAML(source: source, detail: YAMLErrorText.describe(error))
+        }
+        guard let node else { return Configuration() }
+        guard let mapping = node.mapping else {
+            throw ConfigurationError.invalidValue(source: source, detail: "the top level must be a mapping of settings")
+        }
+        let known = Set(CodingKeys.allCases.map(\.rawValue))
+        for key in mapping.keys {
+            let name = key.string ?? "\(key)"
+            if !known.contains(name) {
+                throw ConfigurationError.invalidValue(
+                    source: source,
+                    detail: "line \(key.mark?.line ?? 0): unknown setting '\(name)' (known: \(known.sorted().joined(separator: ", ")))")
+            }
+        }
+        let configuration: Configuration
+        do {
+            configuration = try YAMLDecoder().decode(Configuration.self, from: node)
+        } catch {
+            throw ConfigurationError.invalidValue(source: source, detail: YAMLErrorText.describe(error))
+        }
+        guard (1...64).contains(configuration.importDepth) else {
+            throw ConfigurationError.invalidValue(source: source, detail: "import_depth must be between 1 and 64")
+        }
+        guard configuration.maxFileSize > 0 else {
+            throw ConfigurationError.invalidValue(source: source, detail: "max_file_size must be a positive number of bytes")
+        }
+        return configuration
+    }
+
+    /// Loads `<root>/.ctxmem.yaml`, or the defaults when there is none.
+    public static func load(root: URL) throws -> Configuration {
+        let url = root.appendingPathComponent(fileName)
+        guard FileManager.default.fileExists(atPath: url.path) else { return Configuration() }
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw ConfigurationError.unreadable(source: url.path, detail: "\(error)")
+        }
+        return try parse(String(decoding: data, as: UTF8.self), source: url.path)
+    }
+
+    /// A digest of the settings that change what the index holds, so a changed config re-indexes.
+    var fingerprint: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let data = (try? encoder.encode(self)) ?? Data()
+        return ContentHash(data).hex
+    }
+}
+
+/// A `.ctxmem.yaml` that cannot be used.
+public enum ConfigurationError: Error, CustomStringConvertible, Equatable {
+    case invalidYAML(source: String, detail: String)
+    case invalidValue(source: String, detail: String)
+    case unreadable(source: String, detail: String)
+
+    public var description: String {
+        switch self {
+        case let .invalidYAML(source, detail): "\(source): not valid YAML: \(detail)"
+        case let .invalidValue(source, detail): "\(source): \(detail)"
+        case let .unreadable(source, detail): "\(source): cannot read the configuration: \(detail)"
+        }
+    }
+}
+
+/// Turns Yams errors into one-line messages with a line number.
+enum YAMLErrorText {
+    static func describe(_ error: any Error) -> String {
+        if let yaml = error as? YamlError {
+            switch yaml {
+            case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _):
+                let prefix = context.map { "\($0.text) " } ?? ""
+                return "line \(mark.line): \(prefix)\(problem)"
+            case let .composer(context, problem, mark, _):
+                let prefix = context.map { "\($0.text) " } ?? ""
+                return "line \(mark.line): \(prefix)\(problem)"
+            default:
+                return "\(yaml)"
+            }
+        }
+        if let decoding = error as? DecodingError {
+            switch decoding {
+            case let .typeMismatch(type, context):
+                return "\(codingPath(context.codingPath)): expected \(type)"
+            case let .valueNotFound(type, context):
+                return "\(codingPath(context.codingPath)): missing \(type)"
+            case let .keyNotFound(key, context):
+                return "\(codingPath(context.codingPath + [key])): required"
+            case let .dataCorrupted(context):
+                return "\(codingPath(context.codingPath)): \(context.debugDescription)"
+            @unknown default:
+                return "\(decoding)"
+            }
+        }
+        return "\(error)"
+    }
+
+    private static func codingPath(_ path: [any CodingKey]) -> String {
+        path.isEmpty ? "top level" : path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    }
+}

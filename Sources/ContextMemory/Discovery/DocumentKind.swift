@@ -1,0 +1,67 @@
+/// Why a file is memory: the kinds of ARCHITECTURE.md's "Memory files", decided from its path.
+public enum DocumentKind: String, Codable, Sendable, CaseIterable {
+    /// `CLAUDE.md`, `CLAUDE.local.md` or `.claude/CLAUDE.md`, at any depth.
+    case claudeMD = "claude-md"
+    /// `AGENTS.md` at any depth (Claude Code reads it only when imported).
+    case agentsMD = "agents-md"
+    /// `.claude/rules/**/*.md`.
+    case rule
+    /// `.claude/agents/**/*.md`: a sub-agent definition.
+    case agent
+    /// `.claude/skills/**/SKILL.md`.
+    case skill
+    /// Anything under `project_management/`.
+    case projectManagement = "project-management"
+    /// Matched by an `include` glob of `.ctxmem.yaml` or `--include`.
+    case included
+    /// Reached from a memory file by an `@import` or a relative link.
+    case referenced
+
+    /// The spellings accepted on input, for messages.
+    public static let choices = allCases.map(\.rawValue).joined(separator: "|")
+
+    /// The kind a path has by itself, or nil when only an include glob or a reference makes it memory.
+    public static func classify(_ path: String) -> DocumentKind? {
+        let parts = path.split(separator: "/")
+        guard let name = parts.last else { return nil }
+        let isMarkdown = name.hasSuffix(".md")
+        if name == "CLAUDE.md" || name == "CLAUDE.local.md" { return .claudeMD }
+        if name == "AGENTS.md" { return .agentsMD }
+        if let dot = parts.lastIndex(of: ".claude"), dot + 1 < parts.count - 1 {
+            switch parts[dot + 1] {
+            case "rules" where isMarkdown: return .rule
+            case "agents" where isMarkdown: return .agent
+            case "skills" where name == "SKILL.md": return .skill
+            default: break
+            }
+        }
+        if parts.first == "project_management", parts.count > 1, MemoryFormats.isText(path) { return .projectManagement }
+        return nil
+    }
+
+    /// Whether Claude Code expands `@imports` in this kind of file when it loads it.
+    var evaluatesImports: Bool {
+        self == .claudeMD || self == .rule
+    }
+}
+
+/// Which files are read as text, and how.
+enum MemoryFormats {
+    static let markdown: Set<String> = ["md", "markdown", "mdx", "mdc"]
+    static let html: Set<String> = ["html", "htm", "xhtml"]
+    static let xml: Set<String> = ["xml"]
+    static let plain: Set<String> = ["txt", "text", "rst", "adoc"]
+
+    static func isText(_ path: String) -> Bool {
+        let ext = RelativePath.fileExtension(path)
+        return markdown.contains(ext) || html.contains(ext) || xml.contains(ext) || plain.contains(ext)
+    }
+
+    static func format(of path: String) -> Document.Format {
+        let ext = RelativePath.fileExtension(path)
+        if html.contains(ext) { return .html }
+        if xml.contains(ext) { return .xml }
+        if plain.contains(ext) { return .text }
+        return .markdown
+    }
+}

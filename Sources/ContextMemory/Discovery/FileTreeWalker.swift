@@ -1,0 +1,137 @@
+public import Foundation
+
+/// A regular file found under the memory root.
+public struct WalkedFile: Sendable, Equatable {
+    /// Path relative to the root, `/`-separated (the symlink's own path when reached through one).
+    public var path: String
+    public var stat: FileStat
+}
+
+/// Walks the memory root with `lstat`, so it decides about every symlink itself:
+/// - folders named in ``skippedFolders`` and paths matching an `exclude` glob are not entered;
+/// - a symlink is followed once: its target must resolve inside the root (else it is recorded and
+///   not read), a folder already visited is a loop or a second path to it (recorded, skipped);
+/// - broken symlinks and unreadable folders are recorded, and the walk goes on.
+/// Nothing outside the root is ever opened.
+public struct FileTreeWalker: Sendable {
+    public static let skippedFolders: Set<String> = [".git", ".build", "node_modules", ".ctxmem", ".hg", ".svn"]
+
+    public let root: URL
+    public let exclude: [Glob]
+    /// Extra relative folder paths not to enter (the index folder when `--db` puts it elsewhere in the root).
+    public let skippedPaths: Set<String>
+
+    public init(root: URL, exclude: [Glob], skippedPaths: Set<String> = []) {
+        self.root = root
+        self.exclude = exclude
+        self.skippedPaths = skippedPaths
+    }
+
+    public struct Result: Sendable {
+        public var files: [WalkedFile] = []
+        public var findings: [Finding] = []
+        /// Folders seen (relative paths), so an import of a folder can be told from a missing file.
+        public var folders: Set<String> = [""]
+    }
+
+    /// - Throws: ``IndexError/invalidRoot(path:detail:)`` when the root is not a readable folder.
+    public func walk() throws -> Result {
+        guard let rootReal = Self.realPath(root.path) else {
+            throw IndexError.invalidRoot(path: root.path, detail: "it does not exist")
+        }
+        var info = stat()
+        guard stat(rootReal, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+            throw IndexError.invalidRoot(path: root.path, detail: "it is not a folder")
+        }
+        guard let directory = opendir(rootReal) else {
+            throw IndexError.invalidRoot(path: root.path, detail: String(cString: strerror(errno)))
+        }
+        closedir(directory)
+        var result = Result()
+        var visited: Set<String> = [rootReal]
+        // (relative path, absolute path through which it is read, its real path)
+        var pending: [(String, String, String)] = [("", rootReal, rootReal)]
+        while let (relative, absolute, real) = pending.popLast() {
+            guard let directory = opendir(absolute) else {
+                result.findings.append(Finding(rule: Finding.Rule.unreadable, severity: .warning, path: relative.isEmpty ? "." : relative,
+                                               message: "cannot read this folder: \(String(cString: strerror(errno)))"))
+                continue
+            }
+            var names: [String] = []
+            while let entry = readdir(directory) {
+                let name = withUnsafePointer(to: entry.pointee.d_name) {
+                    $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
+                }
+                if name != "." && name != ".." { names.append(name) }
+            }
+            closedir(directory)
+            for name in names.sorted() {
+                let childRelative = relative.isEmpty ? name : relative + "/" + name
+                let childAbsolute = absolute + "/" + name
+                var info = stat()
+                guard lstat(childAbsolute, &info) == 0 else { continue }
+                var isLink = false
+                if info.st_mode & S_IFMT == S_IFLNK {
+                    isLink = true
+                    guard stat(childAbsolute, &info) == 0 else {
+                        result.findings.append(Finding(rule: Finding.Rule.brokenSymlink, severity: .warning, path: childRelative,
+                                                       message: "symlink to '\(Self.linkTarget(childAbsolute))' points at nothing"))
+                        continue
+                    }
+                    guard let target = Self.realPath(childAbsolute), target == rootReal || target.hasPrefix(rootReal + "/") else {
+                        result.findings.append(Finding(rule: Finding.Rule.symlinkOutsideRoot, severity: .warning, path: childRelative,
+                                                       message: "symlink to '\(Self.linkTarget(childAbsolute))' leaves the memory root; not read"))
+                        continue
+                    }
+                    _ = target
+                }
+                switch info.st_mode & S_IFMT {
+                case S_IFDIR:
+                    if Self.skippedFolders.contains(name) || skippedPaths.contains(childRelative) || isExcluded(folder: childRelative) {
+                        continue
+                    }
+                    let childReal = isLink ? (Self.realPath(childAbsolute) ?? childAbsolute) : real + "/" + name
+                    guard visited.insert(childReal).inserted else {
+                        let isLoop = real == childReal || real.hasPrefix(childReal + "/")
+                        result.findings.append(Finding(
+                            rule: Finding.Rule.symlinkLoop, severity: .warning, path: childRelative,
+                            message: isLoop ? "symlink loops back to '\(Self.relative(childReal, to: rootReal))'; not followed"
+                                : "folder already indexed as '\(Self.relative(childReal, to: rootReal))'; not followed twice"))
+                        continue
+                    }
+                    result.folders.insert(childRelative)
+                    pending.append((childRelative, childAbsolute, childReal))
+                case S_IFREG:
+                    if exclude.contains(where: { $0.matches(childRelative) }) { continue }
+                    result.files.append(WalkedFile(path: childRelative, stat: FileStat(
+                        size: Int(info.st_size),
+                        modificationTime: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
+                        inode: UInt64(info.st_ino))))
+                default:
+                    continue  // sockets, FIFOs, devices: never memory
+                }
+            }
+        }
+        result.files.sort { $0.path < $1.path }
+        return result
+    }
+
+    private func isExcluded(folder: String) -> Bool {
+        // `vendor/**` and `vendor/` match the folder itself, so it is not entered at all.
+        exclude.contains { $0.matches(folder) }
+    }
+
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    private static func linkTarget(_ path: String) -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? "?"
+    }
+
+    private static func relative(_ real: String, to root: String) -> String {
+        real == root ? "." : String(real.dropFirst(root.count + 1))
+    }
+}

@@ -1,0 +1,347 @@
+import Foundation
+import Logging
+
+/// What one index run did.
+public struct IndexReport: Sendable, Codable, Equatable {
+    public var scannedFiles = 0
+    public var documents = 0
+    public var added = 0
+    public var changed = 0
+    public var removed = 0
+    public var unchanged = 0
+    public var skipped = 0
+    /// Bytes read and parsed this run (unchanged files are not read).
+    public var bytesParsed = 0
+    public var seconds = 0.0
+    public var generation = 0
+    public var findings: [Finding] = []
+    public var databasePath = ""
+}
+
+/// Progress of a long index run, for a terminal display.
+public struct IndexProgress: Sendable {
+    public var filesDone: Int
+    public var filesQueued: Int
+    public var bytesParsed: Int
+    public var seconds: Double
+}
+
+/// Brings the index in step with the root, touching only what changed.
+///
+/// 1. Walk the root (``FileTreeWalker``); memory files by kind and `include` globs start the set.
+/// 2. Follow references in waves: relative links from any memory file, and `@imports` from files
+///    Claude Code expands imports in (CLAUDE.md files, rules, and what they import, to any depth;
+///    the depth is recorded so hops past `import_depth` can be reported).
+/// 3. A file whose size, modification time and inode match the index is not read; one whose
+///    content hash matches is not parsed; the rest are parsed on all cores.
+/// 4. All changes are written in one transaction.
+struct Indexer {
+    let root: URL
+    let store: any MemoryStore
+    let configuration: Configuration
+    let rebuild: Bool
+    let skippedPaths: Set<String>
+    let logger: Logger
+    let progress: (@Sendable (IndexProgress) -> Void)?
+
+    /// Bumped when parsing or tiering changes, so every file is parsed again after an upgrade.
+    static let parserVersion = "1"
+
+    private enum Outcome: Sendable {
+        case unchanged
+        case touched(FileStat)
+        case written(IndexedFile)
+    }
+
+    private struct Processed: Sendable {
+        var kind: DocumentKind
+        var outcome: Outcome
+        var outgoing: [OutgoingReference]
+    }
+
+    func run() async throws -> IndexReport {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let rootPath = FileTreeWalker.realPath(root.path) ?? root.path
+        let walk = try FileTreeWalker(root: root, exclude: configuration.exclude.map(Glob.init), skippedPaths: skippedPaths).walk()
+        var files: [String: WalkedFile] = [:]
+        for file in walk.files { files[file.path] = file }
+        let stored = try store.storedFiles()
+        let fingerprint = configuration.fingerprint + "/" + Self.parserVersion
+        let storedFingerprint = try (store as? SQLiteStore)?.metadata("fingerprint")
+        let reparseAll = rebuild || storedFingerprint != fingerprint
+        let includes = configuration.include.map(Glob.init)
+
+        var kinds: [String: DocumentKind] = [:]
+        for file in walk.files {
+            if let kind = DocumentKind.classify(file.path) {
+                kinds[file.path] = kind
+            } else if includes.contains(where: { $0.matches(file.path) }) {
+                kinds[file.path] = .included
+            }
+        }
+        var processed: [String: Processed] = [:]
+        var frontier = kinds.keys.sorted()
+        var storedReferences: [String: [OutgoingReference]]?
+        var report = IndexReport()
+        report.scannedFiles = walk.files.count
+        var depths: [String: Int] = [:]
+
+        while !frontier.isEmpty {
+            // Files whose stat matches are not read; their references come from the index.
+            var toRead: [String] = []
+            for path in frontier {
+                let kind = kinds[path] ?? .referenced
+                if !reparseAll, let previous = stored[path], let file = files[path], previous.stat == file.stat,
+                   previous.kind == kind {
+                    if storedReferences == nil { storedReferences = try store.outgoingReferences(of: Set(stored.keys)) }
+                    processed[path] = Processed(kind: kind, outcome: .unchanged, outgoing: storedReferences?[path] ?? [])
+                } else {
+                    toRead.append(path)
+                }
+            }
+            if toRead.contains(where: { stored[$0] != nil }), storedReferences == nil, !reparseAll {
+                storedReferences = try store.outgoingReferences(of: Set(stored.keys))
+            }
+            let jobs = toRead.map { path in
+                Job(path: path, kind: kinds[path] ?? .referenced, stat: files[path]!.stat,
+                    previous: reparseAll ? nil : stored[path], previousReferences: storedReferences?[path] ?? [])
+            }
+            for batch in stride(from: 0, to: jobs.count, by: 256).map({ Array(jobs[$0..<min($0 + 256, jobs.count)]) }) {
+                let results = await process(batch, rootPath: rootPath)
+                for (path, result) in results {
+                    processed[path] = result
+                    if case let .written(file) = result.outcome { report.bytesParsed += file.document == nil ? 0 : file.stat.size }
+                }
+                progress?(IndexProgress(filesDone: processed.count, filesQueued: processed.count + frontier.count - toRead.count,
+                                        bytesParsed: report.bytesParsed, seconds: (clock.now - start).seconds))
+            }
+            depths = Self.importDepths(processed: processed, kinds: kinds)
+            // Next wave: in-root targets that exist and are not yet in the set.
+            var next: Set<String> = []
+            for (path, item) in processed {
+                for reference in item.outgoing where processed[reference.resolvedPath] == nil {
+                    let target = reference.resolvedPath
+                    guard let file = files[target] else { continue }
+                    switch reference.kind {
+                    case .import where depths[path] != nil:
+                        next.insert(file.path)
+                    case .link where MemoryFormats.isText(target), .referenceLink where MemoryFormats.isText(target):
+                        next.insert(file.path)
+                    default:
+                        break
+                    }
+                }
+            }
+            for path in next where kinds[path] == nil { kinds[path] = .referenced }
+            frontier = next.sorted()
+        }
+
+        var changes = IndexChanges()
+        for (path, item) in processed.sorted(by: { $0.key < $1.key }) {
+            let depth = depths[path]
+            switch item.outcome {
+            case .unchanged:
+                report.unchanged += 1
+                if stored[path]?.importDepth != depth { changes.depthUpdates.append((path, depth)) }
+                if stored[path]?.isSkipped == true { report.skipped += 1 }
+            case let .touched(stat):
+                report.unchanged += 1
+                changes.statUpdates.append((path, stat))
+                if stored[path]?.importDepth != depth { changes.depthUpdates.append((path, depth)) }
+            case var .written(file):
+                file.importDepth = depth
+                if stored[path] == nil { report.added += 1 } else { report.changed += 1 }
+                if file.document == nil { report.skipped += 1 }
+                changes.upserts.append(file)
+            }
+        }
+        changes.removedPaths = stored.keys.filter { processed[$0] == nil }.sorted()
+        report.removed = changes.removedPaths.count
+        report.documents = processed.count - report.skipped
+        changes.treeFindings = walk.findings + Self.importCycles(processed: processed, depths: depths)
+        let previousGeneration = Int(try (store as? SQLiteStore)?.metadata("generation") ?? "0") ?? 0
+        report.generation = changes.isEmpty ? previousGeneration : previousGeneration + 1
+        changes.metadata = [
+            "last_indexed_at": ISO8601DateFormatter().string(from: Date()),
+            "generation": String(report.generation),
+            "fingerprint": fingerprint,
+            "root": rootPath,
+        ]
+        try store.apply(changes)
+        report.seconds = (clock.now - start).seconds
+        report.findings = try store.findings()
+        logger.info("indexed", metadata: ["added": "\(report.added)", "changed": "\(report.changed)",
+                                          "removed": "\(report.removed)", "seconds": "\(report.seconds)"])
+        return report
+    }
+
+    // MARK: - Reading and parsing
+
+    private struct Job: Sendable {
+        var path: String
+        var kind: DocumentKind
+        var stat: FileStat
+        var previous: StoredFile?
+        var previousReferences: [OutgoingReference]
+    }
+
+    private func process(_ jobs: [Job], rootPath: String) async -> [(String, Processed)] {
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, jobs.count))
+        let configuration = configuration
+        let root = root
+        return await withTaskGroup(of: [(String, Processed)].self) { group in
+            for worker in 0..<workers {
+                group.addTask {
+                    stride(from: worker, to: jobs.count, by: workers).map { index in
+                        let job = jobs[index]
+                        return (job.path, Self.process(job, root: root, rootPath: rootPath, configuration: configuration))
+                    }
+                }
+            }
+            var all: [(String, Processed)] = []
+            for await part in group { all += part }
+            return all
+        }
+    }
+
+    private static func process(_ job: Job, root: URL, rootPath: String, configuration: Configuration) -> Processed {
+        func skipped(_ rule: String, _ message: String, hash: ContentHash = ContentHash(value: 0)) -> Processed {
+            let finding = Finding(rule: rule, severity: .warning, path: job.path, message: message)
+            let file = IndexedFile(path: job.path, kind: job.kind, stat: job.stat, contentHash: hash, document: nil,
+                                   findings: [finding], importDepth: nil)
+            return Processed(kind: job.kind, outcome: .written(file), outgoing: [])
+        }
+        if job.stat.size > configuration.maxFileSize {
+            return skipped(Finding.Rule.fileTooLarge,
+                           "file is \(job.stat.size) bytes, over the \(configuration.maxFileSize)-byte limit (max_file_size in .ctxmem.yaml); not indexed")
+        }
+        let bytes: [UInt8]
+        do {
+            bytes = try FileReader.read(root.appendingPathComponent(job.path).path, limit: configuration.maxFileSize)
+        } catch {
+            return skipped(Finding.Rule.unreadable, "cannot read the file: \(error)")
+        }
+        let hash = ContentHash(bytes)
+        if let previous = job.previous, previous.contentHash == hash, previous.kind == job.kind {
+            return Processed(kind: job.kind, outcome: .touched(job.stat), outgoing: job.previousReferences)
+        }
+        if TextDecoding.looksBinary(bytes) {
+            return skipped(Finding.Rule.binaryFile, "binary file (NUL bytes); not indexed", hash: hash)
+        }
+        let decoded = TextDecoding.decode(bytes)
+        var document = DocumentParser.parse(text: decoded.text, path: job.path, rootPath: rootPath)
+        if let invalid = decoded.firstInvalid {
+            document.findings.append(Finding(
+                rule: Finding.Rule.invalidUTF8, severity: .warning, path: job.path, line: invalid.line, column: invalid.column,
+                message: "invalid UTF-8 (first bad byte here); decoded with U+FFFD replacement characters"))
+        }
+        TierAssigner(rules: configuration.tierRules).assign(&document, kind: job.kind)
+        for index in document.sections.indices {
+            document.sections[index].tokens = TokenEstimate.count(document.sections[index].text)
+        }
+        let outgoing = document.references.compactMap { reference -> OutgoingReference? in
+            guard reference.status == .inRoot, let target = reference.resolvedPath,
+                  [.import, .link, .referenceLink].contains(reference.kind) else { return nil }
+            return OutgoingReference(kind: reference.kind, resolvedPath: target, line: reference.line)
+        }
+        let file = IndexedFile(path: job.path, kind: job.kind, stat: job.stat, contentHash: hash, document: document,
+                               findings: [], importDepth: nil)
+        return Processed(kind: job.kind, outcome: .written(file), outgoing: outgoing)
+    }
+
+    // MARK: - The import graph
+
+    /// Hops from the nearest file Claude Code expands imports in (0 for those files themselves).
+    private static func importDepths(processed: [String: Processed], kinds: [String: DocumentKind]) -> [String: Int] {
+        var depths: [String: Int] = [:]
+        var queue: [String] = processed.keys.filter { (kinds[$0] ?? .referenced).evaluatesImports }.sorted()
+        for path in queue { depths[path] = 0 }
+        var index = 0
+        while index < queue.count {
+            let path = queue[index]
+            index += 1
+            let depth = depths[path] ?? 0
+            for reference in processed[path]?.outgoing ?? [] where reference.kind == .import {
+                let target = reference.resolvedPath
+                guard processed[target] != nil, depths[target] == nil else { continue }
+                depths[target] = depth + 1
+                queue.append(target)
+            }
+        }
+        return depths
+    }
+
+    /// One finding per import cycle among files Claude Code expands imports in.
+    private static func importCycles(processed: [String: Processed], depths: [String: Int]) -> [Finding] {
+        var edges: [String: [(String, Int)]] = [:]
+        for (path, item) in processed where depths[path] != nil {
+            edges[path] = item.outgoing.filter { $0.kind == .import && depths[$0.resolvedPath] != nil }
+                .map { ($0.resolvedPath, $0.line) }
+        }
+        var findings: [Finding] = []
+        var state: [String: Int] = [:]  // 1 on the stack, 2 done
+        var stack: [String] = []
+        func visit(_ path: String) {
+            state[path] = 1
+            stack.append(path)
+            for (target, line) in edges[path] ?? [] {
+                if state[target] == 1, let from = stack.firstIndex(of: target) {
+                    let cycle = stack[from...] + [target]
+                    findings.append(Finding(rule: Finding.Rule.importCycle, severity: .warning, path: path, line: line,
+                                            message: "import cycle: \(cycle.joined(separator: " -> ")) (Claude Code loads each file once)"))
+                } else if state[target] == nil {
+                    visit(target)
+                }
+            }
+            stack.removeLast()
+            state[path] = 2
+        }
+        for path in edges.keys.sorted() where state[path] == nil { visit(path) }
+        return findings
+    }
+}
+
+/// Chooses the parser by the file's extension.
+public enum DocumentParser {
+    public static func parse(text: String, path: String, rootPath: String) -> Document {
+        switch MemoryFormats.format(of: path) {
+        case .html: MarkupParser.parse(text: text, path: path, rootPath: rootPath, format: .html)
+        case .xml: MarkupParser.parse(text: text, path: path, rootPath: rootPath, format: .xml)
+        case .markdown, .text: MarkdownParser.parse(text: text, path: path, rootPath: rootPath)
+        }
+    }
+}
+
+/// Reads a whole file with POSIX calls, refusing more than `limit` bytes.
+enum FileReader {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func read(_ path: String, limit: Int) throws -> [UInt8] {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw Failure(description: String(cString: strerror(errno))) }
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw Failure(description: String(cString: strerror(errno)))
+            }
+            if count == 0 { break }
+            bytes.append(contentsOf: chunk[0..<count])
+            if bytes.count > limit { throw Failure(description: "grew past the size limit while being read") }
+        }
+        return bytes
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let parts = components
+        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
+    }
+}

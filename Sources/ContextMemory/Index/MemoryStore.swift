@@ -1,0 +1,94 @@
+/// The index behind one protocol, so another backend (PostgreSQL for an organisation-wide
+/// deployment) is an added type, not a rewrite. ``SQLiteStore`` is the one shipped.
+public protocol MemoryStore: Sendable {
+    /// What the index holds about every file, by path, to decide what changed.
+    func storedFiles() throws -> [String: StoredFile]
+    /// The in-root targets of imports and links of the given documents, to follow references of
+    /// files that were not re-parsed.
+    func outgoingReferences(of paths: Set<String>) throws -> [String: [OutgoingReference]]
+    /// Applies one index run's changes atomically: a reader sees the state before or after.
+    func apply(_ changes: IndexChanges) throws
+    func search(_ query: SearchQuery, options: SearchOptions) throws -> [SearchHit]
+    func statistics() throws -> IndexStatistics
+    /// Findings recorded by the last index run, file by file.
+    func findings() throws -> [Finding]
+}
+
+/// A file's identity on disk, to skip reading files that did not change.
+public struct FileStat: Sendable, Equatable, Hashable {
+    public var size: Int
+    /// Modification time in nanoseconds since 1970.
+    public var modificationTime: Int64
+    public var inode: UInt64
+
+    public init(size: Int, modificationTime: Int64, inode: UInt64) {
+        self.size = size
+        self.modificationTime = modificationTime
+        self.inode = inode
+    }
+}
+
+/// A file as the index remembers it.
+public struct StoredFile: Sendable, Equatable {
+    public var id: Int64
+    public var path: String
+    public var kind: DocumentKind
+    public var stat: FileStat
+    public var contentHash: ContentHash
+    public var isSkipped: Bool
+    public var importDepth: Int?
+}
+
+/// A reference of a stored document that discovery follows.
+public struct OutgoingReference: Sendable, Equatable {
+    public var kind: Reference.Kind
+    public var resolvedPath: String
+    public var line: Int
+}
+
+/// One file to write (new or changed).
+public struct IndexedFile: Sendable {
+    public var path: String
+    public var kind: DocumentKind
+    public var stat: FileStat
+    public var contentHash: ContentHash
+    /// nil when the file was skipped (binary, too large, unreadable); `findings` says why.
+    public var document: Document?
+    public var findings: [Finding]
+    public var importDepth: Int?
+}
+
+/// Everything one index run changes, applied in one transaction.
+public struct IndexChanges: Sendable {
+    public var removedPaths: [String] = []
+    public var upserts: [IndexedFile] = []
+    /// Unchanged content under a new modification time or inode (a touch, a checkout).
+    public var statUpdates: [(path: String, stat: FileStat)] = []
+    /// Documents whose import depth or kind changed without their content changing.
+    public var depthUpdates: [(path: String, depth: Int?)] = []
+    /// Findings about the tree rather than one file (symlink loops, import cycles, unreadable folders).
+    public var treeFindings: [Finding] = []
+    public var metadata: [String: String] = [:]
+
+    public init() {}
+
+    public var isEmpty: Bool {
+        removedPaths.isEmpty && upserts.isEmpty && statUpdates.isEmpty && depthUpdates.isEmpty
+    }
+}
+
+/// `ctxmem stats`.
+public struct IndexStatistics: Sendable, Codable, Equatable {
+    public var documents: Int
+    public var skippedFiles: Int
+    public var sections: Int
+    public var references: Int
+    public var tokens: Int
+    public var tokensByTier: [String: Int]
+    public var documentsByKind: [String: Int]
+    public var findings: Int
+    public var indexBytes: Int
+    public var lastIndexedAt: String?
+    public var generation: Int
+    public var databasePath: String
+}

@@ -1,0 +1,475 @@
+import Foundation
+import GRDB
+
+/// The index in one SQLite file, through a GRDB `DatabasePool` (WAL): readers never wait for the
+/// indexer and always see one committed state.
+///
+/// Tables (see `Schemas/index-schema.sql`, kept in step by a test): `documents`, `sections`,
+/// `"references"`, `findings`, `meta`, and the FTS5 table `sections_fts` over
+/// `sections(path, heading_path, body)` with the `ctxmem` tokenizer.
+public struct SQLiteStore: MemoryStore {
+    private let database: DatabasePool
+    public let path: String
+
+    /// Opens (creating when `create` is true) the index at `path` and migrates it.
+    /// - Throws: ``IndexError`` when it is missing, locked or damaged.
+    public init(path: String, create: Bool) throws {
+        self.path = path
+        let exists = FileManager.default.fileExists(atPath: path)
+        if !exists && !create { throw IndexError.missing(path: path) }
+        if create {
+            let folder = (path as NSString).deletingLastPathComponent
+            if !folder.isEmpty {
+                do {
+                    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                } catch {
+                    throw IndexError.database(path: path, detail: "cannot create its folder: \(error)")
+                }
+            }
+        }
+        var configuration = GRDB.Configuration()
+        configuration.busyMode = .timeout(5)
+        configuration.foreignKeysEnabled = true
+        configuration.prepareDatabase { db in
+            db.add(tokenizer: FTS5MemoryTokenizer.self)
+            db.add(function: SQLiteStore.globFunction)
+        }
+        do {
+            database = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(database)
+        } catch {
+            throw Self.translate(error, path: path)
+        }
+    }
+
+    /// Deletes the index file and its WAL companions (for `--rebuild`).
+    public static func remove(at path: String) throws {
+        for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
+            do {
+                try FileManager.default.removeItem(atPath: path + suffix)
+            } catch {
+                throw IndexError.database(path: path, detail: "cannot remove it: \(error)")
+            }
+        }
+    }
+
+    static func translate(_ error: any Error, path: String) -> any Error {
+        guard let error = error as? DatabaseError else { return error }
+        switch error.resultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return IndexError.locked(path: path)
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB:
+            return IndexError.corrupt(path: path, detail: error.message ?? "\(error.resultCode)")
+        case .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_IOERR:
+            return IndexError.database(path: path, detail: error.message ?? "\(error.resultCode)")
+        default:
+            if let message = error.message, message.contains("no such table") || message.contains("malformed") {
+                return IndexError.corrupt(path: path, detail: message)
+            }
+            return IndexError.database(path: path, detail: error.message ?? "\(error)")
+        }
+    }
+
+    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try database.read(body) } catch { throw Self.translate(error, path: path) }
+    }
+
+    // MARK: - Schema
+
+    static let schemaVersion = 1
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: documents, sections, references, findings, FTS5") { db in
+            try db.execute(sql: """
+                CREATE TABLE documents (
+                    id INTEGER PRIMARY KEY,
+                    path TEXT NOT NULL UNIQUE,
+                    kind TEXT NOT NULL,
+                    format TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('indexed', 'skipped')),
+                    size INTEGER NOT NULL,
+                    mtime_ns INTEGER NOT NULL,
+                    inode INTEGER NOT NULL,
+                    content_hash TEXT NOT NULL,
+                    title TEXT,
+                    frontmatter TEXT,
+                    anchors TEXT NOT NULL DEFAULT '[]',
+                    line_count INTEGER NOT NULL,
+                    tokens INTEGER NOT NULL CHECK (tokens >= 0),
+                    import_depth INTEGER,
+                    indexed_at TEXT NOT NULL
+                );
+                CREATE TABLE sections (
+                    id INTEGER PRIMARY KEY,
+                    document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+                    path TEXT NOT NULL,
+                    ordinal INTEGER NOT NULL,
+                    level INTEGER NOT NULL CHECK (level BETWEEN 0 AND 6),
+                    heading_path TEXT NOT NULL,
+                    slug TEXT NOT NULL,
+                    start_line INTEGER NOT NULL,
+                    end_line INTEGER NOT NULL CHECK (end_line >= start_line),
+                    tier TEXT NOT NULL CHECK (tier IN ('essential', 'detailed', 'operational')),
+                    tier_reason TEXT NOT NULL,
+                    tokens INTEGER NOT NULL CHECK (tokens >= 0),
+                    content_hash TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    UNIQUE (document_id, ordinal)
+                );
+                CREATE INDEX sections_by_document ON sections(document_id);
+                CREATE INDEX sections_by_hash ON sections(content_hash);
+                CREATE TABLE "references" (
+                    id INTEGER PRIMARY KEY,
+                    document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+                    kind TEXT NOT NULL,
+                    target TEXT NOT NULL,
+                    resolved_path TEXT,
+                    fragment TEXT,
+                    status TEXT NOT NULL,
+                    line INTEGER NOT NULL,
+                    "column" INTEGER NOT NULL
+                );
+                CREATE INDEX references_by_document ON "references"(document_id);
+                CREATE INDEX references_by_target ON "references"(resolved_path);
+                CREATE TABLE findings (
+                    id INTEGER PRIMARY KEY,
+                    document_id INTEGER REFERENCES documents(id) ON DELETE CASCADE,
+                    rule TEXT NOT NULL,
+                    severity TEXT NOT NULL CHECK (severity IN ('error', 'warning', 'info')),
+                    path TEXT NOT NULL,
+                    line INTEGER,
+                    "column" INTEGER,
+                    message TEXT NOT NULL
+                );
+                CREATE INDEX findings_by_document ON findings(document_id);
+                CREATE TABLE meta (
+                    key TEXT PRIMARY KEY,
+                    value TEXT NOT NULL
+                );
+                """)
+            try db.create(virtualTable: "sections_fts", using: FTS5()) { table in
+                table.synchronize(withTable: "sections")
+                table.tokenizer = FTS5MemoryTokenizer.tokenizerDescriptor()
+                table.column("path")
+                table.column("heading_path")
+                table.column("body")
+            }
+        }
+        return migrator
+    }
+
+    /// The schema as SQLite reports it, for the test that keeps `Schemas/index-schema.sql` current.
+    public func schemaDump() throws -> String {
+        try read { db in
+            try String.fetchAll(db, sql: """
+                SELECT sql FROM sqlite_master
+                WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%'
+                ORDER BY type DESC, name
+                """).map { $0 + ";" }.joined(separator: "\n")
+        }
+    }
+
+    static let globFunction = DatabaseFunction("ctxmem_glob", argumentCount: 2, pure: true) { values in
+        guard let pattern = String.fromDatabaseValue(values[0]), let path = String.fromDatabaseValue(values[1]) else {
+            return false
+        }
+        return Glob(pattern).matches(path)
+    }
+
+    // MARK: - Reading state
+
+    public func storedFiles() throws -> [String: StoredFile] {
+        try read { db in
+            var result: [String: StoredFile] = [:]
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT id, path, kind, size, mtime_ns, inode, content_hash, status, import_depth FROM documents
+                """)
+            while let row = try rows.next() {
+                let path: String = row["path"]
+                let kindName: String = row["kind"]
+                let hashText: String = row["content_hash"]
+                let inode: Int64 = row["inode"]
+                result[path] = StoredFile(
+                    id: row["id"], path: path, kind: DocumentKind(rawValue: kindName) ?? .referenced,
+                    stat: FileStat(size: row["size"], modificationTime: row["mtime_ns"], inode: UInt64(bitPattern: inode)),
+                    contentHash: ContentHash(hex: hashText) ?? ContentHash(value: 0),
+                    isSkipped: (row["status"] as String) == "skipped", importDepth: row["import_depth"])
+            }
+            return result
+        }
+    }
+
+    public func outgoingReferences(of paths: Set<String>) throws -> [String: [OutgoingReference]] {
+        guard !paths.isEmpty else { return [:] }
+        return try read { db in
+            var result: [String: [OutgoingReference]] = [:]
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT d.path, r.kind, r.resolved_path, r.line FROM "references" r JOIN documents d ON d.id = r.document_id
+                WHERE r.status = 'in-root' AND r.kind IN ('import', 'link', 'reference-link')
+                ORDER BY r.id
+                """)
+            while let row = try rows.next() {
+                let path: String = row[0]
+                guard paths.contains(path), let target: String = row[2],
+                      let kind = Reference.Kind(rawValue: row[1]) else { continue }
+                result[path, default: []].append(OutgoingReference(kind: kind, resolvedPath: target, line: row[3]))
+            }
+            return result
+        }
+    }
+
+    public func metadata(_ key: String) throws -> String? {
+        try read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) }
+    }
+
+    // MARK: - Writing
+
+    public func apply(_ changes: IndexChanges) throws {
+        do {
+            try database.write { db in
+                let now = ISO8601DateFormatter().string(from: Date())
+                for path in changes.removedPaths {
+                    try deleteContent(db, documentPath: path)
+                    try db.execute(sql: "DELETE FROM documents WHERE path = ?", arguments: [path])
+                }
+                for file in changes.upserts {
+                    try upsert(db, file, now: now)
+                }
+                let touch = try db.cachedStatement(sql: "UPDATE documents SET size = ?, mtime_ns = ?, inode = ? WHERE path = ?")
+                for (path, stat) in changes.statUpdates {
+                    try touch.execute(arguments: [stat.size, stat.modificationTime, Int64(bitPattern: stat.inode), path])
+                }
+                let depth = try db.cachedStatement(sql: "UPDATE documents SET import_depth = ? WHERE path = ?")
+                for (path, value) in changes.depthUpdates {
+                    try depth.execute(arguments: [value, path])
+                }
+                try db.execute(sql: "DELETE FROM findings WHERE document_id IS NULL")
+                for finding in changes.treeFindings {
+                    try insert(db, finding, documentID: nil)
+                }
+                for (key, value) in changes.metadata {
+                    try db.execute(sql: "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                                   arguments: [key, value])
+                }
+            }
+        } catch {
+            throw Self.translate(error, path: path)
+        }
+    }
+
+    /// Sections are deleted explicitly so the FTS triggers see every row go.
+    private func deleteContent(_ db: Database, documentPath: String) throws {
+        try db.execute(sql: "DELETE FROM sections WHERE document_id = (SELECT id FROM documents WHERE path = ?)",
+                       arguments: [documentPath])
+        try db.execute(sql: "DELETE FROM \"references\" WHERE document_id = (SELECT id FROM documents WHERE path = ?)",
+                       arguments: [documentPath])
+        try db.execute(sql: "DELETE FROM findings WHERE document_id = (SELECT id FROM documents WHERE path = ?)",
+                       arguments: [documentPath])
+    }
+
+    private func upsert(_ db: Database, _ file: IndexedFile, now: String) throws {
+        try deleteContent(db, documentPath: file.path)
+        let document = file.document
+        let anchors = (try? JSONEncoder().encode(document?.anchors ?? [])).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+        let tokens = document?.sections.reduce(0) { $0 + $1.tokens } ?? 0
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO documents (path, kind, format, status, size, mtime_ns, inode, content_hash, title, frontmatter,
+                                   anchors, line_count, tokens, import_depth, indexed_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(path) DO UPDATE SET
+                kind = excluded.kind, format = excluded.format, status = excluded.status, size = excluded.size,
+                mtime_ns = excluded.mtime_ns, inode = excluded.inode, content_hash = excluded.content_hash,
+                title = excluded.title, frontmatter = excluded.frontmatter, anchors = excluded.anchors,
+                line_count = excluded.line_count, tokens = excluded.tokens, import_depth = excluded.import_depth,
+                indexed_at = excluded.indexed_at
+            RETURNING id
+            """)
+        let arguments: StatementArguments = [
+            file.path, file.kind.rawValue, (document?.format ?? MemoryFormats.format(of: file.path)).rawValue,
+            document == nil ? "skipped" : "indexed", file.stat.size, file.stat.modificationTime,
+            Int64(bitPattern: file.stat.inode), file.contentHash.hex, document?.title, document?.frontmatterJSON,
+            anchors, document?.lineCount ?? 0, tokens, file.importDepth, now,
+        ]
+        guard let id = try Int64.fetchOne(statement, arguments: arguments) else {
+            throw IndexError.database(path: path, detail: "could not store \(file.path)")
+        }
+        for finding in file.findings + (document?.findings ?? []) {
+            try insert(db, finding, documentID: id)
+        }
+        guard let document else { return }
+        let section = try db.cachedStatement(sql: """
+            INSERT INTO sections (document_id, path, ordinal, level, heading_path, slug, start_line, end_line, tier,
+                                  tier_reason, tokens, content_hash, body)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for item in document.sections {
+            try section.execute(arguments: [
+                id, file.path, item.ordinal, item.level, item.headingPath.joined(separator: Self.headingSeparator),
+                item.slug, item.startLine, item.endLine, item.tier.rawValue, item.tierReason, item.tokens,
+                item.contentHash.hex, item.text,
+            ])
+        }
+        let reference = try db.cachedStatement(sql: """
+            INSERT INTO "references" (document_id, kind, target, resolved_path, fragment, status, line, "column")
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for item in document.references {
+            try reference.execute(arguments: [
+                id, item.kind.rawValue, item.target, item.resolvedPath, item.fragment, item.status.rawValue, item.line,
+                item.column,
+            ])
+        }
+    }
+
+    private func insert(_ db: Database, _ finding: Finding, documentID: Int64?) throws {
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO findings (document_id, rule, severity, path, line, "column", message) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """)
+        try statement.execute(arguments: [
+            documentID, finding.rule, finding.severity.rawValue, finding.path, finding.line, finding.column, finding.message,
+        ])
+    }
+
+    /// Heading titles are joined with this in the `heading_path` column.
+    static let headingSeparator = " > "
+
+    // MARK: - Queries
+
+    /// Runs a search. The SQL, with the filters present only when set:
+    /// ```sql
+    /// SELECT s.path, s.start_line, s.end_line, s.heading_path, s.slug, s.tier, s.tokens, d.kind,
+    ///        bm25(sections_fts, 2.0, 4.0, 1.0) AS rank,
+    ///        snippet(sections_fts, 2, char(57344), char(57345), '…', 24) AS snippet
+    /// FROM sections_fts JOIN sections s ON s.id = sections_fts.rowid JOIN documents d ON d.id = s.document_id
+    /// WHERE sections_fts MATCH :expression AND s.tier = :tier AND d.kind = :kind AND ctxmem_glob(:glob, s.path)
+    /// ORDER BY rank, s.path, s.ordinal LIMIT :limit
+    /// ```
+    public func search(_ query: SearchQuery, options: SearchOptions) throws -> [SearchHit] {
+        var filters = ""
+        var arguments: StatementArguments = [query.fts5Expression]
+        if let tier = options.tier {
+            filters += " AND s.tier = ?"
+            _ = arguments.append(contentsOf: [tier.rawValue])
+        }
+        if let kind = options.kind {
+            filters += " AND d.kind = ?"
+            _ = arguments.append(contentsOf: [kind.rawValue])
+        }
+        if let glob = options.pathGlob {
+            filters += " AND ctxmem_glob(?, s.path)"
+            _ = arguments.append(contentsOf: [glob.pattern])
+        }
+        _ = arguments.append(contentsOf: [max(1, min(options.limit, SearchOptions.maxLimit))])
+        let sql = """
+            SELECT s.path, s.start_line, s.end_line, s.heading_path, s.slug, s.tier, s.tokens, d.kind,
+                   bm25(sections_fts, \(Self.pathWeight), \(Self.headingWeight), \(Self.bodyWeight)) AS rank,
+                   snippet(sections_fts, 2, char(57344), char(57345), '…', 24) AS snippet
+            FROM sections_fts JOIN sections s ON s.id = sections_fts.rowid JOIN documents d ON d.id = s.document_id
+            WHERE sections_fts MATCH ?\(filters)
+            ORDER BY rank, s.path, s.ordinal
+            LIMIT ?
+            """
+        return try read { db in
+            try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+                let path: String = row["path"]
+                let slug: String = row["slug"]
+                let headingPath: String = row["heading_path"]
+                let rank: Double = row["rank"]
+                let snippetText: String = row["snippet"] ?? ""
+                return SearchHit(
+                    path: path, startLine: row["start_line"], endLine: row["end_line"],
+                    headingPath: headingPath.isEmpty ? [] : headingPath.components(separatedBy: Self.headingSeparator),
+                    tier: Tier(rawValue: row["tier"]) ?? .detailed,
+                    kind: DocumentKind(rawValue: row["kind"]) ?? .referenced,
+                    score: (-rank * 1000).rounded() / 1000,
+                    snippet: Self.cleanSnippet(snippetText),
+                    handle: MemoryHandle.make(path: path, slug: slug),
+                    tokens: row["tokens"])
+            }
+        }
+    }
+
+    static let pathWeight = 2.0
+    static let headingWeight = 4.0
+    static let bodyWeight = 1.0
+
+    /// Collapses whitespace so a snippet is one line, and turns SQLite's private-use highlight
+    /// marks into « and ».
+    static func cleanSnippet(_ raw: String) -> String {
+        var result = ""
+        var lastWasSpace = false
+        for character in raw {
+            if character.isWhitespace {
+                if !lastWasSpace { result.append(" ") }
+                lastWasSpace = true
+                continue
+            }
+            lastWasSpace = false
+            switch character {
+            case "\u{E000}": result += SearchHit.highlightOpen
+            case "\u{E001}": result += SearchHit.highlightClose
+            default: result.append(character)
+            }
+        }
+        return result.trimmingCharacters(in: .whitespaces)
+    }
+
+    public func statistics() throws -> IndexStatistics {
+        let fileBytes = ["", "-wal"].reduce(0) { total, suffix in
+            let attributes = try? FileManager.default.attributesOfItem(atPath: path + suffix)
+            return total + ((attributes?[.size] as? Int) ?? 0)
+        }
+        return try read { db in
+            let documents = try Int.fetchOne(db, sql: "SELECT count(*) FROM documents WHERE status = 'indexed'") ?? 0
+            let skipped = try Int.fetchOne(db, sql: "SELECT count(*) FROM documents WHERE status = 'skipped'") ?? 0
+            let sections = try Int.fetchOne(db, sql: "SELECT count(*) FROM sections") ?? 0
+            let references = try Int.fetchOne(db, sql: "SELECT count(*) FROM \"references\"") ?? 0
+            let findings = try Int.fetchOne(db, sql: "SELECT count(*) FROM findings") ?? 0
+            var byTier: [String: Int] = [:]
+            var tokens = 0
+            for row in try Row.fetchAll(db, sql: "SELECT tier, sum(tokens) FROM sections GROUP BY tier") {
+                let count: Int = row[1] ?? 0
+                byTier[row[0]] = count
+                tokens += count
+            }
+            var byKind: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT kind, count(*) FROM documents WHERE status = 'indexed' GROUP BY kind") {
+                byKind[row[0]] = row[1]
+            }
+            let last = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'last_indexed_at'")
+            let generation = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'generation'").flatMap { Int($0) } ?? 0
+            return IndexStatistics(
+                documents: documents, skippedFiles: skipped, sections: sections, references: references, tokens: tokens,
+                tokensByTier: byTier, documentsByKind: byKind, findings: findings, indexBytes: fileBytes,
+                lastIndexedAt: last, generation: generation, databasePath: path)
+        }
+    }
+
+    public func findings() throws -> [Finding] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT rule, severity, path, line, "column", message FROM findings ORDER BY path, line, "column", rule
+                """).map { row in
+                Finding(rule: row["rule"], severity: Finding.Severity(rawValue: row["severity"]) ?? .warning,
+                        path: row["path"], line: row["line"], column: row["column"], message: row["message"])
+            }
+        }
+    }
+}
+
+/// `memory://PATH#slug`: a stable name for a file or a section of it.
+public enum MemoryHandle {
+    public static let scheme = "memory://"
+
+    public static func make(path: String, slug: String) -> String {
+        let encodedPath = path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path
+        return scheme + encodedPath + (slug.isEmpty ? "" : "#" + slug)
+    }
+
+    private static let allowed: CharacterSet = {
+        var set = CharacterSet.urlPathAllowed
+        set.remove(charactersIn: "#?%")
+        return set
+    }()
+}

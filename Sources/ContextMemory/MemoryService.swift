@@ -1,0 +1,83 @@
+public import Foundation
+public import Logging
+
+/// The one entry point every front end (CLI, HTTP, MCP) calls.
+///
+/// ```swift
+/// let service = try MemoryService(root: URL(fileURLWithPath: "memory"))
+/// let report = try await service.index()
+/// let hits = try service.search("VPC peering", options: SearchOptions(limit: 5))
+/// ```
+public struct MemoryService: Sendable {
+    public let root: URL
+    public let databasePath: String
+    private let logger: Logger
+
+    /// The index folder inside the root, used unless `databasePath` says otherwise.
+    public static let indexFolder = ".ctxmem"
+
+    /// - Parameters:
+    ///   - root: the memory root (a project folder).
+    ///   - databasePath: where the index lives; `<root>/.ctxmem/index.sqlite` by default.
+    public init(root: URL, databasePath: String? = nil, logger: Logger = Logger(label: "ctxmem")) {
+        self.root = root.standardizedFileURL
+        self.databasePath = databasePath.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+            ?? self.root.appendingPathComponent(Self.indexFolder).appendingPathComponent("index.sqlite").path
+        self.logger = logger
+    }
+
+    /// Loads `<root>/.ctxmem.yaml` (defaults when absent).
+    /// - Throws: ``ConfigurationError``.
+    public func configuration() throws -> Configuration {
+        try Configuration.load(root: root)
+    }
+
+    /// Indexes the root incrementally (or from scratch with `rebuild`).
+    /// - Parameter include: extra globs of memory files, added to the configuration's `include`.
+    /// - Throws: ``IndexError``, ``ConfigurationError``.
+    public func index(
+        rebuild: Bool = false,
+        include: [String] = [],
+        progress: (@Sendable (IndexProgress) -> Void)? = nil
+    ) async throws -> IndexReport {
+        var configuration = try configuration()
+        configuration.include += include
+        if rebuild { try SQLiteStore.remove(at: databasePath) }
+        let store = try SQLiteStore(path: databasePath, create: true)
+        let indexer = Indexer(root: root, store: store, configuration: configuration, rebuild: rebuild,
+                              skippedPaths: skippedPaths, logger: logger, progress: progress)
+        var report = try await indexer.run()
+        report.databasePath = databasePath
+        return report
+    }
+
+    /// Searches the index. - Throws: ``SearchError`` for a malformed query, ``IndexError``.
+    public func search(_ text: String, options: SearchOptions = SearchOptions()) throws -> [SearchHit] {
+        let query = try SearchQuery(parsing: text)
+        guard (1...SearchOptions.maxLimit).contains(options.limit) else {
+            throw SearchError.invalidOption("--limit must be between 1 and \(SearchOptions.maxLimit)")
+        }
+        return try openStore().search(query, options: options)
+    }
+
+    public func statistics() throws -> IndexStatistics {
+        try openStore().statistics()
+    }
+
+    /// Findings of the last index run.
+    public func findings() throws -> [Finding] {
+        try openStore().findings()
+    }
+
+    func openStore() throws -> SQLiteStore {
+        try SQLiteStore(path: databasePath, create: false)
+    }
+
+    /// The index folder, when it lies inside the root under another name than `.ctxmem`.
+    private var skippedPaths: Set<String> {
+        let folder = URL(fileURLWithPath: databasePath).deletingLastPathComponent().standardizedFileURL.path
+        let rootPath = root.path
+        guard folder.hasPrefix(rootPath + "/") else { return [] }
+        return [String(folder.dropFirst(rootPath.count + 1))]
+    }
+}

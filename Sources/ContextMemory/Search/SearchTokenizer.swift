@@ -1,0 +1,134 @@
+import Foundation
+
+/// The one tokenizer of ctxmem's full-text index, used for documents and for queries alike, so a
+/// query term matches exactly what was indexed.
+///
+/// - ASCII letters and digits form words, lowercased; every other ASCII character separates, so
+///   `ADR-0005`, `crd:sync`, `VPC_peering` and `netbox_hedgehog/models.py` become short runs of
+///   words that a phrase query finds as typed.
+/// - Letters and digits of other scripts join words too, lowercased and with Latin diacritics
+///   removed (`Café` matches `cafe`).
+/// - Han, Hiragana, Katakana and Hangul characters are words of one character each: those
+///   scripts do not separate words with spaces, and a phrase of single characters finds any word
+///   inside a sentence (SQLite's unicode61 would index a whole sentence as one token).
+public enum SearchTokenizer {
+    /// Calls `emit(token, startByte, endByte)` for every token of `bytes`; stops when it returns false.
+    public static func scan(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        _ emit: (UnsafeBufferPointer<UInt8>, Int, Int) -> Bool
+    ) {
+        var token: [UInt8] = []
+        token.reserveCapacity(64)
+        var tokenStart = -1
+        var i = 0
+        let count = bytes.count
+
+        @inline(__always) func flush(_ end: Int) -> Bool {
+            guard tokenStart >= 0 else { return true }
+            let keepGoing = token.withUnsafeBufferPointer { emit($0, tokenStart, end) }
+            token.removeAll(keepingCapacity: true)
+            tokenStart = -1
+            return keepGoing
+        }
+
+        while i < count {
+            let byte = bytes[i]
+            if byte < 0x80 {
+                if (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39) {
+                    if tokenStart < 0 { tokenStart = i }
+                    token.append(byte)
+                } else if byte >= 0x41 && byte <= 0x5A {
+                    if tokenStart < 0 { tokenStart = i }
+                    token.append(byte | 0x20)
+                } else if !flush(i) {
+                    return
+                }
+                i += 1
+                continue
+            }
+            guard let (scalar, length) = decode(bytes, at: i) else {
+                if !flush(i) { return }
+                i += 1
+                continue
+            }
+            if isIdeographic(scalar) {
+                if !flush(i) { return }
+                var single: [UInt8] = Array(String(scalar).utf8)
+                let keepGoing = single.withUnsafeMutableBufferPointer { emit(UnsafeBufferPointer($0), i, i + length) }
+                if !keepGoing { return }
+                single.removeAll()
+            } else if scalar.properties.isAlphabetic || scalar.properties.numericType != nil {
+                if tokenStart < 0 { tokenStart = i }
+                token.append(contentsOf: fold(scalar))
+            } else if scalar.properties.generalCategory == .nonspacingMark, tokenStart >= 0 {
+                // Combining marks (decomposed accents) stay with their word and are dropped.
+            } else if !flush(i) {
+                return
+            }
+            i += length
+        }
+        _ = flush(count)
+    }
+
+    /// The tokens of a string, for queries and tests.
+    public static func tokens(_ text: String) -> [String] {
+        var result: [String] = []
+        var copy = text
+        copy.withUTF8 { buffer in
+            scan(buffer) { token, _, _ in
+                result.append(String(decoding: token, as: UTF8.self))
+                return true
+            }
+        }
+        return result
+    }
+
+    static func isIdeographic(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x3040...0x30FF, 0x31F0...0x31FF,          // Hiragana, Katakana
+             0x3400...0x4DBF, 0x4E00...0x9FFF,          // CJK ideographs
+             0xF900...0xFAFF, 0x20000...0x3134F,
+             0x1100...0x11FF, 0x3130...0x318F, 0xAC00...0xD7AF,  // Hangul
+             0xFF66...0xFF9F:                           // half-width Katakana
+            return true
+        default:
+            return false
+        }
+    }
+
+    private static func decode(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> (Unicode.Scalar, Int)? {
+        let lead = bytes[index]
+        let length: Int
+        var value: UInt32
+        switch lead {
+        case 0xC2...0xDF: length = 2; value = UInt32(lead & 0x1F)
+        case 0xE0...0xEF: length = 3; value = UInt32(lead & 0x0F)
+        case 0xF0...0xF4: length = 4; value = UInt32(lead & 0x07)
+        default: return nil
+        }
+        guard index + length <= bytes.count else { return nil }
+        for offset in 1..<length {
+            let continuation = bytes[index + offset]
+            guard continuation & 0xC0 == 0x80 else { return nil }
+            value = (value << 6) | UInt32(continuation & 0x3F)
+        }
+        guard let scalar = Unicode.Scalar(value) else { return nil }
+        return (scalar, length)
+    }
+
+    /// Lowercase, and strip diacritics from Latin letters (a table built once from Foundation).
+    private static func fold(_ scalar: Unicode.Scalar) -> [UInt8] {
+        if let folded = latinFolds[scalar.value] { return folded }
+        return Array(scalar.properties.lowercaseMapping.utf8)
+    }
+
+    private static let latinFolds: [UInt32: [UInt8]] = {
+        var table: [UInt32: [UInt8]] = [:]
+        for value in UInt32(0xC0)...UInt32(0x24F) {
+            guard let scalar = Unicode.Scalar(value), scalar.properties.isAlphabetic else { continue }
+            let folded = String(scalar).folding(options: [.diacriticInsensitive, .caseInsensitive], locale: nil)
+            table[value] = Array(folded.lowercased().utf8)
+        }
+        return table
+    }()
+}

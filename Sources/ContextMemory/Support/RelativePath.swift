@@ -1,0 +1,46 @@
+/// Lexical path arithmetic on `/`-separated paths relative to the memory root.
+///
+/// Nothing here touches the file system: resolving `../x.md` against `docs/a.md` is pure string
+/// work, and a result that climbs above the root is reported as `nil` so callers can record it as
+/// outside the root instead of reading it.
+public enum RelativePath {
+    /// The folder part of `path` ("" for a file at the root).
+    public static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "" }
+        return String(path[..<slash])
+    }
+
+    /// The last component of `path`.
+    public static func basename(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+
+    /// Joins `relative` onto `base` and normalises `.` and `..`; nil when the result leaves the root.
+    public static func resolve(_ relative: String, against base: String) -> String? {
+        let joined = base.isEmpty ? relative : base + "/" + relative
+        return normalize(joined)
+    }
+
+    /// Removes `.`, empty components and `..`; nil when `..` climbs above the start.
+    public static func normalize(_ path: String) -> String? {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            switch part {
+            case ".": continue
+            case "..":
+                guard !parts.isEmpty else { return nil }
+                parts.removeLast()
+            default: parts.append(part)
+            }
+        }
+        return parts.joined(separator: "/")
+    }
+
+    /// The lowercased extension of the last component, without the dot ("" when none).
+    public static func fileExtension(_ path: String) -> String {
+        let name = basename(path)
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return "" }
+        return name[name.index(after: dot)...].lowercased()
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+
+/// Gives every section a tier and says why, strongest source first:
+/// 1. a marker comment before its heading (or an enclosing heading's),
+/// 2. a marker comment at the top of the file,
+/// 3. frontmatter `tier:`,
+/// 4. the first matching `tier_rules` entry of `.ctxmem.yaml`,
+/// 5. defaults: operational headings (Commands, Runbook, Troubleshooting, Changelog, History,
+///    Archive) and paths under `archive/` or `runbooks/`; then essential for the root CLAUDE.md
+///    files, agent definitions and unconditional rules; detailed for everything else.
+public struct TierAssigner: Sendable {
+    public let rules: [Configuration.TierRule]
+
+    public init(rules: [Configuration.TierRule]) {
+        self.rules = rules
+    }
+
+    static let operationalHeadingWords: Set<String> = [
+        "command", "commands", "runbook", "runbooks", "troubleshooting", "changelog", "history", "archive", "archived",
+    ]
+    static let operationalFolders: Set<String> = ["archive", "archives", "runbooks"]
+
+    public func assign(_ document: inout Document, kind: DocumentKind) {
+        let frontmatter = document.frontmatterValues
+        var frontmatterTier: Tier?
+        if let raw = frontmatter?["tier"] {
+            if let value = raw.stringValue.flatMap({ Tier(rawValue: $0.lowercased()) }) {
+                frontmatterTier = value
+            } else {
+                document.findings.append(Finding(
+                    rule: Finding.Rule.invalidFrontmatter, severity: .warning, path: document.path, line: 2,
+                    message: "frontmatter key 'tier' must be one of \(Tier.choices)"))
+            }
+        }
+        let fileMarker = document.markers.first(where: \.appliesToFile)
+        let headingMarkers = Dictionary(document.markers.filter { !$0.appliesToFile }.map { ($0.line, $0) },
+                                        uniquingKeysWith: { first, _ in first })
+        let base = fileDefault(document: document, kind: kind, frontmatter: frontmatter)
+        // Markers and operational headings apply to the heading's subtree: keep a stack by level.
+        var scoped: [(level: Int, tier: Tier, reason: String)] = []
+        for index in document.sections.indices {
+            let section = document.sections[index]
+            if section.level > 0 {
+                while let last = scoped.last, last.level >= section.level { scoped.removeLast() }
+                if let marker = markerBefore(line: section.startLine, in: headingMarkers) {
+                    scoped.append((section.level, marker.tier, "marker at line \(marker.line)"))
+                } else if isOperationalHeading(section.title) {
+                    scoped.append((section.level, .operational, "heading '\(section.title)'"))
+                }
+            }
+            let chosen: (Tier, String)
+            if let marker = scoped.last(where: { $0.reason.hasPrefix("marker") }) {
+                chosen = (marker.tier, marker.reason)
+            } else if let fileMarker {
+                chosen = (fileMarker.tier, "file marker at line \(fileMarker.line)")
+            } else if let frontmatterTier {
+                chosen = (frontmatterTier, "frontmatter tier")
+            } else if let rule = rules.first(where: { Glob($0.path).matches(document.path) }) {
+                chosen = (rule.tier, "config rule '\(rule.path)'")
+            } else if let heading = scoped.last {
+                chosen = (heading.tier, heading.reason)
+            } else {
+                chosen = base
+            }
+            document.sections[index].tier = chosen.0
+            document.sections[index].tierReason = chosen.1
+        }
+    }
+
+    /// Markers are HTML blocks before the heading, possibly with blank lines between.
+    private func markerBefore(line: Int, in markers: [Int: TierMarker]) -> TierMarker? {
+        markers.filter { $0.key < line }.max(by: { $0.key < $1.key })
+            .flatMap { $0.key >= line - 3 ? $0.value : nil }
+    }
+
+    private func isOperationalHeading(_ title: String) -> Bool {
+        let words = title.lowercased().split(whereSeparator: { !$0.isLetter })
+        return words.contains { Self.operationalHeadingWords.contains(String($0)) }
+    }
+
+    private func fileDefault(document: Document, kind: DocumentKind, frontmatter: [String: JSONValue]?) -> (Tier, String) {
+        let folders = document.path.split(separator: "/").dropLast().map { $0.lowercased() }
+        if let folder = folders.first(where: { Self.operationalFolders.contains($0) }) {
+            return (.operational, "under \(folder)/")
+        }
+        switch kind {
+        case .claudeMD:
+            let isRoot = ["CLAUDE.md", "CLAUDE.local.md", ".claude/CLAUDE.md"].contains(document.path)
+            return isRoot ? (.essential, "root memory file") : (.detailed, "nested CLAUDE.md (loaded on demand)")
+        case .agent:
+            return (.essential, "agent definition")
+        case .rule:
+            return frontmatter?["paths"] == nil ? (.essential, "rule loaded at launch") : (.detailed, "rule with paths: (conditional)")
+        case .skill:
+            return (.detailed, "skill body (read when relevant)")
+        case .projectManagement:
+            return (.detailed, "project_management default")
+        case .agentsMD, .included, .referenced:
+            return (.detailed, "default")
+        }
+    }
+}
+
+extension Document {
+    /// The frontmatter mapping, decoded from the stored JSON.
+    public var frontmatterValues: [String: JSONValue]? {
+        guard let frontmatterJSON, let data = frontmatterJSON.data(using: .utf8) else { return nil }
+        return try? JSONDecoder().decode([String: JSONValue].self, from: data)
+    }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import ContextMemory
+import Foundation
+import Logging
+
+@main
+struct CTXMem: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ctxmem",
+        abstract: "Context memory for teams of AI coding agents: index, search and audit a project's memory.",
+        discussion: """
+            ctxmem indexes a project's memory (the CLAUDE.md hierarchy and what it imports, .claude/agents, \
+            .claude/rules, .claude/skills, project_management/ and every file they link to) into SQLite with \
+            full-text search.
+
+              ctxmem index                      build or refresh the index of the current folder
+              ctxmem search "VPC peering"       find sections, best first
+              ctxmem stats                      what the index holds
+
+            Exit codes: 0 success, 1 runtime error (index missing, locked or damaged), 2 usage error \
+            (bad option or malformed query).
+            """,
+        version: "0.1.0",
+        subcommands: [IndexCommand.self, SearchCommand.self, StatsCommand.self]
+    )
+}
+
+/// Options every subcommand takes: where the memory and its index are.
+struct LocationOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The memory root (a project folder).", valueName: "dir"))
+    var root: String = "."
+
+    @Option(name: .long, help: ArgumentHelp("The index database (default: <root>/.ctxmem/index.sqlite).", valueName: "file"))
+    var db: String?
+
+    func service() -> MemoryService {
+        _ = Log.bootstrap
+        return MemoryService(root: URL(fileURLWithPath: root), databasePath: db)
+    }
+}
+
+/// Turns core errors into a message on stderr and the documented exit code.
+enum Failure {
+    static func exit(_ error: any Error) -> ExitCode {
+        Terminal.standardError("ctxmem: error: \(error)")
+        switch error {
+        case is SearchError, is ConfigurationError: return ExitCode(2)
+        default: return ExitCode(1)
+        }
+    }
+}
+
+enum Terminal {
+    static func standardError(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    static var isStandardErrorTerminal: Bool { isatty(STDERR_FILENO) == 1 }
+    static var isStandardOutputTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
+
+    /// Colour only on a terminal, and never when NO_COLOR is set (no-color.org).
+    static var useColor: Bool {
+        isStandardOutputTerminal && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true
+    }
+
+    static func json(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}
+
+/// Logs go to stderr (stdout is for results), at warning and above unless CTXMEM_LOG_LEVEL says otherwise.
+enum Log {
+    static let bootstrap: Void = {
+        let level = ProcessInfo.processInfo.environment["CTXMEM_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }()
+}
