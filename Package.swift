@@ -57,8 +57,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ctxmemTests",
-            dependencies: ["ContextMemory"],
-            resources: [.copy("Fixtures")]
+            dependencies: ["ContextMemory", "ctxmem"]
         ),
     ]
 )

@@ -43,7 +43,7 @@ public struct MemoryService: Sendable {
         var configuration = try configuration()
         configuration.include += include
         if rebuild { try SQLiteStore.remove(at: databasePath) }
-        let store = try SQLiteStore(path: databasePath, create: true)
+        let store = try SQLiteStore(path: databasePath, mode: .write)
         let indexer = Indexer(root: root, store: store, configuration: configuration, rebuild: rebuild,
                               skippedPaths: skippedPaths, logger: logger, progress: progress)
         var report = try await indexer.run()
@@ -70,7 +70,7 @@ public struct MemoryService: Sendable {
     }
 
     func openStore() throws -> SQLiteStore {
-        try SQLiteStore(path: databasePath, create: false)
+        try SQLiteStore(path: databasePath, mode: .read)
     }
 
     /// The index folder, when it lies inside the root under another name than `.ctxmem`.

@@ -8,6 +8,8 @@ public enum IndexError: Error, CustomStringConvertible, Equatable {
     case corrupt(path: String, detail: String)
     /// The root is not a readable folder.
     case invalidRoot(path: String, detail: String)
+    /// Built by another version of ctxmem (or never finished).
+    case outdated(path: String)
     /// Any other database failure.
     case database(path: String, detail: String)
 
@@ -21,6 +23,8 @@ public enum IndexError: Error, CustomStringConvertible, Equatable {
             "the index at \(path) is damaged (\(detail)); run `ctxmem index --rebuild` to recreate it (the index is derived data: nothing is lost)"
         case let .invalidRoot(path, detail):
             "cannot use \(path) as the memory root: \(detail)"
+        case let .outdated(path):
+            "the index at \(path) was made by another version of ctxmem; run `ctxmem index` to bring it up to date"
         case let .database(path, detail):
             "index \(path): \(detail)"
         }

@@ -1,23 +1,37 @@
 import Foundation
 import GRDB
 
-/// The index in one SQLite file, through a GRDB `DatabasePool` (WAL): readers never wait for the
-/// indexer and always see one committed state.
+/// The index in one SQLite file in WAL mode: readers never wait for the indexer and always see
+/// one committed state.
+///
+/// Each store is one GRDB connection (`DatabaseQueue`). GRDB's `DatabasePool` is not used: opening
+/// one creates and drops a table when the WAL file is empty, a schema change that made a
+/// concurrent indexer's FTS5 trigger fail with "no such table" (seen here with `ctxmem search`
+/// running beside `ctxmem index`). A reading store never writes, not even at open.
 ///
 /// Tables (see `Schemas/index-schema.sql`, kept in step by a test): `documents`, `sections`,
 /// `"references"`, `findings`, `meta`, and the FTS5 table `sections_fts` over
-/// `sections(path, heading_path, body)` with the `ctxmem` tokenizer.
+/// `sections(path, heading_path, title, body)` with the `ctxmem` tokenizer.
 public struct SQLiteStore: MemoryStore {
-    private let database: DatabasePool
+    private let database: DatabaseQueue
     public let path: String
+    public let mode: Mode
 
-    /// Opens (creating when `create` is true) the index at `path` and migrates it.
-    /// - Throws: ``IndexError`` when it is missing, locked or damaged.
-    public init(path: String, create: Bool) throws {
+    public enum Mode: Sendable {
+        /// Queries only; the index must exist and be current.
+        case read
+        /// Creates the index when missing and migrates it; takes the write lock only to write.
+        case write
+    }
+
+    /// Opens the index at `path`.
+    /// - Parameter busyTimeout: how long a write waits for another process's write lock.
+    /// - Throws: ``IndexError`` when it is missing, locked, damaged or from another version.
+    public init(path: String, mode: Mode = .read, busyTimeout: Double = 5) throws {
         self.path = path
-        let exists = FileManager.default.fileExists(atPath: path)
-        if !exists && !create { throw IndexError.missing(path: path) }
-        if create {
+        self.mode = mode
+        if mode == .read && !FileManager.default.fileExists(atPath: path) { throw IndexError.missing(path: path) }
+        if mode == .write {
             let folder = (path as NSString).deletingLastPathComponent
             if !folder.isEmpty {
                 do {
@@ -28,15 +42,34 @@ public struct SQLiteStore: MemoryStore {
             }
         }
         var configuration = GRDB.Configuration()
-        configuration.busyMode = .timeout(5)
+        configuration.busyMode = .timeout(busyTimeout)
         configuration.foreignKeysEnabled = true
         configuration.prepareDatabase { db in
             db.add(tokenizer: FTS5MemoryTokenizer.self)
             db.add(function: SQLiteStore.globFunction)
         }
         do {
-            database = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrator.migrate(database)
+            database = try DatabaseQueue(path: path, configuration: configuration)
+            switch mode {
+            case .write:
+                try database.writeWithoutTransaction { db in
+                    // WAL is a property of the file: set once, by the first writer.
+                    if try String.fetchOne(db, sql: "PRAGMA journal_mode") != "wal" {
+                        _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+                    }
+                    try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                }
+                if try !database.read({ try Self.migrator.hasCompletedMigrations($0) }) {
+                    try Self.migrator.migrate(database)
+                }
+            case .read:
+                let current = try database.read { db -> Bool in
+                    try Self.migrator.hasCompletedMigrations(db) && !(try Self.migrator.hasBeenSuperseded(db))
+                }
+                guard current else {
+                    throw IndexError.outdated(path: path)
+                }
+            }
         } catch {
             throw Self.translate(error, path: path)
         }
@@ -70,7 +103,7 @@ public struct SQLiteStore: MemoryStore {
         }
     }
 
-    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+    private func read<T>(_ body: @Sendable (Database) throws -> T) throws -> T {
         do { return try database.read(body) } catch { throw Self.translate(error, path: path) }
     }
 
@@ -107,6 +140,7 @@ public struct SQLiteStore: MemoryStore {
                     ordinal INTEGER NOT NULL,
                     level INTEGER NOT NULL CHECK (level BETWEEN 0 AND 6),
                     heading_path TEXT NOT NULL,
+                    title TEXT NOT NULL,
                     slug TEXT NOT NULL,
                     start_line INTEGER NOT NULL,
                     end_line INTEGER NOT NULL CHECK (end_line >= start_line),
@@ -153,6 +187,7 @@ public struct SQLiteStore: MemoryStore {
                 table.tokenizer = FTS5MemoryTokenizer.tokenizerDescriptor()
                 table.column("path")
                 table.column("heading_path")
+                table.column("title")
                 table.column("body")
             }
         }
@@ -175,6 +210,15 @@ public struct SQLiteStore: MemoryStore {
             return false
         }
         return Glob(pattern).matches(path)
+    }
+
+    /// Runs `body` while this store holds the write lock (tests use it to check lock handling).
+    func holdingWriteLock(_ body: () throws -> Void) throws {
+        try database.writeWithoutTransaction { db in
+            try db.execute(sql: "BEGIN IMMEDIATE")
+            defer { try? db.execute(sql: "ROLLBACK") }
+            try body()
+        }
     }
 
     // MARK: - Reading state
@@ -226,6 +270,7 @@ public struct SQLiteStore: MemoryStore {
     // MARK: - Writing
 
     public func apply(_ changes: IndexChanges) throws {
+        precondition(mode == .write, "apply(_:) needs a store opened with mode: .write")
         do {
             try database.write { db in
                 let now = ISO8601DateFormatter().string(from: Date())
@@ -299,14 +344,14 @@ public struct SQLiteStore: MemoryStore {
         }
         guard let document else { return }
         let section = try db.cachedStatement(sql: """
-            INSERT INTO sections (document_id, path, ordinal, level, heading_path, slug, start_line, end_line, tier,
-                                  tier_reason, tokens, content_hash, body)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO sections (document_id, path, ordinal, level, heading_path, title, slug, start_line, end_line,
+                                  tier, tier_reason, tokens, content_hash, body)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for item in document.sections {
             try section.execute(arguments: [
                 id, file.path, item.ordinal, item.level, item.headingPath.joined(separator: Self.headingSeparator),
-                item.slug, item.startLine, item.endLine, item.tier.rawValue, item.tierReason, item.tokens,
+                item.title, item.slug, item.startLine, item.endLine, item.tier.rawValue, item.tierReason, item.tokens,
                 item.contentHash.hex, item.text,
             ])
         }
@@ -339,8 +384,8 @@ public struct SQLiteStore: MemoryStore {
     /// Runs a search. The SQL, with the filters present only when set:
     /// ```sql
     /// SELECT s.path, s.start_line, s.end_line, s.heading_path, s.slug, s.tier, s.tokens, d.kind,
-    ///        bm25(sections_fts, 2.0, 4.0, 1.0) AS rank,
-    ///        snippet(sections_fts, 2, char(57344), char(57345), '…', 24) AS snippet
+    ///        bm25(sections_fts, 2.0, 1.0, 5.0, 1.0) AS rank,
+    ///        snippet(sections_fts, 3, char(57344), char(57345), '…', 24) AS snippet
     /// FROM sections_fts JOIN sections s ON s.id = sections_fts.rowid JOIN documents d ON d.id = s.document_id
     /// WHERE sections_fts MATCH :expression AND s.tier = :tier AND d.kind = :kind AND ctxmem_glob(:glob, s.path)
     /// ORDER BY rank, s.path, s.ordinal LIMIT :limit
@@ -363,15 +408,16 @@ public struct SQLiteStore: MemoryStore {
         _ = arguments.append(contentsOf: [max(1, min(options.limit, SearchOptions.maxLimit))])
         let sql = """
             SELECT s.path, s.start_line, s.end_line, s.heading_path, s.slug, s.tier, s.tokens, d.kind,
-                   bm25(sections_fts, \(Self.pathWeight), \(Self.headingWeight), \(Self.bodyWeight)) AS rank,
-                   snippet(sections_fts, 2, char(57344), char(57345), '…', 24) AS snippet
+                   bm25(sections_fts, \(Self.pathWeight), \(Self.headingPathWeight), \(Self.titleWeight), \(Self.bodyWeight)) AS rank,
+                   snippet(sections_fts, 3, char(57344), char(57345), '…', 24) AS snippet
             FROM sections_fts JOIN sections s ON s.id = sections_fts.rowid JOIN documents d ON d.id = s.document_id
             WHERE sections_fts MATCH ?\(filters)
             ORDER BY rank, s.path, s.ordinal
             LIMIT ?
             """
+        let bound = arguments
         return try read { db in
-            try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+            try Row.fetchAll(db, sql: sql, arguments: bound).map { row in
                 let path: String = row["path"]
                 let slug: String = row["slug"]
                 let headingPath: String = row["heading_path"]
@@ -390,8 +436,11 @@ public struct SQLiteStore: MemoryStore {
         }
     }
 
+    /// BM25 column weights: a section's own heading counts most; the headings above it only as
+    /// much as body text, so a parent's title does not lift every subsection above the parent.
     static let pathWeight = 2.0
-    static let headingWeight = 4.0
+    static let headingPathWeight = 1.0
+    static let titleWeight = 5.0
     static let bodyWeight = 1.0
 
     /// Collapses whitespace so a snippet is one line, and turns SQLite's private-use highlight

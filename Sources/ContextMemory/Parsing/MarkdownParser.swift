@@ -14,7 +14,7 @@ import Foundation
 /// ```
 public enum MarkdownParser {
     public static func parse(text: String, path: String, rootPath: String) -> Document {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        var lines = Self.lines(of: text)
         if lines.last?.isEmpty == true, lines.count > 1 { lines.removeLast() }
         let frontmatter = Frontmatter.extract(lines: lines)
         var findings: [Finding] = []
@@ -54,6 +54,13 @@ public enum MarkdownParser {
             bodyStartLine: frontmatter.lineCount + 1, lineCount: lines.count, title: title,
             sections: sections, references: references, markers: walker.markers, findings: findings,
             anchors: walker.anchors)
+    }
+
+    /// The lines of `text`, split at CommonMark's line endings (`\n`, `\r\n`, `\r`) so line numbers
+    /// agree with cmark's and libxml2's. (`"\r\n"` is one `Character`, so splitting at `"\n"` alone
+    /// would leave a CRLF file as a single line.)
+    static func lines(of text: String) -> [Substring] {
+        text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
     }
 }
 
@@ -195,7 +202,7 @@ private struct BlockWalker {
     private mutating func enterCodeSpan(_ node: OpaquePointer, line: Int) {
         let text = literal(node).trimmingCharacters(in: .whitespaces)
         guard PathMention.looksLikePath(text), let resolved = resolver.resolveMention(text) else { return }
-        let (column, _) = locate(node: node, line: line, url: text)
+        let column = locateCodeSpan(node: node, line: line, text: text)
         links.append(Reference(kind: .pathMention, target: text, resolvedPath: resolved, fragment: nil,
                                status: .inRoot, line: line, column: column))
     }
@@ -207,7 +214,7 @@ private struct BlockWalker {
         let source = lines[line - 1]
         let bytes = Array(source.utf8)
         var byteColumn = Int(cmark_node_get_start_column(node)) - 1
-        let openers: Set<UInt8> = [UInt8(ascii: "["), UInt8(ascii: "!"), UInt8(ascii: "<"), UInt8(ascii: "`")]
+        let openers: Set<UInt8> = [UInt8(ascii: "["), UInt8(ascii: "!"), UInt8(ascii: "<")]
         if byteColumn < 0 || byteColumn >= bytes.count || !openers.contains(bytes[byteColumn]) {
             if let range = source.range(of: url) {
                 byteColumn = source.utf8.distance(from: source.startIndex, to: range.lowerBound)
@@ -222,10 +229,57 @@ private struct BlockWalker {
         }
         let prefix = bytes[..<min(byteColumn, bytes.count)]
         let column = String(decoding: prefix, as: UTF8.self).unicodeScalars.count + 1
-        let rest = source.utf8.dropFirst(byteColumn)
-        let restText = String(decoding: rest, as: UTF8.self)
-        let syntax = (restText.hasPrefix("[") || restText.hasPrefix("![")) && !restText.contains("](") ? "reference" : "inline"
-        return (column, syntax)
+        let rest = Array(source.utf8.dropFirst(byteColumn))
+        return (column, Self.isReferenceStyle(rest) ? "reference" : "inline")
+    }
+
+    /// Whether the link starting at `rest` (`[text]...` or `![text]...`) is reference-style: its
+    /// text's closing bracket is not followed by `(`. Only this link's brackets count, not a later
+    /// inline link on the same line.
+    static func isReferenceStyle(_ rest: [UInt8]) -> Bool {
+        var i = rest.first == UInt8(ascii: "!") ? 1 : 0
+        guard i < rest.count, rest[i] == UInt8(ascii: "[") else { return false }
+        var depth = 0
+        while i < rest.count {
+            switch rest[i] {
+            case UInt8(ascii: "\\"): i += 1
+            case UInt8(ascii: "["): depth += 1
+            case UInt8(ascii: "]"):
+                depth -= 1
+                if depth == 0 { return i + 1 >= rest.count || rest[i + 1] != UInt8(ascii: "(") }
+            default: break
+            }
+            i += 1
+        }
+        // The link text goes on past this line: decide by whether an inline destination follows.
+        return !String(decoding: rest, as: UTF8.self).contains("](")
+    }
+
+    /// The column of a code span's opening backtick. cmark reports the byte column of the span's
+    /// content (which drifts on continuation lines inside containers), so pick the backtick run
+    /// followed by the span's text that is nearest to it.
+    private func locateCodeSpan(node: OpaquePointer, line: Int, text: String) -> Int {
+        guard line >= 1, line <= lines.count else { return 1 }
+        let bytes = Array(lines[line - 1].utf8)
+        let reported = Int(cmark_node_get_start_column(node)) - 1
+        let needle = Array(text.utf8)
+        let backtick = UInt8(ascii: "`")
+        var best: Int?
+        var bestDistance = Int.max
+        var i = 0
+        while i < bytes.count {
+            guard bytes[i] == backtick else { i += 1; continue }
+            let open = i
+            while i < bytes.count, bytes[i] == backtick { i += 1 }
+            let content = i
+            var start = content
+            while start < bytes.count, bytes[start] == UInt8(ascii: " ") { start += 1 }
+            guard bytes[start...].starts(with: needle) else { continue }
+            let distance = abs(content - reported)
+            if distance < bestDistance { best = open; bestDistance = distance }
+        }
+        guard let best else { return 1 }
+        return String(decoding: bytes[..<best], as: UTF8.self).unicodeScalars.count + 1
     }
 
     private mutating func markOpaque(_ node: OpaquePointer) {

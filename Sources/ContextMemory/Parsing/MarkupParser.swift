@@ -6,7 +6,7 @@ import Foundation
 /// its text. Line numbers come from libxml2's node lines.
 public enum MarkupParser {
     public static func parse(text: String, path: String, rootPath: String, format: Document.Format) -> Document {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = MarkdownParser.lines(of: text)
         var document = Document(path: path, format: format, frontmatterJSON: nil, bodyStartLine: 1,
                                 lineCount: lines.count, title: nil, sections: [], references: [], markers: [],
                                 findings: [], anchors: [])

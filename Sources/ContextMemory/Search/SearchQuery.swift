@@ -31,11 +31,16 @@ public struct SearchQuery: Sendable, Equatable {
         var groups: [[Term]] = []
         var exclusions: [Term] = []
         var pendingOr = false
+        var lastWasExclusion = false
         var words = 0
         for raw in try Self.lex(text) {
             if raw.text == "OR" && !raw.quoted {
                 guard !groups.isEmpty, !pendingOr else {
                     throw SearchError.malformedQuery("OR needs a word on each side (write \"OR\" in quotes to search for it)")
+                }
+                // `a -b OR c` would otherwise silently become `(a OR c) NOT b`.
+                guard !lastWasExclusion else {
+                    throw SearchError.malformedQuery("an excluded term (-word) cannot be part of an OR")
                 }
                 pendingOr = true
                 continue
@@ -57,6 +62,7 @@ public struct SearchQuery: Sendable, Equatable {
                 continue   // punctuation alone has nothing to match
             }
             let term = Term(tokens: tokens, isPrefix: isPrefix)
+            lastWasExclusion = excluded
             if excluded {
                 if pendingOr { throw SearchError.malformedQuery("an excluded term (-word) cannot be part of an OR") }
                 exclusions.append(term)

@@ -1,0 +1,54 @@
+# ctxmem: the two quick-start commands (`make demo`, `make test`) and the tools around them.
+# Every target first installs the system libraries it needs when they are missing (Debian/Ubuntu).
+
+SWIFT ?= swift
+DEMO_ROOT ?= memory
+DEMO_DB ?= $(CURDIR)/.build/demo-index.sqlite
+APT_PACKAGES = pkg-config libcmark-dev libxml2-dev libsqlite3-dev python3-jsonschema
+
+.PHONY: demo test deps build release coverage bench clean
+
+## Index the bundled example memory and search it.
+demo: deps
+	$(SWIFT) build --product ctxmem
+	.build/debug/ctxmem index --root $(DEMO_ROOT) --db $(DEMO_DB)
+	.build/debug/ctxmem search --root $(DEMO_ROOT) --db $(DEMO_DB) --limit 5 "VPC peering"
+	.build/debug/ctxmem stats --root $(DEMO_ROOT) --db $(DEMO_DB)
+
+## Run the whole test suite.
+test: deps
+	$(SWIFT) test
+
+## Install missing system packages (apt-get; uses sudo when not root).
+deps:
+	@missing=""; \
+	pkg-config --exists libcmark 2>/dev/null || missing="$$missing libcmark-dev"; \
+	pkg-config --exists libxml-2.0 2>/dev/null || missing="$$missing libxml2-dev"; \
+	pkg-config --exists sqlite3 2>/dev/null || missing="$$missing libsqlite3-dev"; \
+	command -v pkg-config >/dev/null 2>&1 || missing="$$missing pkg-config"; \
+	{ python3 -c 'import jsonschema' 2>/dev/null || /usr/bin/python3 -c 'import jsonschema' 2>/dev/null; } || missing="$$missing python3-jsonschema"; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing:$$missing"; \
+		SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+## Line coverage of the core library (target: >= 90%).
+coverage: deps
+	$(SWIFT) test --enable-code-coverage
+	@"$$(dirname "$$(readlink -f "$$(command -v $(SWIFT))")")/llvm-cov" report "$$($(SWIFT) build --show-bin-path)/ctxmemPackageTests.xctest" \
+		-instr-profile="$$($(SWIFT) build --show-bin-path)/codecov/default.profdata" \
+		-ignore-filename-regex='(\.build|Tests)/' Sources/ContextMemory | tail -n 1
+
+## Benchmarks (release build): synthetic corpus, or BENCH_ARGS='--dir PATH'.
+bench: deps
+	$(SWIFT) run -c release ctxmem-bench $(BENCH_ARGS)
+
+clean:
+	rm -rf .build

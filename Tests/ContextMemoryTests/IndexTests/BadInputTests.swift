@@ -1,0 +1,152 @@
+import Foundation
+import Testing
+@testable import ContextMemory
+
+@Suite("Bad input: a finding or a clear error, and nothing else lost")
+struct BadInputTests {
+    private func findings(_ tree: FixtureTree, rule: String) throws -> [Finding] {
+        try tree.service.findings().filter { $0.rule == rule }
+    }
+
+    @Test("invalid UTF-8 is decoded with replacement and recorded with its line")
+    func invalidUTF8() async throws {
+        let tree = try FixtureTree()
+        try tree.writeBytes("project_management/latin1.md", Array("# Caf\u{E9}\n\nline two\n".utf8.prefix(5)) + [0xE9] + Array("\n\nzanzibar here\n".utf8))
+        _ = try await tree.service.index()
+        let recorded = try findings(tree, rule: Finding.Rule.invalidUTF8)
+        #expect(recorded.map(\.path) == ["project_management/latin1.md"])
+        #expect(recorded.first?.line == 1)
+        #expect(try tree.service.search("zanzibar").map(\.path) == ["project_management/latin1.md"])
+    }
+
+    @Test("binary files are skipped and recorded")
+    func binary() async throws {
+        let tree = try FixtureTree()
+        try tree.writeBytes("project_management/diagram.md", [0x89, 0x50, 0x4E, 0x47, 0x00, 0x00, 0x01])
+        let report = try await tree.service.index()
+        #expect(report.skipped == 1)
+        #expect(try findings(tree, rule: Finding.Rule.binaryFile).map(\.path) == ["project_management/diagram.md"])
+        #expect(try !tree.indexedPaths().contains("project_management/diagram.md"))
+        // Still skipped, and still recorded, when nothing changed.
+        let again = try await tree.service.index()
+        #expect(again.skipped == 1 && again.unchanged == report.added + report.unchanged)
+        #expect(try findings(tree, rule: Finding.Rule.binaryFile).count == 1)
+    }
+
+    @Test("files over the size limit are skipped without being read")
+    func tooLarge() async throws {
+        let tree = try FixtureTree()
+        try tree.write(".ctxmem.yaml", "max_file_size: 1000\n")
+        try tree.write("project_management/big.md", "# Big\n\n" + String(repeating: "word ", count: 400))
+        _ = try await tree.service.index()
+        let recorded = try findings(tree, rule: Finding.Rule.fileTooLarge)
+        #expect(recorded.map(\.path) == ["project_management/big.md"])
+        #expect(recorded.first?.message.contains("max_file_size") == true)
+        #expect(try tree.indexedPaths().contains("CLAUDE.md"))
+    }
+
+    @Test("malformed frontmatter is recorded and the file still indexed")
+    func malformedFrontmatter() async throws {
+        let tree = try FixtureTree()
+        try tree.write("project_management/bad.md", "---\ntitle: [unclosed\nowner: x\n---\n# Heading\n\nmarmalade\n")
+        _ = try await tree.service.index()
+        let recorded = try findings(tree, rule: Finding.Rule.invalidFrontmatter)
+        #expect(recorded.map(\.path) == ["project_management/bad.md"])
+        let hit = try #require(try tree.service.search("marmalade").first)
+        #expect(hit.startLine == 5)
+    }
+
+    @Test("broken symlinks, loops and links out of the root are recorded, never followed")
+    func symlinks() async throws {
+        let tree = try FixtureTree()
+        let outside = FileManager.default.temporaryDirectory.appendingPathComponent("ctxmem-outside-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: outside) }
+        try Data("# Secret\n\nexfiltrate\n".utf8).write(to: outside.appendingPathComponent("secret.md"))
+
+        try tree.symlink("project_management/broken.md", to: "nowhere.md")
+        try tree.symlink("project_management/loop", to: "..")
+        try tree.symlink("project_management/outside", to: outside.path)
+        try tree.symlink("project_management/outside.md", to: outside.appendingPathComponent("secret.md").path)
+        try tree.symlink("project_management/alias.md", to: "archive/old.md")
+        _ = try await tree.service.index()
+
+        let all = try tree.service.findings()
+        #expect(all.contains { $0.rule == Finding.Rule.brokenSymlink && $0.path == "project_management/broken.md" })
+        #expect(all.contains { $0.rule == Finding.Rule.symlinkLoop && $0.path == "project_management/loop" })
+        #expect(all.contains { $0.rule == Finding.Rule.symlinkOutsideRoot && $0.path == "project_management/outside" })
+        #expect(all.contains { $0.rule == Finding.Rule.symlinkOutsideRoot && $0.path == "project_management/outside.md" })
+        #expect(try tree.service.search("exfiltrate").isEmpty)
+        // A symlink to a file inside the root is indexed under its own path.
+        #expect(try tree.indexedPaths().contains("project_management/alias.md"))
+    }
+
+    @Test("imports that leave the root are never read")
+    func importOutsideRoot() async throws {
+        let tree = try FixtureTree()
+        try tree.write("CLAUDE.md", "# Root\n\n@../../../../etc/passwd\n@/etc/hostname\n@~/.claude/CLAUDE.md\n")
+        _ = try await tree.service.index()
+        #expect(try tree.indexedPaths().allSatisfy { !$0.contains("passwd") && !$0.contains("hostname") })
+        #expect(try tree.service.search("root").contains { $0.path == "CLAUDE.md" })
+    }
+
+    @Test("import cycles are recorded once and do not loop")
+    func importCycle() async throws {
+        let tree = try FixtureTree()
+        try tree.write("CLAUDE.md", "# Root\n\n@docs/a.md\n")
+        try tree.write("docs/a.md", "# A\n\n@b.md\n")
+        try tree.write("docs/b.md", "# B\n\n@a.md\n")
+        _ = try await tree.service.index()
+        let cycles = try findings(tree, rule: Finding.Rule.importCycle)
+        #expect(cycles.count == 1)
+        #expect(cycles.first?.message.contains("docs/a.md -> docs/b.md -> docs/a.md") == true)
+    }
+
+    @Test("an unreadable root is a clear error")
+    func missingRoot() async throws {
+        let service = MemoryService(root: URL(fileURLWithPath: "/nonexistent/ctxmem-root"),
+                                    databasePath: FileManager.default.temporaryDirectory.appendingPathComponent("ctxmem-\(UUID().uuidString).sqlite").path)
+        await #expect(throws: IndexError.self) { _ = try await service.index() }
+    }
+
+    @Test("a damaged index is a clear error, and --rebuild recovers")
+    func corruptIndex() async throws {
+        let tree = try FixtureTree()
+        _ = try await tree.service.index()
+        let path = tree.service.databasePath
+        try SQLiteStore.remove(at: path)
+        try Data(repeating: 0x5A, count: 8192).write(to: URL(fileURLWithPath: path))
+        do {
+            _ = try await tree.service.index()
+            Issue.record("expected a damaged-index error")
+        } catch let error as IndexError {
+            guard case .corrupt = error else { Issue.record("unexpected \(error)"); return }
+            #expect("\(error)".contains("--rebuild"))
+        }
+        #expect(throws: IndexError.self) { _ = try tree.service.search("fabric") }
+        _ = try await tree.service.index(rebuild: true)
+        #expect(try !tree.service.search("fabric").isEmpty)
+    }
+
+    @Test("searching before indexing says how to index")
+    func missingIndex() throws {
+        let tree = try FixtureTree()
+        #expect(throws: IndexError.missing(path: tree.service.databasePath)) { _ = try tree.service.search("x") }
+    }
+
+    @Test("a locked index is a clear error, not a hang")
+    func lockedIndex() async throws {
+        let tree = try FixtureTree()
+        _ = try await tree.service.index()
+        let store = try SQLiteStore(path: tree.service.databasePath, mode: .write, busyTimeout: 0.1)
+        try store.holdingWriteLock {
+            #expect(throws: IndexError.locked(path: tree.service.databasePath)) {
+                let blocked = try SQLiteStore(path: tree.service.databasePath, mode: .write, busyTimeout: 0.1)
+                try blocked.apply(IndexChanges())
+            }
+            // Readers are not blocked by a writer.
+            let reader = try SQLiteStore(path: tree.service.databasePath, mode: .read, busyTimeout: 0.1)
+            #expect(try reader.statistics().documents > 0)
+        }
+    }
+}

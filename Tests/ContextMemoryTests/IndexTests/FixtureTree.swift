@@ -1,0 +1,52 @@
+import Foundation
+@testable import ContextMemory
+
+/// A fixture tree copied to a fresh temporary folder, removed when the test ends.
+final class FixtureTree {
+    let root: URL
+
+    init(_ name: String = "project") throws {
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures").appendingPathComponent(name)
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("ctxmem-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: source, to: root)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: root)
+    }
+
+    var service: MemoryService { MemoryService(root: root) }
+
+    func url(_ path: String) -> URL { root.appendingPathComponent(path) }
+
+    func write(_ path: String, _ text: String) throws {
+        let url = url(path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: url)
+    }
+
+    func writeBytes(_ path: String, _ bytes: [UInt8]) throws {
+        let url = url(path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(bytes).write(to: url)
+    }
+
+    func append(_ path: String, _ text: String) throws {
+        let existing = try String(contentsOf: url(path), encoding: .utf8)
+        try write(path, existing + text)
+    }
+
+    func remove(_ path: String) throws {
+        try FileManager.default.removeItem(at: url(path))
+    }
+
+    func symlink(_ path: String, to destination: String) throws {
+        try FileManager.default.createSymbolicLink(atPath: url(path).path, withDestinationPath: destination)
+    }
+
+    /// Paths of the indexed documents.
+    func indexedPaths() throws -> Set<String> {
+        Set(try SQLiteStore(path: service.databasePath, mode: .read).storedFiles().filter { !$0.value.isSkipped }.keys)
+    }
+}

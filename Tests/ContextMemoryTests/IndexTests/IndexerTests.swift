@@ -1,0 +1,154 @@
+import Foundation
+import Testing
+@testable import ContextMemory
+
+@Suite("Indexing a memory tree")
+struct IndexerTests {
+    @Test("discovers memory files, imports and links, and nothing else")
+    func discovery() async throws {
+        let tree = try FixtureTree()
+        let report = try await tree.service.index()
+        let paths = try tree.indexedPaths()
+        #expect(paths == [
+            "CLAUDE.md", "AGENTS.md", ".claude/agents/backend-manager.md", ".claude/rules/security.md",
+            "docs/overview.md", "docs/deep/one.md", "docs/deep/two.md", "docs/deep/three.md", "docs/deep/four.md",
+            "docs/deep/five.md",
+            "project_management/README.md", "project_management/decisions/ADR-0005-gitops.md",
+            "project_management/runbooks/deploy.md", "project_management/status/tokyo.md",
+            "project_management/archive/old.md", "notes/linked.md",
+        ])
+        #expect(report.added == paths.count)
+        #expect(report.changed == 0 && report.removed == 0 && report.unchanged == 0)
+        #expect(!paths.contains("unrelated/ignored.md"))
+        #expect(!paths.contains("docs/not-imported.md"))
+    }
+
+    @Test("records how many import hops reach each file")
+    func importDepths() async throws {
+        let tree = try FixtureTree()
+        _ = try await tree.service.index()
+        let stored = try SQLiteStore(path: tree.service.databasePath, mode: .read).storedFiles()
+        #expect(stored["CLAUDE.md"]?.importDepth == 0)
+        #expect(stored[".claude/rules/security.md"]?.importDepth == 0)
+        #expect(stored["docs/overview.md"]?.importDepth == 1)
+        #expect(stored["docs/deep/three.md"]?.importDepth == 4)
+        #expect(stored["docs/deep/four.md"]?.importDepth == 5)  // past Claude Code's 4 hops: recorded, still indexed
+        // Reached by a link only: Claude Code never expands imports there.
+        #expect(stored["project_management/README.md"]?.importDepth == nil)
+        #expect(stored["AGENTS.md"]?.importDepth == 1)
+    }
+
+    @Test("a second run reads nothing when nothing changed")
+    func noChange() async throws {
+        let tree = try FixtureTree()
+        let first = try await tree.service.index()
+        let second = try await tree.service.index()
+        #expect(second.unchanged == first.added)
+        #expect(second.added == 0 && second.changed == 0 && second.removed == 0)
+        #expect(second.bytesParsed == 0)
+        #expect(second.generation == first.generation)
+    }
+
+    @Test("add, change, delete and rename are each applied")
+    func incremental() async throws {
+        let tree = try FixtureTree()
+        _ = try await tree.service.index()
+
+        try tree.write("project_management/plans/new-plan.md", "# New plan\n\nQuasar rollout.\n")
+        var report = try await tree.service.index()
+        #expect(report.added == 1 && report.changed == 0 && report.removed == 0)
+        #expect(try tree.service.search("quasar").map(\.path) == ["project_management/plans/new-plan.md"])
+
+        try tree.write("project_management/plans/new-plan.md", "# New plan\n\nPulsar rollout.\n")
+        report = try await tree.service.index()
+        #expect(report.changed == 1 && report.added == 0)
+        #expect(try tree.service.search("quasar").isEmpty)
+        #expect(try tree.service.search("pulsar").count == 1)
+
+        try FileManager.default.moveItem(at: tree.url("project_management/plans/new-plan.md"),
+                                         to: tree.url("project_management/plans/renamed.md"))
+        report = try await tree.service.index()
+        #expect(report.added == 1 && report.removed == 1)
+        #expect(try tree.service.search("pulsar").map(\.path) == ["project_management/plans/renamed.md"])
+
+        try tree.remove("project_management/plans/renamed.md")
+        report = try await tree.service.index()
+        #expect(report.removed == 1)
+        #expect(try tree.service.search("pulsar").isEmpty)
+    }
+
+    @Test("a touched file with the same content is not parsed again")
+    func touchedFile() async throws {
+        let tree = try FixtureTree()
+        _ = try await tree.service.index()
+        let url = tree.url("AGENTS.md")
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: 3600)], ofItemAtPath: url.path)
+        let report = try await tree.service.index()
+        #expect(report.changed == 0 && report.bytesParsed == 0)
+        let again = try await tree.service.index()
+        #expect(again.unchanged == report.unchanged)
+    }
+
+    @Test("a file that loses its last link leaves the index; one that gains a link enters")
+    func linkClosure() async throws {
+        let tree = try FixtureTree()
+        _ = try await tree.service.index()
+        try tree.write("project_management/README.md", "# Project management\n\nSee [ignored](../unrelated/ignored.md).\n")
+        _ = try await tree.service.index()
+        let paths = try tree.indexedPaths()
+        #expect(paths.contains("unrelated/ignored.md"))
+        #expect(!paths.contains("notes/linked.md"))
+        #expect(paths.contains("project_management/decisions/ADR-0005-gitops.md"))  // under project_management anyway
+    }
+
+    @Test("include and exclude globs from .ctxmem.yaml")
+    func configuration() async throws {
+        let tree = try FixtureTree()
+        try tree.write(".ctxmem.yaml", """
+            include: ["unrelated/**/*.md"]
+            exclude: ["project_management/archive/**"]
+            tier_rules:
+              - path: "notes/**"
+                tier: essential
+            """)
+        _ = try await tree.service.index()
+        let paths = try tree.indexedPaths()
+        #expect(paths.contains("unrelated/ignored.md"))
+        #expect(!paths.contains("project_management/archive/old.md"))
+        let hits = try tree.service.search("reached link", options: SearchOptions(tier: .essential))
+        #expect(hits.map(\.path) == ["notes/linked.md"])
+    }
+
+    @Test("a changed configuration re-parses everything")
+    func configurationChange() async throws {
+        let tree = try FixtureTree()
+        let first = try await tree.service.index()
+        try tree.write(".ctxmem.yaml", "tier_rules:\n  - path: \"AGENTS.md\"\n    tier: operational\n")
+        let second = try await tree.service.index()
+        #expect(second.changed == first.added)
+        #expect(try tree.service.search("orchestrator").first?.tier == .operational)
+    }
+
+    @Test("an invalid configuration is a clear error")
+    func invalidConfiguration() async throws {
+        let tree = try FixtureTree()
+        try tree.write(".ctxmem.yaml", "include: [unclosed\n")
+        await #expect(throws: ConfigurationError.self) { _ = try await tree.service.index() }
+        try tree.write(".ctxmem.yaml", "imports_depth: 3\n")
+        do {
+            _ = try await tree.service.index()
+            Issue.record("expected an error")
+        } catch {
+            #expect("\(error)".contains("unknown setting 'imports_depth'"))
+        }
+    }
+
+    @Test("--rebuild starts over and keeps the same content")
+    func rebuild() async throws {
+        let tree = try FixtureTree()
+        let first = try await tree.service.index()
+        let rebuilt = try await tree.service.index(rebuild: true)
+        #expect(rebuilt.added == first.added)
+        #expect(rebuilt.generation == 1)
+    }
+}

@@ -1,0 +1,194 @@
+import Foundation
+import Testing
+@testable import ContextMemory
+
+@Suite("Searching the index")
+struct SearchTests {
+    private static func indexedTree() async throws -> FixtureTree {
+        let tree = try FixtureTree()
+        _ = try await tree.service.index()
+        return tree
+    }
+
+    @Test("identifiers are found as typed", arguments: [
+        ("ADR-0005", "project_management/decisions/ADR-0005-gitops.md"),
+        ("crd:sync", "project_management/decisions/ADR-0005-gitops.md"),
+        ("VPC_peering", "docs/overview.md"),
+        ("code/netbox_hedgehog/models.py", "docs/overview.md"),
+        ("netbox_hedgehog/models.py", "docs/overview.md"),
+    ])
+    func identifiers(query: String, expectedPath: String) async throws {
+        let tree = try await Self.indexedTree()
+        let hits = try tree.service.search(query)
+        #expect(hits.contains { $0.path == expectedPath }, "\(query) -> \(hits.map(\.path))")
+    }
+
+    @Test("Japanese text is found inside a sentence", arguments: ["ファブリック", "運用手順", "東京"])
+    func cjk(query: String) async throws {
+        let tree = try await Self.indexedTree()
+        let hits = try tree.service.search(query)
+        #expect(hits.first?.path == "project_management/status/tokyo.md")
+        #expect(hits.first?.snippet.contains(SearchHit.highlightOpen) == true)
+    }
+
+    @Test("accents do not matter")
+    func diacritics() async throws {
+        let tree = try await Self.indexedTree()
+        #expect(try tree.service.search("cafe resume").map(\.path) == ["project_management/status/tokyo.md"])
+    }
+
+    @Test("a heading match outranks a body match")
+    func headingWeight() async throws {
+        let tree = try await Self.indexedTree()
+        try tree.write("project_management/a-body.md", "# Notes\n\nWe talked about gizmo once, among many other things that matter.\n")
+        try tree.write("project_management/z-heading.md", "# Gizmo\n\nDetails follow here, among many other things that matter.\n")
+        _ = try await tree.service.index()
+        let hits = try tree.service.search("gizmo")
+        #expect(hits.map(\.path) == ["project_management/z-heading.md", "project_management/a-body.md"])
+        #expect(hits[0].score > hits[1].score)
+    }
+
+    @Test("results carry location, heading path, tier, snippet and handle")
+    func resultShape() async throws {
+        let tree = try await Self.indexedTree()
+        let hit = try #require(try tree.service.search("\"VPC peering\"").first)
+        #expect(hit.path == "docs/overview.md")
+        #expect(hit.startLine == 11 && hit.endLine == 14)
+        #expect(hit.headingPath == ["Architecture overview", "VPC peering"])
+        #expect(hit.tier == .detailed)
+        #expect(hit.kind == .referenced)
+        #expect(hit.handle == "memory://docs/overview.md#vpc-peering")
+        #expect(hit.snippet.contains("«VPC peering»"))
+        #expect(hit.tokens > 0)
+    }
+
+    @Test("operators: phrase, OR, exclusion, prefix")
+    func operators() async throws {
+        let tree = try await Self.indexedTree()
+        #expect(Set(try tree.service.search("\"source of truth\"").map(\.path)) == ["project_management/decisions/ADR-0005-gitops.md"])
+        let either = Set(try tree.service.search("superseded OR vault").map(\.path))
+        #expect(either == ["project_management/archive/old.md", ".claude/rules/security.md"])
+        let excluded = try tree.service.search("fabric -controller").map(\.path)
+        #expect(!excluded.contains("docs/overview.md"))
+        #expect(!excluded.isEmpty)
+        #expect(try tree.service.search("supersed*").map(\.path) == ["project_management/archive/old.md"])
+    }
+
+    @Test("filters by tier, kind and path glob")
+    func filters() async throws {
+        let tree = try await Self.indexedTree()
+        let operational = try tree.service.search("deploy OR plan OR restart", options: SearchOptions(limit: 50, tier: .operational))
+        #expect(!operational.isEmpty && operational.allSatisfy { $0.tier == .operational })
+        #expect(Set(operational.map(\.path)).isSuperset(of: ["project_management/runbooks/deploy.md", "project_management/archive/old.md"]))
+        let agents = try tree.service.search("backend", options: SearchOptions(kind: .agent))
+        #expect(agents.map(\.path) == [".claude/agents/backend-manager.md"])
+        let underDocs = try tree.service.search("depth OR chain", options: SearchOptions(limit: 50, pathGlob: Glob("docs/deep/**")))
+        #expect(underDocs.count == 5 && underDocs.allSatisfy { $0.path.hasPrefix("docs/deep/") })
+        let limited = try tree.service.search("depth OR chain", options: SearchOptions(limit: 2))
+        #expect(limited.count == 2)
+    }
+
+    @Test("tiers come from markers, headings, paths and kinds")
+    func tiers() async throws {
+        let tree = try await Self.indexedTree()
+        #expect(try tree.service.search("\"non-negotiable\"").first?.tier == .essential)  // root CLAUDE.md
+        #expect(try tree.service.search("kubectl").first?.tier == .operational)          // Troubleshooting heading
+        #expect(try tree.service.search("superseded").first?.tier == .operational)       // archive/
+        #expect(try tree.service.search("serializers").first?.tier == .essential)        // agent definition
+    }
+
+    @Test("malformed queries and bad options are clear errors", arguments: ["\"unclosed", "OR", "a OR", "-only", "***", ""])
+    func malformed(query: String) async throws {
+        let tree = try await Self.indexedTree()
+        #expect(throws: SearchError.self) { _ = try tree.service.search(query) }
+    }
+
+    @Test("a query that reaches SQLite never raises an FTS5 syntax error")
+    func hostileQueries() async throws {
+        let tree = try await Self.indexedTree()
+        var generator = SplitMix64(seed: 42)
+        let alphabet = Array("\"*-():^{}[]'\\/@#$%&|!~<>.,;+=?`ab cé東 ORNEARAND")
+        for _ in 0..<400 {
+            let length = Int(generator.next() % 24)
+            let query = String((0..<length).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
+            do {
+                _ = try tree.service.search(query)
+            } catch is SearchError {
+                // A clear message is the expected answer to nonsense.
+            } catch {
+                Issue.record("query \(query.debugDescription) failed with \(error)")
+            }
+        }
+    }
+
+    @Test("a reader during re-indexing sees the old state or the new one, never a mix")
+    func snapshotIsolation() async throws {
+        let tree = try await Self.indexedTree()
+        // Version A: the word in 3 files; version B: in 6. Any other count would be a mix.
+        func write(version: Int) throws {
+            for index in 0..<6 {
+                let word = index < (version == 0 ? 3 : 6) ? "kumquat" : "plum"
+                try tree.write("project_management/fruit/\(index).md", "# Fruit \(index)\n\n\(word) \(version)\n")
+            }
+        }
+        try write(version: 0)
+        _ = try await tree.service.index()
+        let service = tree.service
+        let reader = Task.detached {
+            var counts: Set<Int> = []
+            for _ in 0..<300 {
+                counts.insert(try service.search("kumquat", options: SearchOptions(limit: 50)).count)
+            }
+            return counts
+        }
+        for round in 1...6 {
+            try write(version: round % 2)
+            _ = try await service.index()
+        }
+        let counts = try await reader.value
+        #expect(counts.isSubset(of: [3, 6]), "saw \(counts)")
+    }
+
+    @Test("stats count what was indexed")
+    func statistics() async throws {
+        let tree = try await Self.indexedTree()
+        let stats = try tree.service.statistics()
+        #expect(stats.documents == 16)
+        #expect(stats.sections > stats.documents)
+        #expect(stats.references > 10)
+        #expect(stats.tokens == stats.tokensByTier.values.reduce(0, +))
+        #expect(stats.documentsByKind["agent"] == 1)
+        #expect(stats.generation == 1)
+        #expect(stats.lastIndexedAt != nil)
+        #expect(stats.indexBytes > 0)
+    }
+
+    @Test("Schemas/index-schema.sql matches the migrations")
+    func schemaDump() async throws {
+        let tree = try await Self.indexedTree()
+        let dump = try SQLiteStore(path: tree.service.databasePath, mode: .read).schemaDump()
+        let schemaFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Schemas/index-schema.sql")
+        if ProcessInfo.processInfo.environment["CTXMEM_RECORD"] == "1" {
+            try Data(("-- The index schema as SQLite reports it after all migrations. Generated by\n-- CTXMEM_RECORD=1 swift test --filter schemaDump; a test keeps it in step.\n" + dump + "\n").utf8).write(to: schemaFile)
+            Issue.record("recorded \(schemaFile.path); review it and run again without CTXMEM_RECORD")
+            return
+        }
+        let recorded = try String(contentsOf: schemaFile, encoding: .utf8)
+            .split(separator: "\n").filter { !$0.hasPrefix("--") }.joined(separator: "\n")
+        #expect(recorded == dump)
+    }
+}
+
+/// A small deterministic generator for property-style tests.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

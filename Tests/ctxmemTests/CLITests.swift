@@ -1,0 +1,168 @@
+import Foundation
+import Testing
+
+/// The built `ctxmem` binary, run on a copy of the fixture tree, as a user runs it.
+@Suite("ctxmem end to end")
+struct CLITests {
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static var binary: URL {
+        // .build/<triple>/debug/ctxmemPackageTests.xctest -> .build/<triple>/debug/ctxmem
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("ctxmem").path),
+              directory.path != "/" {
+            directory.deleteLastPathComponent()
+        }
+        return directory.appendingPathComponent("ctxmem")
+    }
+
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.merge(environment) { _, new in new }
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                   stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    final class Tree {
+        let root: URL
+        init() throws {
+            let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("ContextMemoryTests/Fixtures/project")
+            root = FileManager.default.temporaryDirectory.appendingPathComponent("ctxmem-cli-\(UUID().uuidString)")
+            try FileManager.default.copyItem(at: source, to: root)
+        }
+        deinit { try? FileManager.default.removeItem(at: root) }
+    }
+
+    @Test("index, then search, then stats, as the README shows")
+    func indexSearchStats() throws {
+        let tree = try Tree()
+        let index = try Self.run(["index", "--root", tree.root.path])
+        #expect(index.status == 0, "\(index.stderr)")
+        #expect(index.stdout.contains("Indexed 16 documents"))
+        #expect(index.stderr.isEmpty, "no progress or logs when stderr is not a terminal: \(index.stderr)")
+
+        let search = try Self.run(["search", "--root", tree.root.path, "VPC peering"])
+        #expect(search.status == 0)
+        #expect(search.stdout.contains("docs/overview.md:11-14"))
+        #expect(search.stdout.contains("Architecture overview › VPC peering"))
+        #expect(search.stdout.contains("«VPC»"), "highlights without colour when not on a terminal")
+        #expect(!search.stdout.contains("\u{1B}["))
+
+        let stats = try Self.run(["stats", "--root", tree.root.path])
+        #expect(stats.status == 0)
+        #expect(stats.stdout.contains("Documents:   16"))
+
+        let again = try Self.run(["index", "--root", tree.root.path, "--json"])
+        let report = try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any]
+        #expect(report?["unchanged"] as? Int == 16)
+        #expect(report?["added"] as? Int == 0)
+    }
+
+    @Test("--quiet prints nothing; no results is not an error")
+    func quietAndEmpty() throws {
+        let tree = try Tree()
+        let index = try Self.run(["index", "--root", tree.root.path, "--quiet"])
+        #expect(index.status == 0 && index.stdout.isEmpty && index.stderr.isEmpty)
+        let none = try Self.run(["search", "--root", tree.root.path, "xylophone"])
+        #expect(none.status == 0)
+        #expect(none.stdout.contains("No sections match"))
+    }
+
+    @Test("malformed queries and bad options exit 2 with a message; a missing index exits 1")
+    func exitCodes() throws {
+        let tree = try Tree()
+        let missing = try Self.run(["search", "--root", tree.root.path, "fabric"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("run `ctxmem index` first"))
+
+        _ = try Self.run(["index", "--root", tree.root.path, "--quiet"])
+        let malformed = try Self.run(["search", "--root", tree.root.path, "\"unclosed"])
+        #expect(malformed.status == 2)
+        #expect(malformed.stderr.contains("malformed query: the quote at character 1 is not closed"))
+
+        let badTier = try Self.run(["search", "--root", tree.root.path, "--tier", "urgent", "fabric"])
+        #expect(badTier.status == 2)
+        #expect(badTier.stderr.contains("essential|detailed|operational"))
+
+        let badLimit = try Self.run(["search", "--root", tree.root.path, "--limit", "0", "fabric"])
+        #expect(badLimit.status == 2)
+    }
+
+    @Test("--json output is valid against Schemas/search-results.schema.json")
+    func jsonSchema() throws {
+        let tree = try Tree()
+        _ = try Self.run(["index", "--root", tree.root.path, "--quiet"])
+        let search = try Self.run(["search", "--root", tree.root.path, "--json", "fabric OR ファブリック"])
+        #expect(search.status == 0)
+        let output = tree.root.appendingPathComponent("results.json")
+        try Data(search.stdout.utf8).write(to: output)
+        let schema = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Schemas/search-results.schema.json")
+        try SchemaValidator.validate(instance: output, schema: schema)
+        let object = try JSONSerialization.jsonObject(with: Data(search.stdout.utf8)) as? [String: Any]
+        #expect((object?["results"] as? [Any])?.count ?? 0 >= 2)
+    }
+
+    @Test("--help teaches the query syntax")
+    func help() throws {
+        let help = try Self.run(["search", "--help"])
+        #expect(help.status == 0)
+        for fragment in ["\"quoted phrase\"", "a OR b", "-word", "prefix*", "ADR-0005", "--json"] {
+            #expect(help.stdout.contains(fragment), "help lacks \(fragment)")
+        }
+    }
+}
+
+/// Validates JSON against a JSON Schema with Python's `jsonschema` (installed by `make deps`).
+enum SchemaValidator {
+    struct Failure: Error, CustomStringConvertible { var description: String }
+
+    static func python() throws -> String {
+        for candidate in [ProcessInfo.processInfo.environment["CTXMEM_PYTHON"], "python3", "/usr/bin/python3"].compactMap({ $0 }) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [candidate, "-c", "import jsonschema"]
+            process.standardError = FileHandle.nullDevice
+            if (try? process.run()) != nil {
+                process.waitUntilExit()
+                if process.terminationStatus == 0 { return candidate }
+            }
+        }
+        throw Failure(description: "no python3 with the jsonschema module; run `make deps` (Debian: python3-jsonschema)")
+    }
+
+    static func validate(instance: URL, schema: URL) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [try python(), "-c", """
+            import json, sys, jsonschema
+            schema = json.load(open(sys.argv[2]))
+            jsonschema.validators.validator_for(schema).check_schema(schema)
+            jsonschema.validate(json.load(open(sys.argv[1])), schema)
+            """, instance.path, schema.path]
+        let err = Pipe()
+        process.standardError = err
+        try process.run()
+        let message = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw Failure(description: String(decoding: message, as: UTF8.self))
+        }
+    }
+}
