@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "ctxmem",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "ctxmem", targets: ["ctxmem"]),
         .library(name: "ContextMemory", targets: ["ContextMemory"]),

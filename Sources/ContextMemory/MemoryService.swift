@@ -1,5 +1,6 @@
 public import Foundation
 public import Logging
+import Synchronization
 
 /// The one entry point every front end (CLI, HTTP, MCP) calls.
 ///
@@ -12,6 +13,7 @@ public struct MemoryService: Sendable {
     public let root: URL
     public let databasePath: String
     private let logger: Logger
+    private let readers = ReaderCache()
 
     /// The index folder inside the root, used unless `databasePath` says otherwise.
     public static let indexFolder = ".ctxmem"
@@ -69,8 +71,10 @@ public struct MemoryService: Sendable {
         try openStore().findings()
     }
 
+    /// A reading connection, kept open across calls (opening costs more than a search); reopened
+    /// when the index file was replaced, as `--rebuild` does.
     func openStore() throws -> SQLiteStore {
-        try SQLiteStore(path: databasePath, mode: .read)
+        try readers.store(at: databasePath)
     }
 
     /// The index folder, when it lies inside the root under another name than `.ctxmem`.
@@ -79,5 +83,25 @@ public struct MemoryService: Sendable {
         let rootPath = root.path
         guard folder.hasPrefix(rootPath + "/") else { return [] }
         return [String(folder.dropFirst(rootPath.count + 1))]
+    }
+}
+
+/// The reading store of a ``MemoryService``, shared by its copies.
+private final class ReaderCache: Sendable {
+    private let cached = Mutex<(store: SQLiteStore, inode: UInt64)?>(nil)
+
+    func store(at path: String) throws -> SQLiteStore {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            cached.withLock { $0 = nil }
+            throw IndexError.missing(path: path)
+        }
+        let inode = UInt64(info.st_ino)
+        return try cached.withLock { entry in
+            if let entry, entry.inode == inode { return entry.store }
+            let store = try SQLiteStore(path: path, mode: .read)
+            entry = (store, inode)
+            return store
+        }
     }
 }

@@ -171,7 +171,7 @@ struct Indexer {
         try store.apply(changes)
         report.seconds = (clock.now - start).seconds
         report.findings = try store.findings()
-        logger.info("indexed", metadata: ["added": "\(report.added)", "changed": "\(report.changed)",
+        logger.debug("indexed", metadata: ["added": "\(report.added)", "changed": "\(report.changed)",
                                           "removed": "\(report.removed)", "seconds": "\(report.seconds)"])
         return report
     }

@@ -1,0 +1,217 @@
+import ArgumentParser
+import ContextMemory
+import Foundation
+
+/// `swift run -c release ctxmem-bench`: index and search benchmarks on a generated corpus or on any
+/// folder (copied to a temporary folder first, so the source is never written).
+@main
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ctxmem-bench",
+        abstract: "Measure cold index, re-index, single-file change, search latency and peak RSS.",
+        discussion: """
+            Without --dir, generates a deterministic synthetic memory tree (--files files, about --mb MB of \
+            Markdown, under project_management/ with a CLAUDE.md hierarchy) and measures on it.
+
+            Examples:
+              swift run -c release ctxmem-bench                           # 10,000 files, 50 MB
+              swift run -c release ctxmem-bench --files 1000 --mb 5
+              swift run -c release ctxmem-bench --dir ../shared/corpora/kubernetes__community --include '**/*.md'
+
+            Report every figure with the machine and date: shared machines are noisy, so each figure is the \
+            median of --runs runs (search: of every query repeated --repeats times).
+            """
+    )
+
+    @Option(help: ArgumentHelp("Measure on a copy of this folder instead of a synthetic corpus.", valueName: "dir"))
+    var dir: String?
+
+    @Option(help: ArgumentHelp("Also index files matching this glob (repeatable), as `ctxmem index --include`.", valueName: "glob"))
+    var include: [String] = []
+
+    @Option(help: "Synthetic corpus: number of files.")
+    var files = 10_000
+
+    @Option(help: "Synthetic corpus: approximate size in MB.")
+    var mb = 50.0
+
+    @Option(help: "Runs of each index measurement (the median is reported).")
+    var runs = 3
+
+    @Option(help: "Times each search query is repeated.")
+    var repeats = 20
+
+    @Flag(help: "Print the figures as JSON.")
+    var json = false
+
+    func run() async throws {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("ctxmem-bench-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let root = work.appendingPathComponent("root")
+        let queries: [String]
+        let corpusName: String
+        if let dir {
+            try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: URL(fileURLWithPath: dir), to: root)
+            try? FileManager.default.removeItem(at: root.appendingPathComponent(".ctxmem"))
+            queries = Queries.general
+            corpusName = URL(fileURLWithPath: dir).lastPathComponent
+        } else {
+            var generator = SyntheticCorpus(files: files, megabytes: mb)
+            try generator.write(to: root)
+            queries = generator.queries
+            corpusName = "synthetic \(files) files"
+        }
+        let database = work.appendingPathComponent("index.sqlite").path
+        let service = MemoryService(root: root, databasePath: database)
+        var result = BenchResult(corpus: corpusName)
+
+        // Cold index: from an empty index each run.
+        var coldSeconds: [Double] = []
+        var report: IndexReport?
+        for _ in 0..<max(1, runs) {
+            let run = try await service.index(rebuild: true, include: include)
+            coldSeconds.append(run.seconds)
+            report = run
+        }
+        guard let report else { throw ValidationError("no index run") }
+        result.documents = report.documents
+        result.markdownMB = Double(report.bytesParsed) / 1_048_576
+        result.sections = try service.statistics().sections
+        result.coldIndexSeconds = median(coldSeconds)
+        result.coldIndexMBPerSecond = result.markdownMB / result.coldIndexSeconds
+
+        // No change: nothing is read.
+        var noChange: [Double] = []
+        for _ in 0..<max(3, runs) {
+            noChange.append(try await service.index(include: include).seconds)
+        }
+        result.noChangeSeconds = median(noChange)
+
+        // One file changed.
+        let target = try largestIndexedFile(service: service, root: root)
+        var oneChange: [Double] = []
+        for round in 0..<max(3, runs) {
+            let url = root.appendingPathComponent(target)
+            let handle = try FileHandle(forWritingTo: url)
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data("\nEdited in benchmark round \(round): zebrafish.\n".utf8))
+            try handle.close()
+            let changed = try await service.index(include: include)
+            guard changed.changed == 1 else { throw ValidationError("expected one changed file, got \(changed.changed)") }
+            oneChange.append(changed.seconds)
+        }
+        result.oneChangeSeconds = median(oneChange)
+
+        // Search latency, in process, on a warm connection.
+        var latencies: [Double] = []
+        var hits = 0
+        for query in queries {
+            _ = try service.search(query, options: SearchOptions(limit: 10))  // warm-up
+        }
+        let clock = ContinuousClock()
+        for _ in 0..<repeats {
+            for query in queries {
+                let start = clock.now
+                hits += try service.search(query, options: SearchOptions(limit: 10)).count
+                latencies.append((clock.now - start).milliseconds)
+            }
+        }
+        latencies.sort()
+        result.searchQueries = queries.count
+        result.searchSamples = latencies.count
+        result.searchP50Milliseconds = percentile(latencies, 0.50)
+        result.searchP99Milliseconds = percentile(latencies, 0.99)
+        result.meanHitsPerQuery = Double(hits) / Double(max(1, latencies.count))
+        result.peakRSSMB = peakRSSMegabytes()
+        result.indexMB = Double(try service.statistics().indexBytes) / 1_048_576
+
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+        } else {
+            print(result.table)
+        }
+    }
+
+    private func largestIndexedFile(service: MemoryService, root: URL) throws -> String {
+        let hits = try service.search("the OR and OR a OR to", options: SearchOptions(limit: 50))
+        let candidates = Set(hits.map(\.path)).sorted()
+        guard let path = candidates.max(by: { fileSize(root, $0) < fileSize(root, $1) }) else {
+            throw ValidationError("the corpus has no searchable Markdown")
+        }
+        return path
+    }
+
+    private func fileSize(_ root: URL, _ path: String) -> Int {
+        ((try? FileManager.default.attributesOfItem(atPath: root.appendingPathComponent(path).path))?[.size] as? Int) ?? 0
+    }
+}
+
+struct BenchResult: Codable {
+    var corpus: String
+    var documents = 0
+    var sections = 0
+    var markdownMB = 0.0
+    var indexMB = 0.0
+    var coldIndexSeconds = 0.0
+    var coldIndexMBPerSecond = 0.0
+    var noChangeSeconds = 0.0
+    var oneChangeSeconds = 0.0
+    var searchQueries = 0
+    var searchSamples = 0
+    var searchP50Milliseconds = 0.0
+    var searchP99Milliseconds = 0.0
+    var meanHitsPerQuery = 0.0
+    var peakRSSMB = 0.0
+
+    var table: String {
+        func f(_ value: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", value) }
+        return """
+            corpus:                \(corpus)
+            documents / sections:  \(documents) / \(sections)
+            Markdown parsed:       \(f(markdownMB, 1)) MB (index file \(f(indexMB, 1)) MB)
+            cold index:            \(f(coldIndexSeconds)) s  = \(f(coldIndexMBPerSecond, 1)) MB/s   (target >= 10 MB/s)
+            no-change re-index:    \(f(noChangeSeconds * 1000, 1)) ms                 (target <= 1 s at 10,000 files)
+            one file changed:      \(f(oneChangeSeconds * 1000, 1)) ms                 (target <= 100 ms)
+            search p50 / p99:      \(f(searchP50Milliseconds, 3)) / \(f(searchP99Milliseconds, 3)) ms   (targets <= 5 / <= 50 ms; \(searchQueries) queries x \(searchSamples / max(1, searchQueries)), \(f(meanHitsPerQuery, 1)) hits each)
+            peak RSS:              \(f(peakRSSMB, 1)) MB               (target <= 300 MB)
+            """
+    }
+}
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    guard !sorted.isEmpty else { return 0 }
+    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+}
+
+func percentile(_ sorted: [Double], _ p: Double) -> Double {
+    guard !sorted.isEmpty else { return 0 }
+    let rank = Int((p * Double(sorted.count)).rounded(.up)) - 1
+    return sorted[max(0, min(sorted.count - 1, rank))]
+}
+
+func peakRSSMegabytes() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024  // kilobytes on Linux
+}
+
+extension Duration {
+    var milliseconds: Double {
+        let parts = components
+        return Double(parts.seconds) * 1000 + Double(parts.attoseconds) / 1e15
+    }
+}
+
+/// A fixed query set for real corpora: common words, phrases, operators, identifiers.
+enum Queries {
+    static let general = [
+        "agent", "test", "review", "\"pull request\"", "security", "install*", "config OR configuration",
+        "error -warning", "kubernetes", "release", "documentation", "api", "hook*", "workflow", "design",
+        "TDD", "CLAUDE.md", "sig-node", "memory", "performance", "\"code review\"", "deprecated", "token*",
+        "meeting OR agenda", "typescript", "python", "database migration", "approve*", "license", "contributor",
+    ]
+}
