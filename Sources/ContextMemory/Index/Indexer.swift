@@ -63,10 +63,14 @@ struct Indexer {
         let clock = ContinuousClock()
         let start = clock.now
         let rootPath = FileTreeWalker.realPath(root.path) ?? root.path
+        let trace = ProcessInfo.processInfo.environment["CTXMEM_TRACE"] != nil
+        func mark(_ label: String) { if trace { FileHandle.standardError.write(Data("\(label): \((clock.now - start).seconds)\n".utf8)) } }
         let walk = try FileTreeWalker(root: root, exclude: configuration.exclude.map(Glob.init), skippedPaths: skippedPaths).walk()
         var files: [String: WalkedFile] = [:]
         for file in walk.files { files[file.path] = file }
+        mark("walk")
         let stored = try store.storedFiles()
+        mark("stored")
         let fingerprint = configuration.fingerprint + "/" + Self.parserVersion
         let storedFingerprint = try (store as? SQLiteStore)?.metadata("fingerprint")
         let reparseAll = rebuild || storedFingerprint != fingerprint
@@ -109,6 +113,7 @@ struct Indexer {
             }
             for batch in stride(from: 0, to: jobs.count, by: 256).map({ Array(jobs[$0..<min($0 + 256, jobs.count)]) }) {
                 let results = await process(batch, rootPath: rootPath)
+                mark("batch \(batch.count)")
                 for (path, result) in results {
                     processed[path] = result
                     if case let .written(file) = result.outcome { report.bytesParsed += file.document == nil ? 0 : file.stat.size }
@@ -168,7 +173,9 @@ struct Indexer {
             "fingerprint": fingerprint,
             "root": rootPath,
         ]
+        mark("before apply")
         try store.apply(changes)
+        mark("applied")
         report.seconds = (clock.now - start).seconds
         report.findings = try store.findings()
         logger.debug("indexed", metadata: ["added": "\(report.added)", "changed": "\(report.changed)",
