@@ -44,7 +44,28 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "Print the figures as JSON.")
     var json = false
 
+    @Flag(help: "Also print each query's median latency and hit count.")
+    var verbose = false
+
+    @Flag(help: "Only measure the parser: parse every Markdown file of --dir on one core, in memory.")
+    var parseOnly = false
+
+    @Option(help: ArgumentHelp("Write the synthetic corpus to this folder and stop (to measure it again later with --dir).", valueName: "dir"))
+    var generate: String?
+
+    @Option(help: ArgumentHelp("Queries to time: general (for real corpora) or synthetic (for a generated corpus); default: by corpus.", valueName: "set"))
+    var querySet: String?
+
     func run() async throws {
+        if parseOnly, let dir {
+            try measureParser(URL(fileURLWithPath: dir))
+            return
+        }
+        if let generate {
+            var generator = SyntheticCorpus(files: files, megabytes: mb)
+            try generator.write(to: URL(fileURLWithPath: generate))
+            return
+        }
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("ctxmem-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: work) }
         let root = work.appendingPathComponent("root")
@@ -54,7 +75,7 @@ struct Bench: AsyncParsableCommand {
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
             try FileManager.default.copyItem(at: URL(fileURLWithPath: dir), to: root)
             try? FileManager.default.removeItem(at: root.appendingPathComponent(".ctxmem"))
-            queries = Queries.general
+            queries = querySet == "synthetic" ? SyntheticCorpus(files: files, megabytes: mb).queries : Queries.general
             corpusName = URL(fileURLWithPath: dir).lastPathComponent
         } else {
             var generator = SyntheticCorpus(files: files, megabytes: mb)
@@ -110,11 +131,21 @@ struct Bench: AsyncParsableCommand {
             _ = try service.search(query, options: SearchOptions(limit: 10))  // warm-up
         }
         let clock = ContinuousClock()
+        var perQuery: [String: [Double]] = [:]
         for _ in 0..<repeats {
             for query in queries {
                 let start = clock.now
                 hits += try service.search(query, options: SearchOptions(limit: 10)).count
-                latencies.append((clock.now - start).milliseconds)
+                let elapsed = (clock.now - start).milliseconds
+                latencies.append(elapsed)
+                perQuery[query, default: []].append(elapsed)
+            }
+        }
+        if verbose {
+            for query in queries {
+                let count = try service.search(query, options: SearchOptions(limit: 1000)).count
+                print(String(format: "  %8.3f ms median  %5d%@ hits  %@", median(perQuery[query] ?? []), count,
+                             count == 1000 ? "+" : " ", query))
             }
         }
         latencies.sort()
@@ -133,6 +164,30 @@ struct Bench: AsyncParsableCommand {
         } else {
             print(result.table)
         }
+    }
+
+    /// Parser throughput on one core, without I/O or the database, for profiling.
+    private func measureParser(_ root: URL) throws {
+        var texts: [(String, String)] = []
+        let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)
+        while let url = enumerator?.nextObject() as? URL {
+            guard url.pathExtension == "md", let data = try? Data(contentsOf: url) else { continue }
+            texts.append((String(url.path.dropFirst(root.path.count + 1)), String(decoding: data, as: UTF8.self)))
+        }
+        let bytes = texts.reduce(0) { $0 + $1.1.utf8.count }
+        let clock = ContinuousClock()
+        var seconds: [Double] = []
+        var sections = 0
+        for _ in 0..<max(1, runs) {
+            let start = clock.now
+            for (path, text) in texts {
+                sections += DocumentParser.parse(text: text, path: path, rootPath: root.path).sections.count
+            }
+            seconds.append((clock.now - start).milliseconds / 1000)
+        }
+        let mb = Double(bytes) / 1_048_576
+        print(String(format: "parsed %d files, %.1f MB: median %.3f s = %.1f MB/s on one core (%d sections)",
+                     texts.count, mb, median(seconds), mb / median(seconds), sections / max(1, runs)))
     }
 
     private func largestIndexedFile(service: MemoryService, root: URL) throws -> String {

@@ -76,7 +76,8 @@ public struct Configuration: Codable, Sendable, Equatable {
         } catch let error as YamlError {
             throw ConfigurationError.invalidYAML(source: source, detail: YAMLErrorText.describe(error))
         }
-        guard let node else { return Configuration() }
+        // No document, or an empty one (`---` with every setting commented out): the defaults.
+        guard let node, !Self.isNull(node) else { return Configuration() }
         guard let mapping = node.mapping else {
             throw ConfigurationError.invalidValue(source: source, detail: "the top level must be a mapping of settings")
         }
@@ -93,15 +94,54 @@ public struct Configuration: Codable, Sendable, Equatable {
         do {
             configuration = try YAMLDecoder().decode(Configuration.self, from: node)
         } catch {
-            throw ConfigurationError.invalidValue(source: source, detail: YAMLErrorText.describe(error))
+            var path: [any CodingKey] = []
+            if let decoding = error as? DecodingError {
+                switch decoding {
+                case let .typeMismatch(_, context), let .valueNotFound(_, context), let .keyNotFound(_, context),
+                     let .dataCorrupted(context):
+                    path = context.codingPath
+                @unknown default: break
+                }
+            }
+            throw ConfigurationError.invalidValue(
+                source: source, detail: linePrefix(line(of: path, in: node)) + YAMLErrorText.describe(error))
         }
         guard (1...64).contains(configuration.importDepth) else {
-            throw ConfigurationError.invalidValue(source: source, detail: "import_depth must be between 1 and 64")
+            throw ConfigurationError.invalidValue(
+                source: source,
+                detail: linePrefix(line(of: [CodingKeys.importDepth], in: node)) + "import_depth must be between 1 and 64")
         }
         guard configuration.maxFileSize > 0 else {
-            throw ConfigurationError.invalidValue(source: source, detail: "max_file_size must be a positive number of bytes")
+            throw ConfigurationError.invalidValue(
+                source: source,
+                detail: linePrefix(line(of: [CodingKeys.maxFileSize], in: node))
+                    + "max_file_size must be a positive number of bytes")
         }
         return configuration
+    }
+
+    private static func isNull(_ node: Node) -> Bool {
+        guard case let .scalar(scalar) = node, scalar.style == .plain else { return false }
+        return NSNull.construct(from: scalar) != nil
+    }
+
+    /// The line of the value at `codingPath` (or of the deepest part of it that exists) in `node`.
+    private static func line(of codingPath: [any CodingKey], in node: Node) -> Int? {
+        var current = node
+        for key in codingPath {
+            if let index = key.intValue, let sequence = current.sequence, sequence.indices.contains(index) {
+                current = sequence[index]
+            } else if let value = current.mapping?.first(where: { $0.key.string == key.stringValue })?.value {
+                current = value
+            } else {
+                break
+            }
+        }
+        return current.mark?.line
+    }
+
+    private static func linePrefix(_ line: Int?) -> String {
+        line.map { "line \($0): " } ?? ""
     }
 
     /// Loads `<root>/.ctxmem.yaml`, or the defaults when there is none.
@@ -174,6 +214,9 @@ enum YAMLErrorText {
     }
 
     private static func codingPath(_ path: [any CodingKey]) -> String {
-        path.isEmpty ? "top level" : path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        guard !path.isEmpty else { return "top level" }
+        return path.reduce(into: "") { text, key in
+            if let index = key.intValue { text += "[\(index)]" } else { text += (text.isEmpty ? "" : ".") + key.stringValue }
+        }
     }
 }

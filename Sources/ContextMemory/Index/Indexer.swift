@@ -50,7 +50,10 @@ struct Indexer {
     private enum Outcome: Sendable {
         case unchanged
         case touched(FileStat)
+        /// Parsed (or skipped): to be written.
         case written(IndexedFile)
+        /// Handed to the write session; the document itself is no longer held.
+        case stored(skipped: Bool)
     }
 
     private struct Processed: Sendable {
@@ -86,101 +89,118 @@ struct Indexer {
         }
         var processed: [String: Processed] = [:]
         var frontier = kinds.keys.sorted()
-        var storedReferences: [String: [OutgoingReference]]?
+        // Everything read from the index is read before the write session starts: the session
+        // holds the store's one connection until it commits.
+        let storedReferences = reparseAll || stored.isEmpty ? [:] : try store.outgoingReferences(of: Set(stored.keys))
+        let previousGeneration = Int(try (store as? SQLiteStore)?.metadata("generation") ?? "0") ?? 0
         var report = IndexReport()
         report.scannedFiles = walk.files.count
         var depths: [String: Int] = [:]
-
-        while !frontier.isEmpty {
-            // Files whose stat matches are not read; their references come from the index.
-            var toRead: [String] = []
-            for path in frontier {
-                let kind = kinds[path] ?? .referenced
-                if !reparseAll, let previous = stored[path], let file = files[path], previous.stat == file.stat,
-                   previous.kind == kind {
-                    if storedReferences == nil { storedReferences = try store.outgoingReferences(of: Set(stored.keys)) }
-                    processed[path] = Processed(kind: kind, outcome: .unchanged, outgoing: storedReferences?[path] ?? [])
-                } else {
-                    toRead.append(path)
-                }
-            }
-            if toRead.contains(where: { stored[$0] != nil }), storedReferences == nil, !reparseAll {
-                storedReferences = try store.outgoingReferences(of: Set(stored.keys))
-            }
-            let jobs = toRead.map { path in
-                Job(path: path, kind: kinds[path] ?? .referenced, stat: files[path]!.stat,
-                    previous: reparseAll ? nil : stored[path], previousReferences: storedReferences?[path] ?? [])
-            }
-            for batch in stride(from: 0, to: jobs.count, by: 256).map({ Array(jobs[$0..<min($0 + 256, jobs.count)]) }) {
-                let results = await process(batch, rootPath: rootPath)
-                mark("batch \(batch.count)")
-                for (path, result) in results {
-                    processed[path] = result
-                    if case let .written(file) = result.outcome { report.bytesParsed += file.document == nil ? 0 : file.stat.size }
-                }
-                progress?(IndexProgress(filesDone: processed.count, filesQueued: processed.count + frontier.count - toRead.count,
-                                        bytesParsed: report.bytesParsed, seconds: (clock.now - start).seconds))
-            }
-            depths = Self.importDepths(processed: processed, kinds: kinds)
-            // Next wave: in-root targets that exist and are not yet in the set.
-            var next: Set<String> = []
-            for (path, item) in processed {
-                for reference in item.outgoing where processed[reference.resolvedPath] == nil {
-                    let target = reference.resolvedPath
-                    guard let file = files[target] else { continue }
-                    switch reference.kind {
-                    case .import where depths[path] != nil:
-                        next.insert(file.path)
-                    case .link where MemoryFormats.isText(target), .referenceLink where MemoryFormats.isText(target):
-                        next.insert(file.path)
-                    default:
-                        break
+        // Parsed files stream into the transaction while the next batches are parsed.
+        let session = try store.beginWrite()
+        do {
+            while !frontier.isEmpty {
+                // Files whose stat matches are not read; their references come from the index.
+                var toRead: [String] = []
+                for path in frontier {
+                    let kind = kinds[path] ?? .referenced
+                    if !reparseAll, let previous = stored[path], let file = files[path], previous.stat == file.stat,
+                       previous.kind == kind {
+                        processed[path] = Processed(kind: kind, outcome: .unchanged, outgoing: storedReferences[path] ?? [])
+                    } else {
+                        toRead.append(path)
                     }
                 }
+                let jobs = toRead.map { path in
+                    Job(path: path, kind: kinds[path] ?? .referenced, stat: files[path]!.stat,
+                        previous: reparseAll ? nil : stored[path], previousReferences: storedReferences[path] ?? [])
+                }
+                for batch in stride(from: 0, to: jobs.count, by: 256).map({ Array(jobs[$0..<min($0 + 256, jobs.count)]) }) {
+                    for (path, result) in await process(batch, rootPath: rootPath) {
+                        var result = result
+                        if case let .written(file) = result.outcome {
+                            session.upsert(file)
+                            report.bytesParsed += file.document == nil ? 0 : file.stat.size
+                            result.outcome = .stored(skipped: file.document == nil)
+                        }
+                        processed[path] = result
+                    }
+                    mark("batch \(batch.count)")
+                    progress?(IndexProgress(filesDone: processed.count, filesQueued: processed.count + frontier.count - toRead.count,
+                                            bytesParsed: report.bytesParsed, seconds: (clock.now - start).seconds))
+                }
+                depths = Self.importDepths(processed: processed, kinds: kinds)
+                frontier = nextWave(processed: processed, files: files, depths: depths).sorted()
+                for path in frontier where kinds[path] == nil { kinds[path] = .referenced }
             }
-            for path in next where kinds[path] == nil { kinds[path] = .referenced }
-            frontier = next.sorted()
-        }
 
-        var changes = IndexChanges()
-        for (path, item) in processed.sorted(by: { $0.key < $1.key }) {
-            let depth = depths[path]
-            switch item.outcome {
-            case .unchanged:
-                report.unchanged += 1
-                if stored[path]?.importDepth != depth { changes.depthUpdates.append((path, depth)) }
-                if stored[path]?.isSkipped == true { report.skipped += 1 }
-            case let .touched(stat):
-                report.unchanged += 1
-                changes.statUpdates.append((path, stat))
-                if stored[path]?.importDepth != depth { changes.depthUpdates.append((path, depth)) }
-            case var .written(file):
-                file.importDepth = depth
-                if stored[path] == nil { report.added += 1 } else { report.changed += 1 }
-                if file.document == nil { report.skipped += 1 }
-                changes.upserts.append(file)
+            var changes = IndexChanges()
+            var written = 0
+            for (path, item) in processed.sorted(by: { $0.key < $1.key }) {
+                let depth = depths[path]
+                switch item.outcome {
+                case .unchanged:
+                    report.unchanged += 1
+                    if stored[path]?.importDepth != depth { changes.depthUpdates.append((path, depth)) }
+                    if stored[path]?.isSkipped == true { report.skipped += 1 }
+                case let .touched(stat):
+                    report.unchanged += 1
+                    changes.statUpdates.append((path, stat))
+                    if stored[path]?.importDepth != depth { changes.depthUpdates.append((path, depth)) }
+                case let .stored(skipped):
+                    written += 1
+                    if depth != nil { changes.depthUpdates.append((path, depth)) }  // written without one
+                    if stored[path] == nil { report.added += 1 } else { report.changed += 1 }
+                    if skipped { report.skipped += 1 }
+                case .written:
+                    preconditionFailure("every written file was handed to the session")
+                }
             }
+            changes.removedPaths = stored.keys.filter { processed[$0] == nil }.sorted()
+            report.removed = changes.removedPaths.count
+            report.documents = processed.count - report.skipped
+            changes.treeFindings = walk.findings + Self.importCycles(processed: processed, depths: depths)
+            let changed = written > 0 || !changes.isEmpty
+            report.generation = changed ? previousGeneration + 1 : previousGeneration
+            changes.metadata = [
+                "last_indexed_at": ISO8601DateFormatter().string(from: Date()),
+                "generation": String(report.generation),
+                "fingerprint": fingerprint,
+                "root": rootPath,
+            ]
+            mark("before commit")
+            try await session.finish(changes)
+            mark("committed")
+        } catch {
+            await session.cancel()
+            throw error
         }
-        changes.removedPaths = stored.keys.filter { processed[$0] == nil }.sorted()
-        report.removed = changes.removedPaths.count
-        report.documents = processed.count - report.skipped
-        changes.treeFindings = walk.findings + Self.importCycles(processed: processed, depths: depths)
-        let previousGeneration = Int(try (store as? SQLiteStore)?.metadata("generation") ?? "0") ?? 0
-        report.generation = changes.isEmpty ? previousGeneration : previousGeneration + 1
-        changes.metadata = [
-            "last_indexed_at": ISO8601DateFormatter().string(from: Date()),
-            "generation": String(report.generation),
-            "fingerprint": fingerprint,
-            "root": rootPath,
-        ]
-        mark("before apply")
-        try store.apply(changes)
-        mark("applied")
         report.seconds = (clock.now - start).seconds
         report.findings = try store.findings()
         logger.debug("indexed", metadata: ["added": "\(report.added)", "changed": "\(report.changed)",
                                           "removed": "\(report.removed)", "seconds": "\(report.seconds)"])
         return report
+    }
+
+    /// In-root targets not yet in the set that exist: of relative links to text files from any
+    /// memory file, and of imports from files Claude Code expands imports in.
+    private func nextWave(processed: [String: Processed], files: [String: WalkedFile], depths: [String: Int]) -> Set<String> {
+        var next: Set<String> = []
+        for (path, item) in processed {
+            for reference in item.outgoing where processed[reference.resolvedPath] == nil {
+                let target = reference.resolvedPath
+                guard files[target] != nil else { continue }
+                switch reference.kind {
+                case .import where depths[path] != nil:
+                    next.insert(target)
+                case .link where MemoryFormats.isText(target), .referenceLink where MemoryFormats.isText(target):
+                    next.insert(target)
+                default:
+                    break
+                }
+            }
+        }
+        return next
     }
 
     // MARK: - Reading and parsing

@@ -8,10 +8,24 @@ public protocol MemoryStore: Sendable {
     func outgoingReferences(of paths: Set<String>) throws -> [String: [OutgoingReference]]
     /// Applies one index run's changes atomically: a reader sees the state before or after.
     func apply(_ changes: IndexChanges) throws
+    /// Starts a transaction that takes files while they are parsed; ``IndexWriteSession/finish(_:)``
+    /// commits it with the rest of the run's changes, atomically as ``apply(_:)``. Until then the
+    /// session holds this store's connection: read what the run needs first, or use another store.
+    func beginWrite() throws -> any IndexWriteSession
     func search(_ query: SearchQuery, options: SearchOptions) throws -> [SearchHit]
     func statistics() throws -> IndexStatistics
     /// Findings recorded by the last index run, file by file.
     func findings() throws -> [Finding]
+}
+
+/// One index run's transaction, fed while parsing continues.
+public protocol IndexWriteSession: Sendable {
+    /// Queues a new or changed file; returns at once.
+    func upsert(_ file: IndexedFile)
+    /// Writes `changes` (its `upserts` are ignored: send those with ``upsert(_:)``) and commits.
+    func finish(_ changes: IndexChanges) async throws
+    /// Rolls back everything queued.
+    func cancel() async
 }
 
 /// A file's identity on disk, to skip reading files that did not change.

@@ -290,52 +290,78 @@ public struct SQLiteStore: MemoryStore {
         precondition(mode == .write, "apply(_:) needs a store opened with mode: .write")
         do {
             try database.write { db in
-                let now = ISO8601DateFormatter().string(from: Date())
-                for path in changes.removedPaths {
-                    try deleteContent(db, documentPath: path)
-                    try db.execute(sql: "DELETE FROM documents WHERE path = ?", arguments: [path])
-                }
-                let existing = Set(try String.fetchAll(db, sql: "SELECT path FROM documents"))
-                // AUTOINCREMENT ids only grow, so the rows inserted below are exactly those above this.
-                let lastSectionID = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'sections'") ?? 0
-                for file in changes.upserts {
-                    try upsert(db, file, replacing: existing.contains(file.path), now: now)
-                }
-                try db.execute(sql: """
-                    INSERT INTO sections_fts(rowid, path, heading_path, title, body)
-                    SELECT id, path, heading_path, title, body FROM sections WHERE id > ?
-                    """, arguments: [lastSectionID])
-                let touch = try db.cachedStatement(sql: "UPDATE documents SET size = ?, mtime_ns = ?, inode = ? WHERE path = ?")
-                for (path, stat) in changes.statUpdates {
-                    try touch.execute(arguments: [stat.size, stat.modificationTime, Int64(bitPattern: stat.inode), path])
-                }
-                let depth = try db.cachedStatement(sql: "UPDATE documents SET import_depth = ? WHERE path = ?")
-                for (path, value) in changes.depthUpdates {
-                    try depth.execute(arguments: [value, path])
-                }
-                try db.execute(sql: "DELETE FROM findings WHERE document_id IS NULL")
-                for finding in changes.treeFindings {
-                    try insert(db, finding, documentID: nil)
-                }
-                for (key, value) in changes.metadata {
-                    try db.execute(sql: "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                                   arguments: [key, value])
-                }
+                var writer = try TransactionWriter(db, store: self)
+                for file in changes.upserts { try writer.upsert(file) }
+                try writer.finish(changes)
             }
         } catch {
             throw Self.translate(error, path: path)
         }
     }
 
+    public func beginWrite() throws -> any IndexWriteSession {
+        precondition(mode == .write, "beginWrite() needs a store opened with mode: .write")
+        return SQLiteWriteSession(store: self, database: database)
+    }
+
+    /// The writes of one transaction, in the order an index run produces them: files as they
+    /// are parsed, then everything that needs the whole run (removals, depths, findings, metadata).
+    struct TransactionWriter {
+        let db: Database
+        let store: SQLiteStore
+        let now = ISO8601DateFormatter().string(from: Date())
+        let existing: Set<String>
+        let lastSectionID: Int64
+
+        init(_ db: Database, store: SQLiteStore) throws {
+            self.db = db
+            self.store = store
+            existing = Set(try String.fetchAll(db, sql: "SELECT path FROM documents"))
+            // AUTOINCREMENT ids only grow, so the rows inserted in this transaction are those above this.
+            lastSectionID = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'sections'") ?? 0
+        }
+
+        func upsert(_ file: IndexedFile) throws {
+            try store.upsert(db, file, replacing: existing.contains(file.path), now: now)
+        }
+
+        func finish(_ changes: IndexChanges) throws {
+            for path in changes.removedPaths {
+                try store.deleteContent(db, documentPath: path)
+                try db.execute(sql: "DELETE FROM documents WHERE path = ?", arguments: [path])
+            }
+            try db.execute(sql: """
+                INSERT INTO sections_fts(rowid, path, heading_path, title, body)
+                SELECT id, path, heading_path, title, body FROM sections WHERE id > ?
+                """, arguments: [lastSectionID])
+            let touch = try db.cachedStatement(sql: "UPDATE documents SET size = ?, mtime_ns = ?, inode = ? WHERE path = ?")
+            for (path, stat) in changes.statUpdates {
+                try touch.execute(arguments: [stat.size, stat.modificationTime, Int64(bitPattern: stat.inode), path])
+            }
+            let depth = try db.cachedStatement(sql: "UPDATE documents SET import_depth = ? WHERE path = ?")
+            for (path, value) in changes.depthUpdates {
+                try depth.execute(arguments: [value, path])
+            }
+            try db.execute(sql: "DELETE FROM findings WHERE document_id IS NULL")
+            for finding in changes.treeFindings {
+                try store.insert(db, finding, documentID: nil)
+            }
+            for (key, value) in changes.metadata {
+                try db.execute(sql: "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                               arguments: [key, value])
+            }
+        }
+    }
+
     /// Sections are deleted explicitly so the FTS triggers see every row go.
-    private func deleteContent(_ db: Database, documentPath: String) throws {
+    fileprivate func deleteContent(_ db: Database, documentPath: String) throws {
         for table in ["sections", "\"references\"", "findings"] {
             try db.cachedStatement(sql: "DELETE FROM \(table) WHERE document_id = (SELECT id FROM documents WHERE path = ?)")
                 .execute(arguments: [documentPath])
         }
     }
 
-    private func upsert(_ db: Database, _ file: IndexedFile, replacing: Bool, now: String) throws {
+    fileprivate func upsert(_ db: Database, _ file: IndexedFile, replacing: Bool, now: String) throws {
         if replacing { try deleteContent(db, documentPath: file.path) }
         let document = file.document
         let anchors = (try? JSONEncoder().encode(document?.anchors ?? [])).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
@@ -389,7 +415,7 @@ public struct SQLiteStore: MemoryStore {
         }
     }
 
-    private func insert(_ db: Database, _ finding: Finding, documentID: Int64?) throws {
+    fileprivate func insert(_ db: Database, _ finding: Finding, documentID: Int64?) throws {
         let statement = try db.cachedStatement(sql: """
             INSERT INTO findings (document_id, rule, severity, path, line, "column", message) VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
@@ -403,18 +429,23 @@ public struct SQLiteStore: MemoryStore {
 
     // MARK: - Queries
 
-    /// Runs a search. The SQL, with the filters present only when set:
+    /// Runs a search in two queries, so that snippets are made for the results only, not for
+    /// every matching section (that made a frequent word cost tens of milliseconds):
     /// ```sql
-    /// SELECT s.path, s.start_line, s.end_line, s.heading_path, s.slug, s.tier, s.tokens, d.kind,
-    ///        bm25(sections_fts, 2.0, 1.0, 5.0, 1.0) AS rank,
-    ///        snippet(sections_fts, 3, char(57344), char(57345), '…', 24) AS snippet
+    /// -- 1. rank (the joins only when a filter needs them)
+    /// SELECT sections_fts.rowid, bm25(sections_fts, 2.0, 1.0, 5.0, 1.0) AS rank
     /// FROM sections_fts JOIN sections s ON s.id = sections_fts.rowid JOIN documents d ON d.id = s.document_id
     /// WHERE sections_fts MATCH :expression AND s.tier = :tier AND d.kind = :kind AND ctxmem_glob(:glob, s.path)
-    /// ORDER BY rank, s.path, s.ordinal LIMIT :limit
+    /// ORDER BY rank, sections_fts.rowid LIMIT :limit;
+    /// -- 2. describe those rows
+    /// SELECT s.*, d.kind, snippet(sections_fts, 3, char(57344), char(57345), '…', 24)
+    /// FROM sections_fts JOIN sections s ON s.id = sections_fts.rowid JOIN documents d ON d.id = s.document_id
+    /// WHERE sections_fts MATCH :expression AND sections_fts.rowid IN (:ids);
     /// ```
     public func search(_ query: SearchQuery, options: SearchOptions) throws -> [SearchHit] {
+        let expression = query.fts5Expression
         var filters = ""
-        var arguments: StatementArguments = [query.fts5Expression]
+        var arguments: StatementArguments = [expression]
         if let tier = options.tier {
             filters += " AND s.tier = ?"
             _ = arguments.append(contentsOf: [tier.rawValue])
@@ -428,22 +459,36 @@ public struct SQLiteStore: MemoryStore {
             _ = arguments.append(contentsOf: [glob.pattern])
         }
         _ = arguments.append(contentsOf: [max(1, min(options.limit, SearchOptions.maxLimit))])
-        let sql = """
-            SELECT s.path, s.start_line, s.end_line, s.heading_path, s.slug, s.tier, s.tokens, d.kind,
-                   bm25(sections_fts, \(Self.pathWeight), \(Self.headingPathWeight), \(Self.titleWeight), \(Self.bodyWeight)) AS rank,
-                   snippet(sections_fts, 3, char(57344), char(57345), '…', 24) AS snippet
-            FROM sections_fts JOIN sections s ON s.id = sections_fts.rowid JOIN documents d ON d.id = s.document_id
+        let joins = filters.isEmpty ? "" : " JOIN sections s ON s.id = sections_fts.rowid JOIN documents d ON d.id = s.document_id"
+        let rankSQL = """
+            SELECT sections_fts.rowid, bm25(sections_fts, \(Self.pathWeight), \(Self.headingPathWeight), \(Self.titleWeight), \(Self.bodyWeight)) AS rank
+            FROM sections_fts\(joins)
             WHERE sections_fts MATCH ?\(filters)
-            ORDER BY rank, s.path, s.ordinal
+            ORDER BY rank, sections_fts.rowid
             LIMIT ?
             """
-        let bound = arguments
+        let rankArguments = arguments
         return try read { db in
-            try Row.fetchAll(db, sql: sql, arguments: bound).map { row in
+            let ranked = try Row.fetchAll(db, sql: rankSQL, arguments: rankArguments).map { row -> (Int64, Double) in
+                (row[0], row[1])
+            }
+            guard !ranked.isEmpty else { return [] }
+            let placeholders = Array(repeating: "?", count: ranked.count).joined(separator: ", ")
+            var detailArguments: StatementArguments = [expression]
+            _ = detailArguments.append(contentsOf: StatementArguments(ranked.map(\.0)))
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT s.id, s.path, s.start_line, s.end_line, s.heading_path, s.slug, s.tier, s.tokens, d.kind,
+                       snippet(sections_fts, 3, char(57344), char(57345), '…', 24) AS snippet
+                FROM sections_fts JOIN sections s ON s.id = sections_fts.rowid JOIN documents d ON d.id = s.document_id
+                WHERE sections_fts MATCH ? AND sections_fts.rowid IN (\(placeholders))
+                """, arguments: detailArguments)
+            var byID: [Int64: Row] = [:]
+            for row in rows { byID[row["id"]] = row }
+            return ranked.compactMap { id, rank -> SearchHit? in
+                guard let row = byID[id] else { return nil }
                 let path: String = row["path"]
                 let slug: String = row["slug"]
                 let headingPath: String = row["heading_path"]
-                let rank: Double = row["rank"]
                 let snippetText: String = row["snippet"] ?? ""
                 return SearchHit(
                     path: path, startLine: row["start_line"], endLine: row["end_line"],
@@ -543,4 +588,82 @@ public enum MemoryHandle {
         set.remove(charactersIn: "#?%")
         return set
     }()
+}
+
+/// An index run's writes streamed into one transaction on the store's connection (GRDB's writer
+/// thread) while parsing goes on in other tasks: a cold index no longer parses first and writes
+/// after. Nothing is visible to readers before ``finish(_:)`` commits.
+final class SQLiteWriteSession: IndexWriteSession {
+    private enum Item: Sendable {
+        case upsert(IndexedFile)
+        case finish(IndexChanges)
+        case cancel
+    }
+
+    private let items = BlockingQueue<Item>()
+    private let transaction: Task<Void, any Error>
+    private let path: String
+
+    init(store: SQLiteStore, database: DatabaseQueue) {
+        path = store.path
+        let items = items
+        transaction = Task {
+            try await database.write { db in
+                let writer = try SQLiteStore.TransactionWriter(db, store: store)
+                while true {
+                    switch items.next() {
+                    case let .upsert(file): try writer.upsert(file)
+                    case let .finish(changes): try writer.finish(changes); return
+                    case .cancel: throw CancellationError()
+                    }
+                }
+            }
+        }
+    }
+
+    func upsert(_ file: IndexedFile) {
+        items.append(.upsert(file))
+    }
+
+    func finish(_ changes: IndexChanges) async throws {
+        items.append(.finish(changes))
+        do {
+            try await transaction.value
+        } catch {
+            throw SQLiteStore.translate(error, path: path)
+        }
+    }
+
+    func cancel() async {
+        items.append(.cancel)
+        _ = try? await transaction.value
+    }
+}
+
+/// A FIFO whose reader blocks until an element arrives (the writer thread waits for parsed files).
+final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
+    // Every access to `elements` holds `condition`'s lock.
+    private let condition = NSCondition()
+    private var elements: [Element] = []
+    private var head = 0
+
+    func append(_ element: Element) {
+        condition.lock()
+        elements.append(element)
+        condition.signal()
+        condition.unlock()
+    }
+
+    func next() -> Element {
+        condition.lock()
+        defer { condition.unlock() }
+        while head == elements.count { condition.wait() }
+        let element = elements[head]
+        head += 1
+        if head > 1024, head * 2 > elements.count {
+            elements.removeFirst(head)
+            head = 0
+        }
+        return element
+    }
 }

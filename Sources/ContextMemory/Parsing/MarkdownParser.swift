@@ -59,8 +59,26 @@ public enum MarkdownParser {
     /// The lines of `text`, split at CommonMark's line endings (`\n`, `\r\n`, `\r`) so line numbers
     /// agree with cmark's and libxml2's. (`"\r\n"` is one `Character`, so splitting at `"\n"` alone
     /// would leave a CRLF file as a single line.)
+    /// Works on UTF-8 bytes: line endings are ASCII, so every cut is a valid `String.Index`.
     static func lines(of text: String) -> [Substring] {
-        text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
+        var result: [Substring] = []
+        let utf8 = text.utf8
+        var start = utf8.startIndex
+        var index = start
+        while index < utf8.endIndex {
+            let byte = utf8[index]
+            if byte == 0x0A || byte == 0x0D {
+                result.append(text[start..<index])
+                var next = utf8.index(after: index)
+                if byte == 0x0D, next < utf8.endIndex, utf8[next] == 0x0A { next = utf8.index(after: next) }
+                index = next
+                start = next
+            } else {
+                index = utf8.index(after: index)
+            }
+        }
+        result.append(text[start..<utf8.endIndex])
+        return result
     }
 }
 
@@ -87,6 +105,9 @@ private struct BlockWalker {
     private var slugs = SlugCounter()
     private var pendingMarker: TierMarker?
     private var sawContent = false
+    private var cachedLine = 0
+    private var cachedBytes: [UInt8] = []
+    private var cachedScalarCounts: [Int32]?
 
     init(lines: [Substring], path: String, resolver: ReferenceResolver) {
         self.lines = lines
@@ -148,11 +169,15 @@ private struct BlockWalker {
     }
 
     private mutating func enterHeading(_ node: OpaquePointer, line: Int) {
-        var title = plainText(of: node).trimmingCharacters(in: .whitespaces)
+        var title = plainText(of: node).trimmingSpaces()
         var explicitID: String?
-        if let range = title.range(of: #"\s*\{#([A-Za-z0-9_\-:.]+)\}$"#, options: .regularExpression) {
-            explicitID = String(title[range]).trimmingCharacters(in: CharacterSet(charactersIn: " \t{}#"))
-            title.removeSubrange(range)
+        // `Title {#custom-id}`: an explicit anchor, removed from the title.
+        if title.hasSuffix("}"), let open = title.range(of: "{#", options: .backwards) {
+            let id = title[open.upperBound..<title.index(before: title.endIndex)]
+            if !id.isEmpty, id.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "_-:.".unicodeScalars.contains($0)) }) {
+                explicitID = String(id)
+                title = String(title[..<open.lowerBound]).trimmingSpaces()
+            }
         }
         let slug = slugs.unique(title)
         anchors.append(slug)
@@ -169,7 +194,8 @@ private struct BlockWalker {
     private mutating func enterHTMLBlock(_ node: OpaquePointer, line: Int) {
         let html = literal(node)
         collectHTMLAnchors(html)
-        guard let match = html.firstMatch(of: #/<!--\s*ctxmem:\s*tier\s*=\s*([A-Za-z]+)\s*-->/#) else {
+        guard html.utf8Contains("ctxmem"),
+              let match = html.firstMatch(of: MarkupPatterns.tierMarker) else {
             if !html.hasPrefix("<!--") { noteContent() }
             return
         }
@@ -200,7 +226,8 @@ private struct BlockWalker {
     }
 
     private mutating func enterCodeSpan(_ node: OpaquePointer, line: Int) {
-        let text = literal(node).trimmingCharacters(in: .whitespaces)
+        var text = literal(node).trimmingSpaces()
+        if text.hasPrefix("@") { text.removeFirst() }  // `@docs/x.md` names docs/x.md (an import shown as code)
         guard PathMention.looksLikePath(text), let resolved = resolver.resolveMention(text) else { return }
         let column = locateCodeSpan(node: node, line: line, text: text)
         links.append(Reference(kind: .pathMention, target: text, resolvedPath: resolved, fragment: nil,
@@ -208,78 +235,127 @@ private struct BlockWalker {
     }
 
     /// cmark's inline columns are byte offsets and drift inside containers; confirm them against
-    /// the source line and fall back to searching for the target text.
-    private func locate(node: OpaquePointer, line: Int, url: String) -> (column: Int, syntax: String) {
+    /// the source line and fall back to searching for the target text near cmark's column.
+    private mutating func locate(node: OpaquePointer, line: Int, url: String) -> (column: Int, syntax: String) {
         guard line >= 1, line <= lines.count else { return (1, "inline") }
-        let source = lines[line - 1]
-        let bytes = Array(source.utf8)
+        let bytes = lineBytes(line)
         var byteColumn = Int(cmark_node_get_start_column(node)) - 1
         let openers: Set<UInt8> = [UInt8(ascii: "["), UInt8(ascii: "!"), UInt8(ascii: "<")]
         if byteColumn < 0 || byteColumn >= bytes.count || !openers.contains(bytes[byteColumn]) {
-            if let range = source.range(of: url) {
-                byteColumn = source.utf8.distance(from: source.startIndex, to: range.lowerBound)
-                // Step back to the opening bracket of `[text](url)` when it is on this line.
-                if let open = source[..<range.lowerBound].lastIndex(of: "[") {
-                    byteColumn = source.utf8.distance(from: source.startIndex, to: open)
-                    if open > source.startIndex, source[source.index(before: open)] == "!" { byteColumn -= 1 }
-                }
-            } else {
-                byteColumn = 0
-            }
+            byteColumn = Self.linkStart(bytes, near: byteColumn, url: Array(url.utf8))
         }
-        let prefix = bytes[..<min(byteColumn, bytes.count)]
-        let column = String(decoding: prefix, as: UTF8.self).unicodeScalars.count + 1
-        let rest = Array(source.utf8.dropFirst(byteColumn))
-        return (column, Self.isReferenceStyle(rest) ? "reference" : "inline")
+        return (scalarColumn(line: line, byteOffset: byteColumn),
+                Self.isReferenceStyle(bytes, from: byteColumn) ? "reference" : "inline")
     }
 
-    /// Whether the link starting at `rest` (`[text]...` or `![text]...`) is reference-style: its
+    /// Where a link whose cmark column drifted starts: the `[` (or `![`) before the nearest
+    /// occurrence of its URL, or the nearest `[` when the URL is not on the line (reference links).
+    /// Looks within a window around cmark's column first, so a long line costs no more than a short one.
+    static func linkStart(_ bytes: [UInt8], near: Int, url: [UInt8]) -> Int {
+        let open = UInt8(ascii: "[")
+        for window in [max(0, near - 512)..<min(bytes.count, max(0, near) + 512), 0..<bytes.count] {
+            if let at = nearest(in: window, to: near, where: { !url.isEmpty && bytes[$0...].starts(with: url) }) {
+                guard var bracket = bytes[window.lowerBound..<at].lastIndex(of: open) else { return at }
+                if bracket > 0, bytes[bracket - 1] == UInt8(ascii: "!") { bracket -= 1 }
+                return bracket
+            }
+        }
+        let window = max(0, near - 512)..<min(bytes.count, max(0, near) + 512)
+        return nearest(in: window, to: near, where: { bytes[$0] == open }) ?? 0
+    }
+
+    /// The index in `range` nearest to `target` satisfying `test`, searching outwards.
+    static func nearest(in range: Range<Int>, to target: Int, where test: (Int) -> Bool) -> Int? {
+        guard !range.isEmpty else { return nil }
+        let center = min(max(target, range.lowerBound), range.upperBound - 1)
+        var distance = 0
+        while center - distance >= range.lowerBound || center + distance < range.upperBound {
+            if center - distance >= range.lowerBound, test(center - distance) { return center - distance }
+            if distance > 0, center + distance < range.upperBound, test(center + distance) { return center + distance }
+            distance += 1
+        }
+        return nil
+    }
+
+    /// Whether the link starting at `start` (`[text]...` or `![text]...`) is reference-style: its
     /// text's closing bracket is not followed by `(`. Only this link's brackets count, not a later
     /// inline link on the same line.
-    static func isReferenceStyle(_ rest: [UInt8]) -> Bool {
-        var i = rest.first == UInt8(ascii: "!") ? 1 : 0
-        guard i < rest.count, rest[i] == UInt8(ascii: "[") else { return false }
+    static func isReferenceStyle(_ bytes: [UInt8], from start: Int) -> Bool {
+        var i = start
+        if i < bytes.count, bytes[i] == UInt8(ascii: "!") { i += 1 }
+        guard i < bytes.count, bytes[i] == UInt8(ascii: "[") else { return false }
         var depth = 0
-        while i < rest.count {
-            switch rest[i] {
+        while i < bytes.count {
+            switch bytes[i] {
             case UInt8(ascii: "\\"): i += 1
             case UInt8(ascii: "["): depth += 1
             case UInt8(ascii: "]"):
                 depth -= 1
-                if depth == 0 { return i + 1 >= rest.count || rest[i + 1] != UInt8(ascii: "(") }
+                if depth == 0 { return i + 1 >= bytes.count || bytes[i + 1] != UInt8(ascii: "(") }
             default: break
             }
             i += 1
         }
         // The link text goes on past this line: decide by whether an inline destination follows.
-        return !String(decoding: rest, as: UTF8.self).contains("](")
+        return !(start..<max(start, bytes.count - 1)).contains {
+            bytes[$0] == UInt8(ascii: "]") && bytes[$0 + 1] == UInt8(ascii: "(")
+        }
+    }
+
+    /// The UTF-8 bytes of a line, kept for the line last asked for: references come in line
+    /// order, and a long line (a 1 MB minified file) must not be copied once per reference.
+    private mutating func lineBytes(_ line: Int) -> [UInt8] {
+        if line != cachedLine {
+            cachedLine = line
+            cachedBytes = Array(lines[line - 1].utf8)
+            cachedScalarCounts = nil
+        }
+        return cachedBytes
+    }
+
+    /// The 1-based column, in Unicode scalars, of a byte offset in `line` (continuation bytes
+    /// `10xxxxxx` do not start a scalar); counted once per line, so each lookup is constant time.
+    private mutating func scalarColumn(line: Int, byteOffset: Int) -> Int {
+        let bytes = lineBytes(line)
+        let offset = min(max(0, byteOffset), bytes.count)
+        if cachedScalarCounts == nil {
+            var counts = [Int32](repeating: 0, count: bytes.count + 1)
+            var count: Int32 = 0
+            for (index, byte) in bytes.enumerated() {
+                counts[index] = count
+                if byte & 0xC0 != 0x80 { count += 1 }
+            }
+            counts[bytes.count] = count
+            cachedScalarCounts = counts
+        }
+        return Int(cachedScalarCounts![offset]) + 1
     }
 
     /// The column of a code span's opening backtick. cmark reports the byte column of the span's
-    /// content (which drifts on continuation lines inside containers), so pick the backtick run
-    /// followed by the span's text that is nearest to it.
-    private func locateCodeSpan(node: OpaquePointer, line: Int, text: String) -> Int {
+    /// content (right after the backticks, but drifting on continuation lines inside containers):
+    /// trust it when a backtick run ends there, else take the nearest backtick run followed by the
+    /// span's text.
+    private mutating func locateCodeSpan(node: OpaquePointer, line: Int, text: String) -> Int {
         guard line >= 1, line <= lines.count else { return 1 }
-        let bytes = Array(lines[line - 1].utf8)
+        let bytes = lineBytes(line)
         let reported = Int(cmark_node_get_start_column(node)) - 1
         let needle = Array(text.utf8)
         let backtick = UInt8(ascii: "`")
-        var best: Int?
-        var bestDistance = Int.max
-        var i = 0
-        while i < bytes.count {
-            guard bytes[i] == backtick else { i += 1; continue }
-            let open = i
-            while i < bytes.count, bytes[i] == backtick { i += 1 }
-            let content = i
+        // A run's end followed by the text (after padding spaces and the `@` of an import shown as code).
+        func opensSpan(_ content: Int) -> Bool {
+            guard content > 0, content <= bytes.count, bytes[content - 1] == backtick,
+                  content == bytes.count || bytes[content] != backtick else { return false }
             var start = content
             while start < bytes.count, bytes[start] == UInt8(ascii: " ") { start += 1 }
-            guard bytes[start...].starts(with: needle) else { continue }
-            let distance = abs(content - reported)
-            if distance < bestDistance { best = open; bestDistance = distance }
+            if start < bytes.count, bytes[start] == UInt8(ascii: "@") { start += 1 }
+            return bytes[start...].starts(with: needle)
         }
-        guard let best else { return 1 }
-        return String(decoding: bytes[..<best], as: UTF8.self).unicodeScalars.count + 1
+        let content = opensSpan(reported) ? reported
+            : Self.nearest(in: max(0, reported - 512)..<min(bytes.count + 1, max(0, reported) + 512), to: reported, where: opensSpan)
+            ?? Self.nearest(in: 0..<(bytes.count + 1), to: reported, where: opensSpan)
+        guard var open = content else { return 1 }
+        while open > 0, bytes[open - 1] == backtick { open -= 1 }
+        return scalarColumn(line: line, byteOffset: open)
     }
 
     private mutating func markOpaque(_ node: OpaquePointer) {
@@ -289,8 +365,8 @@ private struct BlockWalker {
     }
 
     private mutating func collectHTMLAnchors(_ html: String) {
-        guard html.contains("id=") || html.contains("name=") else { return }
-        for match in html.matches(of: #/\b(?:id|name)\s*=\s*["']([^"']+)["']/#) {
+        guard html.utf8Contains("id=") || html.utf8Contains("name=") else { return }
+        for match in html.matches(of: MarkupPatterns.anchorAttribute) {
             anchors.append(String(match.1))
         }
     }
@@ -331,6 +407,10 @@ enum PathMention {
     ]
 
     static func looksLikePath(_ text: String) -> Bool {
+        // Most code spans are code, not paths: a quick byte test before the Unicode checks.
+        let utf8 = text.utf8
+        guard utf8.contains(UInt8(ascii: "/")) || utf8.contains(UInt8(ascii: ".")),
+              !utf8.contains(UInt8(ascii: " ")), !utf8.contains(UInt8(ascii: ":")) else { return false }
         guard (2...200).contains(text.count), !text.hasPrefix("/"), !text.hasPrefix("~"), !text.hasPrefix("-"),
               !text.hasPrefix("."), text != "..", !text.contains("//") else {
             if text.hasPrefix("./") || text.hasPrefix("../") { return looksLikeRelative(text) }
@@ -366,11 +446,11 @@ enum ImportScanner {
         while lineNumber <= lines.count {
             defer { lineNumber += 1 }
             let line = lines[lineNumber - 1]
-            if skip.contains(lineNumber) || line.allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\r" }) {
+            if skip.contains(lineNumber) || line.utf8.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
                 codeSpanFence = 0   // code spans end with their paragraph
                 continue
             }
-            guard line.contains("@") || codeSpanFence > 0 || line.contains("`") else { continue }
+            guard codeSpanFence > 0 || line.utf8.contains(where: { $0 == UInt8(ascii: "@") || $0 == UInt8(ascii: "`") }) else { continue }
             let scalars = Array(line.unicodeScalars)
             var i = 0
             while i < scalars.count {
@@ -433,7 +513,7 @@ enum ImportScanner {
         var next = lineNumber + 1
         while next <= lines.count, !skip.contains(next) {
             let line = lines[next - 1]
-            if line.allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\r" }) { return false }
+            if line.utf8.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return false }
             if hasRun(run, in: Array(line.unicodeScalars)[...]) { return true }
             next += 1
         }
@@ -461,7 +541,7 @@ enum SectionBuilder {
         let firstHeadingLine = headings.first?.line ?? (lastLine + 1)
         if firstHeadingLine > bodyStartLine {
             let text = slice(lines, bodyStartLine, firstHeadingLine - 1)
-            if !text.allSatisfy(\.isWhitespace) || headings.isEmpty {
+            if !text.utf8.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) || headings.isEmpty {
                 sections.append(Section(ordinal: 0, headingPath: [], level: 0, slug: "", startLine: bodyStartLine,
                                         endLine: max(bodyStartLine, firstHeadingLine - 1), text: text,
                                         tier: .detailed, tierReason: "", tokens: 0))
@@ -481,6 +561,42 @@ enum SectionBuilder {
 
     static func slice(_ lines: [Substring], _ from: Int, _ to: Int) -> String {
         guard from >= 1, from <= to, from <= lines.count else { return "" }
-        return lines[(from - 1)..<min(to, lines.count)].joined(separator: "\n")
+        let last = lines[min(to, lines.count) - 1]
+        let first = lines[from - 1]
+        // Lines are slices of one string (``MarkdownParser/lines(of:)``): take the span between
+        // them in one copy. Line endings are kept as written (CRLF stays CRLF).
+        return String(first.base[first.startIndex..<last.endIndex])
     }
+}
+
+extension StringProtocol {
+    /// Byte-wise substring test; Foundation's `contains(_:)` goes through NSString and was the
+    /// parser's top cost.
+    func utf8Contains(_ needle: String) -> Bool {
+        let pattern = Array(needle.utf8)
+        guard let first = pattern.first else { return true }
+        let bytes = Array(utf8)
+        guard bytes.count >= pattern.count else { return false }
+        var i = 0
+        while i <= bytes.count - pattern.count {
+            if bytes[i] == first, bytes[i..<(i + pattern.count)].elementsEqual(pattern) { return true }
+            i += 1
+        }
+        return false
+    }
+
+    /// Without spaces and tabs at either end (Foundation's trimming goes through NSString).
+    func trimmingSpaces() -> String {
+        let scalars = unicodeScalars
+        guard let start = scalars.firstIndex(where: { $0 != " " && $0 != "\t" }) else { return "" }
+        let end = scalars.lastIndex(where: { $0 != " " && $0 != "\t" })!
+        return String(self[start..<scalars.index(after: end)])
+    }
+}
+
+/// Regexes compiled once, not at every call (a regex literal is parsed each time it is evaluated).
+enum MarkupPatterns {
+    // Regex is not Sendable; these are immutable after initialisation and only read.
+    nonisolated(unsafe) static let tierMarker = #/<!--\s*ctxmem:\s*tier\s*=\s*([A-Za-z]+)\s*-->/#
+    nonisolated(unsafe) static let anchorAttribute = #/\b(?:id|name)\s*=\s*["']([^"']+)["']/#
 }

@@ -6,7 +6,8 @@ import Foundation
 /// its text. Line numbers come from libxml2's node lines.
 public enum MarkupParser {
     public static func parse(text: String, path: String, rootPath: String, format: Document.Format) -> Document {
-        let lines = MarkdownParser.lines(of: text)
+        var lines = MarkdownParser.lines(of: text)
+        if lines.last?.isEmpty == true, lines.count > 1 { lines.removeLast() }   // as MarkdownParser counts
         var document = Document(path: path, format: format, frontmatterJSON: nil, bodyStartLine: 1,
                                 lineCount: lines.count, title: nil, sections: [], references: [], markers: [],
                                 findings: [], anchors: [])

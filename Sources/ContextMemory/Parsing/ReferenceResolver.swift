@@ -19,7 +19,7 @@ struct ReferenceResolver: Sendable {
             fragment = String(target[target.index(after: hash)...])
             target = String(target[..<hash])
         }
-        target = target.replacingOccurrences(of: "\\ ", with: " ")
+        if target.utf8.contains(UInt8(ascii: "\\")) { target = target.replacingOccurrences(of: "\\ ", with: " ") }
         if target.hasPrefix("~/") || target == "~" { return (nil, fragment, .home) }
         if target.hasPrefix("/") { return (absoluteInsideRoot(target), fragment, absoluteInsideRoot(target) == nil ? .outsideRoot : .inRoot) }
         guard let resolved = RelativePath.resolve(target, against: directory) else { return (nil, fragment, .outsideRoot) }
@@ -33,12 +33,11 @@ struct ReferenceResolver: Sendable {
         var target = written
         var fragment: String?
         if let hash = target.firstIndex(of: "#") {
-            fragment = String(target[target.index(after: hash)...]).removingPercentEncoding
-                ?? String(target[target.index(after: hash)...])
+            fragment = Self.percentDecoded(String(target[target.index(after: hash)...]))
             target = String(target[..<hash])
         }
         if let query = target.firstIndex(of: "?") { target = String(target[..<query]) }
-        target = target.removingPercentEncoding ?? target
+        target = Self.percentDecoded(target)
         if target.isEmpty { return (documentPath, fragment, .inRoot, true) }
         if target.hasPrefix("~/") { return (nil, fragment, .home, false) }
         let resolved = target.hasPrefix("/")
@@ -63,6 +62,12 @@ struct ReferenceResolver: Sendable {
         if normalized == root { return "" }
         guard normalized.hasPrefix(root + "/") else { return nil }
         return String(normalized.dropFirst(root.count + 1))
+    }
+
+    /// `%20` and friends decoded; Foundation is called only when there is a `%`.
+    static func percentDecoded(_ text: String) -> String {
+        guard text.utf8.contains(UInt8(ascii: "%")) else { return text }
+        return text.removingPercentEncoding ?? text
     }
 
     /// `https:`, `mailto:`, `vscode:` ... (RFC 3986 scheme followed by a colon).

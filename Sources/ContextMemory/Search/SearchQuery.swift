@@ -34,7 +34,7 @@ public struct SearchQuery: Sendable, Equatable {
         var lastWasExclusion = false
         var words = 0
         for raw in try Self.lex(text) {
-            if raw.text == "OR" && !raw.quoted {
+            if raw.text == "OR" && !raw.quoted && !raw.negated {
                 guard !groups.isEmpty, !pendingOr else {
                     throw SearchError.malformedQuery("OR needs a word on each side (write \"OR\" in quotes to search for it)")
                 }

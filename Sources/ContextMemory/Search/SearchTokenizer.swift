@@ -124,7 +124,8 @@ public enum SearchTokenizer {
 
     private static let latinFolds: [UInt32: [UInt8]] = {
         var table: [UInt32: [UInt8]] = [:]
-        for value in UInt32(0xC0)...UInt32(0x24F) {
+        // Latin-1 Supplement, Extended-A and -B, and Extended Additional (Vietnamese `ệ`, `ẞ`).
+        for value in Array(UInt32(0xC0)...UInt32(0x24F)) + Array(UInt32(0x1E00)...UInt32(0x1EFF)) {
             guard let scalar = Unicode.Scalar(value), scalar.properties.isAlphabetic else { continue }
             let folded = String(scalar).folding(options: [.diacriticInsensitive, .caseInsensitive], locale: nil)
             table[value] = Array(folded.lowercased().utf8)

@@ -24,6 +24,7 @@ public enum RelativePath {
 
     /// Removes `.`, empty components and `..`; nil when `..` climbs above the start.
     public static func normalize(_ path: String) -> String? {
+        if isNormal(path) { return path }  // the common case, without allocating
         var parts: [Substring] = []
         for part in path.split(separator: "/", omittingEmptySubsequences: true) {
             switch part {
@@ -35,6 +36,23 @@ public enum RelativePath {
             }
         }
         return parts.joined(separator: "/")
+    }
+
+    /// Whether no component is empty, `.` or `..` (so `normalize` would return it unchanged).
+    static func isNormal(_ path: String) -> Bool {
+        var length = 0      // bytes in the current component
+        var dots = 0        // of which leading dots
+        for byte in path.utf8 {
+            if byte == UInt8(ascii: "/") {
+                if length == 0 || (length == dots && dots <= 2) { return false }
+                length = 0
+                dots = 0
+            } else {
+                if byte == UInt8(ascii: "."), dots == length { dots += 1 }
+                length += 1
+            }
+        }
+        return length > 0 && !(length == dots && dots <= 2)
     }
 
     /// The lowercased extension of the last component, without the dot ("" when none).

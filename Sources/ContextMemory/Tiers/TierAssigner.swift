@@ -38,11 +38,13 @@ public struct TierAssigner: Sendable {
         let base = fileDefault(document: document, kind: kind, frontmatter: frontmatter)
         // Markers and operational headings apply to the heading's subtree: keep a stack by level.
         var scoped: [(level: Int, tier: Tier, reason: String)] = []
+        var previousHeadingLine = 0
         for index in document.sections.indices {
             let section = document.sections[index]
             if section.level > 0 {
                 while let last = scoped.last, last.level >= section.level { scoped.removeLast() }
-                if let marker = markerBefore(line: section.startLine, in: headingMarkers) {
+                defer { previousHeadingLine = section.startLine }
+                if let marker = markerBefore(line: section.startLine, after: previousHeadingLine, in: headingMarkers) {
                     scoped.append((section.level, marker.tier, "marker at line \(marker.line)"))
                 } else if isOperationalHeading(section.title) {
                     scoped.append((section.level, .operational, "heading '\(section.title)'"))
@@ -67,10 +69,10 @@ public struct TierAssigner: Sendable {
         }
     }
 
-    /// Markers are HTML blocks before the heading, possibly with blank lines between.
-    private func markerBefore(line: Int, in markers: [Int: TierMarker]) -> TierMarker? {
-        markers.filter { $0.key < line }.max(by: { $0.key < $1.key })
-            .flatMap { $0.key >= line - 3 ? $0.value : nil }
+    /// Markers are HTML blocks before the heading, possibly with blank lines between (the parser
+    /// keeps only markers that a heading follows): the marker after the previous heading, if any.
+    private func markerBefore(line: Int, after previousHeading: Int, in markers: [Int: TierMarker]) -> TierMarker? {
+        markers.filter { $0.key < line && $0.key > previousHeading }.max(by: { $0.key < $1.key })?.value
     }
 
     private func isOperationalHeading(_ title: String) -> Bool {

@@ -1,0 +1,206 @@
+import Testing
+@testable import ContextMemory
+
+@Suite("SearchQuery")
+struct SearchQueryTests {
+    @Test("queries become FTS5 expressions of quoted phrases", arguments: [
+        ("vpc", #"("vpc")"#),
+        ("vpc peering", #"("vpc") AND ("peering")"#),
+        (#"vpc "peering api" OR sync* -legacy"#, #"(("vpc") AND ("peering api" OR "sync" *)) NOT ("legacy")"#),
+        ("a OR b OR c d", #"("a" OR "b" OR "c") AND ("d")"#),
+        ("x a OR b", #"("x") AND ("a" OR "b")"#),
+        ("ADR-0005", #"("adr 0005")"#),
+        ("crd:sync", #"("crd sync")"#),
+        ("netbox_hedgehog/models.py", #"("netbox hedgehog models py")"#),
+        ("日本語", #"("日 本 語")"#),
+        ("Café", #"("cafe")"#),
+        (#""OR""#, #"("or")"#),
+        ("or and not near", #"("or") AND ("and") AND ("not") AND ("near")"#),
+        ("a* b**", #"("a" *) AND ("b" *)"#),
+        (#""a*""#, #"("a")"#),                                 // no prefix inside quotes
+        (#"-"x y" z"#, #"(("z")) NOT ("x y")"#),
+        ("a -b -c", #"((("a")) NOT ("b")) NOT ("c")"#),
+        ("a -OR", #"(("a")) NOT ("or")"#),                     // -OR excludes the word
+        ("a ... OR b", #"("a" OR "b")"#),                      // punctuation alone is dropped
+        ("a - b", #"("a") AND ("b")"#),                        // a lone dash is not an exclusion
+        (#"a"b""#, #"("a") AND ("b")"#),
+        ("  spaced\tout  ", #"("spaced") AND ("out")"#),
+    ])
+    func expression(query: String, expected: String) throws {
+        #expect(try SearchQuery(parsing: query).fts5Expression == expected)
+    }
+
+    @Test("terms, groups and exclusions")
+    func structure() throws {
+        let query = try SearchQuery(parsing: "ADR-0005 sync* OR x -old")
+        #expect(query.groups == [
+            [.init(tokens: ["adr", "0005"], isPrefix: false)],
+            [.init(tokens: ["sync"], isPrefix: true), .init(tokens: ["x"], isPrefix: false)],
+        ])
+        #expect(query.exclusions == [.init(tokens: ["old"], isPrefix: false)])
+    }
+
+    @Test("malformed queries are errors that say what is wrong", arguments: [
+        ("", "no words"),
+        ("   ", "no words"),
+        ("-", "no words"),
+        ("***", "no words"),
+        ("-b", "only excludes"),
+        ("-b -c", "only excludes"),
+        ("a OR", "OR needs a word on each side"),
+        ("OR a", "OR needs a word on each side"),
+        ("a OR OR b", "OR needs a word on each side"),
+        ("a OR ***", "OR needs a word on each side"),
+        ("a OR -b", "excluded term"),
+        ("a -b OR c", "excluded term"),
+        (#""unclosed"#, "quote at character 1 is not closed"),
+        (#"ok "open"#, "quote at character 4 is not closed"),
+        (#"a"b"#, "quote at character 2 is not closed"),
+    ])
+    func malformed(query: String, message: String) {
+        #expect {
+            try SearchQuery(parsing: query)
+        } throws: { error in
+            guard case let .malformedQuery(detail) = error as? SearchError else { return false }
+            return detail.contains(message)
+        }
+    }
+
+    @Test("length and term limits")
+    func limits() throws {
+        _ = try SearchQuery(parsing: String(repeating: "a", count: SearchQuery.maxLength))
+        #expect(throws: SearchError.malformedQuery("the query is 1001 characters long; the limit is 1000")) {
+            try SearchQuery(parsing: String(repeating: "a", count: SearchQuery.maxLength + 1))
+        }
+        let words = (1...SearchQuery.maxTerms).map { "w\($0)" }
+        #expect(try SearchQuery(parsing: words.joined(separator: " ")).groups.count == SearchQuery.maxTerms)
+        #expect(throws: SearchError.malformedQuery("the query has more than 64 terms")) {
+            try SearchQuery(parsing: (words + ["one-more"]).joined(separator: " "))
+        }
+    }
+
+    @Test("error descriptions")
+    func descriptions() {
+        #expect(SearchError.malformedQuery("x").description == "malformed query: x")
+        #expect(SearchError.invalidOption("bad --limit").description == "bad --limit")
+    }
+}
+
+/// Whatever is typed, the query either parses into an expression whose phrases hold only letters,
+/// digits and spaces, or is rejected as malformed: user text never reaches FTS5 as syntax.
+@Suite("SearchQuery: arbitrary input")
+struct SearchQueryFuzzTests {
+    /// SplitMix64, seeded, so every run sees the same queries.
+    struct SeededGenerator: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    static let pieces: [String] = [
+        "\"", "*", "-", "(", ")", ":", "^", "{", "}", "[", "]", "'", "\\", "/", "@", "#", "$", "%", "&", "|", "!",
+        "~", "<", ">", "+", ",", ";", "=", "?", ".", "`", " ", "  ", "\t", "\n",
+        "OR", "or", "AND", "NOT", "NEAR", "NEAR(a b, 2)", "vpc", "ADR-0005", "crd:sync", "x*", "-y", "\"p q\"",
+        "col:term", "{a b}:c", "^start", "Café", "e\u{301}", "İ", "ß", "ẞ", "日本語", "한국어", "ｶﾀ", "١٢٣", "½",
+        "🎉", "\u{200B}", "\u{0}", "\u{FEFF}", "ॐ", "क्षि", "\u{0345}", "Ω", "ﬁ", "x\u{FFFD}y",
+    ]
+
+    static func randomQuery(_ generator: inout SeededGenerator) -> String {
+        var query = ""
+        let count = Int.random(in: 1...24, using: &generator)
+        for _ in 0..<count {
+            query += pieces.randomElement(using: &generator)!
+            if Bool.random(using: &generator) { query += " " }
+        }
+        if Int.random(in: 0..<200, using: &generator) == 0 {
+            query += String(repeating: "a ", count: 600)   // sometimes past the length or term limit
+        }
+        return query
+    }
+
+    /// Splits an expression at its quotes: phrases must be letters, digits and single spaces;
+    /// everything between them only parentheses, spaces, `*` and the operators.
+    static func problem(in expression: String) -> String? {
+        var outside = ""
+        var phrase = ""
+        var inPhrase = false
+        var phrases = 0
+        for scalar in expression.unicodeScalars {
+            if scalar == "\"" {
+                if inPhrase {
+                    if phrase.isEmpty || phrase.hasPrefix(" ") || phrase.hasSuffix(" ") || phrase.contains("  ") {
+                        return "badly spaced phrase \(phrase.debugDescription)"
+                    }
+                    phrases += 1
+                    phrase = ""
+                }
+                inPhrase.toggle()
+                outside += " "
+                continue
+            }
+            if inPhrase {
+                guard scalar == " " || scalar.properties.isAlphabetic || scalar.properties.numericType != nil else {
+                    return "phrase holds \(scalar.escaped(asASCII: true))"
+                }
+                phrase.unicodeScalars.append(scalar)
+            } else {
+                outside.unicodeScalars.append(scalar)
+            }
+        }
+        if inPhrase { return "unclosed phrase" }
+        if phrases == 0 { return "no phrase" }
+        var depth = 0
+        for character in outside {
+            if character == "(" { depth += 1 }
+            if character == ")" { depth -= 1 }
+            if depth < 0 { return "unbalanced parentheses" }
+        }
+        if depth != 0 { return "unbalanced parentheses" }
+        let words = outside.split(whereSeparator: { $0 == " " || $0 == "(" || $0 == ")" })
+        if let word = words.first(where: { !["AND", "OR", "NOT", "*"].contains($0) }) {
+            return "syntax outside phrases: \(word)"
+        }
+        return nil
+    }
+
+    @Test("5,000 seeded punctuation-heavy queries: a safe expression or malformedQuery")
+    func arbitraryQueries() {
+        var generator = SeededGenerator(state: 0xC7C7_2026)
+        var failures: [String] = []
+        var parsed = 0
+        for _ in 0..<5_000 {
+            let query = Self.randomQuery(&generator)
+            do {
+                let expression = try SearchQuery(parsing: query).fts5Expression
+                parsed += 1
+                if let problem = Self.problem(in: expression) {
+                    failures.append("\(query.debugDescription) -> \(expression.debugDescription): \(problem)")
+                }
+            } catch let error as SearchError {
+                if case .malformedQuery = error { continue }
+                failures.append("\(query.debugDescription) threw \(error)")
+            } catch {
+                failures.append("\(query.debugDescription) threw \(error)")
+            }
+        }
+        #expect(failures.isEmpty, "\(failures.count) failures, first: \(failures.prefix(5))")
+        #expect(parsed > 2_500)   // the generator mostly produces searchable queries
+    }
+
+    @Test("the checker itself rejects unsafe expressions", arguments: [
+        #"("a" OR "b\"c")"#, #"("a") NEAR ("b")"#, #"("a"#, #"(("a")"#, #"("a:b")"#, #"("")"#, "(x)",
+    ])
+    func checkerRejects(expression: String) {
+        #expect(Self.problem(in: expression) != nil)
+    }
+
+    @Test("the checker accepts what the parser writes")
+    func checkerAccepts() {
+        #expect(Self.problem(in: #"(("vpc") AND ("peering api" OR "sync" *)) NOT ("legacy")"#) == nil)
+    }
+}
