@@ -253,15 +253,20 @@ private struct BlockWalker {
     /// Looks within a window around cmark's column first, so a long line costs no more than a short one.
     static func linkStart(_ bytes: [UInt8], near: Int, url: [UInt8]) -> Int {
         let open = UInt8(ascii: "[")
-        for window in [max(0, near - 512)..<min(bytes.count, max(0, near) + 512), 0..<bytes.count] {
+        // cmark's column can lie past the end of the line (it drifts on continuation lines).
+        let lower = min(max(0, near - 512), bytes.count)
+        let nearby = lower..<max(lower, min(bytes.count, max(0, near) + 512))
+        for window in [nearby, 0..<bytes.count] {
             if let at = nearest(in: window, to: near, where: { !url.isEmpty && bytes[$0...].starts(with: url) }) {
+                if at > 0, bytes[at - 1] == UInt8(ascii: "<"), at < 2 || bytes[at - 2] != UInt8(ascii: "(") {
+                    return at - 1  // an autolink, <https://...>
+                }
                 guard var bracket = bytes[window.lowerBound..<at].lastIndex(of: open) else { return at }
                 if bracket > 0, bytes[bracket - 1] == UInt8(ascii: "!") { bracket -= 1 }
                 return bracket
             }
         }
-        let window = max(0, near - 512)..<min(bytes.count, max(0, near) + 512)
-        return nearest(in: window, to: near, where: { bytes[$0] == open }) ?? 0
+        return nearest(in: nearby, to: near, where: { bytes[$0] == open }) ?? 0
     }
 
     /// The index in `range` nearest to `target` satisfying `test`, searching outwards.
@@ -350,8 +355,10 @@ private struct BlockWalker {
             if start < bytes.count, bytes[start] == UInt8(ascii: "@") { start += 1 }
             return bytes[start...].starts(with: needle)
         }
+        let lower = min(max(0, reported - 512), bytes.count + 1)
+        let nearby = lower..<max(lower, min(bytes.count + 1, max(0, reported) + 512))
         let content = opensSpan(reported) ? reported
-            : Self.nearest(in: max(0, reported - 512)..<min(bytes.count + 1, max(0, reported) + 512), to: reported, where: opensSpan)
+            : Self.nearest(in: nearby, to: reported, where: opensSpan)
             ?? Self.nearest(in: 0..<(bytes.count + 1), to: reported, where: opensSpan)
         guard var open = content else { return 1 }
         while open > 0, bytes[open - 1] == backtick { open -= 1 }

@@ -483,3 +483,71 @@ struct MarkdownParserHelperTests {
         #expect(ImportScanner.isImportPath(written) == valid)
     }
 }
+
+@Suite("MarkdownParser: never crashes")
+struct MarkdownParserRobustnessTests {
+    /// Found on affaan-m/everything-claude-code: cmark reported a link's column far past the end
+    /// of its (continuation) line, and the search window around it was an invalid range.
+    @Test("links and code spans on short lines after long ones inside containers")
+    func columnsPastTheLine() {
+        let long = String(repeating: "word ", count: 300)
+        for container in ["", "> ", "- ", "1. ", "> - "] {
+            let text = "\(container)\(long)\n\(container)[x](a.md) `b/c.md` [y][r]\n\n[r]: d.md\n"
+            let document = MarkdownParser.parse(text: text, path: "doc.md", rootPath: "/r")
+            let targets = document.references.map(\.target)
+            #expect(targets.contains("a.md") && targets.contains("b/c.md") && targets.contains("d.md"), "\(container)")
+            for reference in document.references where reference.line == 2 {
+                #expect(reference.column >= 1 && reference.column <= 40, "\(container) \(reference)")
+            }
+        }
+    }
+
+    /// The table of affaan-m/everything-claude-code's docs/zh-CN/the-security-guide.md (line 173):
+    /// a Chinese header row, then autolinks in padded rows; cmark put their columns hundreds of
+    /// bytes past the end of their lines.
+    @Test("autolinks in a table under a Chinese header")
+    func tableUnderCJKHeader() {
+        let pad = String(repeating: " ", count: 80)
+        var rows = ["| 来源\(pad) | URL\(pad) |", "| ---- | --- |"]
+        for index in 0..<6 {
+            rows.append("| Source \(index)\(pad) | <https://example.com/\(index)>\(pad) |")
+        }
+        let document = MarkdownParser.parse(text: rows.joined(separator: "\n") + "\n", path: "doc.md", rootPath: "/r")
+        #expect(document.references.count == 6)
+        for reference in document.references {
+            let line = rows[reference.line - 1]
+            let column = line.unicodeScalars.distance(from: line.unicodeScalars.startIndex,
+                                                      to: line.range(of: "<https")!.lowerBound.samePosition(in: line.unicodeScalars)!) + 1
+            #expect(reference.column == column, "\(reference)")
+        }
+    }
+
+    @Test("random Markdown-ish input parses without trapping")
+    func fuzz() {
+        var generator = SplitMix64Parsing(seed: 2026)
+        let pieces = ["[", "]", "(", ")", "<", ">", "`", "``", "@", "#", "\n", "\n\n", "> ", "- ", "  ", "*", "_", "!",
+                      "a.md", "../b", "x/y.py", "http://e.com", "\\", "{#id}", "<!-- ctxmem: tier=essential -->",
+                      "---\n", "    ", "```\n", "~~~", "|", "é", "東京", "\r\n", "[r]: z.md\n", "\t"]
+        for _ in 0..<2_000 {
+            let count = Int(generator.next() % 60)
+            let text = (0..<count).map { _ in pieces[Int(generator.next() % UInt64(pieces.count))] }.joined()
+            let document = MarkdownParser.parse(text: text, path: "f/doc.md", rootPath: "/r")
+            for reference in document.references {
+                #expect(reference.line >= 1 && reference.line <= max(1, document.lineCount))
+                #expect(reference.column >= 1)
+            }
+        }
+    }
+}
+
+private struct SplitMix64Parsing {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
