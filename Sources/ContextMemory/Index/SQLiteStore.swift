@@ -246,16 +246,18 @@ public struct SQLiteStore: MemoryStore {
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT id, path, kind, size, mtime_ns, inode, content_hash, status, import_depth FROM documents
                 """)
+            // Columns by position: this runs on every index run, over every file.
             while let row = try rows.next() {
-                let path: String = row["path"]
-                let kindName: String = row["kind"]
-                let hashText: String = row["content_hash"]
-                let inode: Int64 = row["inode"]
+                let path: String = row[1]
+                let kindName: String = row[2]
+                let hashText: String = row[6]
+                let inode: Int64 = row[5]
+                let status: String = row[7]
                 result[path] = StoredFile(
-                    id: row["id"], path: path, kind: DocumentKind(rawValue: kindName) ?? .referenced,
-                    stat: FileStat(size: row["size"], modificationTime: row["mtime_ns"], inode: UInt64(bitPattern: inode)),
+                    id: row[0], path: path, kind: DocumentKind(rawValue: kindName) ?? .referenced,
+                    stat: FileStat(size: row[3], modificationTime: row[4], inode: UInt64(bitPattern: inode)),
                     contentHash: ContentHash(hex: hashText) ?? ContentHash(value: 0),
-                    isSkipped: (row["status"] as String) == "skipped", importDepth: row["import_depth"])
+                    isSkipped: status == "skipped", importDepth: row[8])
             }
             return result
         }
@@ -265,14 +267,18 @@ public struct SQLiteStore: MemoryStore {
         guard !paths.isEmpty else { return [:] }
         return try read { db in
             var result: [String: [OutgoingReference]] = [:]
+            var pathsByID: [Int64: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT id, path FROM documents") {
+                let path: String = row[1]
+                if paths.contains(path) { pathsByID[row[0]] = path }
+            }
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT d.path, r.kind, r.resolved_path, r.line FROM "references" r JOIN documents d ON d.id = r.document_id
-                WHERE r.status = 'in-root' AND r.kind IN ('import', 'link', 'reference-link')
-                ORDER BY r.id
+                SELECT document_id, kind, resolved_path, line FROM "references"
+                WHERE status = 'in-root' AND kind IN ('import', 'link', 'reference-link')
+                ORDER BY id
                 """)
             while let row = try rows.next() {
-                let path: String = row[0]
-                guard paths.contains(path), let target: String = row[2],
+                guard let path = pathsByID[row[0]], let target: String = row[2],
                       let kind = Reference.Kind(rawValue: row[1]) else { continue }
                 result[path, default: []].append(OutgoingReference(kind: kind, resolvedPath: target, line: row[3]))
             }
@@ -478,7 +484,10 @@ public struct SQLiteStore: MemoryStore {
             _ = detailArguments.append(contentsOf: StatementArguments(ranked.map(\.0)))
             let rows = try Row.fetchAll(db, sql: """
                 SELECT s.id, s.path, s.start_line, s.end_line, s.heading_path, s.slug, s.tier, s.tokens, d.kind,
-                       snippet(sections_fts, 3, char(57344), char(57345), '…', 24) AS snippet
+                       CASE WHEN length(s.body) <= \(Self.snippetLimit)
+                            THEN snippet(sections_fts, 3, char(57344), char(57345), '…', 24)
+                            ELSE NULL END AS snippet,
+                       CASE WHEN length(s.body) > \(Self.snippetLimit) THEN substr(s.body, 1, \(Self.snippetScanLimit)) END AS head
                 FROM sections_fts JOIN sections s ON s.id = sections_fts.rowid JOIN documents d ON d.id = s.document_id
                 WHERE sections_fts MATCH ? AND sections_fts.rowid IN (\(placeholders))
                 """, arguments: detailArguments)
@@ -489,7 +498,10 @@ public struct SQLiteStore: MemoryStore {
                 let path: String = row["path"]
                 let slug: String = row["slug"]
                 let headingPath: String = row["heading_path"]
-                let snippetText: String = row["snippet"] ?? ""
+                // FTS5's snippet() tokenizes the whole body; huge sections get one made in Swift
+                // from their first 64 KiB.
+                let snippetText: String = row["snippet"]
+                    ?? (row["head"] as String?).map { Snippet.make(text: $0, query: query) } ?? ""
                 return SearchHit(
                     path: path, startLine: row["start_line"], endLine: row["end_line"],
                     headingPath: headingPath.isEmpty ? [] : headingPath.components(separatedBy: Self.headingSeparator),
@@ -505,6 +517,11 @@ public struct SQLiteStore: MemoryStore {
 
     /// BM25 column weights: a section's own heading counts most; the headings above it only as
     /// much as body text, so a parent's title does not lift every subsection above the parent.
+    /// Sections longer than this (in characters) get their snippet from ``Snippet``.
+    static let snippetLimit = 16_384
+    /// How much of such a section is searched for the match to show.
+    static let snippetScanLimit = 65_536
+
     static let pathWeight = 2.0
     static let headingPathWeight = 1.0
     static let titleWeight = 5.0

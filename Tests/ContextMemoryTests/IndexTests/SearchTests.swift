@@ -62,6 +62,20 @@ struct SearchTests {
         #expect(hit.tokens > 0)
     }
 
+    @Test("a huge section gets a snippet around its match without tokenizing all of it")
+    func hugeSection() async throws {
+        let tree = try await Self.indexedTree()
+        let filler = String(repeating: "lorem ipsum dolor sit amet ", count: 2_000)
+        try tree.write("project_management/huge.md", "# Huge\n\n\(filler)\nthe zeppelin landed here\n\(filler)\n")
+        _ = try await tree.service.index()
+        let hit = try #require(try tree.service.search("zeppelin").first)
+        #expect(hit.path == "project_management/huge.md")
+        #expect(hit.snippet.contains("«zeppelin» landed"), "\(hit.snippet)")
+        #expect(hit.snippet.count < 400)
+        let prefixHit = try #require(try tree.service.search("zeppel*").first)
+        #expect(prefixHit.snippet.contains("«zeppelin»"))
+    }
+
     @Test("operators: phrase, OR, exclusion, prefix")
     func operators() async throws {
         let tree = try await Self.indexedTree()
