@@ -296,7 +296,7 @@ public struct SQLiteStore: MemoryStore {
         precondition(mode == .write, "apply(_:) needs a store opened with mode: .write")
         do {
             try database.write { db in
-                var writer = try TransactionWriter(db, store: self)
+                let writer = try TransactionWriter(db, store: self)
                 for file in changes.upserts { try writer.upsert(file) }
                 try writer.finish(changes)
             }
