@@ -17,15 +17,6 @@ public struct ContentHash: Hashable, Sendable, CustomStringConvertible {
         value = hash
     }
 
-    public init(_ bytes: UnsafeRawBufferPointer) {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01b3
-        }
-        value = hash
-    }
-
     public init(_ string: String) {
         var copy = string
         self = copy.withUTF8 { ContentHash(UnsafeRawBufferPointer($0)) }

@@ -524,7 +524,7 @@ struct MarkdownParserRobustnessTests {
 
     @Test("random Markdown-ish input parses without trapping")
     func fuzz() {
-        var generator = SplitMix64Parsing(seed: 2026)
+        var generator = SplitMix64(seed: 2026)
         let pieces = ["[", "]", "(", ")", "<", ">", "`", "``", "@", "#", "\n", "\n\n", "> ", "- ", "  ", "*", "_", "!",
                       "a.md", "../b", "x/y.py", "http://e.com", "\\", "{#id}", "<!-- ctxmem: tier=essential -->",
                       "---\n", "    ", "```\n", "~~~", "|", "é", "東京", "\r\n", "[r]: z.md\n", "\t"]
@@ -537,17 +537,5 @@ struct MarkdownParserRobustnessTests {
                 #expect(reference.column >= 1)
             }
         }
-    }
-}
-
-private struct SplitMix64Parsing {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

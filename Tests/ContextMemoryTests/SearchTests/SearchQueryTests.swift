@@ -90,18 +90,6 @@ struct SearchQueryTests {
 /// digits and spaces, or is rejected as malformed: user text never reaches FTS5 as syntax.
 @Suite("SearchQuery: arbitrary input")
 struct SearchQueryFuzzTests {
-    /// SplitMix64, seeded, so every run sees the same queries.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let pieces: [String] = [
         "\"", "*", "-", "(", ")", ":", "^", "{", "}", "[", "]", "'", "\\", "/", "@", "#", "$", "%", "&", "|", "!",
         "~", "<", ">", "+", ",", ";", "=", "?", ".", "`", " ", "  ", "\t", "\n",
@@ -110,7 +98,7 @@ struct SearchQueryFuzzTests {
         "🎉", "\u{200B}", "\u{0}", "\u{FEFF}", "ॐ", "क्षि", "\u{0345}", "Ω", "ﬁ", "x\u{FFFD}y",
     ]
 
-    static func randomQuery(_ generator: inout SeededGenerator) -> String {
+    static func randomQuery(_ generator: inout SplitMix64) -> String {
         var query = ""
         let count = Int.random(in: 1...24, using: &generator)
         for _ in 0..<count {
@@ -170,7 +158,7 @@ struct SearchQueryFuzzTests {
 
     @Test("5,000 seeded punctuation-heavy queries: a safe expression or malformedQuery")
     func arbitraryQueries() {
-        var generator = SeededGenerator(state: 0xC7C7_2026)
+        var generator = SplitMix64(seed: 0xC7C7_2026)
         var failures: [String] = []
         var parsed = 0
         for _ in 0..<5_000 {
