@@ -42,6 +42,11 @@ public struct MemoryService: Sendable {
         include: [String] = [],
         progress: (@Sendable (IndexProgress) -> Void)? = nil
     ) async throws -> IndexReport {
+        // Check the root before anything is created, or opening the index would create it.
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw IndexError.invalidRoot(path: root.path, detail: "it does not exist or is not a folder")
+        }
         var configuration = try configuration()
         configuration.include += include
         if rebuild { try SQLiteStore.remove(at: databasePath) }

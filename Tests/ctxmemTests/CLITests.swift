@@ -102,6 +102,12 @@ struct CLITests {
 
         let badLimit = try Self.run(["search", "--root", tree.root.path, "--limit", "0", "fabric"])
         #expect(badLimit.status == 2)
+
+        let missingRoot = tree.root.appendingPathComponent("no/such/folder")
+        let badRoot = try Self.run(["index", "--root", missingRoot.path])
+        #expect(badRoot.status == 1)
+        #expect(badRoot.stderr.contains("cannot use \(missingRoot.path) as the memory root"))
+        #expect(!FileManager.default.fileExists(atPath: missingRoot.path), "nothing is created for a missing root")
     }
 
     @Test("--json output is valid against Schemas/search-results.schema.json")
