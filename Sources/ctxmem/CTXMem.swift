@@ -7,15 +7,15 @@ import Logging
 struct CTXMem: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ctxmem",
-        abstract: "Context memory for teams of AI coding agents: index, search and audit a project's memory.",
+        abstract: "Context memory for teams of AI coding agents: index and search a project's memory.",
         discussion: """
             ctxmem indexes a project's memory (the CLAUDE.md hierarchy and what it imports, .claude/agents, \
             .claude/rules, .claude/skills, project_management/ and every file they link to) into SQLite with \
             full-text search.
 
-              ctxmem index                      build or refresh the index of the current folder
-              ctxmem search "VPC peering"       find sections, best first
-              ctxmem stats                      what the index holds
+              ctxmem index                  index the current folder (then only changes)
+              ctxmem search "VPC peering"   find sections, best first
+              ctxmem stats                  what the index holds
 
             Exit codes: 0 success, 1 runtime error (index missing, locked or damaged), 2 usage error \
             (bad option or malformed query).
