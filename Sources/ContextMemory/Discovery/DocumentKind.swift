@@ -22,20 +22,24 @@ public enum DocumentKind: String, Codable, Sendable, CaseIterable {
 
     /// The kind a path has by itself, or nil when only an include glob or a reference makes it memory.
     public static func classify(_ path: String) -> DocumentKind? {
-        let parts = path.split(separator: "/")
-        guard let name = parts.last else { return nil }
-        let isMarkdown = name.hasSuffix(".md")
+        // Runs for every file of the tree on every index run: look at the name first, split only
+        // paths that go through a `.claude` folder.
+        let name = path.lastIndex(of: "/").map { path[path.index(after: $0)...] } ?? path[...]
         if name == "CLAUDE.md" || name == "CLAUDE.local.md" { return .claudeMD }
         if name == "AGENTS.md" { return .agentsMD }
-        if let dot = parts.lastIndex(of: ".claude"), dot + 1 < parts.count - 1 {
-            switch parts[dot + 1] {
-            case "rules" where isMarkdown: return .rule
-            case "agents" where isMarkdown: return .agent
-            case "skills" where name == "SKILL.md": return .skill
-            default: break
+        let isMarkdown = name.hasSuffix(".md")
+        if path.hasPrefix(".claude/") || path.utf8Contains("/.claude/") {
+            let parts = path.split(separator: "/")
+            if let dot = parts.lastIndex(of: ".claude"), dot + 1 < parts.count - 1 {
+                switch parts[dot + 1] {
+                case "rules" where isMarkdown: return .rule
+                case "agents" where isMarkdown: return .agent
+                case "skills" where name == "SKILL.md": return .skill
+                default: break
+                }
             }
         }
-        if parts.first == "project_management", parts.count > 1, MemoryFormats.isText(path) { return .projectManagement }
+        if path.hasPrefix("project_management/"), isMarkdown || MemoryFormats.isText(path) { return .projectManagement }
         return nil
     }
 
