@@ -61,6 +61,9 @@ public struct SQLiteStore: MemoryStore {
                     // A cold index is one large transaction: keep its pages in memory instead of
                     // spilling them to the WAL half-way (64 MiB, well inside the RSS budget).
                     try db.execute(sql: "PRAGMA cache_size = -65536")
+                    // A cold index writes the whole database through the WAL; without a limit the
+                    // WAL file keeps that size after the checkpoint (disk use doubled).
+                    try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
                 }
                 if try !database.read({ try Self.migrator.hasCompletedMigrations($0) }) {
                     try Self.migrator.migrate(database)
