@@ -57,7 +57,6 @@ struct Indexer {
     }
 
     private struct Processed: Sendable {
-        var kind: DocumentKind
         var outcome: Outcome
         var outgoing: [OutgoingReference]
     }
@@ -75,7 +74,7 @@ struct Indexer {
         let stored = try store.storedFiles()
         mark("stored")
         let fingerprint = configuration.fingerprint + "/" + Self.parserVersion
-        let storedFingerprint = try (store as? SQLiteStore)?.metadata("fingerprint")
+        let storedFingerprint = try store.metadata("fingerprint")
         let reparseAll = rebuild || storedFingerprint != fingerprint
         let includes = configuration.include.map(Glob.init)
 
@@ -92,7 +91,7 @@ struct Indexer {
         // Everything read from the index is read before the write session starts: the session
         // holds the store's one connection until it commits.
         let storedReferences = reparseAll || stored.isEmpty ? [:] : try store.outgoingReferences(of: Set(stored.keys))
-        let previousGeneration = Int(try (store as? SQLiteStore)?.metadata("generation") ?? "0") ?? 0
+        let previousGeneration = Int(try store.metadata("generation") ?? "0") ?? 0
         var report = IndexReport()
         report.scannedFiles = walk.files.count
         var depths: [String: Int] = [:]
@@ -106,7 +105,7 @@ struct Indexer {
                     let kind = kinds[path] ?? .referenced
                     if !reparseAll, let previous = stored[path], let file = files[path], previous.stat == file.stat,
                        previous.kind == kind {
-                        processed[path] = Processed(kind: kind, outcome: .unchanged, outgoing: storedReferences[path] ?? [])
+                        processed[path] = Processed(outcome: .unchanged, outgoing: storedReferences[path] ?? [])
                     } else {
                         toRead.append(path)
                     }
@@ -237,7 +236,7 @@ struct Indexer {
             let finding = Finding(rule: rule, severity: .warning, path: job.path, message: message)
             let file = IndexedFile(path: job.path, kind: job.kind, stat: job.stat, contentHash: hash, document: nil,
                                    findings: [finding], importDepth: nil)
-            return Processed(kind: job.kind, outcome: .written(file), outgoing: [])
+            return Processed(outcome: .written(file), outgoing: [])
         }
         if job.stat.size > configuration.maxFileSize {
             return skipped(Finding.Rule.fileTooLarge,
@@ -251,7 +250,7 @@ struct Indexer {
         }
         let hash = ContentHash(bytes)
         if let previous = job.previous, previous.contentHash == hash, previous.kind == job.kind {
-            return Processed(kind: job.kind, outcome: .touched(job.stat), outgoing: job.previousReferences)
+            return Processed(outcome: .touched(job.stat), outgoing: job.previousReferences)
         }
         if TextDecoding.looksBinary(bytes) {
             return skipped(Finding.Rule.binaryFile, "binary file (NUL bytes); not indexed", hash: hash)
@@ -274,7 +273,7 @@ struct Indexer {
         }
         let file = IndexedFile(path: job.path, kind: job.kind, stat: job.stat, contentHash: hash, document: document,
                                findings: [], importDepth: nil)
-        return Processed(kind: job.kind, outcome: .written(file), outgoing: outgoing)
+        return Processed(outcome: .written(file), outgoing: outgoing)
     }
 
     // MARK: - The import graph

@@ -16,6 +16,8 @@ public protocol MemoryStore: Sendable {
     func statistics() throws -> IndexStatistics
     /// Findings recorded by the last index run, file by file.
     func findings() throws -> [Finding]
+    /// A value the last index run recorded (`generation`, `fingerprint`, `last_indexed_at`, `root`).
+    func metadata(_ key: String) throws -> String?
 }
 
 /// One index run's transaction, fed while parsing continues.
