@@ -90,7 +90,7 @@ struct Indexer {
         var frontier = kinds.keys.sorted()
         // Everything read from the index is read before the write session starts: the session
         // holds the store's one connection until it commits.
-        let storedReferences = reparseAll || stored.isEmpty ? [:] : try store.outgoingReferences(of: Set(stored.keys))
+        let storedReferences = reparseAll || stored.isEmpty ? [:] : try store.outgoingReferences()
         let previousGeneration = Int(try store.metadata("generation") ?? "0") ?? 0
         var report = IndexReport()
         report.scannedFiles = walk.files.count

@@ -3,9 +3,9 @@
 public protocol MemoryStore: Sendable {
     /// What the index holds about every file, by path, to decide what changed.
     func storedFiles() throws -> [String: StoredFile]
-    /// The in-root targets of imports and links of the given documents, to follow references of
-    /// files that were not re-parsed.
-    func outgoingReferences(of paths: Set<String>) throws -> [String: [OutgoingReference]]
+    /// The in-root targets of every stored document's imports and links, by document path, to
+    /// follow the references of files that are not parsed again.
+    func outgoingReferences() throws -> [String: [OutgoingReference]]
     /// Applies one index run's changes atomically: a reader sees the state before or after.
     func apply(_ changes: IndexChanges) throws
     /// Starts a transaction that takes files while they are parsed; ``IndexWriteSession/finish(_:)``

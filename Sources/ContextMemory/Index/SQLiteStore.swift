@@ -266,14 +266,12 @@ public struct SQLiteStore: MemoryStore {
         }
     }
 
-    public func outgoingReferences(of paths: Set<String>) throws -> [String: [OutgoingReference]] {
-        guard !paths.isEmpty else { return [:] }
-        return try read { db in
+    public func outgoingReferences() throws -> [String: [OutgoingReference]] {
+        try read { db in
             var result: [String: [OutgoingReference]] = [:]
             var pathsByID: [Int64: String] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT id, path FROM documents") {
-                let path: String = row[1]
-                if paths.contains(path) { pathsByID[row[0]] = path }
+                pathsByID[row[0]] = row[1]
             }
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT document_id, kind, resolved_path, line FROM "references"

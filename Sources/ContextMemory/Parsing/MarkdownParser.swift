@@ -581,15 +581,17 @@ extension StringProtocol {
     /// parser's top cost.
     func utf8Contains(_ needle: String) -> Bool {
         let pattern = Array(needle.utf8)
-        guard let first = pattern.first else { return true }
-        let bytes = Array(utf8)
-        guard bytes.count >= pattern.count else { return false }
-        var i = 0
-        while i <= bytes.count - pattern.count {
-            if bytes[i] == first, bytes[i..<(i + pattern.count)].elementsEqual(pattern) { return true }
-            i += 1
+        guard !pattern.isEmpty else { return true }
+        func search(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+            guard bytes.count >= pattern.count else { return false }
+            for start in 0...(bytes.count - pattern.count)
+            where bytes[start] == pattern[0] && bytes[start..<(start + pattern.count)].elementsEqual(pattern) {
+                return true
+            }
+            return false
         }
-        return false
+        // Native strings are contiguous: search in place instead of copying the haystack.
+        return utf8.withContiguousStorageIfAvailable(search) ?? Array(utf8).withUnsafeBufferPointer(search)
     }
 
     /// Without spaces and tabs at either end (Foundation's trimming goes through NSString).
