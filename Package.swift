@@ -52,7 +52,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ContextMemoryTests",
-            dependencies: ["ContextMemory"],
+            dependencies: ["ContextMemory", "CLibXML2"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

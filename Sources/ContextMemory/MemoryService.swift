@@ -51,11 +51,94 @@ public struct MemoryService: Sendable {
         configuration.include += include
         if rebuild { try SQLiteStore.remove(at: databasePath) }
         let store = try SQLiteStore(path: databasePath, mode: .write)
-        let indexer = Indexer(root: root, store: store, configuration: configuration, rebuild: rebuild,
+        let indexer = Indexer(root: root, store: store, configuration: configuration,
+                              counter: try baseCounter(configuration: configuration), rebuild: rebuild,
                               skippedPaths: skippedPaths, logger: logger, progress: progress)
         var report = try await indexer.run()
         report.databasePath = databasePath
         return report
+    }
+
+    /// The counter sections are stored with: the exact BPE of `tokenizer` (an argument, else the
+    /// configuration's), or the estimator. - Throws: ``TokenizerLoadError``.
+    public func baseCounter(configuration: Configuration? = nil, tokenizer: String? = nil) throws -> any TokenCounter {
+        let configured = try tokenizer ?? (configuration ?? self.configuration()).tokenizer
+        guard let configured else { return ClaudeTokenEstimator() }
+        let url = configured.hasPrefix("/") ? URL(fileURLWithPath: configured)
+            : URL(fileURLWithPath: configured, relativeTo: tokenizer != nil ? nil : root).standardizedFileURL
+        return try TokenizerCache.shared.tokenizer(at: url)
+    }
+
+    /// Assembles a context pack (the project's main job). Token counting: `tokenizer`,
+    /// `modelFactor` and `safetyMargin` override the configuration's.
+    /// - Throws: ``PackError`` (unknown agent, budget, essentials over budget), ``IndexError``.
+    public func pack(_ request: PackRequest, tokenizer: String? = nil, modelFactor: Double? = nil,
+                     safetyMargin: Double? = nil) throws -> Pack {
+        try packBuilder(tokenizer: tokenizer, modelFactor: modelFactor, safetyMargin: safetyMargin).build(request)
+    }
+
+    public func packBuilder(tokenizer: String? = nil, modelFactor: Double? = nil, safetyMargin: Double? = nil) throws -> PackBuilder {
+        let configuration = try configuration()
+        let counter = PackTokenCounter(base: try baseCounter(configuration: configuration, tokenizer: tokenizer),
+                                       modelFactor: modelFactor ?? configuration.tokenFactor,
+                                       safetyMargin: safetyMargin ?? configuration.safetyMargin)
+        return PackBuilder(store: try openStore(), counter: counter, importDepth: configuration.importDepth,
+                           defaultBudget: configuration.budget ?? PackRequest.defaultBudget)
+    }
+
+    /// Every agent defined in `.claude/agents`, with its budget and the essential tokens it starts with.
+    public func agents() throws -> [AgentSummary] {
+        let builder = try packBuilder()
+        let store = try openStore()
+        let findings = try store.findings().filter { $0.rule == Finding.Rule.invalidAgent }
+        return try builder.profiles().map { profile in
+            let (essentials, role) = try builder.essentials(for: profile)
+            let tokens = essentials.reduce(0) { $0 + $1.0.tokens } + role.reduce(0) { $0 + $1.tokens }
+            return AgentSummary(profile: profile, budget: profile.budget ?? builder.defaultBudget, essentialTokens: tokens,
+                                essentialSections: essentials.count + role.count,
+                                findings: findings.filter { $0.path == profile.path })
+        }
+    }
+
+    /// Sections with their tier, tokens and the reason for the tier; `pathGlob` narrows to matching files.
+    public func tiers(pathGlob: String? = nil) throws -> [SectionRecord] {
+        let store = try openStore()
+        let pattern = pathGlob.map { glob in
+            // A plain folder or file path means everything under it.
+            glob.contains("*") || glob.contains("?") ? glob : (glob.hasSuffix("/") ? glob + "**" : glob)
+        }
+        guard let pattern else { return try store.sections(matchingAny: ["**"], withBody: false, limit: nil) }
+        var records = try store.sections(matchingAny: [pattern], withBody: false, limit: nil)
+        if records.isEmpty, !pattern.contains("*") {
+            records = try store.sections(matchingAny: [pattern + "/**"], withBody: false, limit: nil)
+        }
+        return records
+    }
+
+    /// The section or file a `memory://PATH#slug` handle names, from the index (never from disk, so
+    /// nothing outside the indexed memory can be served). - Throws: ``ReadError``.
+    public func read(handle: String) throws -> MemoryReadResult {
+        let (path, slug) = try MemoryHandle.parse(handle)
+        let store = try openStore()
+        guard try store.document(path: path) != nil else {
+            let known = try store.documents(kind: nil, frontmatterMentioning: nil).map(\.path)
+            throw ReadError.notFound(handle: handle, suggestion: Suggest.nearest(to: path, in: known).map { MemoryHandle.make(path: $0, slug: "") })
+        }
+        let sections = try store.sections(inPaths: [path]).sorted { $0.ordinal < $1.ordinal }
+        if let slug {
+            guard let section = sections.first(where: { $0.slug == slug }) else {
+                let suggestion = Suggest.nearest(to: slug, in: sections.map(\.slug).filter { !$0.isEmpty })
+                throw ReadError.notFound(handle: handle, suggestion: suggestion.map { MemoryHandle.make(path: path, slug: $0) })
+            }
+            return MemoryReadResult(handle: section.handle, path: path, startLine: section.startLine, endLine: section.endLine,
+                                    headingPath: section.headingPath, tier: section.tier, tokens: section.tokens,
+                                    text: section.body ?? "")
+        }
+        return MemoryReadResult(handle: MemoryHandle.make(path: path, slug: ""), path: path,
+                                startLine: sections.first?.startLine ?? 1, endLine: sections.last?.endLine ?? 1,
+                                headingPath: [], tier: sections.map(\.tier).min() ?? .detailed,
+                                tokens: sections.reduce(0) { $0 + $1.tokens },
+                                text: sections.compactMap(\.body).joined(separator: "\n"))
     }
 
     /// Searches the index. - Throws: ``SearchError`` for a malformed query, ``IndexError``.

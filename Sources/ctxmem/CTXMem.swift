@@ -7,7 +7,7 @@ import Logging
 struct CTXMem: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ctxmem",
-        abstract: "Context memory for teams of AI coding agents: index and search a project's memory.",
+        abstract: "Context memory for teams of AI coding agents: index, search and pack a project's memory.",
         discussion: """
             ctxmem indexes a project's memory (the CLAUDE.md hierarchy and what it imports, .claude/agents, \
             .claude/rules, .claude/skills, project_management/ and every file they link to) into SQLite with \
@@ -15,13 +15,19 @@ struct CTXMem: AsyncParsableCommand {
 
               ctxmem index                  index the current folder (then only changes)
               ctxmem search "VPC peering"   find sections, best first
+              ctxmem pack --agent backend-manager --task "add the VPC peering API"
+                                            what a new agent should start with, within its budget
+              ctxmem read memory://CLAUDE.md#build     one section (handles come from packs and search)
+              ctxmem agents                 agents with their budgets and essential tokens
+              ctxmem tiers docs/            each section's tier and why
               ctxmem stats                  what the index holds
 
             Exit codes: 0 success, 1 runtime error (index missing, locked or damaged), 2 usage error \
             (bad option or malformed query).
             """,
         version: "0.1.0",
-        subcommands: [IndexCommand.self, SearchCommand.self, StatsCommand.self]
+        subcommands: [IndexCommand.self, SearchCommand.self, PackCommand.self, ReadCommand.self, AgentsCommand.self,
+                      TiersCommand.self, StatsCommand.self]
     )
 }
 
@@ -44,7 +50,11 @@ enum Failure {
     static func exit(_ error: any Error) -> ExitCode {
         Terminal.standardError("ctxmem: error: \(error)")
         switch error {
-        case is SearchError, is ConfigurationError: return ExitCode(2)
+        case is SearchError, is ConfigurationError, is PackError: return ExitCode(2)
+        case let error as ReadError:
+            if case .invalidHandle = error { return ExitCode(2) }
+            return ExitCode(1)
+        case let error as ExitCodeError: return ExitCode(error.code)
         default: return ExitCode(1)
         }
     }

@@ -11,6 +11,10 @@ import Yams
 /// tier_rules:
 ///   - path: "project_management/archive/**"
 ///     tier: operational
+/// tokenizer: Tokenizers/claude2-tokenizer.json   # exact BPE (HF tokenizer.json); default: the estimator
+/// budget: 200000                      # default pack budget in tokens (an agent's context.budget wins)
+/// token_factor: 1.0                   # per-model factor on every count (e.g. 1.35 for newer tokenizers)
+/// safety_margin: 0.05                 # extra share reserved against counting error (default: 5% estimator, 0 exact)
 /// ```
 public struct Configuration: Codable, Sendable, Equatable {
     /// Extra files to index as memory, beside the built-in kinds.
@@ -23,6 +27,14 @@ public struct Configuration: Codable, Sendable, Equatable {
     public var maxFileSize: Int
     /// Path rules that set a tier, applied after markers and frontmatter.
     public var tierRules: [TierRule]
+    /// An HF `tokenizer.json` for exact counts (relative to the root or absolute); nil: the estimator.
+    public var tokenizer: String?
+    /// The default pack budget in tokens.
+    public var budget: Int?
+    /// Multiplies every count (for models whose tokenizer differs from the offline one).
+    public var tokenFactor: Double
+    /// Share added to every pack count against counting error; nil: the counter's default.
+    public var safetyMargin: Double?
 
     public struct TierRule: Codable, Sendable, Equatable {
         public var path: String
@@ -42,13 +54,21 @@ public struct Configuration: Codable, Sendable, Equatable {
         exclude: [String] = [],
         importDepth: Int = Configuration.defaultImportDepth,
         maxFileSize: Int = Configuration.defaultMaxFileSize,
-        tierRules: [TierRule] = []
+        tierRules: [TierRule] = [],
+        tokenizer: String? = nil,
+        budget: Int? = nil,
+        tokenFactor: Double = 1.0,
+        safetyMargin: Double? = nil
     ) {
         self.include = include
         self.exclude = exclude
         self.importDepth = importDepth
         self.maxFileSize = maxFileSize
         self.tierRules = tierRules
+        self.tokenizer = tokenizer
+        self.budget = budget
+        self.tokenFactor = tokenFactor
+        self.safetyMargin = safetyMargin
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -56,6 +76,9 @@ public struct Configuration: Codable, Sendable, Equatable {
         case importDepth = "import_depth"
         case maxFileSize = "max_file_size"
         case tierRules = "tier_rules"
+        case tokenizer, budget
+        case tokenFactor = "token_factor"
+        case safetyMargin = "safety_margin"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -65,6 +88,10 @@ public struct Configuration: Codable, Sendable, Equatable {
         importDepth = try container.decodeIfPresent(Int.self, forKey: .importDepth) ?? Self.defaultImportDepth
         maxFileSize = try container.decodeIfPresent(Int.self, forKey: .maxFileSize) ?? Self.defaultMaxFileSize
         tierRules = try container.decodeIfPresent([TierRule].self, forKey: .tierRules) ?? []
+        tokenizer = try container.decodeIfPresent(String.self, forKey: .tokenizer)
+        budget = try container.decodeIfPresent(Int.self, forKey: .budget)
+        tokenFactor = try container.decodeIfPresent(Double.self, forKey: .tokenFactor) ?? 1.0
+        safetyMargin = try container.decodeIfPresent(Double.self, forKey: .safetyMargin)
     }
 
     /// Parses configuration text; `source` names the file in messages.
@@ -110,6 +137,22 @@ public struct Configuration: Codable, Sendable, Equatable {
             throw ConfigurationError.invalidValue(
                 source: source,
                 detail: linePrefix(line(of: [CodingKeys.importDepth], in: node)) + "import_depth must be between 1 and 64")
+        }
+        if let budget = configuration.budget, !PackRequest.budgetRange.contains(budget) {
+            throw ConfigurationError.invalidValue(
+                source: source,
+                detail: linePrefix(line(of: [CodingKeys.budget], in: node))
+                    + "budget must be between \(PackRequest.budgetRange.lowerBound) and \(PackRequest.budgetRange.upperBound) tokens")
+        }
+        guard (0.25...4).contains(configuration.tokenFactor) else {
+            throw ConfigurationError.invalidValue(
+                source: source,
+                detail: linePrefix(line(of: [CodingKeys.tokenFactor], in: node)) + "token_factor must be between 0.25 and 4")
+        }
+        if let margin = configuration.safetyMargin, !(0...1).contains(margin) {
+            throw ConfigurationError.invalidValue(
+                source: source,
+                detail: linePrefix(line(of: [CodingKeys.safetyMargin], in: node)) + "safety_margin must be between 0 and 1 (0.05 is 5%)")
         }
         guard configuration.maxFileSize > 0 else {
             throw ConfigurationError.invalidValue(
@@ -157,11 +200,17 @@ public struct Configuration: Codable, Sendable, Equatable {
         return try parse(String(decoding: data, as: UTF8.self), source: url.path)
     }
 
-    /// A digest of the settings that change what the index holds, so a changed config re-indexes.
+    /// A digest of the settings that change what the index holds, so a changed config re-indexes
+    /// (pack settings do not; the tokenizer enters through the counter's identifier).
     var fingerprint: String {
+        var indexed = self
+        indexed.tokenizer = nil
+        indexed.budget = nil
+        indexed.tokenFactor = 1
+        indexed.safetyMargin = nil
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        let data = (try? encoder.encode(self)) ?? Data()
+        let data = (try? encoder.encode(indexed)) ?? Data()
         return ContentHash(data).hex
     }
 }

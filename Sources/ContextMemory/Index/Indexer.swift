@@ -39,13 +39,15 @@ struct Indexer {
     let root: URL
     let store: any MemoryStore
     let configuration: Configuration
+    /// Counts each section's tokens, stored with it.
+    let counter: any TokenCounter
     let rebuild: Bool
     let skippedPaths: Set<String>
     let logger: Logger
     let progress: (@Sendable (IndexProgress) -> Void)?
 
     /// Bumped when parsing or tiering changes, so every file is parsed again after an upgrade.
-    static let parserVersion = "1"
+    static let parserVersion = "2"
 
     private enum Outcome: Sendable {
         case unchanged
@@ -73,7 +75,7 @@ struct Indexer {
         mark("walk")
         let stored = try store.storedFiles()
         mark("stored")
-        let fingerprint = configuration.fingerprint + "/" + Self.parserVersion
+        let fingerprint = configuration.fingerprint + "/" + Self.parserVersion + "/" + counter.identifier
         let storedFingerprint = try store.metadata("fingerprint")
         let reparseAll = rebuild || storedFingerprint != fingerprint
         let includes = configuration.include.map(Glob.init)
@@ -221,7 +223,7 @@ struct Indexer {
                 group.addTask {
                     stride(from: worker, to: jobs.count, by: workers).map { index in
                         let job = jobs[index]
-                        return (job.path, Self.process(job, root: root, rootPath: rootPath, configuration: configuration))
+                        return (job.path, Self.process(job, root: root, rootPath: rootPath, configuration: configuration, counter: counter))
                     }
                 }
             }
@@ -231,7 +233,8 @@ struct Indexer {
         }
     }
 
-    private static func process(_ job: Job, root: URL, rootPath: String, configuration: Configuration) -> Processed {
+    private static func process(_ job: Job, root: URL, rootPath: String, configuration: Configuration,
+                                counter: any TokenCounter) -> Processed {
         func skipped(_ rule: String, _ message: String, hash: ContentHash = ContentHash(value: 0)) -> Processed {
             let finding = Finding(rule: rule, severity: .warning, path: job.path, message: message)
             let file = IndexedFile(path: job.path, kind: job.kind, stat: job.stat, contentHash: hash, document: nil,
@@ -264,7 +267,13 @@ struct Indexer {
         }
         TierAssigner(rules: configuration.tierRules).assign(&document, kind: job.kind)
         for index in document.sections.indices {
-            document.sections[index].tokens = TokenEstimate.count(document.sections[index].text)
+            document.sections[index].tokens = counter.count(document.sections[index].text)
+        }
+        if job.kind == .agent {
+            let text = decoded.text
+            document.findings += AgentProfile.parse(path: job.path, frontmatter: document.frontmatterValues) {
+                AgentProfile.frontmatterLine(of: $0, in: text)
+            }.findings
         }
         let outgoing = document.references.compactMap { reference -> OutgoingReference? in
             guard reference.status == .inRoot, let target = reference.resolvedPath,

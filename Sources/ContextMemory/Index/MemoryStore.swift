@@ -1,3 +1,5 @@
+import Foundation
+
 /// The index behind one protocol, so another backend (PostgreSQL for an organisation-wide
 /// deployment) is an added type, not a rewrite. ``SQLiteStore`` is the one shipped.
 public protocol MemoryStore: Sendable {
@@ -18,6 +20,61 @@ public protocol MemoryStore: Sendable {
     func findings() throws -> [Finding]
     /// A value the last index run recorded (`generation`, `fingerprint`, `last_indexed_at`, `root`).
     func metadata(_ key: String) throws -> String?
+
+    // Packs, tiers, agents and read: sections with their document's kind, in path and document order.
+    func sections(ids: [Int64]) throws -> [SectionRecord]
+    func sections(inPaths paths: [String]) throws -> [SectionRecord]
+    func sections(tier: Tier) throws -> [SectionRecord]
+    /// Sections whose path matches any of `globs` (bodies only when asked: a glob can match a lot).
+    func sections(matchingAny globs: [String], withBody: Bool, limit: Int?) throws -> [SectionRecord]
+    /// The best `limit` sections for `query` by BM25 (higher is better).
+    func rank(_ query: SearchQuery, limit: Int) throws -> [(id: Int64, score: Double)]
+    /// Indexed documents, optionally of one kind or with `word` in their frontmatter JSON.
+    func documents(kind: DocumentKind?, frontmatterMentioning word: String?) throws -> [StoredDocument]
+    func document(path: String) throws -> StoredDocument?
+    /// In-root references of these kinds, as (document path, target path); from every document when `fromPaths` is nil.
+    func referenceEdges(kinds: [Reference.Kind], fromPaths: [String]?) throws -> [(from: String, to: String)]
+}
+
+/// A section as the index holds it, with its document's kind and place in the import tree.
+public struct SectionRecord: Sendable, Equatable {
+    public var id: Int64
+    public var path: String
+    public var ordinal: Int
+    public var level: Int
+    public var headingPath: [String]
+    public var slug: String
+    public var startLine: Int
+    public var endLine: Int
+    public var tier: Tier
+    public var tierReason: String
+    public var tokens: Int
+    public var contentHash: String
+    public var kind: DocumentKind
+    public var importDepth: Int?
+    /// The file's modification time, nanoseconds since 1970.
+    public var modified: Int64
+    /// The section's text, heading line included (nil when not fetched).
+    public var body: String?
+
+    public var title: String { headingPath.last ?? "" }
+    public var handle: String { MemoryHandle.make(path: path, slug: slug) }
+}
+
+/// A document as the index holds it (without its sections).
+public struct StoredDocument: Sendable, Equatable {
+    public var path: String
+    public var kind: DocumentKind
+    public var frontmatterJSON: String?
+    public var importDepth: Int?
+    public var modified: Int64
+    public var lineCount: Int
+    public var tokens: Int
+
+    public var frontmatter: [String: JSONValue]? {
+        guard let frontmatterJSON, let data = frontmatterJSON.data(using: .utf8) else { return nil }
+        return try? JSONDecoder().decode([String: JSONValue].self, from: data)
+    }
 }
 
 /// One index run's transaction, fed while parsing continues.

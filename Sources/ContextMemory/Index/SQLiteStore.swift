@@ -109,7 +109,7 @@ public struct SQLiteStore: MemoryStore {
         }
     }
 
-    private func read<T>(_ body: @Sendable (Database) throws -> T) throws -> T {
+    func read<T>(_ body: @Sendable (Database) throws -> T) throws -> T {
         do { return try database.read(body) } catch { throw Self.translate(error, path: path) }
     }
 

@@ -54,5 +54,6 @@ extension Finding {
         public static let invalidFrontmatter = "invalid-frontmatter"
         public static let importCycle = "import-cycle"
         public static let invalidMarker = "invalid-marker"
+        public static let invalidAgent = "invalid-agent"
     }
 }

@@ -20,6 +20,18 @@ public struct TierAssigner: Sendable {
     ]
     static let operationalFolders: Set<String> = ["archive", "archives", "runbooks"]
 
+    /// Whether a section's tier comes from a file-level default that nothing stronger set (no
+    /// marker, frontmatter, config rule or operational heading). A pack makes such sections
+    /// essential when a launch-loaded file imports their file, as Claude Code loads it too.
+    public static func isFileDefault(_ reason: String) -> Bool {
+        overridableDefaults.contains(reason)
+    }
+
+    private static let overridableDefaults: Set<String> = [
+        "default", "project_management default", "nested CLAUDE.md (loaded on demand)",
+        "skill body (read when relevant)", "rule with paths: (conditional)",
+    ]
+
     public func assign(_ document: inout Document, kind: DocumentKind) {
         let frontmatter = document.frontmatterValues
         var frontmatterTier: Tier?

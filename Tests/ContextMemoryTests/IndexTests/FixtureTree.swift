@@ -12,6 +12,16 @@ final class FixtureTree {
         try FileManager.default.copyItem(at: source, to: root)
     }
 
+    /// A copy of a folder of the repository, such as the example `memory/`.
+    init(repositoryFolder name: String) throws {
+        let source = FixtureTree.repositoryRoot.appendingPathComponent(name)
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("ctxmem-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: source, to: root)
+    }
+
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
     deinit {
         try? FileManager.default.removeItem(at: root)
     }

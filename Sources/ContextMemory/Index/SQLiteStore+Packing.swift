@@ -1,0 +1,138 @@
+import Foundation
+import GRDB
+
+// The queries packs, `ctxmem tiers`, `ctxmem agents` and `ctxmem read` need: sections with their
+// document's kind and import depth, ranked by FTS5, or picked by tier, path or glob.
+extension SQLiteStore {
+    private static let sectionColumns = """
+        s.id, s.path, s.ordinal, s.level, s.heading_path, s.slug, s.start_line, s.end_line, s.tier, \
+        s.tier_reason, s.tokens, s.content_hash, d.kind, d.import_depth, d.mtime_ns
+        """
+
+    private static func record(_ row: Row, withBody: Bool) -> SectionRecord {
+        let headingPath: String = row[4]
+        return SectionRecord(
+            id: row[0], path: row[1], ordinal: row[2], level: row[3],
+            headingPath: headingPath.isEmpty ? [] : headingPath.components(separatedBy: headingSeparator),
+            slug: row[5], startLine: row[6], endLine: row[7],
+            tier: Tier(rawValue: row[8]) ?? .detailed, tierReason: row[9], tokens: row[10], contentHash: row[11],
+            kind: DocumentKind(rawValue: row[12]) ?? .referenced, importDepth: row[13], modified: row[14],
+            body: withBody ? row[15] : nil)
+    }
+
+    private func records(where condition: String, arguments: StatementArguments = [], withBody: Bool = true,
+                         limit: Int? = nil) throws -> [SectionRecord] {
+        let sql = """
+            SELECT \(Self.sectionColumns)\(withBody ? ", s.body" : "")
+            FROM sections s JOIN documents d ON d.id = s.document_id
+            WHERE \(condition) ORDER BY s.path, s.ordinal\(limit.map { " LIMIT \($0)" } ?? "")
+            """
+        return try read { db in
+            try Row.fetchAll(db, sql: sql, arguments: arguments).map { Self.record($0, withBody: withBody) }
+        }
+    }
+
+    public func sections(ids: [Int64]) throws -> [SectionRecord] {
+        guard !ids.isEmpty else { return [] }
+        var result: [SectionRecord] = []
+        // SQLite limits host parameters; large sets go in chunks.
+        for start in stride(from: 0, to: ids.count, by: 900) {
+            let chunk = Array(ids[start..<min(ids.count, start + 900)])
+            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            result += try records(where: "s.id IN (\(placeholders))", arguments: StatementArguments(chunk))
+        }
+        return result
+    }
+
+    public func sections(inPaths paths: [String]) throws -> [SectionRecord] {
+        guard !paths.isEmpty else { return [] }
+        var result: [SectionRecord] = []
+        for start in stride(from: 0, to: paths.count, by: 900) {
+            let chunk = Array(paths[start..<min(paths.count, start + 900)])
+            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            result += try records(where: "s.path IN (\(placeholders))", arguments: StatementArguments(chunk))
+        }
+        return result
+    }
+
+    public func sections(tier: Tier) throws -> [SectionRecord] {
+        try records(where: "s.tier = ?", arguments: [tier.rawValue])
+    }
+
+    public func sections(matchingAny globs: [String], withBody: Bool, limit: Int?) throws -> [SectionRecord] {
+        guard !globs.isEmpty else { return [] }
+        let condition = Array(repeating: "ctxmem_glob(?, s.path)", count: globs.count).joined(separator: " OR ")
+        return try records(where: condition, arguments: StatementArguments(globs), withBody: withBody, limit: limit)
+    }
+
+    public func rank(_ query: SearchQuery, limit: Int) throws -> [(id: Int64, score: Double)] {
+        let sql = """
+            SELECT rowid, -bm25(sections_fts, \(Self.pathWeight), \(Self.headingPathWeight), \(Self.titleWeight), \(Self.bodyWeight)) AS score
+            FROM sections_fts WHERE sections_fts MATCH ? ORDER BY score DESC, rowid LIMIT ?
+            """
+        let expression = query.fts5Expression
+        return try read { db in
+            try Row.fetchAll(db, sql: sql, arguments: [expression, limit]).map { ($0[0], $0[1]) }
+        }
+    }
+
+    public func documents(kind: DocumentKind?, frontmatterMentioning word: String?) throws -> [StoredDocument] {
+        var conditions = ["status = 'indexed'"]
+        var arguments: StatementArguments = []
+        if let kind {
+            conditions.append("kind = ?")
+            _ = arguments.append(contentsOf: [kind.rawValue])
+        }
+        if let word {
+            conditions.append("instr(frontmatter, ?) > 0")
+            _ = arguments.append(contentsOf: [word])
+        }
+        let sql = """
+            SELECT path, kind, frontmatter, import_depth, mtime_ns, line_count, tokens FROM documents
+            WHERE \(conditions.joined(separator: " AND ")) ORDER BY path
+            """
+        let query = arguments
+        return try read { db in
+            try Row.fetchAll(db, sql: sql, arguments: query).map { row in
+                StoredDocument(path: row[0], kind: DocumentKind(rawValue: row[1]) ?? .referenced, frontmatterJSON: row[2],
+                               importDepth: row[3], modified: row[4], lineCount: row[5], tokens: row[6])
+            }
+        }
+    }
+
+    public func document(path: String) throws -> StoredDocument? {
+        try read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT path, kind, frontmatter, import_depth, mtime_ns, line_count, tokens FROM documents
+                WHERE path = ? AND status = 'indexed'
+                """, arguments: [path]).map { row in
+                StoredDocument(path: row[0], kind: DocumentKind(rawValue: row[1]) ?? .referenced, frontmatterJSON: row[2],
+                               importDepth: row[3], modified: row[4], lineCount: row[5], tokens: row[6])
+            }
+        }
+    }
+
+    public func referenceEdges(kinds: [Reference.Kind], fromPaths paths: [String]?) throws -> [(from: String, to: String)] {
+        let kindList = kinds.map { "'\($0.rawValue)'" }.joined(separator: ",")
+        var sql = """
+            SELECT DISTINCT d.path, r.resolved_path FROM "references" r JOIN documents d ON d.id = r.document_id
+            WHERE r.kind IN (\(kindList)) AND r.status = 'in-root' AND r.resolved_path IS NOT NULL
+            """
+        var arguments: StatementArguments = []
+        if let paths {
+            guard !paths.isEmpty else { return [] }
+            // Past SQLite's host-parameter limit, fetch every edge and filter here.
+            if paths.count > 900 {
+                let wanted = Set(paths)
+                return try referenceEdges(kinds: kinds, fromPaths: nil).filter { wanted.contains($0.from) }
+            }
+            sql += " AND d.path IN (\(Array(repeating: "?", count: paths.count).joined(separator: ",")))"
+            arguments = StatementArguments(paths)
+        }
+        let statement = sql + " ORDER BY 1, 2"
+        let query = arguments
+        return try read { db in
+            try Row.fetchAll(db, sql: statement, arguments: query).map { ($0[0], $0[1]) }
+        }
+    }
+}

@@ -1,0 +1,193 @@
+/// What to pack: for whom, for which task, within how many tokens, in which format.
+public struct PackRequest: Sendable, Equatable {
+    /// The agent's `name` (from `.claude/agents/`), or nil for a generic pack.
+    public var agent: String?
+    public var task: String?
+    /// Tokens; nil means the profile's `context.budget`, else ``defaultBudget``.
+    public var budget: Int?
+    public var format: PackFormat
+    /// Lets essentials be trimmed instead of failing when they alone exceed the budget.
+    public var trimEssentials: Bool
+
+    public static let defaultBudget = 200_000
+    public static let budgetRange = 500...2_000_000
+    public static let maxTaskLength = 4_000
+
+    public init(agent: String? = nil, task: String? = nil, budget: Int? = nil, format: PackFormat = .markdown,
+                trimEssentials: Bool = false) {
+        self.agent = agent
+        self.task = task
+        self.budget = budget
+        self.format = format
+        self.trimEssentials = trimEssentials
+    }
+}
+
+public enum PackFormat: String, Sendable, CaseIterable, Codable {
+    case markdown, xml, json
+
+    public static let choices = allCases.map(\.rawValue).joined(separator: "|")
+}
+
+/// A pack: the text to hand to a new agent, and what went into it.
+public struct Pack: Sendable {
+    /// The rendered pack, exactly `manifest.tokens` tokens by the counter in force.
+    public var text: String
+    public var manifest: PackManifest
+    /// Every candidate considered and what became of it (for `--explain`).
+    public var explanation: [PackDecision]
+}
+
+/// The pack's own account of itself; rendered inside the pack and counted against the budget.
+public struct PackManifest: Sendable, Codable, Equatable {
+    /// A hash of the inputs and of every included section's content: same index state and inputs,
+    /// same id.
+    public var packId: String
+    public var agent: String?
+    public var task: String?
+    public var format: PackFormat
+    public var budget: Int
+    /// Tokens of the whole rendered pack, manifest included.
+    public var tokens: Int
+    public var counter: String
+    public var modelFactor: Double
+    public var safetyMargin: Double
+    /// Tokens of included content by tier (the section text, trimmed where trimmed).
+    public var tokensByTier: [String: Int]
+    public var pointerTokens: Int
+    public var documents: Int
+    public var sections: Int
+    /// Sections included partially, with what was kept.
+    public var trimmed: [Trim]
+    /// Relevant sections left out, by tier (the best of them are in the pointers).
+    public var leftOut: [String: Int]
+    public var duplicatesSkipped: Int
+
+    public struct Trim: Sendable, Codable, Equatable {
+        public var handle: String
+        public var keptTokens: Int
+        public var fullTokens: Int
+    }
+}
+
+/// One section in the pack.
+public struct PackedSection: Sendable, Equatable {
+    public var handle: String
+    public var path: String
+    public var startLine: Int
+    public var endLine: Int
+    public var headingPath: [String]
+    public var tier: Tier
+    /// The text emitted: the section's, or its first blocks when trimmed (the marker is added by the renderer).
+    public var text: String
+    public var trimmed: Bool
+    public var fullTokens: Int
+}
+
+/// The sections of one file, in document order.
+public struct PackedDocument: Sendable, Equatable {
+    public var path: String
+    public var kind: DocumentKind
+    public var sections: [PackedSection]
+}
+
+/// A section that is relevant but not included: the agent can read it through its handle.
+public struct PackPointer: Sendable, Equatable, Codable {
+    public var handle: String
+    public var title: String
+    public var tier: Tier
+    public var tokens: Int
+}
+
+/// The agent's own definition, emitted last with the task.
+public struct RoleBrief: Sendable, Equatable {
+    public var name: String
+    public var description: String
+    public var path: String
+    public var text: String
+}
+
+/// Everything a renderer needs.
+public struct PackContent: Sendable {
+    public var manifest: PackManifest
+    public var documents: [PackedDocument]
+    public var pointers: [PackPointer]
+    /// Relevant sections beyond the listed pointers.
+    public var unlistedPointers: Int
+    public var role: RoleBrief?
+    public var task: String?
+}
+
+/// What happened to one candidate, for `--explain`.
+public struct PackDecision: Sendable, Equatable, Codable {
+    public enum Outcome: String, Sendable, Codable {
+        case included, trimmed, pointer, leftOut = "left-out", duplicate, excluded
+    }
+
+    public var handle: String
+    public var tier: Tier
+    public var tokens: Int
+    public var score: Double
+    public var outcome: Outcome
+    public var reason: String
+}
+
+/// Why a pack cannot be made.
+public enum PackError: Error, CustomStringConvertible, Equatable {
+    case unknownAgent(name: String, known: [String])
+    case invalidBudget(Int)
+    case invalidTask(String)
+    case essentialsExceedBudget(budget: Int, essentialTokens: Int, largest: [(handle: String, tokens: Int, reason: String)])
+
+    public static func == (lhs: PackError, rhs: PackError) -> Bool { lhs.description == rhs.description }
+
+    public var description: String {
+        switch self {
+        case let .unknownAgent(name, known):
+            let suggestion = Suggest.nearest(to: name, in: known).map { " Did you mean '\($0)'?" } ?? ""
+            let list = known.isEmpty ? "no agents are defined (.claude/agents/*.md)" : "known agents: \(known.joined(separator: ", "))"
+            return "no agent named '\(name)'.\(suggestion) (\(list); `ctxmem agents` lists them)"
+        case let .invalidBudget(value):
+            return "budget \(value) is out of range: use \(PackRequest.budgetRange.lowerBound)...\(PackRequest.budgetRange.upperBound) tokens"
+        case let .invalidTask(detail):
+            return "invalid task: \(detail)"
+        case let .essentialsExceedBudget(budget, essential, largest):
+            let lines = largest.map { "  \($0.tokens) tokens  \($0.handle)  (\($0.reason))" }.joined(separator: "\n")
+            return """
+                the essential tier alone needs \(essential) tokens, over the budget of \(budget). Largest essential sections:
+                \(lines)
+                Re-tier some of them: put `<!-- ctxmem: tier=detailed -->` before a heading (or at the top of a file), \
+                set `tier: detailed` in a file's frontmatter, or add a `tier_rules` entry to .ctxmem.yaml; \
+                or raise the budget (--budget), or pass --trim-essentials to cut essentials to fit.
+                """
+        }
+    }
+}
+
+/// "Did you mean": the closest candidate by edit distance, when it is close enough to be a typo.
+public enum Suggest {
+    public static func nearest(to word: String, in candidates: [String]) -> String? {
+        let target = Array(word.lowercased())
+        var best: (String, Int)?
+        for candidate in candidates {
+            let distance = editDistance(target, Array(candidate.lowercased()))
+            if distance <= max(2, target.count / 3), distance < (best?.1 ?? .max) { best = (candidate, distance) }
+        }
+        return best?.0
+    }
+
+    static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous = Array(0...b.count)
+        var current = previous
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            swap(&previous, &current)
+        }
+        return previous[b.count]
+    }
+}

@@ -1,0 +1,542 @@
+import Foundation
+
+/// Assembles a pack (ARCHITECTURE.md, "Packing"): essentials first; then detailed sections by
+/// relevance to the task and role, best value per token first while they fit; operational ones
+/// only when the task calls for them; a section that does not fit is trimmed at a block boundary
+/// or pointed to; identical content once; the whole rendered pack within the budget, measured by
+/// the counter in force; the same inputs and index state give the same bytes.
+public struct PackBuilder: Sendable {
+    public let store: any MemoryStore
+    public let counter: PackTokenCounter
+    /// How many `@import` hops are followed from launch-loaded files (Claude Code's limit).
+    public let importDepth: Int
+    /// The budget of a pack whose request and profile name none.
+    public let defaultBudget: Int
+
+    public init(store: any MemoryStore, counter: PackTokenCounter, importDepth: Int = Configuration.defaultImportDepth,
+                defaultBudget: Int = PackRequest.defaultBudget) {
+        self.store = store
+        self.counter = counter
+        self.importDepth = importDepth
+        self.defaultBudget = defaultBudget
+    }
+
+    // Relevance weights: the task counts most; the role (description and keywords) half as much;
+    // the profile's include paths, a link from what is already in, and recency add boosts.
+    static let taskWeight = 1.0
+    static let roleWeight = 0.5
+    static let includeBoost = 0.3
+    static let linkBoost = 0.15
+    static let recencyBoost = 0.05
+    /// Below this a candidate is at most a pointer.
+    static let contentThreshold = 0.12
+    /// A task match this strong (of the best) lets a tier the profile does not list in.
+    static let strongTaskMatch = 0.5
+    /// Sections shorter than this count as this long when ranking by value per token, so that a
+    /// heading with one line does not outrank the section that answers the task.
+    static let minimumRankingTokens = 120.0
+    /// A trimmed section keeps at least this much, or it is only pointed to.
+    static let minimumTrimTokens = 100
+    static let rankLimit = 2_000
+    static let includeLimit = 5_000
+    /// Sections smaller than this are never dropped as duplicates (`## Notes` alone is not content).
+    static let duplicateMinimumTokens = 16
+
+    // MARK: - Profiles
+
+    /// Every agent defined in the index, with problems in their definitions.
+    public func profiles() throws -> [AgentProfile] {
+        try store.documents(kind: .agent, frontmatterMentioning: nil).compactMap {
+            AgentProfile.parse(path: $0.path, frontmatter: $0.frontmatter).profile
+        }
+    }
+
+    public func profile(named name: String, in profiles: [AgentProfile]) throws -> AgentProfile {
+        if let exact = profiles.first(where: { $0.name == name }) { return exact }
+        if let folded = profiles.first(where: { $0.name.lowercased() == name.lowercased() }) { return folded }
+        throw PackError.unknownAgent(name: name, known: profiles.map(\.name).sorted())
+    }
+
+    // MARK: - Essentials
+
+    /// The essential sections for `profile` (or for a generic pack), each with why, in no order,
+    /// and the agent's own definition (the role brief) apart.
+    public func essentials(for profile: AgentProfile?) throws -> (sections: [(SectionRecord, String)], role: [SectionRecord]) {
+        let audience = try audiences()
+        func applies(_ record: SectionRecord) -> Bool {
+            if record.kind == .agent { return false }   // other agents' definitions are not this one's
+            if let names = audience[record.path] { return profile.map { names.contains($0.name) } ?? false }
+            return true
+        }
+        var chosen: [Int64: (SectionRecord, String)] = [:]
+        for record in try store.sections(tier: .essential) where applies(record) {
+            chosen[record.id] = (record, record.tierReason)
+        }
+        let role = profile.map { own in try? store.sections(inPaths: [own.path]) }.flatMap { $0 } ?? []
+        if let profile {
+            let named = audience.filter { $0.value.contains(profile.name) }.map(\.key).sorted()
+            for record in try store.sections(inPaths: named) where chosen[record.id] == nil {
+                chosen[record.id] = (record, "frontmatter names \(profile.name)")
+            }
+        }
+        // What the launch-loaded files and the definition import, Claude Code loads with them.
+        let seeds = Set(chosen.values.map(\.0.path)).union(profile.map { [$0.path] } ?? [])
+        let imported = try importClosure(of: seeds)
+        let importedPaths = imported.keys.sorted()
+        for record in try store.sections(inPaths: importedPaths) where chosen[record.id] == nil {
+            guard record.tier == .detailed, TierAssigner.isFileDefault(record.tierReason), record.kind != .agent else { continue }
+            if let names = audience[record.path], !(profile.map { names.contains($0.name) } ?? false) { continue }
+            chosen[record.id] = (record, "imported by \(imported[record.path] ?? "a launch file")")
+        }
+        return (Array(chosen.values), role)
+    }
+
+    /// Documents whose frontmatter names their agents (`agents: [a, b]` or `agent: a`).
+    private func audiences() throws -> [String: Set<String>] {
+        var result: [String: Set<String>] = [:]
+        for document in try store.documents(kind: nil, frontmatterMentioning: "\"agent") where document.kind != .agent {
+            guard let frontmatter = document.frontmatter, let value = frontmatter["agents"] ?? frontmatter["agent"] else { continue }
+            let names = (value.arrayValue ?? [value]).compactMap(\.stringValue)
+            if !names.isEmpty { result[document.path] = Set(names) }
+        }
+        return result
+    }
+
+    /// Paths imported from `seeds` within the import depth, with the seed that pulled each in.
+    private func importClosure(of seeds: Set<String>) throws -> [String: String] {
+        guard !seeds.isEmpty else { return [:] }
+        var edges: [String: [String]] = [:]
+        for edge in try store.referenceEdges(kinds: [.import], fromPaths: nil) { edges[edge.from, default: []].append(edge.to) }
+        var reached: [String: String] = [:]
+        var frontier = seeds.sorted().map { ($0, $0) }
+        for _ in 0..<importDepth where !frontier.isEmpty {
+            var next: [(String, String)] = []
+            for (path, origin) in frontier {
+                for target in edges[path] ?? [] where !seeds.contains(target) && reached[target] == nil {
+                    reached[target] = origin
+                    next.append((target, origin))
+                }
+            }
+            frontier = next
+        }
+        return reached
+    }
+
+    // MARK: - Building
+
+    public func build(_ request: PackRequest) throws -> Pack {
+        let profile = try request.agent.map { try self.profile(named: $0, in: profiles()) }
+        let budget = request.budget ?? profile?.budget ?? defaultBudget
+        guard PackRequest.budgetRange.contains(budget) else { throw PackError.invalidBudget(budget) }
+        let task = try Self.validatedTask(request.task)
+        let renderer = PackRenderer(format: request.format)
+
+        // 1. Essentials and the role brief.
+        let (essentialPairs, roleRecords) = try essentials(for: profile)
+        let role = profile.map { profile in
+            RoleBrief(name: profile.name, description: profile.description, path: profile.path,
+                      text: Self.roleText(roleRecords))
+        }
+        var selection = Selection()
+        var decisions: [Int64: PackDecision] = [:]
+        let essentialsSorted = essentialPairs.sorted { Self.documentOrder($0.0, $1.0) }
+        for (record, reason) in essentialsSorted {
+            selection.add(record, tier: .essential, text: record.body ?? "", trimmed: false, density: .infinity)
+            decisions[record.id] = PackDecision(handle: record.handle, tier: .essential, tokens: record.tokens, score: 1,
+                                                outcome: .included, reason: "essential: \(reason)")
+        }
+
+        // 2-3. Candidates by relevance.
+        let candidates = try rankCandidates(profile: profile, task: task, excluding: Set(selection.ids),
+                                            essentialPaths: Set(essentialPairs.map(\.0.path)) .union(profile.map { [$0.path] } ?? []))
+
+        // Fixed cost: wrappers, manifest, role and task, with no content yet.
+        var content = PackContent(manifest: Self.emptyManifest(request: request, agent: profile?.name, task: task,
+                                                               budget: budget, counter: counter),
+                                  documents: [], pointers: [], unlistedPointers: 0, role: role, task: task)
+        let fixed = counter.count(renderer.render(content))
+        let slack = 16 + budget / 200
+        var essentialCost = 0
+        for item in selection.items { essentialCost += cost(of: item.section, renderer: renderer) }
+        essentialCost += selection.documentCount * documentOverhead(renderer)
+        if fixed + essentialCost + slack > budget {
+            if !request.trimEssentials {
+                let largest = essentialsSorted.map(\.0).sorted { ($0.tokens, $1.path) > ($1.tokens, $0.path) }.prefix(8)
+                throw PackError.essentialsExceedBudget(
+                    budget: budget, essentialTokens: fixed + essentialCost,
+                    largest: largest.map { ($0.handle, $0.tokens, decisions[$0.id]?.reason ?? $0.tierReason) })
+            }
+            selection = Selection()
+        }
+
+        // 4. Fill: essentials (when they had to be trimmed, as ordinary candidates), then the rest
+        // by value per token; trim what is relevant but too large; point to the rest.
+        let pointerReserve = min(budget / 20, 3_000)
+        var remaining = budget - fixed - slack - pointerReserve
+        for item in selection.items { remaining -= cost(of: item.section, renderer: renderer) }
+        remaining -= selection.documentCount * documentOverhead(renderer)
+        var queue = candidates
+        if selection.items.isEmpty {
+            queue = essentialsSorted.map { Candidate(record: $0.0, tier: .essential, score: 1, reason: "essential (trimmed to fit: --trim-essentials)", contentAllowed: true) } + queue
+        }
+        queue.sort { ($0.density, $1.record.id) > ($1.density, $0.record.id) }
+        var pointerCandidates: [Candidate] = []
+        var trims = 0
+        for candidate in queue {
+            let record = candidate.record
+            if !candidate.contentAllowed {
+                pointerCandidates.append(candidate)
+                decisions[record.id] = candidate.decision(.pointer, candidate.score > 0 ? "tier \(candidate.tier.rawValue) not called for by the task" : "not relevant")
+                continue
+            }
+            if record.tokens >= Self.duplicateMinimumTokens, let original = selection.hashes[record.contentHash] {
+                decisions[record.id] = candidate.decision(.duplicate, "same content as \(original)")
+                continue
+            }
+            let text = record.body ?? ""
+            let opening = selection.hasDocument(record.path) ? 0 : documentOverhead(renderer)
+            let itemCost = cost(of: PackedSection(record, tier: candidate.tier, text: text, trimmed: false), renderer: renderer) + opening
+            if itemCost <= remaining {
+                selection.add(record, tier: candidate.tier, text: text, trimmed: false, density: candidate.density)
+                remaining -= itemCost
+                decisions[record.id] = candidate.decision(.included, candidate.reason)
+                continue
+            }
+            // Relevant but too large: keep its first blocks when a useful part fits.
+            if trims < 8, candidate.score >= Self.strongTaskMatch || candidate.tier == .essential, remaining - opening >= 160,
+               let part = Trimmer.prefix(of: text, fitting: remaining - opening - 48, counter: counter),
+               counter.count(part) >= Self.minimumTrimTokens,
+               case let trimmedCost = cost(of: PackedSection(record, tier: candidate.tier, text: part, trimmed: true), renderer: renderer) + opening,
+               trimmedCost <= remaining {
+                selection.add(record, tier: candidate.tier, text: part, trimmed: true, density: candidate.density)
+                remaining -= trimmedCost
+                trims += 1
+                decisions[record.id] = candidate.decision(.trimmed, "\(candidate.reason); trimmed to fit")
+                continue
+            }
+            pointerCandidates.append(candidate)
+            decisions[record.id] = candidate.decision(.pointer, "did not fit (\(record.tokens) tokens)")
+        }
+
+        // Pointers: the most relevant of what is not in, while they fit.
+        var pointerBudget = remaining + pointerReserve
+        var pointers: [PackPointer] = []
+        let rankedPointers = pointerCandidates.filter { $0.score > 0 }.sorted { ($0.score, $1.record.id) > ($1.score, $0.record.id) }
+        for candidate in rankedPointers {
+            let pointer = PackPointer(handle: candidate.record.handle, title: Self.title(candidate.record),
+                                      tier: candidate.tier, tokens: candidate.record.tokens)
+            let pointerCost = counter.count(renderer.pointerFragment(pointer))
+            guard pointerCost <= pointerBudget else { break }
+            pointers.append(pointer)
+            pointerBudget -= pointerCost
+        }
+        let listed = Set(pointers.map(\.handle))
+        for candidate in rankedPointers where !listed.contains(candidate.record.handle) {
+            decisions[candidate.record.id] = candidate.decision(.leftOut, decisions[candidate.record.id]?.reason ?? "no room for a pointer")
+        }
+
+        // 5-8. Render, measure, and give back whatever the measure says is over.
+        content.pointers = pointers
+        content.unlistedPointers = rankedPointers.count - pointers.count
+        while true {
+            content.documents = selection.documents()
+            content.manifest = manifest(for: content, selection: selection, request: request, budget: budget,
+                                        leftOut: rankedPointers.filter { !listed.contains($0.record.handle) },
+                                        duplicates: decisions.values.filter { $0.outcome == .duplicate }.count)
+            let (text, tokens) = renderMeasured(&content, renderer: renderer)
+            if tokens <= budget {
+                let explanation = decisions.values.sorted { ($0.outcome.order, -$0.score, $0.handle) < ($1.outcome.order, -$1.score, $1.handle) }
+                return Pack(text: text, manifest: content.manifest, explanation: explanation)
+            }
+            // Over (token counts do not add up exactly across joins): drop pointers first when
+            // that is enough, else the least valuable section that is not essential.
+            let over = tokens - budget
+            if !content.pointers.isEmpty, over <= 64 {
+                let dropped = content.pointers.removeLast()
+                content.unlistedPointers += 1
+                if let id = decisions.first(where: { $0.value.handle == dropped.handle })?.key {
+                    decisions[id]?.outcome = .leftOut
+                }
+            } else if let removed = selection.removeLeastValuable(allowEssential: request.trimEssentials) {
+                decisions[removed.id]?.outcome = .pointer
+                decisions[removed.id]?.reason += "; removed: the rendered pack was over budget"
+                content.pointers.append(PackPointer(handle: removed.handle, title: Self.title(removed), tier: removed.tier, tokens: removed.tokens))
+            } else if !content.pointers.isEmpty {
+                content.pointers.removeAll()
+            } else {
+                let largest = essentialsSorted.map(\.0).sorted { ($0.tokens, $1.path) > ($1.tokens, $0.path) }.prefix(8)
+                throw PackError.essentialsExceedBudget(budget: budget, essentialTokens: tokens,
+                                                       largest: largest.map { ($0.handle, $0.tokens, $0.tierReason) })
+            }
+        }
+    }
+
+    // MARK: - Ranking
+
+    struct Candidate {
+        var record: SectionRecord
+        var tier: Tier
+        var score: Double
+        var reason: String
+        var contentAllowed: Bool
+
+        var density: Double { score / max(Double(record.tokens), PackBuilder.minimumRankingTokens) }
+
+        func decision(_ outcome: PackDecision.Outcome, _ why: String) -> PackDecision {
+            PackDecision(handle: record.handle, tier: tier, tokens: record.tokens, score: (score * 1000).rounded() / 1000,
+                         outcome: outcome, reason: why)
+        }
+    }
+
+    private func rankCandidates(profile: AgentProfile?, task: String?, excluding: Set<Int64>,
+                                essentialPaths: Set<String>) throws -> [Candidate] {
+        let taskScores = try normalizedRanks(task.flatMap { SearchQuery.relevance(from: $0) })
+        let roleText = profile.map { ([$0.name.replacingOccurrences(of: "-", with: " "), $0.description] + $0.keywords).joined(separator: " ") }
+        let roleScores = try normalizedRanks(roleText.flatMap { SearchQuery.relevance(from: $0) })
+        let includeGlobs = (profile?.include ?? []).map(Glob.init)
+        let excludeGlobs = (profile?.exclude ?? []).map(Glob.init)
+        let linked = Set(try store.referenceEdges(kinds: [.import, .link, .referenceLink], fromPaths: essentialPaths.sorted()).map(\.to))
+
+        var ids = Set(taskScores.keys).union(roleScores.keys)
+        if let include = profile?.include, !include.isEmpty {
+            ids.formUnion(try store.sections(matchingAny: include, withBody: false, limit: Self.includeLimit).map(\.id))
+        }
+        var records = try store.sections(ids: ids.subtracting(excluding).sorted())
+        let known = Set(records.map(\.id))
+        records += try store.sections(inPaths: linked.subtracting(essentialPaths).sorted())
+            .filter { !excluding.contains($0.id) && !known.contains($0.id) }
+
+        let newest = records.map(\.modified).max() ?? 0
+        let oldest = records.map(\.modified).min() ?? 0
+        let allowed = Set(profile?.tiers ?? AgentProfile.defaultTiers)
+        var candidates: [Candidate] = []
+        for record in records {
+            if excludeGlobs.contains(where: { $0.matches(record.path) }) { continue }
+            let taskScore = taskScores[record.id] ?? 0
+            let roleScore = roleScores[record.id] ?? 0
+            var score = Self.taskWeight * taskScore + (task == nil ? 1.0 : Self.roleWeight) * roleScore
+            var reasons: [String] = []
+            if taskScore > 0 { reasons.append(String(format: "task %.2f", taskScore)) }
+            if roleScore > 0 { reasons.append(String(format: "role %.2f", roleScore)) }
+            if includeGlobs.contains(where: { $0.matches(record.path) }) { score += Self.includeBoost; reasons.append("profile include") }
+            if linked.contains(record.path) { score += Self.linkBoost; reasons.append("linked from an essential file") }
+            if newest > oldest, score > 0 {
+                score += Self.recencyBoost * Double(record.modified - oldest) / Double(newest - oldest)
+            }
+            // Another agent's definition, or a file addressed to other agents, is detail here.
+            let tier: Tier = record.tier == .essential ? .detailed : record.tier
+            let contentAllowed = score >= Self.contentThreshold
+                && (allowed.contains(tier) || taskScore >= Self.strongTaskMatch)
+            candidates.append(Candidate(record: record, tier: tier, score: score,
+                                        reason: reasons.isEmpty ? "weak match" : reasons.joined(separator: ", "),
+                                        contentAllowed: contentAllowed))
+        }
+        return candidates
+    }
+
+    /// BM25 scores divided by the best one, so task and role weigh alike whatever their length.
+    private func normalizedRanks(_ query: SearchQuery?) throws -> [Int64: Double] {
+        guard let query else { return [:] }
+        let ranked = try store.rank(query, limit: Self.rankLimit)
+        guard let best = ranked.first?.score, best > 0 else { return [:] }
+        var result: [Int64: Double] = [:]
+        for (id, score) in ranked { result[id] = max(0, score / best) }
+        return result
+    }
+
+    // MARK: - Rendering and measuring
+
+    private func cost(of section: PackedSection, renderer: PackRenderer) -> Int {
+        counter.count(renderer.sectionFragment(section))
+    }
+
+    private func documentOverhead(_ renderer: PackRenderer) -> Int {
+        counter.count(renderer.documentFragment(path: "project_management/xxxxxxxx/xxxxxxxxxxxxxxxxxxxx.md"))
+    }
+
+    /// Renders with the manifest stating the pack's own token count: the number is part of what
+    /// is counted, so render until the count it states is the count it has (two or three passes).
+    private func renderMeasured(_ content: inout PackContent, renderer: PackRenderer) -> (String, Int) {
+        var text = renderer.render(content)
+        var tokens = counter.count(text)
+        for _ in 0..<4 where content.manifest.tokens != tokens {
+            content.manifest.tokens = tokens
+            text = renderer.render(content)
+            tokens = counter.count(text)
+        }
+        if content.manifest.tokens != tokens {
+            // Oscillating between two digit counts: state the larger, which is then an upper bound.
+            content.manifest.tokens = max(tokens, content.manifest.tokens)
+            text = renderer.render(content)
+            tokens = counter.count(text)
+        }
+        return (text, max(tokens, content.manifest.tokens))
+    }
+
+    private static func emptyManifest(request: PackRequest, agent: String?, task: String?, budget: Int,
+                                      counter: PackTokenCounter) -> PackManifest {
+        PackManifest(packId: String(repeating: "0", count: 16), agent: agent, task: task, format: request.format,
+                     budget: budget, tokens: 0, counter: counter.identifier, modelFactor: counter.modelFactor,
+                     safetyMargin: counter.safetyMargin, tokensByTier: [:], pointerTokens: 0, documents: 0,
+                     sections: 0, trimmed: [], leftOut: [:], duplicatesSkipped: 0)
+    }
+
+    private func manifest(for content: PackContent, selection: Selection, request: PackRequest, budget: Int,
+                          leftOut: [Candidate], duplicates: Int) -> PackManifest {
+        var manifest = content.manifest
+        var byTier: [String: Int] = [:]
+        for tier in Tier.allCases { byTier[tier.rawValue] = 0 }
+        var trimmed: [PackManifest.Trim] = []
+        var sections = 0
+        for document in content.documents {
+            for section in document.sections {
+                let tokens = counter.count(section.text)
+                byTier[section.tier.rawValue, default: 0] += tokens
+                sections += 1
+                if section.trimmed {
+                    trimmed.append(.init(handle: section.handle, keptTokens: tokens, fullTokens: section.fullTokens))
+                }
+            }
+        }
+        if let role = content.role { byTier[Tier.essential.rawValue, default: 0] += counter.count(role.text) }
+        var leftOutByTier: [String: Int] = [:]
+        for candidate in leftOut { leftOutByTier[candidate.tier.rawValue, default: 0] += 1 }
+        manifest.tokensByTier = byTier
+        manifest.pointerTokens = content.pointers.reduce(0) { $0 + counter.count(PackRenderer(format: request.format).pointerFragment($1)) }
+        manifest.documents = content.documents.count
+        manifest.sections = sections
+        manifest.trimmed = trimmed
+        manifest.leftOut = leftOutByTier
+        manifest.duplicatesSkipped = duplicates
+        manifest.packId = Self.packID(content: content, request: request, budget: budget, counter: counter.identifier)
+        return manifest
+    }
+
+    /// A hash of the inputs and of what was chosen (handles, content hashes, trims and pointers).
+    static func packID(content: PackContent, request: PackRequest, budget: Int, counter: String) -> String {
+        var key = "ctxmem-pack-v1\u{1}\(request.agent ?? "")\u{1}\(content.task ?? "")\u{1}\(budget)\u{1}\(request.format.rawValue)\u{1}\(counter)"
+        for document in content.documents {
+            for section in document.sections {
+                key += "\u{1}\(section.handle)\u{2}\(ContentHash(section.text).hex)"
+            }
+        }
+        for pointer in content.pointers { key += "\u{1}>\(pointer.handle)" }
+        if let role = content.role { key += "\u{1}role\u{2}\(ContentHash(role.text).hex)" }
+        return ContentHash(key).hex
+    }
+
+    // MARK: - Helpers
+
+    static func validatedTask(_ task: String?) throws -> String? {
+        guard let task else { return nil }
+        let trimmed = task.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { return nil }
+        guard trimmed.count <= PackRequest.maxTaskLength else {
+            throw PackError.invalidTask("the task is \(trimmed.count) characters long; the limit is \(PackRequest.maxTaskLength)")
+        }
+        return trimmed
+    }
+
+    /// Documents by tier, then hierarchy (importer before imported, root before nested), then
+    /// path; sections in document order.
+    static func documentOrder(_ a: SectionRecord, _ b: SectionRecord) -> Bool {
+        let left = (a.importDepth ?? 99, launchOrder(a), a.path.split(separator: "/").count, a.path, a.ordinal)
+        let right = (b.importDepth ?? 99, launchOrder(b), b.path.split(separator: "/").count, b.path, b.ordinal)
+        return left < right
+    }
+
+    /// Claude Code's loading order of the root memory files: project, then local, then rules.
+    private static func launchOrder(_ record: SectionRecord) -> Int {
+        switch record.path {
+        case "CLAUDE.md": 0
+        case ".claude/CLAUDE.md": 1
+        case "CLAUDE.local.md": 2
+        default: record.kind == .rule ? 3 : 4
+        }
+    }
+
+    static func title(_ record: SectionRecord) -> String {
+        record.headingPath.isEmpty ? record.path : record.headingPath.joined(separator: " > ")
+    }
+
+    /// The definition's text without its frontmatter (blanked, not cut, by the parser).
+    static func roleText(_ records: [SectionRecord]) -> String {
+        let text = records.sorted { $0.ordinal < $1.ordinal }.compactMap(\.body).joined(separator: "\n")
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// The sections chosen so far, by document.
+struct Selection {
+    struct Item {
+        var record: SectionRecord
+        var section: PackedSection
+        var density: Double
+    }
+
+    private(set) var items: [Item] = []
+    private(set) var hashes: [String: String] = [:]
+    private var paths: [String: Int] = [:]
+
+    var ids: [Int64] { items.map(\.record.id) }
+    var documentCount: Int { paths.count }
+    func hasDocument(_ path: String) -> Bool { paths[path] != nil }
+
+    mutating func add(_ record: SectionRecord, tier: Tier, text: String, trimmed: Bool, density: Double) {
+        items.append(Item(record: record, section: PackedSection(record, tier: tier, text: text, trimmed: trimmed), density: density))
+        paths[record.path, default: 0] += 1
+        if record.tokens >= PackBuilder.duplicateMinimumTokens, hashes[record.contentHash] == nil {
+            hashes[record.contentHash] = record.handle
+        }
+    }
+
+    /// Removes the included section of lowest value per token (never an essential unless allowed).
+    mutating func removeLeastValuable(allowEssential: Bool) -> SectionRecord? {
+        let removable = items.indices.filter { allowEssential || items[$0].density.isFinite }
+        guard let index = removable.min(by: { (items[$0].density, items[$1].record.id) < (items[$1].density, items[$0].record.id) })
+        else { return nil }
+        let item = items.remove(at: index)
+        paths[item.record.path, default: 1] -= 1
+        if paths[item.record.path] == 0 { paths[item.record.path] = nil }
+        return item.record
+    }
+
+    /// Documents in pack order (by best tier, then hierarchy), sections in document order.
+    func documents() -> [PackedDocument] {
+        var byPath: [String: (first: SectionRecord, tier: Tier, sections: [(Int, PackedSection)])] = [:]
+        for item in items {
+            var entry = byPath[item.record.path] ?? (item.record, item.section.tier, [])
+            entry.tier = min(entry.tier, item.section.tier)
+            entry.sections.append((item.record.ordinal, item.section))
+            byPath[item.record.path] = entry
+        }
+        return byPath.values
+            .sorted { a, b in
+                a.tier != b.tier ? a.tier < b.tier : PackBuilder.documentOrder(a.first, b.first)
+            }
+            .map { entry in
+                PackedDocument(path: entry.first.path, kind: entry.first.kind,
+                               sections: entry.sections.sorted { $0.0 < $1.0 }.map(\.1))
+            }
+    }
+}
+
+extension PackedSection {
+    init(_ record: SectionRecord, tier: Tier, text: String, trimmed: Bool) {
+        self.init(handle: record.handle, path: record.path, startLine: record.startLine, endLine: record.endLine,
+                  headingPath: record.headingPath, tier: tier, text: text, trimmed: trimmed, fullTokens: record.tokens)
+    }
+}
+
+extension PackDecision.Outcome {
+    var order: Int {
+        switch self {
+        case .included: 0
+        case .trimmed: 1
+        case .pointer: 2
+        case .leftOut: 3
+        case .duplicate: 4
+        case .excluded: 5
+        }
+    }
+}
