@@ -21,7 +21,7 @@ struct CTXMem: AsyncParsableCommand {
             (bad option or malformed query).
             """,
         version: "0.1.0",
-        subcommands: [IndexCommand.self, SearchCommand.self, StatsCommand.self]
+        subcommands: [IndexCommand.self, SearchCommand.self, StatsCommand.self, TokensCommand.self]
     )
 }
 
