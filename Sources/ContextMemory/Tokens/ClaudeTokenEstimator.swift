@@ -3,14 +3,15 @@
 ///
 /// Claude's byte-level BPE never splits a piece into fewer than one token, and a common word is one
 /// token, so the piece count is the backbone; long words, numbers, non-ASCII letters (about 0.3 tokens
-/// a UTF-8 byte) and runs of symbols cost more. Measured against the exact Claude-2 BPE (see
-/// docs/tokens.md): within a few percent on 150k-token packs, within about 10% per file.
+/// a UTF-8 byte) and runs of symbols cost more. Against the exact Claude-2 BPE on the project's corpora
+/// (docs/tokens.md): 0.985 of it per file on average, p99 of the error 22%; far below it on base64,
+/// emoji and invented words. Use `BPETokenizer` where a budget must hold.
 ///
 /// The estimate never falls below the number of pieces (each piece costs at least 1), and counts the
 /// text as it is, without Unicode normalisation.
 ///
 /// ```swift
-/// let tokens = ClaudeTokenEstimator().count("Hello, world")  // 3
+/// let tokens = ClaudeTokenEstimator().count("Hello, world")  // 4 (3.06 rounded up; exactly 3)
 /// ```
 public struct ClaudeTokenEstimator: TokenCounter {
     public init() {}
