@@ -56,7 +56,17 @@ struct Bench: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Queries to time: general (for real corpora) or synthetic (for a generated corpus); default: by corpus.", valueName: "set"))
     var querySet: String?
 
+    @Flag(help: "Only measure token counting (estimator, exact BPE, 1 MB lines, accuracy) on the Markdown of --dir or the synthetic corpus.")
+    var tokens = false
+
+    @Option(help: ArgumentHelp("The tokenizer.json of --tokens.", valueName: "file"))
+    var tokenizer = "Tokenizers/claude2-tokenizer.json"
+
     func run() async throws {
+        if tokens {
+            try measureTokens()
+            return
+        }
         if parseOnly, let dir {
             try measureParser(URL(fileURLWithPath: dir))
             return

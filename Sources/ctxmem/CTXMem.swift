@@ -27,7 +27,7 @@ struct CTXMem: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [IndexCommand.self, SearchCommand.self, PackCommand.self, ReadCommand.self, AgentsCommand.self,
-                      TiersCommand.self, StatsCommand.self]
+                      TiersCommand.self, TokensCommand.self, StatsCommand.self]
     )
 }
 
