@@ -59,7 +59,7 @@ struct ConfigurationTests {
         ("import_depth: 3\na: b: c\n", "/repo/.ctxmem.yaml: not valid YAML: line 2: mapping values are not allowed"),
         ("\tinclude: x\n", "/repo/.ctxmem.yaml: not valid YAML: line 1: "),
         // Unknown settings.
-        ("\n\nimports_depth: 3\n", "/repo/.ctxmem.yaml: line 3: unknown setting 'imports_depth' (known: exclude, import_depth, include, max_file_size, tier_rules)"),
+        ("\n\nimports_depth: 3\n", "/repo/.ctxmem.yaml: line 3: unknown setting 'imports_depth'; did you mean 'import_depth'? (known: budget, exclude, import_depth"),
         // Values of the wrong type or out of range.
         ("include: docs\n", "/repo/.ctxmem.yaml: line 1: include: expected "),
         ("exclude: [a]\nimport_depth: many\n", "/repo/.ctxmem.yaml: line 2: import_depth: expected Int"),

@@ -114,7 +114,9 @@ public struct Configuration: Codable, Sendable, Equatable {
             if !known.contains(name) {
                 throw ConfigurationError.invalidValue(
                     source: source,
-                    detail: "line \(key.mark?.line ?? 0): unknown setting '\(name)' (known: \(known.sorted().joined(separator: ", ")))")
+                    detail: "line \(key.mark?.line ?? 0): unknown setting '\(name)'"
+                        + (Suggest.nearest(to: name, in: known.sorted()).map { "; did you mean '\($0)'?" } ?? "")
+                        + " (known: \(known.sorted().joined(separator: ", ")))")
             }
         }
         let configuration: Configuration

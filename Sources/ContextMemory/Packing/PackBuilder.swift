@@ -203,8 +203,11 @@ public struct PackBuilder: Sendable {
                 continue
             }
             // Relevant but too large: keep its first blocks when a useful part fits.
-            if trims < 8, candidate.score >= Self.strongTaskMatch || candidate.tier == .essential, remaining - opening >= 160,
-               let part = Trimmer.prefix(of: text, fitting: remaining - opening - 48, counter: counter),
+            // The wrapper (source line and trim marker) is costed on its own; joins may add a token or two.
+            let wrapper = cost(of: PackedSection(record, tier: candidate.tier, text: "", trimmed: true), renderer: renderer) + 4
+            if trims < 8, candidate.score >= Self.strongTaskMatch || candidate.tier == .essential,
+               remaining - opening - wrapper >= Self.minimumTrimTokens,
+               let part = Trimmer.prefix(of: text, fitting: remaining - opening - wrapper, counter: counter),
                counter.count(part) >= Self.minimumTrimTokens,
                case let trimmedCost = cost(of: PackedSection(record, tier: candidate.tier, text: part, trimmed: true), renderer: renderer) + opening,
                trimmedCost <= remaining {

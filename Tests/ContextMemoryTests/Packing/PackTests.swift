@@ -236,11 +236,11 @@ struct AgentProfileTests {
         #expect(profile?.name == "broken")
         #expect(profile?.budget == nil)
         #expect(profile?.tiers == [.essential])
-        let lines = Dictionary(findings.map { ($0.message.split(separator: "`")[1], $0.line ?? 0) }, uniquingKeysWith: { a, _ in a })
-        #expect(lines["context.budget"] == 5)
-        #expect(lines["context.include"] == 6)
-        #expect(lines["context.tiers"] == 7)
-        #expect(lines["context.colour"] == 8)
+        func line(_ key: String) -> Int? { findings.first { $0.message.contains("`\(key)`") }?.line }
+        #expect(line("context.budget") == 5)
+        #expect(line("context.include") == 6)
+        #expect(line("context.tiers") == 7)
+        #expect(line("context.colour") == 8)
         #expect(findings.allSatisfy { $0.rule == "invalid-agent" })
     }
 
