@@ -70,7 +70,8 @@ public struct PackManifest: Sendable, Codable, Equatable {
     }
 }
 
-/// One section in the pack.
+/// One section in the pack, or a run of consecutive sections of one document and tier (then the
+/// handle and heading path are the first section's and the lines span the run).
 public struct PackedSection: Sendable, Equatable {
     public var handle: String
     public var path: String
@@ -82,6 +83,8 @@ public struct PackedSection: Sendable, Equatable {
     public var text: String
     public var trimmed: Bool
     public var fullTokens: Int
+    /// How many index sections this passage holds.
+    public var sectionCount: Int
 }
 
 /// The sections of one file, in document order.
