@@ -4,16 +4,21 @@
 SWIFT ?= swift
 DEMO_ROOT ?= memory
 DEMO_DB ?= $(CURDIR)/.build/demo-index.sqlite
+DEMO_PACK ?= $(CURDIR)/.build/demo-pack.md
+DEMO_AGENT ?= backend-manager
+DEMO_TASK ?= add the VPC peering API
 APT_PACKAGES = pkg-config libcmark-dev libxml2-dev libsqlite3-dev python3-jsonschema
 
 .PHONY: demo test deps build release coverage bench clean
 
-## Index the bundled example memory and search it.
+## Index the bundled example memory and pack what its backend manager starts with.
 demo: deps
 	$(SWIFT) build --product ctxmem
 	.build/debug/ctxmem index --root $(DEMO_ROOT) --db $(DEMO_DB)
-	.build/debug/ctxmem search --root $(DEMO_ROOT) --db $(DEMO_DB) --limit 5 "VPC peering"
-	.build/debug/ctxmem stats --root $(DEMO_ROOT) --db $(DEMO_DB)
+	.build/debug/ctxmem agents --root $(DEMO_ROOT) --db $(DEMO_DB)
+	.build/debug/ctxmem pack --root $(DEMO_ROOT) --db $(DEMO_DB) --agent $(DEMO_AGENT) --task "$(DEMO_TASK)" --out $(DEMO_PACK)
+	@echo; sed -n '1,4p' $(DEMO_PACK); echo '[...]'; sed -n '/^## More available/,/^## Your role/p' $(DEMO_PACK) | head -n 12; echo '[...]'; tail -n 3 $(DEMO_PACK)
+	@echo; echo "The whole pack: $(DEMO_PACK)   (ctxmem pack --help for formats, budgets and --explain)"
 
 ## Run the whole test suite.
 test: deps
