@@ -56,9 +56,32 @@ public struct SectionRecord: Sendable, Equatable {
     public var modified: Int64
     /// The section's text, heading line included (nil when not fetched).
     public var body: String?
+    /// `memory://path#slug` (made once: packs use it many times per section).
+    public let handle: String
+
+    public init(id: Int64, path: String, ordinal: Int, level: Int, headingPath: [String], slug: String, startLine: Int,
+                endLine: Int, tier: Tier, tierReason: String, tokens: Int, contentHash: String, kind: DocumentKind,
+                importDepth: Int?, modified: Int64, body: String?) {
+        self.id = id
+        self.path = path
+        self.ordinal = ordinal
+        self.level = level
+        self.headingPath = headingPath
+        self.slug = slug
+        self.startLine = startLine
+        self.endLine = endLine
+        self.tier = tier
+        self.tierReason = tierReason
+        self.tokens = tokens
+        self.contentHash = contentHash
+        self.kind = kind
+        self.importDepth = importDepth
+        self.modified = modified
+        self.body = body
+        handle = MemoryHandle.make(path: path, slug: slug)
+    }
 
     public var title: String { headingPath.last ?? "" }
-    public var handle: String { MemoryHandle.make(path: path, slug: slug) }
 }
 
 /// A document as the index holds it (without its sections).

@@ -85,6 +85,8 @@ public struct PackedSection: Sendable, Equatable {
     public var fullTokens: Int
     /// How many index sections this passage holds.
     public var sectionCount: Int
+    /// Tokens of `text` by the pack's counter (for the manifest).
+    public var textTokens: Int
 }
 
 /// The sections of one file, in document order.

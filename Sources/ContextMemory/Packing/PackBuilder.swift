@@ -141,7 +141,8 @@ public struct PackBuilder: Sendable {
         var decisions: [Int64: PackDecision] = [:]
         let essentialsSorted = essentialPairs.sorted { Self.documentOrder($0.0, $1.0) }
         for (record, reason) in essentialsSorted {
-            selection.add(record, tier: .essential, text: record.body ?? "", trimmed: false, density: .infinity)
+            selection.add(record, tier: .essential, text: record.body ?? "", trimmed: false, density: .infinity,
+                          tokens: counter.count(record.body ?? ""))
             decisions[record.id] = PackDecision(handle: record.handle, tier: .essential, tokens: record.tokens, score: 1,
                                                 outcome: .included, reason: "essential: \(reason)")
         }
@@ -158,7 +159,8 @@ public struct PackBuilder: Sendable {
         let slack = 16 + budget / 200
         var essentialCost = 0
         for item in selection.items { essentialCost += cost(of: item.section, renderer: renderer) }
-        essentialCost += selection.documentCount * documentOverhead(renderer)
+        let documentOverhead = counter.count(renderer.documentFragment(path: "project_management/xxxxxxxx/xxxxxxxxxxxxxxxxxxxx.md"))
+        essentialCost += selection.documentCount * documentOverhead
         if fixed + essentialCost + slack > budget {
             if !request.trimEssentials {
                 let largest = essentialsSorted.map(\.0).sorted { ($0.tokens, $1.path) > ($1.tokens, $0.path) }.prefix(8)
@@ -174,7 +176,7 @@ public struct PackBuilder: Sendable {
         let pointerReserve = min(budget / 20, 3_000)
         var remaining = budget - fixed - slack - pointerReserve
         for item in selection.items { remaining -= cost(of: item.section, renderer: renderer) }
-        remaining -= selection.documentCount * documentOverhead(renderer)
+        remaining -= selection.documentCount * documentOverhead
         var queue = candidates
         if selection.items.isEmpty {
             queue = essentialsSorted.map { Candidate(record: $0.0, tier: .essential, score: 1, reason: "essential (trimmed to fit: --trim-essentials)", contentAllowed: true) } + queue
@@ -195,10 +197,14 @@ public struct PackBuilder: Sendable {
                 continue
             }
             let text = record.body ?? ""
-            let opening = selection.hasDocument(record.path) ? 0 : documentOverhead(renderer)
-            let itemCost = cost(of: PackedSection(record, tier: candidate.tier, text: text, trimmed: false), renderer: renderer) + opening
+            let opening = selection.hasDocument(record.path) ? 0 : documentOverhead
+            let sectionCost = cost(of: PackedSection(record, tier: candidate.tier, text: text, trimmed: false), renderer: renderer)
+            let itemCost = sectionCost + opening
             if itemCost <= remaining {
-                selection.add(record, tier: candidate.tier, text: text, trimmed: false, density: candidate.density)
+                // The text's own tokens (for the manifest): the section less its source line.
+                let bare = cost(of: PackedSection(record, tier: candidate.tier, text: "", trimmed: false), renderer: renderer)
+                selection.add(record, tier: candidate.tier, text: text, trimmed: false, density: candidate.density,
+                              tokens: max(0, sectionCost - bare))
                 remaining -= itemCost
                 decisions[record.id] = candidate.decision(.included, candidate.reason)
                 continue
@@ -212,7 +218,8 @@ public struct PackBuilder: Sendable {
                counter.count(part) >= Self.minimumTrimTokens,
                case let trimmedCost = cost(of: PackedSection(record, tier: candidate.tier, text: part, trimmed: true), renderer: renderer) + opening,
                trimmedCost <= remaining {
-                selection.add(record, tier: candidate.tier, text: part, trimmed: true, density: candidate.density)
+                selection.add(record, tier: candidate.tier, text: part, trimmed: true, density: candidate.density,
+                              tokens: counter.count(part))
                 remaining -= trimmedCost
                 trims += 1
                 decisions[record.id] = candidate.decision(.trimmed, "\(candidate.reason); trimmed to fit")
@@ -258,12 +265,13 @@ public struct PackBuilder: Sendable {
                 var added = false
                 deferred = deferred.filter { candidate in
                     let record = candidate.record
-                    let opening = selection.hasDocument(record.path) ? 0 : documentOverhead(renderer)
+                    let opening = selection.hasDocument(record.path) ? 0 : documentOverhead
                     let itemCost = cost(of: PackedSection(record, tier: candidate.tier, text: record.body ?? "", trimmed: false),
                                         renderer: renderer) + opening
                     guard itemCost <= spare else { return true }
                     spare -= itemCost
-                    selection.add(record, tier: candidate.tier, text: record.body ?? "", trimmed: false, density: candidate.density)
+                    selection.add(record, tier: candidate.tier, text: record.body ?? "", trimmed: false, density: candidate.density,
+                                  tokens: counter.count(record.body ?? ""))
                     decisions[record.id] = candidate.decision(.included, candidate.reason)
                     if let index = content.pointers.firstIndex(where: { $0.handle == record.handle }) {
                         content.pointers.remove(at: index)
@@ -385,10 +393,6 @@ public struct PackBuilder: Sendable {
         counter.count(renderer.sectionFragment(section))
     }
 
-    private func documentOverhead(_ renderer: PackRenderer) -> Int {
-        counter.count(renderer.documentFragment(path: "project_management/xxxxxxxx/xxxxxxxxxxxxxxxxxxxx.md"))
-    }
-
     /// Renders with the manifest stating the pack's own token count: the number is part of what
     /// is counted, so render until the count it states is the count it has (two or three passes).
     private func renderMeasured(_ content: inout PackContent, renderer: PackRenderer) -> (String, Int) {
@@ -425,7 +429,7 @@ public struct PackBuilder: Sendable {
         var sections = 0
         for document in content.documents {
             for section in document.sections {
-                let tokens = counter.count(section.text)
+                let tokens = section.textTokens
                 byTier[section.tier.rawValue, default: 0] += tokens
                 sections += section.sectionCount
                 if section.trimmed {
@@ -475,13 +479,33 @@ public struct PackBuilder: Sendable {
     /// Documents by tier, then hierarchy (importer before imported, root before nested), then
     /// path; sections in document order.
     static func documentOrder(_ a: SectionRecord, _ b: SectionRecord) -> Bool {
-        let left = (a.importDepth ?? 99, launchOrder(a), a.path.split(separator: "/").count, a.path, a.ordinal)
-        let right = (b.importDepth ?? 99, launchOrder(b), b.path.split(separator: "/").count, b.path, b.ordinal)
-        return left < right
+        (OrderKey(a, tier: .essential), a.ordinal) < (OrderKey(b, tier: .essential), b.ordinal)
+    }
+
+    /// Where a document goes in a pack: best tier, importer before imported, Claude Code's loading
+    /// order of root files, shallower paths, then the path.
+    struct OrderKey: Comparable {
+        var tier: Tier
+        var importDepth: Int
+        var launch: Int
+        var depth: Int
+        var path: String
+
+        init(_ record: SectionRecord, tier: Tier) {
+            self.tier = tier
+            importDepth = record.importDepth ?? 99
+            launch = PackBuilder.launchOrder(record)
+            depth = record.path.utf8.reduce(0) { $0 + ($1 == UInt8(ascii: "/") ? 1 : 0) }
+            path = record.path
+        }
+
+        static func < (a: OrderKey, b: OrderKey) -> Bool {
+            (a.tier, a.importDepth, a.launch, a.depth, a.path) < (b.tier, b.importDepth, b.launch, b.depth, b.path)
+        }
     }
 
     /// Claude Code's loading order of the root memory files: project, then local, then rules.
-    private static func launchOrder(_ record: SectionRecord) -> Int {
+    static func launchOrder(_ record: SectionRecord) -> Int {
         switch record.path {
         case "CLAUDE.md": 0
         case ".claude/CLAUDE.md": 1
@@ -517,8 +541,10 @@ struct Selection {
     var documentCount: Int { paths.count }
     func hasDocument(_ path: String) -> Bool { paths[path] != nil }
 
-    mutating func add(_ record: SectionRecord, tier: Tier, text: String, trimmed: Bool, density: Double) {
-        items.append(Item(record: record, section: PackedSection(record, tier: tier, text: text, trimmed: trimmed), density: density))
+    mutating func add(_ record: SectionRecord, tier: Tier, text: String, trimmed: Bool, density: Double, tokens: Int) {
+        var section = PackedSection(record, tier: tier, text: text, trimmed: trimmed)
+        section.textTokens = tokens
+        items.append(Item(record: record, section: section, density: density))
         paths[record.path, default: 0] += 1
         if record.tokens >= PackBuilder.duplicateMinimumTokens, hashes[record.contentHash] == nil {
             hashes[record.contentHash] = record.handle
@@ -545,14 +571,12 @@ struct Selection {
             entry.sections.append((item.record.ordinal, item.section))
             byPath[item.record.path] = entry
         }
-        return byPath.values
-            .sorted { a, b in
-                a.tier != b.tier ? a.tier < b.tier : PackBuilder.documentOrder(a.first, b.first)
-            }
-            .map { entry in
-                PackedDocument(path: entry.first.path, kind: entry.first.kind,
-                               sections: Self.mergingRuns(entry.sections.sorted { $0.0 < $1.0 }))
-            }
+        // Sort keys made once per document, not in every comparison.
+        let keyed = byPath.values.map { entry in (key: PackBuilder.OrderKey(entry.first, tier: entry.tier), entry: entry) }
+        return keyed.sorted { $0.key < $1.key }.map { item in
+            PackedDocument(path: item.entry.first.path, kind: item.entry.first.kind,
+                           sections: Self.mergingRuns(item.entry.sections.sorted { $0.0 < $1.0 }))
+        }
     }
 
     /// Consecutive sections of one tier become one passage with one source line: its first
@@ -568,6 +592,7 @@ struct Selection {
                 last.endLine = section.endLine
                 last.fullTokens += section.fullTokens
                 last.sectionCount += section.sectionCount
+                last.textTokens += section.textTokens
                 result[result.count - 1] = last
             } else {
                 result.append(section)
@@ -582,7 +607,7 @@ extension PackedSection {
     init(_ record: SectionRecord, tier: Tier, text: String, trimmed: Bool) {
         self.init(handle: record.handle, path: record.path, startLine: record.startLine, endLine: record.endLine,
                   headingPath: record.headingPath, tier: tier, text: text, trimmed: trimmed, fullTokens: record.tokens,
-                  sectionCount: 1)
+                  sectionCount: 1, textTokens: 0)
     }
 }
 
