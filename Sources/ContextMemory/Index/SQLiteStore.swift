@@ -69,12 +69,14 @@ public struct SQLiteStore: MemoryStore {
                     try Self.migrator.migrate(database)
                 }
             case .read:
-                // Packs and frequent-word searches read much of the index: map it instead of
-                // copying every page through pread (a third of a 50 MB pack's time), and keep more
-                // pages between queries of a long-lived reader (`serve`, the benchmark).
+                // Packs and frequent-word searches read much of the index: keep more pages between
+                // queries of a long-lived reader (`serve`, the benchmark), and map the first 64 MiB
+                // instead of copying pages through pread. Mapped pages count as resident: mapping
+                // all of a 250 MB index took RSS past 450 MB; 64 MiB keeps most of the gain (a 200k
+                // pack of 50 MB: 370 ms unmapped, 230 ms with 64 MiB, 217 ms with 256 MiB).
                 try database.writeWithoutTransaction { db in
-                    try db.execute(sql: "PRAGMA mmap_size = 268435456")
-                    try db.execute(sql: "PRAGMA cache_size = -32768")
+                    try db.execute(sql: "PRAGMA cache_size = -\(Self.readerCacheKiB)")
+                    try db.execute(sql: "PRAGMA mmap_size = \(Self.readerMapBytes)")
                 }
                 let current = try database.read { db -> Bool in
                     try Self.migrator.hasCompletedMigrations(db) && !(try Self.migrator.hasBeenSuperseded(db))
@@ -98,6 +100,11 @@ public struct SQLiteStore: MemoryStore {
             }
         }
     }
+
+    /// SQLite page cache of a reading connection.
+    static let readerCacheKiB = 32_768
+    /// How much of the index file a reading connection maps.
+    static let readerMapBytes = 64 * 1_048_576
 
     static func translate(_ error: any Error, path: String) -> any Error {
         guard let error = error as? DatabaseError else { return error }
