@@ -82,7 +82,9 @@ struct PackTests {
             let pack = try builder.build(PackRequest(agent: "backend-manager", task: "add the VPC peering API", budget: budget))
             let exact = ExactTokenizer.shared.count(pack.text)
             #expect(exact <= budget)
-            #expect(pack.manifest.tokens == exact, "the manifest states the pack's own exact count")
+            // The manifest states the pack's own count; when no number states itself exactly (writing
+            // N makes the pack N+1 tokens and writing N+1 makes it N), it states the larger.
+            #expect(pack.manifest.tokens >= exact && pack.manifest.tokens <= exact + 1, "manifest \(pack.manifest.tokens), exact \(exact)")
             #expect(exact >= budget * 9 / 10, "a relevant memory larger than the budget fills it (\(exact) of \(budget))")
         }
     }
