@@ -33,24 +33,20 @@ extension SQLiteStore {
     }
 
     public func sections(ids: [Int64]) throws -> [SectionRecord] {
-        guard !ids.isEmpty else { return [] }
-        var result: [SectionRecord] = []
-        // SQLite limits host parameters; large sets go in chunks.
-        for start in stride(from: 0, to: ids.count, by: 900) {
-            let chunk = Array(ids[start..<min(ids.count, start + 900)])
-            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            result += try records(where: "s.id IN (\(placeholders))", arguments: StatementArguments(chunk))
-        }
-        return result
+        try records(column: "s.id", in: ids)
     }
 
     public func sections(inPaths paths: [String]) throws -> [SectionRecord] {
-        guard !paths.isEmpty else { return [] }
+        try records(column: "s.path", in: paths)
+    }
+
+    /// Sections whose `column` is one of `values`, in chunks under SQLite's host-parameter limit.
+    private func records(column: String, in values: [some DatabaseValueConvertible]) throws -> [SectionRecord] {
         var result: [SectionRecord] = []
-        for start in stride(from: 0, to: paths.count, by: 900) {
-            let chunk = Array(paths[start..<min(paths.count, start + 900)])
+        for start in stride(from: 0, to: values.count, by: 900) {
+            let chunk = values[start..<min(values.count, start + 900)]
             let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            result += try records(where: "s.path IN (\(placeholders))", arguments: StatementArguments(chunk))
+            result += try records(where: "\(column) IN (\(placeholders))", arguments: StatementArguments(Array(chunk)))
         }
         return result
     }

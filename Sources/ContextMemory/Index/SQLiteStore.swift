@@ -70,7 +70,7 @@ public struct SQLiteStore: MemoryStore {
                 }
             case .read:
                 // Packs and frequent-word searches read much of the index: keep more pages between
-                // queries of a long-lived reader (`serve`, the benchmark), and map the first 64 MiB
+                // queries of a long-lived reader (`serve`, the benchmark: 8 MiB), and map the first 64 MiB
                 // instead of copying pages through pread. Mapped pages count as resident: mapping
                 // all of a 250 MB index took RSS past 450 MB; 64 MiB keeps most of the gain (a 200k
                 // pack of 50 MB: 370 ms unmapped, 230 ms with 64 MiB, 217 ms with 256 MiB).
@@ -102,7 +102,7 @@ public struct SQLiteStore: MemoryStore {
     }
 
     /// SQLite page cache of a reading connection.
-    static let readerCacheKiB = 32_768
+    static let readerCacheKiB = 8_192
     /// How much of the index file a reading connection maps.
     static let readerMapBytes = 64 * 1_048_576
 
