@@ -140,6 +140,12 @@ public struct PackBuilder: Sendable {
         var selection = Selection()
         var decisions: [Int64: PackDecision] = [:]
         let essentialsSorted = essentialPairs.sorted { Self.documentOrder($0.0, $1.0) }
+        /// The error naming the eight largest essential sections and why each is essential.
+        func overBudget(_ tokens: Int) -> PackError {
+            let largest = essentialsSorted.sorted { ($0.0.tokens, $1.0.path) > ($1.0.tokens, $0.0.path) }.prefix(8)
+            return .essentialsExceedBudget(budget: budget, essentialTokens: tokens,
+                                           largest: largest.map { ($0.0.handle, $0.0.tokens, "essential: \($0.1)") })
+        }
         for (record, reason) in essentialsSorted {
             selection.add(record, tier: .essential, text: record.body ?? "", trimmed: false, density: .infinity,
                           tokens: counter.count(record.body ?? ""))
@@ -163,10 +169,7 @@ public struct PackBuilder: Sendable {
         essentialCost += selection.documentCount * documentOverhead
         if fixed + essentialCost + slack > budget {
             if !request.trimEssentials {
-                let largest = essentialsSorted.map(\.0).sorted { ($0.tokens, $1.path) > ($1.tokens, $0.path) }.prefix(8)
-                throw PackError.essentialsExceedBudget(
-                    budget: budget, essentialTokens: fixed + essentialCost,
-                    largest: largest.map { ($0.handle, $0.tokens, decisions[$0.id]?.reason ?? $0.tierReason) })
+                throw overBudget(fixed + essentialCost)
             }
             selection = Selection()
         }
@@ -303,9 +306,7 @@ public struct PackBuilder: Sendable {
             } else if !content.pointers.isEmpty {
                 content.pointers.removeAll()
             } else {
-                let largest = essentialsSorted.map(\.0).sorted { ($0.tokens, $1.path) > ($1.tokens, $0.path) }.prefix(8)
-                throw PackError.essentialsExceedBudget(budget: budget, essentialTokens: tokens,
-                                                       largest: largest.map { ($0.handle, $0.tokens, $0.tierReason) })
+                throw overBudget(tokens)
             }
         }
     }
