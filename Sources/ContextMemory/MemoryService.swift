@@ -15,6 +15,9 @@ public struct MemoryService: Sendable {
     private let logger: Logger
     private let readers = ReaderCache()
 
+    /// ctxmem's version, as `--version`, the audit's reports and the service state it.
+    public static let version = "0.1.0"
+
     /// The index folder inside the root, used unless `databasePath` says otherwise.
     public static let indexFolder = ".ctxmem"
 
@@ -141,6 +144,66 @@ public struct MemoryService: Sendable {
                                 text: sections.compactMap(\.body).joined(separator: "\n"))
     }
 
+    /// Audits the memory's references: broken imports, links and anchors, stale and orphaned
+    /// documents, and the other ``AuditRule``s. Refreshes the index first unless told not to.
+    /// - Throws: ``IndexError``, ``ConfigurationError``, ``AuditError``.
+    public func audit(_ options: AuditOptions = AuditOptions()) async throws -> AuditReport {
+        let clock = ContinuousClock()
+        let start = clock.now
+        if options.refreshIndex { _ = try await index() }
+        let configuration = try configuration()
+        let store = try openStore()
+        let rootPath = FileTreeWalker.realPath(root.path) ?? root.path
+        let walk = try FileTreeWalker(root: root, exclude: configuration.exclude.map(Glob.init), skippedPaths: skippedPaths).walk()
+        let listing = RootListing(walk, rootPath: rootPath)
+        let agents = options.rules.contains(.oversizedMemory)
+            ? try agents().map { AgentBudget(path: $0.profile.path, name: $0.profile.name, budget: $0.budget, essentialTokens: $0.essentialTokens) }
+            : []
+        let useGit = options.useGit
+        let history = HistoryCache { ChangeHistory.load(rootPath: rootPath, listing: listing, useGit: useGit) }
+        var auditor = Auditor(store: store, listing: listing, rules: options.rules, importDepthLimit: configuration.importDepth,
+                              agents: agents, history: history.value)
+        let found = try auditor.run().sorted { ($0.path, $0.line ?? 0, $0.column ?? 0, $0.rule, $0.target ?? "")
+            < ($1.path, $1.line ?? 0, $1.column ?? 0, $1.rule, $1.target ?? "") }
+
+        // Inline comments first, then the baseline absorbs what is left.
+        let lines = try sourceLines(of: Set(found.map(\.path)), store: store)
+        var baseline = options.baseline
+        var findings: [Finding] = []
+        var suppressed: [SuppressedFinding] = []
+        for finding in found {
+            if let fileLines = lines[finding.path], InlineSuppression.silences(finding, lines: fileLines) {
+                suppressed.append(SuppressedFinding(finding: finding, reason: .inline))
+            } else if baseline?.absorb(finding) == true {
+                suppressed.append(SuppressedFinding(finding: finding, reason: .baseline))
+            } else {
+                findings.append(finding)
+            }
+        }
+        let historyText: String? = history.loaded.map {
+            switch $0.source {
+            case let .git(commits): "git (\(commits) commits)"
+            case .fileTimes: "file times"
+            }
+        }
+        return AuditReport(root: rootPath, rules: options.rules.sorted(), findings: findings, suppressed: suppressed,
+                           documents: try store.statistics().documents, history: historyText,
+                           seconds: (clock.now - start).seconds)
+    }
+
+    /// The lines holding `ctxmem-ignore` comments in these files, from the index.
+    private func sourceLines(of paths: Set<String>, store: SQLiteStore) throws -> [String: [Int: Substring]] {
+        var result: [String: [Int: Substring]] = [:]
+        for section in try store.sections(inPaths: paths.sorted()) {
+            guard let body = section.body, body.contains("ctxmem-ignore") else { continue }
+            for (offset, line) in body.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+            where line.contains("ctxmem-ignore") {
+                result[section.path, default: [:]][section.startLine + offset] = line
+            }
+        }
+        return result
+    }
+
     /// Searches the index. - Throws: ``SearchError`` for a malformed query, ``IndexError``.
     public func search(_ text: String, options: SearchOptions = SearchOptions()) throws -> [SearchHit] {
         let query = try SearchQuery(parsing: text)
@@ -171,6 +234,25 @@ public struct MemoryService: Sendable {
         let rootPath = root.path
         guard folder.hasPrefix(rootPath + "/") else { return [] }
         return [String(folder.dropFirst(rootPath.count + 1))]
+    }
+}
+
+/// Computes a value once, on first use, and remembers whether it did.
+private final class HistoryCache: Sendable {
+    private let make: @Sendable () -> ChangeHistory
+    private let cached = Mutex<ChangeHistory?>(nil)
+
+    init(_ make: @escaping @Sendable () -> ChangeHistory) { self.make = make }
+
+    var loaded: ChangeHistory? { cached.withLock { $0 } }
+
+    @Sendable func value() -> ChangeHistory {
+        cached.withLock { value in
+            if let value { return value }
+            let made = make()
+            value = made
+            return made
+        }
     }
 }
 

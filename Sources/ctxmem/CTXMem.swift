@@ -18,17 +18,36 @@ struct CTXMem: AsyncParsableCommand {
               ctxmem pack --agent backend-manager --task "add the VPC peering API"
                                             what a new agent should start with, within its budget
               ctxmem read memory://CLAUDE.md#build     one section (handles come from packs and search)
+              ctxmem audit                  broken imports, links and anchors, stale and orphaned docs
               ctxmem agents                 agents with their budgets and essential tokens
               ctxmem tiers docs/            each section's tier and why
               ctxmem stats                  what the index holds
 
             Exit codes: 0 success, 1 runtime error (index missing, locked or damaged), 2 usage error \
-            (bad option or malformed query).
+            (bad option or malformed query). `ctxmem audit` differs: 1 means findings, 2 any error.
             """,
-        version: "0.1.0",
-        subcommands: [IndexCommand.self, SearchCommand.self, PackCommand.self, ReadCommand.self, AgentsCommand.self,
+        version: MemoryService.version,
+        subcommands: [IndexCommand.self, SearchCommand.self, PackCommand.self, ReadCommand.self, AuditCommand.self, AgentsCommand.self,
                       TiersCommand.self, TokensCommand.self, StatsCommand.self]
     )
+
+    /// ArgumentParser exits 64 on a usage error; ctxmem documents 2 for every usage error.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// Options every subcommand takes: where the memory and its index are.

@@ -34,6 +34,39 @@ public protocol MemoryStore: Sendable {
     func document(path: String) throws -> StoredDocument?
     /// In-root references of these kinds, as (document path, target path); from every document when `fromPaths` is nil.
     func referenceEdges(kinds: [Reference.Kind], fromPaths: [String]?) throws -> [(from: String, to: String)]
+
+    // The audit: every reference as written, the anchors of every document, repeated sections.
+    /// Every reference of the given kinds from indexed documents, by path, line and column.
+    func references(kinds: [Reference.Kind]) throws -> [StoredReference]
+    /// The anchors (heading slugs, `{#id}`s, HTML ids) of every indexed document, by path.
+    func anchorsByPath() throws -> [String: Set<String>]
+    /// Sections of at least `minimumTokens` whose text occurs in more than one document.
+    func repeatedSections(minimumTokens: Int) throws -> [RepeatedSection]
+}
+
+/// A reference as the index holds it, with the document that writes it.
+public struct StoredReference: Sendable, Equatable {
+    public var path: String
+    public var documentKind: DocumentKind
+    public var kind: Reference.Kind
+    public var target: String
+    public var resolvedPath: String?
+    public var fragment: String?
+    public var status: Reference.Status
+    public var line: Int
+    public var column: Int
+}
+
+/// A section whose text another document repeats (``MemoryStore/repeatedSections(minimumTokens:)``).
+public struct RepeatedSection: Sendable, Equatable {
+    public var path: String
+    public var slug: String
+    public var startLine: Int
+    public var headingPath: [String]
+    public var tokens: Int
+    public var contentHash: String
+    /// The file's inode: two paths to one file (a symlink) do not repeat each other.
+    public var inode: UInt64
 }
 
 /// A section as the index holds it, with its document's kind and place in the import tree.

@@ -1,6 +1,6 @@
 /// A problem that did not stop the run, with where it is: invalid UTF-8, a binary or oversized file,
-/// malformed frontmatter, a symlink loop, an import cycle. Findings are values, recorded in the
-/// index and shown by `ctxmem index`, never thrown.
+/// malformed frontmatter, a symlink loop, a broken link. Findings are values, never thrown: the
+/// index records those of parsing (shown by `ctxmem index`), the audit adds those of its rules.
 public struct Finding: Sendable, Equatable, Hashable, Codable, CustomStringConvertible {
     public enum Severity: String, Codable, Sendable, Comparable {
         case error, warning, info
@@ -23,14 +23,27 @@ public struct Finding: Sendable, Equatable, Hashable, Codable, CustomStringConve
     public var line: Int?
     public var column: Int?
     public var message: String
+    /// What the finding is about: a reference's target as written, or the other file involved.
+    public var target: String?
+    /// The likely fix, when there is one ("did you mean ..."): an existing path, heading or rule.
+    public var suggestion: String?
 
-    public init(rule: String, severity: Severity, path: String, line: Int? = nil, column: Int? = nil, message: String) {
+    public init(rule: String, severity: Severity, path: String, line: Int? = nil, column: Int? = nil, message: String,
+                target: String? = nil, suggestion: String? = nil) {
         self.rule = rule
         self.severity = severity
         self.path = path
         self.line = line
         self.column = column
         self.message = message
+        self.target = target
+        self.suggestion = suggestion
+    }
+
+    /// Names the finding across edits that move it: rule, file and target, not line or wording.
+    /// A baseline matches findings by it (as SARIF's `partialFingerprints` do).
+    public var fingerprint: String {
+        ContentHash([rule, path, target ?? ""].joined(separator: "\u{0}")).hex
     }
 
     public var description: String {

@@ -55,6 +55,16 @@ public enum RelativePath {
         return length > 0 && !(length == dots && dots <= 2)
     }
 
+    /// How a file in `directory` writes a relative path to `path` (`../b/c.md`); both relative to the root.
+    public static func relative(_ path: String, from directory: String) -> String {
+        let from = directory.split(separator: "/")
+        let to = path.split(separator: "/")
+        var common = 0
+        while common < from.count, common < to.count - 1, from[common] == to[common] { common += 1 }
+        let up = Array(repeating: "..", count: from.count - common)
+        return (up + to[common...].map(String.init)).joined(separator: "/")
+    }
+
     /// The lowercased extension of the last component, without the dot ("" when none).
     public static func fileExtension(_ path: String) -> String {
         let name = basename(path)

@@ -1,0 +1,168 @@
+public import Foundation
+
+/// What `ctxmem audit` checks and how.
+public struct AuditOptions: Sendable {
+    /// The rules to run (all by default).
+    public var rules: Set<AuditRule>
+    /// Known findings to leave out of the report (`--baseline`).
+    public var baseline: AuditBaseline?
+    /// Brings the index in step with the root first (the CLI does; a service with a live index need not).
+    public var refreshIndex: Bool
+    /// Dates `stale-reference` from git history when the root is a work tree (else from file times).
+    public var useGit: Bool
+
+    public init(rules: Set<AuditRule> = Set(AuditRule.allCases), baseline: AuditBaseline? = nil,
+                refreshIndex: Bool = true, useGit: Bool = true) {
+        self.rules = rules
+        self.baseline = baseline
+        self.refreshIndex = refreshIndex
+        self.useGit = useGit
+    }
+}
+
+/// The findings of one audit, sorted by file, line, column and rule, with what was suppressed.
+public struct AuditReport: Sendable {
+    public var root: String
+    public var rules: [AuditRule]
+    /// Findings to act on.
+    public var findings: [Finding]
+    /// Findings silenced by a `<!-- ctxmem-ignore RULE -->` comment or by the baseline.
+    public var suppressed: [SuppressedFinding]
+    public var documents: Int
+    /// Where `stale-reference` took its dates from: "git (N commits)" or "file times".
+    public var history: String?
+    public var seconds: Double
+
+    public func count(_ severity: Finding.Severity) -> Int {
+        findings.reduce(0) { $0 + ($1.severity == severity ? 1 : 0) }
+    }
+
+    /// Whether a CI job should fail: something at or above the threshold.
+    public func fails(at threshold: AuditThreshold) -> Bool {
+        guard let lowest = threshold.lowestFailingSeverity else { return false }
+        return findings.contains { $0.severity <= lowest }
+    }
+}
+
+/// A finding left out of the report, and why.
+public struct SuppressedFinding: Sendable, Equatable {
+    public enum Reason: String, Sendable, Codable {
+        /// A `<!-- ctxmem-ignore RULE -->` comment.
+        case inline
+        /// Listed in the baseline file.
+        case baseline
+    }
+
+    public var finding: Finding
+    public var reason: Reason
+}
+
+/// `--fail-on`: the lowest severity that fails the run.
+public enum AuditThreshold: String, CaseIterable, Sendable {
+    case error, warning, never
+
+    var lowestFailingSeverity: Finding.Severity? {
+        switch self {
+        case .error: .error
+        case .warning: .warning
+        case .never: nil
+        }
+    }
+}
+
+/// Known findings a CI job should not fail on: an earlier JSON report (`ctxmem audit --format
+/// json`, or `--write-baseline`). Findings are matched by fingerprint (rule, file and target, not
+/// line), each baseline entry absorbing one finding, so moving text does not resurface them and a
+/// second copy of the same broken link still counts as new.
+public struct AuditBaseline: Sendable, Equatable {
+    private var remaining: [String: Int]
+
+    public init(findings: [Finding]) {
+        remaining = [:]
+        for finding in findings { remaining[finding.fingerprint, default: 0] += 1 }
+    }
+
+    /// Reads a baseline file. - Throws: ``AuditError/invalidBaseline(path:detail:)``.
+    public init(contentsOf url: URL) throws {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw AuditError.invalidBaseline(path: url.path, detail: "cannot read it (\(error.localizedDescription)); create one with `ctxmem audit --write-baseline \(url.path)`")
+        }
+        struct File: Decodable { var findings: [Finding] }
+        do {
+            self.init(findings: try JSONDecoder().decode(File.self, from: data).findings)
+        } catch {
+            throw AuditError.invalidBaseline(path: url.path, detail: "not an audit JSON report (\(AuditError.describe(error)))")
+        }
+    }
+
+    /// Takes one matching entry; false when the finding is new.
+    mutating func absorb(_ finding: Finding) -> Bool {
+        let key = finding.fingerprint
+        guard let count = remaining[key], count > 0 else { return false }
+        remaining[key] = count - 1
+        return true
+    }
+}
+
+public enum AuditError: Error, CustomStringConvertible, Equatable {
+    case invalidBaseline(path: String, detail: String)
+    case unknownRule(String, suggestion: String?)
+
+    public var description: String {
+        switch self {
+        case let .invalidBaseline(path, detail):
+            "baseline \(path): \(detail)"
+        case let .unknownRule(id, suggestion):
+            "unknown rule '\(id)'" + (suggestion.map { "; did you mean '\($0)'?" } ?? "")
+                + " (rules: \(AuditRule.allCases.map(\.rawValue).joined(separator: ", ")))"
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case let DecodingError.keyNotFound(key, _): "no '\(key.stringValue)' key"
+        case let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context):
+            "wrong type at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
+        case let DecodingError.dataCorrupted(context): context.debugDescription
+        default: "\(error)"
+        }
+    }
+
+    /// Parses rule ids as given on the command line (repeated or comma-separated).
+    public static func rules(_ ids: [String]) throws -> Set<AuditRule> {
+        var rules: Set<AuditRule> = []
+        for id in ids.flatMap({ $0.split(separator: ",").map(String.init) }) where !id.trimmingCharacters(in: .whitespaces).isEmpty {
+            guard let rule = AuditRule(id: id) else {
+                throw AuditError.unknownRule(id, suggestion: Suggest.nearest(to: id, in: AuditRule.allCases.map(\.rawValue)))
+            }
+            rules.insert(rule)
+        }
+        return rules
+    }
+}
+
+/// `<!-- ctxmem-ignore RULE -->` on the line before a finding (or on its line) silences it; with
+/// no rule it silences every rule there. Findings about a whole document (orphan-document,
+/// oversized-memory) are silenced by the comment anywhere in the file.
+enum InlineSuppression {
+    static let documentRules: Set<String> = [AuditRule.orphanDocument.rawValue, AuditRule.oversizedMemory.rawValue]
+
+    /// The rules a comment on this line silences: nil when there is none, empty for all.
+    static func rules(onLine line: Substring) -> Set<String>? {
+        guard line.contains("ctxmem-ignore"),
+              let match = line.firstMatch(of: /<!--\s*ctxmem-ignore(?<rules>[^>]*?)\s*-->/) else { return nil }
+        return Set(match.output.rules.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }).map(String.init))
+    }
+
+    /// Whether a comment in `lines` (by line number) silences `finding`.
+    static func silences(_ finding: Finding, lines: [Int: Substring]) -> Bool {
+        func matches(_ line: Substring?) -> Bool {
+            guard let line, let rules = rules(onLine: line) else { return false }
+            return rules.isEmpty || rules.contains(finding.rule)
+        }
+        if documentRules.contains(finding.rule) { return lines.values.contains { matches($0) } }
+        guard let number = finding.line else { return false }
+        return matches(lines[number - 1]) || matches(lines[number])
+    }
+}

@@ -1,0 +1,346 @@
+import Foundation
+
+/// An agent's budget against the essential tokens it starts with (for `oversized-memory`).
+struct AgentBudget: Sendable {
+    var path: String
+    var name: String
+    var budget: Int
+    var essentialTokens: Int
+}
+
+/// Runs the audit's rules over the index, the root's listing and its change history.
+///
+/// Everything about a document comes from the index (its references as written, anchors, sections);
+/// whether a target exists comes from the walk of the root, because links point at files that are
+/// not memory. Imports are checked only where Claude Code evaluates them: in CLAUDE.md files and
+/// rules, and in what they import, to the depth limit.
+struct Auditor {
+    let store: any MemoryStore
+    let listing: RootListing
+    let rules: Set<AuditRule>
+    /// Claude Code's import hops (`import_depth`, default 4).
+    let importDepthLimit: Int
+    let agents: [AgentBudget]
+    /// Loaded only when `stale-reference` runs: it may read the whole git history.
+    let history: @Sendable () -> ChangeHistory
+
+    /// Lines beyond which Claude Code's docs say a CLAUDE.md is too long.
+    static let claudeMDLineLimit = 200
+    /// Sections shorter than this are not worth a duplicate-content finding (licences, "See also").
+    static let duplicateMinimumTokens = 50
+
+    private var findings: [Finding] = []
+
+    init(store: any MemoryStore, listing: RootListing, rules: Set<AuditRule>, importDepthLimit: Int,
+         agents: [AgentBudget], history: @escaping @Sendable () -> ChangeHistory) {
+        self.store = store
+        self.listing = listing
+        self.rules = rules
+        self.importDepthLimit = importDepthLimit
+        self.agents = agents
+        self.history = history
+    }
+
+    /// The findings of every selected rule, unsorted and unsuppressed.
+    mutating func run() throws -> [Finding] {
+        findings = []
+        let documents = try store.documents(kind: nil, frontmatterMentioning: nil)
+        let imports = try importGraph(documents: documents)
+        if rules.contains(where: { [.brokenLink, .brokenAnchor, .caseMismatch].contains($0) }) { try checkLinks() }
+        if rules.contains(.missingPath) { try checkPathMentions() }
+        if rules.contains(.staleReference) { try checkStaleness(evaluated: imports.evaluated) }
+        if rules.contains(.orphanDocument) { try checkOrphans(documents: documents) }
+        if rules.contains(.duplicateContent) { try checkDuplicates() }
+        if rules.contains(.oversizedMemory) { checkSizes(documents: documents) }
+        let recorded: [AuditRule] = [.invalidFrontmatter, .invalidAgent]
+        if rules.contains(where: recorded.contains) {
+            findings += try store.findings().filter { AuditRule(rawValue: $0.rule).map(rules.contains) ?? false }
+        }
+        return findings
+    }
+
+    private mutating func add(_ rule: AuditRule, _ path: String, line: Int? = 1, column: Int? = 1, _ message: String,
+                              target: String? = nil, suggestion: String? = nil) {
+        guard rules.contains(rule) else { return }
+        var text = message
+        if let suggestion { text += "; did you mean \(suggestion)?" }
+        findings.append(Finding(rule: rule.rawValue, severity: rule.defaultSeverity, path: path, line: line, column: column,
+                                message: text, target: target, suggestion: suggestion))
+    }
+
+    // MARK: - Imports
+
+    /// Walks imports from the files Claude Code loads at launch, as it does: breadth first, to the
+    /// depth limit. Returns the files it expands imports in.
+    private mutating func importGraph(documents: [StoredDocument]) throws -> (evaluated: Set<String>, depths: [String: Int]) {
+        let indexed = Set(documents.map(\.path))
+        var byPath: [String: [StoredReference]] = [:]
+        for reference in try store.references(kinds: [.import]) { byPath[reference.path, default: []].append(reference) }
+        var depths: [String: Int] = [:]
+        var queue = documents.filter { $0.kind.evaluatesImports }.map(\.path)
+        for path in queue { depths[path] = 0 }
+        var tooDeep: [(StoredReference, String)] = []
+        var index = 0
+        while index < queue.count {
+            let path = queue[index]
+            index += 1
+            let depth = depths[path] ?? 0
+            for reference in byPath[path] ?? [] {
+                switch reference.status {
+                case .home, .external:
+                    continue  // the user's own memory, never read
+                case .outsideRoot:
+                    add(.importOutsideRoot, path, line: reference.line, column: reference.column,
+                        "@\(reference.target) resolves outside the memory root; Claude Code asks for approval before loading it, and ctxmem never reads it",
+                        target: reference.target)
+                case .inRoot:
+                    guard let target = reference.resolvedPath else { continue }
+                    if listing.isFolder(target) {
+                        let readme = [target.isEmpty ? "README.md" : target + "/README.md", target.isEmpty ? "CLAUDE.md" : target + "/CLAUDE.md"]
+                            .first(where: listing.isFile)
+                        add(.importDirectory, path, line: reference.line, column: reference.column,
+                            "@\(reference.target) is a folder; Claude Code imports files only, so it loads nothing",
+                            target: reference.target, suggestion: readme.map { "@" + suggestedTarget($0, like: reference) })
+                    } else if listing.isFile(target) {
+                        if depth + 1 > importDepthLimit {
+                            tooDeep.append((reference, target))
+                        } else if depths[target] == nil, indexed.contains(target) {
+                            depths[target] = depth + 1
+                            queue.append(target)
+                        }
+                    } else if let actual = listing.caseInsensitiveMatch(target) {
+                        add(.caseMismatch, path, line: reference.line, column: reference.column,
+                            "@\(reference.target) matches \(actual) only when letter case is ignored; on Linux it loads nothing",
+                            target: reference.target, suggestion: "@" + suggestedTarget(actual, like: reference))
+                    } else {
+                        add(.brokenImport, path, line: reference.line, column: reference.column,
+                            "@\(reference.target) names no file (\(target) does not exist); Claude Code drops it without a word",
+                            target: reference.target, suggestion: importSuggestion(for: target, reference: reference))
+                    }
+                }
+            }
+        }
+        // Past the limit from one file, a target may still load through a shorter chain.
+        for (reference, target) in tooDeep where depths[target] == nil {
+            add(.importTooDeep, reference.path, line: reference.line, column: reference.column,
+                "@\(reference.target) is \(depths[reference.path, default: 0] + 1) imports deep from the nearest CLAUDE.md or rule; Claude Code follows \(importDepthLimit) (import_depth), so it never loads \(target)",
+                target: reference.target)
+        }
+        if rules.contains(.importCycle) { findCycles(byPath: byPath, depths: depths) }
+        return (Set(depths.keys), depths)
+    }
+
+    /// One finding per import that closes a cycle, at that import.
+    private mutating func findCycles(byPath: [String: [StoredReference]], depths: [String: Int]) {
+        var state: [String: Int] = [:]  // 1 on the stack, 2 done
+        var stack: [String] = []
+        var cycles: [(StoredReference, [String])] = []
+        func visit(_ path: String) {
+            state[path] = 1
+            stack.append(path)
+            for reference in byPath[path] ?? [] where reference.status == .inRoot {
+                guard let target = reference.resolvedPath, depths[target] != nil else { continue }
+                if state[target] == 1, let start = stack.firstIndex(of: target) {
+                    cycles.append((reference, Array(stack[start...]) + [target]))
+                } else if state[target] == nil {
+                    visit(target)
+                }
+            }
+            stack.removeLast()
+            state[path] = 2
+        }
+        for path in depths.keys.sorted() where state[path] == nil { visit(path) }
+        for (reference, cycle) in cycles {
+            add(.importCycle, reference.path, line: reference.line, column: reference.column,
+                "import cycle: \(cycle.joined(separator: " -> ")); Claude Code loads each file once, so the cycle only hides the order",
+                target: reference.target)
+        }
+    }
+
+    private func importSuggestion(for target: String, reference: StoredReference) -> String? {
+        // Run into the following text (`@archive/README.md00_current_state`): the existing prefix.
+        var prefix = target
+        while prefix.count > 2 {
+            prefix.removeLast()
+            if listing.isFile(prefix), RelativePath.fileExtension(prefix) != "" {
+                return "@" + suggestedTarget(prefix, like: reference)
+            }
+        }
+        return listing.nearestFile(to: target).map { "@" + suggestedTarget($0, like: reference) }
+    }
+
+    /// `path` written the way the reference writes its target: root-absolute, `./`, or relative.
+    private func suggestedTarget(_ path: String, like reference: StoredReference, fragment: String? = nil) -> String {
+        var written: String
+        if reference.target.hasPrefix("/") {
+            written = "/" + path
+        } else {
+            written = RelativePath.relative(path, from: RelativePath.directory(of: reference.path))
+            if reference.target.hasPrefix("./"), !written.hasPrefix("../") { written = "./" + written }
+        }
+        if let fragment { written += "#" + fragment }
+        return written
+    }
+
+    // MARK: - Links and anchors
+
+    private mutating func checkLinks() throws {
+        let anchors = try store.anchorsByPath()
+        var suggestions: [String: String?] = [:]
+        for reference in try store.references(kinds: [.link, .referenceLink, .image, .anchor]) {
+            guard reference.status == .inRoot, let target = reference.resolvedPath else { continue }
+            if listing.exists(target) {
+                if let fragment = reference.fragment, !fragment.isEmpty {
+                    checkAnchor(fragment, of: target, reference: reference, anchors: anchors)
+                }
+            } else if let actual = listing.caseInsensitiveMatch(target) {
+                add(.caseMismatch, reference.path, line: reference.line, column: reference.column,
+                    "\(reference.target) matches \(actual) only when letter case is ignored; the link is broken on Linux and on GitHub",
+                    target: reference.target, suggestion: suggestedTarget(actual, like: reference, fragment: reference.fragment))
+            } else {
+                let near = suggestions[target] ?? listing.nearestFile(to: target)
+                suggestions[target] = near
+                let what = reference.kind == .image ? "image" : "link"
+                add(.brokenLink, reference.path, line: reference.line, column: reference.column,
+                    "\(what) target \(reference.target) does not exist (\(target))",
+                    target: reference.target, suggestion: near.map { suggestedTarget($0, like: reference, fragment: reference.fragment) })
+            }
+        }
+    }
+
+    private mutating func checkAnchor(_ fragment: String, of target: String, reference: StoredReference,
+                                      anchors: [String: Set<String>]) {
+        // Anchors are known for Markdown and HTML documents in the index; `#L12` names a line on GitHub.
+        let ext = RelativePath.fileExtension(target)
+        guard MemoryFormats.markdown.contains(ext) || MemoryFormats.html.contains(ext),
+              let known = anchors[target], !Self.isLineAnchor(fragment) else { return }
+        let name = fragment.hasPrefix("user-content-") ? String(fragment.dropFirst("user-content-".count)) : fragment
+        guard !known.contains(name), !known.contains(name.lowercased()) else { return }
+        let near = Suggest.nearest(to: name, in: known.sorted())
+        let inFile = reference.kind == .anchor ? "this file" : target
+        add(.brokenAnchor, reference.path, line: reference.line, column: reference.column,
+            "#\(fragment) names no heading or anchor in \(inFile)",
+            target: reference.target,
+            suggestion: near.map { reference.kind == .anchor ? "#" + $0 : Self.replacingFragment(of: reference.target, with: $0) })
+    }
+
+    static func isLineAnchor(_ fragment: String) -> Bool {
+        fragment.wholeMatch(of: /L\d+(C\d+)?(-L\d+(C\d+)?)?/) != nil
+    }
+
+    private static func replacingFragment(of target: String, with fragment: String) -> String {
+        let base = target.firstIndex(of: "#").map { String(target[..<$0]) } ?? target
+        return base + "#" + fragment
+    }
+
+    // MARK: - Path mentions
+
+    /// A path in a code span is judged only when it points into this tree: its folder exists in the
+    /// root (so the file was renamed or removed), or it is a bare Markdown file name. Memory often
+    /// describes code kept elsewhere (`netbox_hedgehog/models.py` in a memory-only repository);
+    /// nothing can be said about that.
+    private mutating func checkPathMentions() throws {
+        for reference in try store.references(kinds: [.pathMention]) {
+            var written = reference.target
+            while written.hasPrefix("./") { written.removeFirst(2) }
+            if written.hasSuffix("/") { written.removeLast() }
+            guard !written.hasPrefix("../"), !written.isEmpty else { continue }
+            if let resolved = reference.resolvedPath, listing.exists(resolved) { continue }
+            if let relative = RelativePath.resolve(written, against: RelativePath.directory(of: reference.path)),
+               listing.exists(relative) { continue }
+            if listing.existsAnywhere(written) { continue }
+            let folder = RelativePath.directory(of: written)
+            let judged = written.contains("/")
+                ? listing.isFolder(folder) || listing.isFolder(RelativePath.resolve(folder, against: RelativePath.directory(of: reference.path)) ?? folder)
+                : MemoryFormats.markdown.contains(RelativePath.fileExtension(written))
+            guard judged else { continue }
+            let near = listing.nearestFile(to: reference.resolvedPath ?? written)
+            add(.missingPath, reference.path, line: reference.line, column: reference.column,
+                "`\(reference.target)` exists nowhere in the root", target: reference.target,
+                suggestion: near.map { "`\($0)`" })
+        }
+    }
+
+    // MARK: - Staleness
+
+    private mutating func checkStaleness(evaluated: Set<String>) throws {
+        let history = history()
+        var reported: Set<String> = []
+        for reference in try store.references(kinds: [.import, .link, .referenceLink, .pathMention]) {
+            guard reference.status == .inRoot, let target = reference.resolvedPath, target != reference.path,
+                  listing.isFile(target), reference.kind != .import || evaluated.contains(reference.path),
+                  let documentTime = history.lastChange(of: reference.path),
+                  let targetTime = history.lastChange(of: target), targetTime > documentTime,
+                  reported.insert(reference.path + "\u{0}" + target).inserted else { continue }
+            let (documentDate, targetDate) = Self.dates(documentTime, targetTime)
+            add(.staleReference, reference.path, line: reference.line, column: reference.column,
+                "\(target) changed \(targetDate), after this document (\(documentDate)); check that what it says about \(RelativePath.basename(target)) still holds",
+                target: reference.target)
+        }
+    }
+
+    /// Two times as dates, with the time of day when they fall on the same day.
+    static func dates(_ first: Int64, _ second: Int64) -> (String, String) {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd"
+        let a = Date(timeIntervalSince1970: TimeInterval(first)), b = Date(timeIntervalSince1970: TimeInterval(second))
+        if formatter.string(from: a) == formatter.string(from: b) { formatter.dateFormat = "yyyy-MM-dd HH:mm:ss 'UTC'" }
+        return (formatter.string(from: a), formatter.string(from: b))
+    }
+
+    // MARK: - Reachability, duplicates, sizes
+
+    private mutating func checkOrphans(documents: [StoredDocument]) throws {
+        let entryKinds: Set<DocumentKind> = [.claudeMD, .agentsMD, .rule, .agent, .skill]
+        var edges: [String: [String]] = [:]
+        for edge in try store.referenceEdges(kinds: [.import, .link, .referenceLink, .pathMention], fromPaths: nil) {
+            edges[edge.from, default: []].append(edge.to)
+        }
+        var reached = Set(documents.filter { entryKinds.contains($0.kind) }.map(\.path))
+        var queue = Array(reached)
+        while let path = queue.popLast() {
+            for target in edges[path] ?? [] {
+                // A link to a folder reaches the README GitHub shows for it.
+                let next = listing.isFolder(target) ? (target.isEmpty ? "README.md" : target + "/README.md") : target
+                if reached.insert(next).inserted { queue.append(next) }
+            }
+        }
+        for document in documents where document.kind == .projectManagement && !reached.contains(document.path) {
+            add(.orphanDocument, document.path,
+                "no CLAUDE.md, agent, rule or skill reaches this document through imports, links or path mentions; an agent finds it only by search")
+        }
+    }
+
+    private mutating func checkDuplicates() throws {
+        let sections = try store.repeatedSections(minimumTokens: Self.duplicateMinimumTokens)
+        var start = 0
+        while start < sections.count {
+            var end = start + 1
+            while end < sections.count, sections[end].contentHash == sections[start].contentHash { end += 1 }
+            let group = sections[start..<end]
+            start = end
+            guard let first = group.first else { continue }
+            var seen: Set<UInt64> = [first.inode]
+            var seenPaths: Set<String> = [first.path]
+            for copy in group.dropFirst() where seen.insert(copy.inode).inserted && seenPaths.insert(copy.path).inserted {
+                let title = copy.headingPath.last.map { "\"\($0)\"" } ?? "the text before the first heading"
+                add(.duplicateContent, copy.path, line: copy.startLine, column: 1,
+                    "section \(title) (\(copy.tokens) tokens) repeats \(first.path):\(first.startLine) word for word; keep one copy and link to it",
+                    target: MemoryHandle.make(path: first.path, slug: first.slug))
+            }
+        }
+    }
+
+    private mutating func checkSizes(documents: [StoredDocument]) {
+        for document in documents where document.kind == .claudeMD && document.lineCount > Self.claudeMDLineLimit {
+            add(.oversizedMemory, document.path,
+                "\(RelativePath.basename(document.path)) has \(document.lineCount) lines; Claude Code loads it in full and recommends under \(Self.claudeMDLineLimit): move detail into linked files, which packs include by relevance")
+        }
+        for agent in agents where agent.essentialTokens > agent.budget {
+            add(.oversizedMemory, agent.path,
+                "agent \(agent.name) starts with \(agent.essentialTokens) essential tokens, over its budget of \(agent.budget); `ctxmem pack` fails for it until sections are re-tiered or the budget is raised (`ctxmem agents` lists the figures)")
+        }
+    }
+}

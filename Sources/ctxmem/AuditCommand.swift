@@ -1,0 +1,116 @@
+import ArgumentParser
+import ContextMemory
+import Foundation
+
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Find the references in project memory that mislead an agent, with where and how to fix them.",
+        discussion: """
+            Refreshes the index, then checks every reference of the memory: @imports that load nothing \
+            (Claude Code drops them without a word), links and #anchors that lead nowhere, paths that \
+            exist nowhere, references whose target changed after the document (git history when the \
+            root is a work tree, else file times), project_management documents nothing reaches, \
+            repeated sections, oversized CLAUDE.md files and agents, invalid frontmatter and agents. \
+            `ctxmem audit --list-rules` lists the rules; docs/audit-rules.md explains each with an example.
+
+            Silence one finding with `<!-- ctxmem-ignore RULE -->` on the line before it (several rules \
+            separated by spaces; none means every rule). For CI, record today's findings once with \
+            --write-baseline and pass --baseline so that only new ones fail the job.
+
+            Examples:
+              ctxmem audit
+              ctxmem audit --rule broken-import --rule broken-link --fail-on warning
+              ctxmem audit --format sarif --out ctxmem.sarif      (GitHub code scanning)
+              ctxmem audit --write-baseline .ctxmem-baseline.json
+              ctxmem audit --baseline .ctxmem-baseline.json --format json
+
+            Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 usage or runtime \
+            error (bad option, unknown rule, unreadable baseline, no usable root or index).
+            """
+    )
+
+    @OptionGroup var location: LocationOptions
+
+    @Option(help: ArgumentHelp("Output format: \(AuditFormat.allCases.map(\.rawValue).joined(separator: "|")).", valueName: "format"))
+    var format = "text"
+
+    @Option(name: .customLong("fail-on"),
+            help: ArgumentHelp("Exit 1 when a finding is at or above this severity: error|warning|never.", valueName: "severity"))
+    var failOn = "error"
+
+    @Option(help: ArgumentHelp("Leave out the findings recorded in this file (an earlier --format json report or --write-baseline).", valueName: "file"))
+    var baseline: String?
+
+    @Option(name: .customLong("write-baseline"),
+            help: ArgumentHelp("Record the current findings in this file as the baseline, and exit 0.", valueName: "file"))
+    var writeBaseline: String?
+
+    @Option(name: .customLong("rule"), help: ArgumentHelp("Run only this rule (repeatable, or comma-separated).", valueName: "id"))
+    var rules: [String] = []
+
+    @Option(help: ArgumentHelp("Write the report to this file instead of stdout (the summary goes to stderr).", valueName: "file"))
+    var out: String?
+
+    @Flag(name: .customLong("no-git"), help: "Date stale-reference by file modification times even in a git work tree.")
+    var noGit = false
+
+    @Flag(name: .customLong("list-rules"), help: "List the rules with their default severity, and exit.")
+    var listRules = false
+
+    func run() async throws {
+        do {
+            if listRules {
+                for rule in AuditRule.allCases {
+                    print(rule.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0)
+                          + rule.defaultSeverity.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0) + rule.summary)
+                }
+                return
+            }
+            guard let outputFormat = AuditFormat(rawValue: format) else {
+                throw UsageError("--format must be one of \(AuditFormat.allCases.map(\.rawValue).joined(separator: "|"))")
+            }
+            guard let threshold = AuditThreshold(rawValue: failOn) else {
+                throw UsageError("--fail-on must be one of \(AuditThreshold.allCases.map(\.rawValue).joined(separator: "|"))")
+            }
+            var options = AuditOptions(useGit: !noGit)
+            if !rules.isEmpty { options.rules = try AuditError.rules(rules) }
+            if let baseline { options.baseline = try AuditBaseline(contentsOf: URL(fileURLWithPath: baseline)) }
+
+            let report = try await location.service().audit(options)
+            if let writeBaseline {
+                try write(try AuditRenderer.render(report, as: .json), to: writeBaseline)
+                Terminal.standardError("ctxmem: wrote \(writeBaseline): \(report.findings.count) findings; pass --baseline \(writeBaseline) to fail only on new ones")
+                return
+            }
+            if let out {
+                try write(try AuditRenderer.render(report, as: outputFormat), to: out)
+                Terminal.standardError("ctxmem: wrote \(out): " + AuditRenderer.summary(report))
+            } else {
+                let color = outputFormat == .text && Terminal.useColor
+                FileHandle.standardOutput.write(Data(try AuditRenderer.render(report, as: outputFormat, color: color).utf8))
+            }
+            if report.fails(at: threshold) { throw ExitCode(1) }
+        } catch let code as ExitCode {
+            throw code
+        } catch {
+            // 1 is taken by "findings at or above --fail-on": every failure to run is 2.
+            Terminal.standardError("ctxmem: error: \(error)")
+            throw ExitCode(2)
+        }
+    }
+
+    private func write(_ text: String, to path: String) throws {
+        do {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw UsageError("cannot write \(path): \(error.localizedDescription)")
+        }
+    }
+}
+
+/// A bad option value, reported as is.
+struct UsageError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
