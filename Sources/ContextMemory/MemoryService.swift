@@ -38,11 +38,13 @@ public struct MemoryService: Sendable {
     }
 
     /// Indexes the root incrementally (or from scratch with `rebuild`).
-    /// - Parameter include: extra globs of memory files, added to the configuration's `include`.
+    /// - Parameter include: extra globs of memory files, added to the configuration's `include`;
+    ///   nil keeps those of the last run, so a refresh (before an audit, in the service) indexes
+    ///   what `ctxmem index --include ...` chose.
     /// - Throws: ``IndexError``, ``ConfigurationError``.
     public func index(
         rebuild: Bool = false,
-        include: [String] = [],
+        include: [String]? = nil,
         progress: (@Sendable (IndexProgress) -> Void)? = nil
     ) async throws -> IndexReport {
         // Check the root before anything is created, or opening the index would create it.
@@ -51,10 +53,11 @@ public struct MemoryService: Sendable {
             throw IndexError.invalidRoot(path: root.path, detail: "it does not exist or is not a folder")
         }
         var configuration = try configuration()
-        configuration.include += include
         if rebuild { try SQLiteStore.remove(at: databasePath) }
         let store = try SQLiteStore(path: databasePath, mode: .write)
-        let indexer = Indexer(root: root, store: store, configuration: configuration,
+        let extraIncludes = try include ?? Indexer.extraIncludes(in: store)
+        configuration.include += extraIncludes
+        let indexer = Indexer(root: root, store: store, configuration: configuration, extraIncludes: extraIncludes,
                               counter: try baseCounter(configuration: configuration), rebuild: rebuild,
                               skippedPaths: skippedPaths, logger: logger, progress: progress)
         var report = try await indexer.run()

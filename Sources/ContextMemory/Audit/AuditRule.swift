@@ -23,12 +23,13 @@ public enum AuditRule: String, CaseIterable, Codable, Sendable, Comparable {
     }
 
     /// Errors mislead an agent for certain (it loads or follows nothing); warnings probably do;
-    /// infos are worth a look.
+    /// infos are worth a look. Findings recorded while indexing (invalid-frontmatter, invalid-agent)
+    /// keep the severity the parser gave them: a misspelt agent name is only a warning.
     public var defaultSeverity: Finding.Severity {
         switch self {
-        case .brokenImport, .importDirectory, .brokenLink, .caseMismatch: .error
+        case .brokenImport, .importDirectory, .brokenLink, .caseMismatch, .invalidAgent: .error
         case .importCycle, .importTooDeep, .importOutsideRoot, .brokenAnchor, .missingPath, .oversizedMemory,
-             .invalidFrontmatter, .invalidAgent: .warning
+             .invalidFrontmatter: .warning
         case .staleReference, .orphanDocument, .duplicateContent: .info
         }
     }

@@ -52,9 +52,16 @@ struct Auditor {
         if rules.contains(.orphanDocument) { try checkOrphans(documents: documents) }
         if rules.contains(.duplicateContent) { try checkDuplicates() }
         if rules.contains(.oversizedMemory) { checkSizes(documents: documents) }
-        let recorded: [AuditRule] = [.invalidFrontmatter, .invalidAgent]
-        if rules.contains(where: recorded.contains) {
-            findings += try store.findings().filter { AuditRule(rawValue: $0.rule).map(rules.contains) ?? false }
+        // Recorded while indexing, with the severity the parser gave them.
+        let recorded: Set<String> = [AuditRule.invalidFrontmatter, .invalidAgent].filter(rules.contains).map(\.rawValue)
+            .reduce(into: []) { $0.insert($1) }
+        if !recorded.isEmpty {
+            findings += try store.findings().filter { recorded.contains($0.rule) }.map { finding in
+                var located = finding  // every audit finding has a line and column, for SARIF and editors
+                located.line = located.line ?? 1
+                located.column = located.column ?? 1
+                return located
+            }
         }
         return findings
     }
@@ -236,9 +243,9 @@ struct Auditor {
     // MARK: - Path mentions
 
     /// A path in a code span is judged only when it points into this tree: its folder exists in the
-    /// root (so the file was renamed or removed), or it is a bare Markdown file name. Memory often
-    /// describes code kept elsewhere (`netbox_hedgehog/models.py` in a memory-only repository);
-    /// nothing can be said about that.
+    /// root, so the file was renamed or removed. Memory often describes code kept elsewhere
+    /// (`netbox_hedgehog/models.py` in a memory-only repository) and files an agent will create
+    /// (`REPORT.md`); nothing can be said about those.
     private mutating func checkPathMentions() throws {
         for reference in try store.references(kinds: [.pathMention]) {
             var written = reference.target
@@ -250,10 +257,9 @@ struct Auditor {
                listing.exists(relative) { continue }
             if listing.existsAnywhere(written) { continue }
             let folder = RelativePath.directory(of: written)
-            let judged = written.contains("/")
-                ? listing.isFolder(folder) || listing.isFolder(RelativePath.resolve(folder, against: RelativePath.directory(of: reference.path)) ?? folder)
-                : MemoryFormats.markdown.contains(RelativePath.fileExtension(written))
-            guard judged else { continue }
+            guard written.contains("/"), listing.isFolder(folder)
+                    || listing.isFolder(RelativePath.resolve(folder, against: RelativePath.directory(of: reference.path)) ?? folder)
+            else { continue }
             let near = listing.nearestFile(to: reference.resolvedPath ?? written)
             add(.missingPath, reference.path, line: reference.line, column: reference.column,
                 "`\(reference.target)` exists nowhere in the root", target: reference.target,
@@ -313,23 +319,39 @@ struct Auditor {
         }
     }
 
+    /// One finding per pair of files, at the first repeated section: a copied file repeats many
+    /// sections, and one line per section would bury the rest of the report.
     private mutating func checkDuplicates() throws {
         let sections = try store.repeatedSections(minimumTokens: Self.duplicateMinimumTokens)
+        struct Pair: Hashable { var copy: String, original: String }
+        var repeats: [Pair: (first: RepeatedSection, original: RepeatedSection, count: Int, tokens: Int)] = [:]
         var start = 0
         while start < sections.count {
             var end = start + 1
             while end < sections.count, sections[end].contentHash == sections[start].contentHash { end += 1 }
             let group = sections[start..<end]
             start = end
-            guard let first = group.first else { continue }
-            var seen: Set<UInt64> = [first.inode]
-            var seenPaths: Set<String> = [first.path]
-            for copy in group.dropFirst() where seen.insert(copy.inode).inserted && seenPaths.insert(copy.path).inserted {
-                let title = copy.headingPath.last.map { "\"\($0)\"" } ?? "the text before the first heading"
-                add(.duplicateContent, copy.path, line: copy.startLine, column: 1,
-                    "section \(title) (\(copy.tokens) tokens) repeats \(first.path):\(first.startLine) word for word; keep one copy and link to it",
-                    target: MemoryHandle.make(path: first.path, slug: first.slug))
+            guard let original = group.first else { continue }
+            var inodes: Set<UInt64> = [original.inode]
+            var paths: Set<String> = [original.path]
+            // Two paths to one file (a symlink) are not a copy; repeats inside one file are not either.
+            for copy in group.dropFirst() where inodes.insert(copy.inode).inserted && paths.insert(copy.path).inserted {
+                let pair = Pair(copy: copy.path, original: original.path)
+                if let seen = repeats[pair] {
+                    let earlier = copy.startLine < seen.first.startLine
+                    repeats[pair] = (earlier ? copy : seen.first, earlier ? original : seen.original, seen.count + 1, seen.tokens + copy.tokens)
+                } else {
+                    repeats[pair] = (copy, original, 1, copy.tokens)
+                }
             }
+        }
+        for (pair, found) in repeats {
+            let title = found.first.headingPath.last.map { "\"\($0)\"" } ?? "the text before the first heading"
+            let extent = found.count == 1 ? "section \(title) (\(found.tokens) tokens) repeats"
+                : "\(found.count) sections (\(found.tokens) tokens), from \(title) on, repeat"
+            add(.duplicateContent, pair.copy, line: found.first.startLine, column: 1,
+                "\(extent) \(pair.original):\(found.original.startLine) word for word; keep one copy and link to it",
+                target: MemoryHandle.make(path: pair.original, slug: found.original.slug))
         }
     }
 

@@ -39,6 +39,8 @@ struct Indexer {
     let root: URL
     let store: any MemoryStore
     let configuration: Configuration
+    /// The `--include` globs of this run (already in `configuration`), remembered for refreshes.
+    let extraIncludes: [String]
     /// Counts each section's tokens, stored with it.
     let counter: any TokenCounter
     let rebuild: Bool
@@ -46,8 +48,16 @@ struct Indexer {
     let logger: Logger
     let progress: (@Sendable (IndexProgress) -> Void)?
 
+    private static let extraIncludesKey = "extra_include"
+
+    /// The `--include` globs the last run was given besides the configuration's.
+    static func extraIncludes(in store: any MemoryStore) throws -> [String] {
+        guard let json = try store.metadata(extraIncludesKey) else { return [] }
+        return (try? JSONDecoder().decode([String].self, from: Data(json.utf8))) ?? []
+    }
+
     /// Bumped when parsing or tiering changes, so every file is parsed again after an upgrade.
-    static let parserVersion = "2"
+    static let parserVersion = "3"
 
     private enum Outcome: Sendable {
         case unchanged
@@ -168,6 +178,7 @@ struct Indexer {
                 "generation": String(report.generation),
                 "fingerprint": fingerprint,
                 "root": rootPath,
+                Self.extraIncludesKey: String(decoding: try JSONEncoder().encode(extraIncludes), as: UTF8.self),
             ]
             mark("before commit")
             try await session.finish(changes)

@@ -24,6 +24,11 @@ public struct AgentProfile: Sendable, Equatable, Codable {
 
     public static let defaultTiers: [Tier] = [.essential, .detailed]
 
+    /// `Backend Manager` -> `backend-manager`.
+    static func suggestedName(_ name: String) -> String {
+        name.lowercased().split(whereSeparator: { !($0.isASCII && ($0.isLetter || $0.isNumber)) }).joined(separator: "-")
+    }
+
     /// Reads a profile from a definition's frontmatter. Problems become `invalid-agent` findings at
     /// the line of the key (`lineOf` maps a frontmatter key path to its line); a profile is still
     /// returned whenever the file names an agent, with the faulty setting left at its default.
@@ -33,8 +38,8 @@ public struct AgentProfile: Sendable, Equatable, Codable {
         lineOf: (String) -> Int? = { _ in nil }
     ) -> (profile: AgentProfile?, findings: [Finding]) {
         var findings: [Finding] = []
-        func problem(_ key: String, _ message: String) {
-            findings.append(Finding(rule: Finding.Rule.invalidAgent, severity: .error, path: path,
+        func problem(_ key: String, _ message: String, severity: Finding.Severity = .error) {
+            findings.append(Finding(rule: Finding.Rule.invalidAgent, severity: severity, path: path,
                                     line: lineOf(key) ?? 1, message: message))
         }
         let stem = path.split(separator: "/").last.map { String($0.dropLast(".md".count)) } ?? path
@@ -45,6 +50,10 @@ public struct AgentProfile: Sendable, Equatable, Codable {
         var name = stem
         if let value = frontmatter["name"]?.stringValue?.trimmingSpaces(), !value.isEmpty {
             name = value
+            if value.wholeMatch(of: /[a-z0-9]+(-[a-z0-9]+)*/) == nil {
+                problem("name", "agent name '\(value)' should be lowercase letters, digits and hyphens, as Claude Code documents (e.g. '\(Self.suggestedName(value))')",
+                        severity: .warning)
+            }
         } else {
             problem("name", "agent definition has no `name`; Claude Code will not load it (ctxmem uses the file name '\(stem)')")
         }
