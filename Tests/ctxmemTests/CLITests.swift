@@ -40,9 +40,14 @@ struct CLITests {
 
     final class Tree {
         let root: URL
-        init() throws {
-            let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .appendingPathComponent("ContextMemoryTests/Fixtures/project")
+        /// Fixtures shared with the core tests, beside them.
+        static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("ContextMemoryTests/Fixtures")
+        static let schemas = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Schemas")
+
+        init(_ fixture: String = "project") throws {
+            let source = Self.fixtures.appendingPathComponent(fixture)
             root = FileManager.default.temporaryDirectory.appendingPathComponent("ctxmem-cli-\(UUID().uuidString)")
             try FileManager.default.copyItem(at: source, to: root)
         }

@@ -40,10 +40,11 @@ public struct Finding: Sendable, Equatable, Hashable, Codable, CustomStringConve
         self.suggestion = suggestion
     }
 
-    /// Names the finding across edits that move it: rule, file and target, not line or wording.
+    /// Names the finding across edits that move it: rule, file and target, not the line. Without a
+    /// target, the message stands in, digits dropped ("has 201 lines" and "has 230 lines" match).
     /// A baseline matches findings by it (as SARIF's `partialFingerprints` do).
     public var fingerprint: String {
-        ContentHash([rule, path, target ?? ""].joined(separator: "\u{0}")).hex
+        ContentHash([rule, path, target ?? message.filter { !$0.isNumber }].joined(separator: "\u{0}")).hex
     }
 
     public var description: String {

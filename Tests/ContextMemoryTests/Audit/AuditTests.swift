@@ -268,3 +268,62 @@ struct GitRepository {
         try run("commit", "-q", "-m", "change", date: date)
     }
 }
+
+@Suite("Audit reports")
+struct AuditReportTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures")
+
+    @Test("SARIF of the audit fixture matches the golden file (root written as /audit-fixture)")
+    func goldenSARIF() async throws {
+        let tree = try FixtureTree("audit")
+        var report = try await AuditTests.audit(tree)
+        report.root = "/audit-fixture"
+        let sarif = try AuditRenderer.render(report, as: .sarif)
+        let golden = Self.fixtures.appendingPathComponent("sarif/expected.sarif")
+        if ProcessInfo.processInfo.environment["CTXMEM_RECORD"] == "1" {
+            try Data(sarif.utf8).write(to: golden)
+            Issue.record("recorded \(golden.path); review it and run again without CTXMEM_RECORD")
+            return
+        }
+        let expected = try String(contentsOf: golden, encoding: .utf8)
+        #expect(sarif == expected, "SARIF changed; if intended, regenerate with CTXMEM_RECORD=1 swift test --filter goldenSARIF")
+    }
+
+    @Test("SARIF levels, URIs and fingerprints follow the spec")
+    func sarifDetails() {
+        let finding = Finding(rule: "broken-link", severity: .error, path: "docs/a b#1.md", line: 3, column: 7,
+                              message: "m", target: "x.md")
+        let note = Finding(rule: "orphan-document", severity: .info, path: "p.md", line: 1, column: 1, message: "n")
+        let report = AuditReport(root: "/r", rules: [.brokenLink, .orphanDocument], findings: [finding, note], suppressed: [],
+                                 documents: 2, history: nil, seconds: 0)
+        let log = AuditRenderer.SARIFLog(report)
+        let results = log.runs[0].results
+        #expect(results.map(\.level) == ["error", "note"])
+        #expect(results[0].locations[0].physicalLocation.artifactLocation.uri == "docs/a%20b%231.md")
+        #expect(results[0].ruleIndex == 0 && results[1].ruleIndex == 1)
+        #expect(results[0].partialFingerprints["ctxmem/v1"] == finding.fingerprint)
+        #expect(log.runs[0].originalUriBaseIds["%SRCROOT%"]?.uri == "file:///r/")
+    }
+
+    @Test("fingerprints ignore line and wording, and tell rule, file and target apart")
+    func fingerprints() {
+        let a = Finding(rule: "broken-link", severity: .error, path: "a.md", line: 3, message: "x", target: "b.md")
+        var moved = a
+        moved.line = 40
+        moved.message = "other words"
+        #expect(a.fingerprint == moved.fingerprint)
+        var other = a
+        other.target = "c.md"
+        #expect(a.fingerprint != other.fingerprint)
+    }
+
+    @Test("ctxmem-ignore comments: one rule, several, or all")
+    func ignoreComments() {
+        #expect(InlineSuppression.rules(onLine: "<!-- ctxmem-ignore broken-link -->") == ["broken-link"])
+        #expect(InlineSuppression.rules(onLine: "text <!--ctxmem-ignore broken-link, broken-anchor-->") == ["broken-link", "broken-anchor"])
+        #expect(InlineSuppression.rules(onLine: "<!-- ctxmem-ignore -->") == [])
+        #expect(InlineSuppression.rules(onLine: "<!-- ctxmem: tier=essential -->") == nil)
+        #expect(InlineSuppression.rules(onLine: "ctxmem-ignore broken-link") == nil)
+    }
+}
