@@ -153,24 +153,31 @@ public struct MemoryService: Sendable {
     public func audit(_ options: AuditOptions = AuditOptions()) async throws -> AuditReport {
         let clock = ContinuousClock()
         let start = clock.now
+        let trace = ProcessInfo.processInfo.environment["CTXMEM_TRACE"] != nil
+        func mark(_ label: String) { if trace { FileHandle.standardError.write(Data("audit \(label): \((clock.now - start).seconds)\n".utf8)) } }
         if options.refreshIndex { _ = try await index() }
+        mark("refreshed")
         let configuration = try configuration()
         let store = try openStore()
         let rootPath = FileTreeWalker.realPath(root.path) ?? root.path
         let walk = try FileTreeWalker(root: root, exclude: configuration.exclude.map(Glob.init), skippedPaths: skippedPaths).walk()
         let listing = RootListing(walk, rootPath: rootPath)
+        mark("walked")
         let agents = options.rules.contains(.oversizedMemory)
             ? try agents().map { AgentBudget(path: $0.profile.path, name: $0.profile.name, budget: $0.budget, essentialTokens: $0.essentialTokens) }
             : []
         let useGit = options.useGit
         let history = HistoryCache { ChangeHistory.load(rootPath: rootPath, listing: listing, useGit: useGit) }
+        mark("agents")
         var auditor = Auditor(store: store, listing: listing, rules: options.rules, importDepthLimit: configuration.importDepth,
-                              agents: agents, history: history.value)
+                              agents: agents, history: history.value, trace: trace ? { mark($0) } : nil)
         let found = try auditor.run().sorted { ($0.path, $0.line ?? 0, $0.column ?? 0, $0.rule, $0.target ?? "")
             < ($1.path, $1.line ?? 0, $1.column ?? 0, $1.rule, $1.target ?? "") }
 
+        mark("rules")
         // Inline comments first, then the baseline absorbs what is left.
         let lines = try sourceLines(of: Set(found.map(\.path)), store: store)
+        mark("suppression")
         var baseline = options.baseline
         var findings: [Finding] = []
         var suppressed: [SuppressedFinding] = []
@@ -197,9 +204,8 @@ public struct MemoryService: Sendable {
     /// The lines holding `ctxmem-ignore` comments in these files, from the index.
     private func sourceLines(of paths: Set<String>, store: SQLiteStore) throws -> [String: [Int: Substring]] {
         var result: [String: [Int: Substring]] = [:]
-        for section in try store.sections(inPaths: paths.sorted()) {
-            guard let body = section.body, body.contains("ctxmem-ignore") else { continue }
-            for (offset, line) in body.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        for section in try store.sections(containing: "ctxmem-ignore") where paths.contains(section.path) {
+            for (offset, line) in (section.body ?? "").split(separator: "\n", omittingEmptySubsequences: false).enumerated()
             where line.contains("ctxmem-ignore") {
                 result[section.path, default: [:]][section.startLine + offset] = line
             }

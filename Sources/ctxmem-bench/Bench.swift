@@ -17,6 +17,7 @@ struct Bench: AsyncParsableCommand {
               swift run -c release ctxmem-bench                           # 10,000 files, 50 MB
               swift run -c release ctxmem-bench --files 1000 --mb 5
               swift run -c release ctxmem-bench --dir ../shared/corpora/kubernetes__community --include '**/*.md'
+              swift run -c release ctxmem-bench --audit --commits 1000     # audit of 50 MB with git history
 
             Report every figure with the machine and date: shared machines are noisy, so each figure is the \
             median of --runs runs (search: of every query repeated --repeats times).
@@ -62,6 +63,12 @@ struct Bench: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The tokenizer.json of --tokens.", valueName: "file"))
     var tokenizer = "Tokenizers/claude2-tokenizer.json"
 
+    @Flag(help: "Only measure the audit, from a warm index, over a git history of --commits commits (made unless --dir already has one).")
+    var audit = false
+
+    @Option(help: "Commits of the history --audit makes.")
+    var commits = 1000
+
     @Option(help: ArgumentHelp("Report pack recall of the labelled cases in this file (Bench/relevance-cases.json) at 20k, 50k and 200k tokens.", valueName: "file"))
     var relevance: String?
 
@@ -102,6 +109,10 @@ struct Bench: AsyncParsableCommand {
         }
         let database = work.appendingPathComponent("index.sqlite").path
         let service = MemoryService(root: root, databasePath: database)
+        if audit {
+            try await measureAudit(root: root, service: service, corpusName: corpusName)
+            return
+        }
         var result = BenchResult(corpus: corpusName)
 
         // Cold index: from an empty index each run.

@@ -150,9 +150,14 @@ enum InlineSuppression {
 
     /// The rules a comment on this line silences: nil when there is none, empty for all.
     static func rules(onLine line: Substring) -> Set<String>? {
-        guard line.contains("ctxmem-ignore"),
-              let match = line.firstMatch(of: /<!--\s*ctxmem-ignore(?<rules>[^>]*?)\s*-->/) else { return nil }
-        return Set(match.output.rules.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }).map(String.init))
+        // `<!--`, spaces, `ctxmem-ignore`, the rules, `-->`: scanned by hand (a Regex literal is
+        // parsed again on every call).
+        guard let open = line.range(of: "<!--") else { return nil }
+        let rest = line[open.upperBound...].drop { $0 == " " || $0 == "\t" }
+        guard rest.hasPrefix("ctxmem-ignore"), let close = rest.range(of: "-->") else { return nil }
+        let body = rest[rest.index(rest.startIndex, offsetBy: "ctxmem-ignore".count)..<close.lowerBound]
+        guard body.isEmpty || body.first == " " || body.first == "\t" else { return nil }  // not ctxmem-ignored-...
+        return Set(body.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }).map(String.init))
     }
 
     /// Whether a comment in `lines` (by line number) silences `finding`.

@@ -23,6 +23,8 @@ struct Auditor {
     let agents: [AgentBudget]
     /// Loaded only when `stale-reference` runs: it may read the whole git history.
     let history: @Sendable () -> ChangeHistory
+    /// Reports the time after each rule (`CTXMEM_TRACE`).
+    let trace: ((String) -> Void)?
 
     /// Lines beyond which Claude Code's docs say a CLAUDE.md is too long.
     static let claudeMDLineLimit = 200
@@ -30,9 +32,16 @@ struct Auditor {
     static let duplicateMinimumTokens = 50
 
     private var findings: [Finding] = []
+    /// Every reference of the index, fetched once for all rules.
+    private var references: [StoredReference] = []
+
+    private func references(_ kinds: Set<Reference.Kind>) -> [StoredReference] {
+        references.filter { kinds.contains($0.kind) }
+    }
 
     init(store: any MemoryStore, listing: RootListing, rules: Set<AuditRule>, importDepthLimit: Int,
-         agents: [AgentBudget], history: @escaping @Sendable () -> ChangeHistory) {
+         agents: [AgentBudget], history: @escaping @Sendable () -> ChangeHistory, trace: ((String) -> Void)? = nil) {
+        self.trace = trace
         self.store = store
         self.listing = listing
         self.rules = rules
@@ -44,13 +53,20 @@ struct Auditor {
     /// The findings of every selected rule, unsorted and unsuppressed.
     mutating func run() throws -> [Finding] {
         findings = []
+        references = try store.references(kinds: Reference.Kind.allCases)
         let documents = try store.documents(kind: nil, frontmatterMentioning: nil)
         let imports = try importGraph(documents: documents)
+        trace?("imports")
         if rules.contains(where: { [.brokenLink, .brokenAnchor, .caseMismatch].contains($0) }) { try checkLinks() }
+        trace?("links")
         if rules.contains(.missingPath) { try checkPathMentions() }
+        trace?("paths")
         if rules.contains(.staleReference) { try checkStaleness(evaluated: imports.evaluated) }
+        trace?("stale")
         if rules.contains(.orphanDocument) { try checkOrphans(documents: documents) }
+        trace?("orphans")
         if rules.contains(.duplicateContent) { try checkDuplicates() }
+        trace?("duplicates")
         if rules.contains(.oversizedMemory) { checkSizes(documents: documents) }
         // Recorded while indexing, with the severity the parser gave them.
         let recorded: Set<String> = [AuditRule.invalidFrontmatter, .invalidAgent].filter(rules.contains).map(\.rawValue)
@@ -82,7 +98,7 @@ struct Auditor {
     private mutating func importGraph(documents: [StoredDocument]) throws -> (evaluated: Set<String>, depths: [String: Int]) {
         let indexed = Set(documents.map(\.path))
         var byPath: [String: [StoredReference]] = [:]
-        for reference in try store.references(kinds: [.import]) { byPath[reference.path, default: []].append(reference) }
+        for reference in references([.import]) { byPath[reference.path, default: []].append(reference) }
         var depths: [String: Int] = [:]
         var queue = documents.filter { $0.kind.evaluatesImports }.map(\.path)
         for path in queue { depths[path] = 0 }
@@ -119,7 +135,7 @@ struct Auditor {
                         add(.caseMismatch, path, line: reference.line, column: reference.column,
                             "@\(reference.target) matches \(actual) only when letter case is ignored; on Linux it loads nothing",
                             target: reference.target, suggestion: "@" + suggestedTarget(actual, like: reference))
-                    } else {
+                    } else if Self.looksLikePath(reference.target) {
                         add(.brokenImport, path, line: reference.line, column: reference.column,
                             "@\(reference.target) names no file (\(target) does not exist); Claude Code drops it without a word",
                             target: reference.target, suggestion: importSuggestion(for: target, reference: reference))
@@ -164,6 +180,16 @@ struct Auditor {
         }
     }
 
+    /// `@docs/x.md`, `@./notes`, `@README.md`: a path. `@alice` or `@v1.` in prose mentions a person
+    /// or a version; Claude Code tries to import them too, but reporting them would be noise.
+    static func looksLikePath(_ target: String) -> Bool {
+        let path = target.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        if path.contains("/") { return true }
+        guard let dot = path.lastIndex(of: "."), dot != path.startIndex else { return false }
+        let ext = path[path.index(after: dot)...]
+        return (1...10).contains(ext.count) && ext.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
+    }
+
     private func importSuggestion(for target: String, reference: StoredReference) -> String? {
         // Run into the following text (`@archive/README.md00_current_state`): the existing prefix.
         var prefix = target
@@ -194,7 +220,7 @@ struct Auditor {
     private mutating func checkLinks() throws {
         let anchors = try store.anchorsByPath()
         var suggestions: [String: String?] = [:]
-        for reference in try store.references(kinds: [.link, .referenceLink, .image, .anchor]) {
+        for reference in references([.link, .referenceLink, .image, .anchor]) {
             guard reference.status == .inRoot, let target = reference.resolvedPath else { continue }
             if listing.exists(target) {
                 if let fragment = reference.fragment, !fragment.isEmpty {
@@ -231,8 +257,15 @@ struct Auditor {
             suggestion: near.map { reference.kind == .anchor ? "#" + $0 : Self.replacingFragment(of: reference.target, with: $0) })
     }
 
+    /// GitHub's line anchors: `L12`, `L12C3`, `L12-L20`, `L12C3-L20C5`.
     static func isLineAnchor(_ fragment: String) -> Bool {
-        fragment.wholeMatch(of: /L\d+(C\d+)?(-L\d+(C\d+)?)?/) != nil
+        func position(_ text: Substring) -> Bool {
+            guard text.first == "L" else { return false }
+            let parts = text.dropFirst().split(separator: "C", omittingEmptySubsequences: false)
+            return (1...2).contains(parts.count) && parts.allSatisfy { !$0.isEmpty && $0.utf8.allSatisfy { (48...57).contains($0) } }
+        }
+        let range = fragment.split(separator: "-", omittingEmptySubsequences: false)
+        return (1...2).contains(range.count) && range.allSatisfy(position)
     }
 
     private static func replacingFragment(of target: String, with fragment: String) -> String {
@@ -247,7 +280,7 @@ struct Auditor {
     /// (`netbox_hedgehog/models.py` in a memory-only repository) and files an agent will create
     /// (`REPORT.md`); nothing can be said about those.
     private mutating func checkPathMentions() throws {
-        for reference in try store.references(kinds: [.pathMention]) {
+        for reference in references([.pathMention]) {
             var written = reference.target
             while written.hasPrefix("./") { written.removeFirst(2) }
             if written.hasSuffix("/") { written.removeLast() }
@@ -272,7 +305,7 @@ struct Auditor {
     private mutating func checkStaleness(evaluated: Set<String>) throws {
         let history = history()
         var reported: Set<String> = []
-        for reference in try store.references(kinds: [.import, .link, .referenceLink, .pathMention]) {
+        for reference in references([.import, .link, .referenceLink, .pathMention]) {
             guard reference.status == .inRoot, let target = reference.resolvedPath, target != reference.path,
                   listing.isFile(target), reference.kind != .import || evaluated.contains(reference.path),
                   let documentTime = history.lastChange(of: reference.path),
@@ -285,15 +318,17 @@ struct Auditor {
         }
     }
 
-    /// Two times as dates, with the time of day when they fall on the same day.
+    /// Two times as UTC dates, with the time of day when they fall on the same day.
     static func dates(_ first: Int64, _ second: Int64) -> (String, String) {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd"
-        let a = Date(timeIntervalSince1970: TimeInterval(first)), b = Date(timeIntervalSince1970: TimeInterval(second))
-        if formatter.string(from: a) == formatter.string(from: b) { formatter.dateFormat = "yyyy-MM-dd HH:mm:ss 'UTC'" }
-        return (formatter.string(from: a), formatter.string(from: b))
+        func parts(_ seconds: Int64) -> (day: String, time: String) {
+            var time = time_t(seconds)
+            var fields = tm()
+            gmtime_r(&time, &fields)
+            return (String(format: "%04d-%02d-%02d", fields.tm_year + 1900, fields.tm_mon + 1, fields.tm_mday),
+                    String(format: "%02d:%02d:%02d UTC", fields.tm_hour, fields.tm_min, fields.tm_sec))
+        }
+        let (a, b) = (parts(first), parts(second))
+        return a.day == b.day ? (a.day + " " + a.time, b.day + " " + b.time) : (a.day, b.day)
     }
 
     // MARK: - Reachability, duplicates, sizes

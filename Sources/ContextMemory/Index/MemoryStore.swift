@@ -40,6 +40,8 @@ public protocol MemoryStore: Sendable {
     func references(kinds: [Reference.Kind]) throws -> [StoredReference]
     /// The anchors (heading slugs, `{#id}`s, HTML ids) of every indexed document, by path.
     func anchorsByPath() throws -> [String: Set<String>]
+    /// Sections whose text contains `text` (with their bodies), such as `ctxmem-ignore` comments.
+    func sections(containing text: String) throws -> [SectionRecord]
     /// Sections of at least `minimumTokens` whose text occurs in more than one document.
     func repeatedSections(minimumTokens: Int) throws -> [RepeatedSection]
 }

@@ -51,6 +51,10 @@ extension SQLiteStore {
         return result
     }
 
+    public func sections(containing text: String) throws -> [SectionRecord] {
+        try records(where: "instr(s.body, ?) > 0", arguments: [text])
+    }
+
     public func sections(tier: Tier) throws -> [SectionRecord] {
         try records(where: "s.tier = ?", arguments: [tier.rawValue])
     }
