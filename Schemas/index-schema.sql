@@ -84,3 +84,4 @@ CREATE INDEX references_by_document ON "references"(document_id);
 CREATE INDEX references_by_target ON "references"(resolved_path);
 CREATE INDEX sections_by_document ON sections(document_id);
 CREATE INDEX sections_by_hash ON sections(content_hash);
+CREATE INDEX sections_essential ON sections(path, ordinal) WHERE tier = 'essential';

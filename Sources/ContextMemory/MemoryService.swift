@@ -98,7 +98,7 @@ public struct MemoryService: Sendable {
         let store = try openStore()
         let findings = try store.findings().filter { $0.rule == Finding.Rule.invalidAgent }
         return try builder.profiles().map { profile in
-            let (essentials, role) = try builder.essentials(for: profile)
+            let (essentials, role) = try builder.essentials(for: profile, withBodies: false)
             let tokens = essentials.reduce(0) { $0 + $1.0.tokens } + role.reduce(0) { $0 + $1.tokens }
             return AgentSummary(profile: profile, budget: profile.budget ?? builder.defaultBudget, essentialTokens: tokens,
                                 essentialSections: essentials.count + role.count,

@@ -183,11 +183,20 @@ public enum AuditRenderer {
             }
         }
 
-        /// A relative URI reference: each path segment percent-encoded.
+        /// A relative URI reference: each path segment percent-encoded (plain ASCII paths, the
+        /// common case, pass through without Foundation).
         static func uri(_ path: String) -> String {
-            path.split(separator: "/", omittingEmptySubsequences: false).map {
-                $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/;"))) ?? String($0)
+            if path.utf8.allSatisfy({ $0 < 0x80 && (Self.plain[Int($0)]) }) { return path }
+            return path.split(separator: "/", omittingEmptySubsequences: false).map {
+                $0.addingPercentEncoding(withAllowedCharacters: segmentAllowed) ?? String($0)
             }.joined(separator: "/")
+        }
+
+        private static let segmentAllowed = CharacterSet.urlPathAllowed.subtracting(CharacterSet(charactersIn: "/;"))
+        /// Unreserved characters and `/`, by ASCII code.
+        private static let plain: [Bool] = (0..<128).map { code in
+            let c = Character(Unicode.Scalar(UInt8(code)))
+            return c.isLetter || c.isNumber || "-._~/".contains(c)
         }
     }
 

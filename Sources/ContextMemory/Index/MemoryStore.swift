@@ -23,8 +23,9 @@ public protocol MemoryStore: Sendable {
 
     // Packs, tiers, agents and read: sections with their document's kind, in path and document order.
     func sections(ids: [Int64]) throws -> [SectionRecord]
-    func sections(inPaths paths: [String]) throws -> [SectionRecord]
-    func sections(tier: Tier) throws -> [SectionRecord]
+    /// Sections of these files (bodies only when asked: counting tokens needs none).
+    func sections(inPaths paths: [String], withBody: Bool) throws -> [SectionRecord]
+    func sections(tier: Tier, withBody: Bool) throws -> [SectionRecord]
     /// Sections whose path matches any of `globs` (bodies only when asked: a glob can match a lot).
     func sections(matchingAny globs: [String], withBody: Bool, limit: Int?) throws -> [SectionRecord]
     /// The best `limit` sections for `query` by BM25 (higher is better).
@@ -69,6 +70,11 @@ public struct RepeatedSection: Sendable, Equatable {
     public var contentHash: String
     /// The file's inode: two paths to one file (a symlink) do not repeat each other.
     public var inode: UInt64
+}
+
+extension MemoryStore {
+    public func sections(inPaths paths: [String]) throws -> [SectionRecord] { try sections(inPaths: paths, withBody: true) }
+    public func sections(tier: Tier) throws -> [SectionRecord] { try sections(tier: tier, withBody: true) }
 }
 
 /// A section as the index holds it, with its document's kind and place in the import tree.

@@ -33,20 +33,20 @@ extension SQLiteStore {
     }
 
     public func sections(ids: [Int64]) throws -> [SectionRecord] {
-        try records(column: "s.id", in: ids)
+        try records(column: "s.id", in: ids, withBody: true)
     }
 
-    public func sections(inPaths paths: [String]) throws -> [SectionRecord] {
-        try records(column: "s.path", in: paths)
+    public func sections(inPaths paths: [String], withBody: Bool) throws -> [SectionRecord] {
+        try records(column: "s.path", in: paths, withBody: withBody)
     }
 
     /// Sections whose `column` is one of `values`, in chunks under SQLite's host-parameter limit.
-    private func records(column: String, in values: [some DatabaseValueConvertible]) throws -> [SectionRecord] {
+    private func records(column: String, in values: [some DatabaseValueConvertible], withBody: Bool) throws -> [SectionRecord] {
         var result: [SectionRecord] = []
         for start in stride(from: 0, to: values.count, by: 900) {
             let chunk = values[start..<min(values.count, start + 900)]
             let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            result += try records(where: "\(column) IN (\(placeholders))", arguments: StatementArguments(Array(chunk)))
+            result += try records(where: "\(column) IN (\(placeholders))", arguments: StatementArguments(Array(chunk)), withBody: withBody)
         }
         return result
     }
@@ -55,8 +55,9 @@ extension SQLiteStore {
         try records(where: "instr(s.body, ?) > 0", arguments: [text])
     }
 
-    public func sections(tier: Tier) throws -> [SectionRecord] {
-        try records(where: "s.tier = ?", arguments: [tier.rawValue])
+    public func sections(tier: Tier, withBody: Bool) throws -> [SectionRecord] {
+        // A literal, not a parameter: only then can SQLite use the partial index of essentials.
+        try records(where: "s.tier = '\(tier.rawValue)'", withBody: withBody)
     }
 
     public func sections(matchingAny globs: [String], withBody: Bool, limit: Int?) throws -> [SectionRecord] {

@@ -225,6 +225,11 @@ public struct SQLiteStore: MemoryStore {
             // default); 32 MiB means fewer, larger segments for a cold index of a large tree.
             try db.execute(sql: "INSERT INTO sections_fts(sections_fts, rank) VALUES('hashsize', 33554432)")
         }
+        // Every pack and `ctxmem agents` starts from the essential sections, a small share of all;
+        // partial, so that no query filtering on other tiers (search --tier) is steered to it.
+        migrator.registerMigration("v2: essential sections") { db in
+            try db.execute(sql: "CREATE INDEX sections_essential ON sections(path, ordinal) WHERE tier = 'essential'")
+        }
         return migrator
     }
 

@@ -61,7 +61,8 @@ public struct PackBuilder: Sendable {
 
     /// The essential sections for `profile` (or for a generic pack), each with why, in no order,
     /// and the agent's own definition (the role brief) apart.
-    public func essentials(for profile: AgentProfile?) throws -> (sections: [(SectionRecord, String)], role: [SectionRecord]) {
+    /// - Parameter withBodies: false when only the sections' tokens are wanted (`ctxmem agents`, the audit).
+    public func essentials(for profile: AgentProfile?, withBodies: Bool = true) throws -> (sections: [(SectionRecord, String)], role: [SectionRecord]) {
         let audience = try audiences()
         func applies(_ record: SectionRecord) -> Bool {
             if record.kind == .agent { return false }   // other agents' definitions are not this one's
@@ -69,13 +70,13 @@ public struct PackBuilder: Sendable {
             return true
         }
         var chosen: [Int64: (SectionRecord, String)] = [:]
-        for record in try store.sections(tier: .essential) where applies(record) {
+        for record in try store.sections(tier: .essential, withBody: withBodies) where applies(record) {
             chosen[record.id] = (record, record.tierReason)
         }
-        let role = profile.map { own in try? store.sections(inPaths: [own.path]) }.flatMap { $0 } ?? []
+        let role = profile.map { own in try? store.sections(inPaths: [own.path], withBody: withBodies) }.flatMap { $0 } ?? []
         if let profile {
             let named = audience.filter { $0.value.contains(profile.name) }.map(\.key).sorted()
-            for record in try store.sections(inPaths: named) where chosen[record.id] == nil {
+            for record in try store.sections(inPaths: named, withBody: withBodies) where chosen[record.id] == nil {
                 chosen[record.id] = (record, "frontmatter names \(profile.name)")
             }
         }
@@ -83,7 +84,7 @@ public struct PackBuilder: Sendable {
         let seeds = Set(chosen.values.map(\.0.path)).union(profile.map { [$0.path] } ?? [])
         let imported = try importClosure(of: seeds)
         let importedPaths = imported.keys.sorted()
-        for record in try store.sections(inPaths: importedPaths) where chosen[record.id] == nil {
+        for record in try store.sections(inPaths: importedPaths, withBody: withBodies) where chosen[record.id] == nil {
             guard record.tier == .detailed, TierAssigner.isFileDefault(record.tierReason), record.kind != .agent else { continue }
             if let names = audience[record.path], !(profile.map { names.contains($0.name) } ?? false) { continue }
             chosen[record.id] = (record, "imported by \(imported[record.path] ?? "a launch file")")
