@@ -41,13 +41,13 @@ struct Auditor {
 
     init(store: any MemoryStore, listing: RootListing, rules: Set<AuditRule>, importDepthLimit: Int,
          agents: [AgentBudget], history: @escaping @Sendable () -> ChangeHistory, trace: ((String) -> Void)? = nil) {
-        self.trace = trace
         self.store = store
         self.listing = listing
         self.rules = rules
         self.importDepthLimit = importDepthLimit
         self.agents = agents
         self.history = history
+        self.trace = trace
     }
 
     /// The findings of every selected rule, unsorted and unsuppressed.
@@ -55,13 +55,13 @@ struct Auditor {
         findings = []
         references = try store.references(kinds: Reference.Kind.allCases)
         let documents = try store.documents(kind: nil, frontmatterMentioning: nil)
-        let imports = try importGraph(documents: documents)
+        let evaluated = importGraph(documents: documents)
         trace?("imports")
         if rules.contains(where: { [.brokenLink, .brokenAnchor, .caseMismatch].contains($0) }) { try checkLinks() }
         trace?("links")
         if rules.contains(.missingPath) { try checkPathMentions() }
         trace?("paths")
-        if rules.contains(.staleReference) { try checkStaleness(evaluated: imports.evaluated) }
+        if rules.contains(.staleReference) { try checkStaleness(evaluated: evaluated) }
         trace?("stale")
         if rules.contains(.orphanDocument) { try checkOrphans(documents: documents) }
         trace?("orphans")
@@ -69,8 +69,7 @@ struct Auditor {
         trace?("duplicates")
         if rules.contains(.oversizedMemory) { checkSizes(documents: documents) }
         // Recorded while indexing, with the severity the parser gave them.
-        let recorded: Set<String> = [AuditRule.invalidFrontmatter, .invalidAgent].filter(rules.contains).map(\.rawValue)
-            .reduce(into: []) { $0.insert($1) }
+        let recorded = Set([AuditRule.invalidFrontmatter, .invalidAgent].filter(rules.contains).map(\.rawValue))
         if !recorded.isEmpty {
             findings += try store.findings().filter { recorded.contains($0.rule) }.map { finding in
                 var located = finding  // every audit finding has a line and column, for SARIF and editors
@@ -95,7 +94,7 @@ struct Auditor {
 
     /// Walks imports from the files Claude Code loads at launch, as it does: breadth first, to the
     /// depth limit. Returns the files it expands imports in.
-    private mutating func importGraph(documents: [StoredDocument]) throws -> (evaluated: Set<String>, depths: [String: Int]) {
+    private mutating func importGraph(documents: [StoredDocument]) -> Set<String> {
         let indexed = Set(documents.map(\.path))
         var byPath: [String: [StoredReference]] = [:]
         for reference in references([.import]) { byPath[reference.path, default: []].append(reference) }
@@ -119,8 +118,8 @@ struct Auditor {
                 case .inRoot:
                     guard let target = reference.resolvedPath else { continue }
                     if listing.isFolder(target) {
-                        let readme = [target.isEmpty ? "README.md" : target + "/README.md", target.isEmpty ? "CLAUDE.md" : target + "/CLAUDE.md"]
-                            .first(where: listing.isFile)
+                        let folder = target.isEmpty ? "" : target + "/"
+                        let readme = [folder + "README.md", folder + "CLAUDE.md"].first(where: listing.isFile)
                         add(.importDirectory, path, line: reference.line, column: reference.column,
                             "@\(reference.target) is a folder; Claude Code imports files only, so it loads nothing",
                             target: reference.target, suggestion: readme.map { "@" + suggestedTarget($0, like: reference) })
@@ -150,7 +149,7 @@ struct Auditor {
                 target: reference.target)
         }
         if rules.contains(.importCycle) { findCycles(byPath: byPath, depths: depths) }
-        return (Set(depths.keys), depths)
+        return Set(depths.keys)
     }
 
     /// One finding per import that closes a cycle, at that import.
