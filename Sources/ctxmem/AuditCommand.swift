@@ -20,7 +20,7 @@ struct AuditCommand: AsyncParsableCommand {
 
             Examples:
               ctxmem audit
-              ctxmem audit --rule broken-import --rule broken-link --fail-on warning
+              ctxmem audit --rule broken-import broken-link --fail-on warning
               ctxmem audit --format sarif --out ctxmem.sarif      (GitHub code scanning)
               ctxmem audit --write-baseline .ctxmem-baseline.json
               ctxmem audit --baseline .ctxmem-baseline.json --format json
@@ -46,7 +46,8 @@ struct AuditCommand: AsyncParsableCommand {
             help: ArgumentHelp("Record the current findings in this file as the baseline, and exit 0.", valueName: "file"))
     var writeBaseline: String?
 
-    @Option(name: .customLong("rule"), help: ArgumentHelp("Run only this rule (repeatable, or comma-separated).", valueName: "id"))
+    @Option(name: .customLong("rule"), parsing: .upToNextOption,
+            help: ArgumentHelp("Run only these rules (--rule a b, --rule a --rule b or --rule a,b).", valueName: "id"))
     var rules: [String] = []
 
     @Option(help: ArgumentHelp("Write the report to this file instead of stdout (the summary goes to stderr).", valueName: "file"))

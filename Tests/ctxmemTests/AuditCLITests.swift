@@ -18,6 +18,9 @@ struct AuditCLITests {
         #expect(try Self.audit(tree, ["--rule", "broken-anchor"]).status == 0, "warnings pass --fail-on error")
         #expect(try Self.audit(tree, ["--rule", "broken-anchor", "--fail-on", "warning"]).status == 1)
         #expect(try Self.audit(tree, ["--rule", "orphan-document", "--fail-on", "warning"]).status == 0, "infos never fail")
+        let two = try Self.audit(tree, ["--rule", "orphan-document", "broken-anchor", "--format", "json"])
+        let rules = try #require(try JSONSerialization.jsonObject(with: Data(two.stdout.utf8)) as? [String: Any])["rules"] as? [String]
+        #expect(rules == ["broken-anchor", "orphan-document"])
 
         for (arguments, message) in [
             (["--rule", "broken-links"], "unknown rule 'broken-links'; did you mean 'broken-link'?"),
