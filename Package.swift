@@ -7,12 +7,15 @@ let package = Package(
     products: [
         .executable(name: "ctxmem", targets: ["ctxmem"]),
         .library(name: "ContextMemory", targets: ["ContextMemory"]),
+        .library(name: "ContextMemoryServer", targets: ["ContextMemoryServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(
@@ -35,10 +38,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // HTTP (and later MCP) faces over the same facade, as a library so tests drive it in process.
+        .target(
+            name: "ContextMemoryServer",
+            dependencies: [
+                "ContextMemory",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "ctxmem",
             dependencies: [
                 "ContextMemory",
+                "ContextMemoryServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -57,7 +71,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ctxmemTests",
-            dependencies: ["ContextMemory", "ctxmem"]
+            dependencies: ["ContextMemory", "ContextMemoryServer", "ctxmem"]
         ),
     ]
 )

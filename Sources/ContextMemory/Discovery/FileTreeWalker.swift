@@ -121,7 +121,7 @@ public struct FileTreeWalker: Sendable {
         exclude.contains { $0.matches(folder) }
     }
 
-    static func realPath(_ path: String) -> String? {
+    public static func realPath(_ path: String) -> String? {
         guard let resolved = realpath(path, nil) else { return nil }
         defer { free(resolved) }
         return String(cString: resolved)

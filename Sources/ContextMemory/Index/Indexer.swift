@@ -98,17 +98,20 @@ struct Indexer {
                 kinds[file.path] = .included
             }
         }
+        mark("classified")
         var processed: [String: Processed] = [:]
         var frontier = kinds.keys.sorted()
         // Everything read from the index is read before the write session starts: the session
         // holds the store's one connection until it commits.
         let storedReferences = reparseAll || stored.isEmpty ? [:] : try store.outgoingReferences()
+        mark("references")
         let previousGeneration = Int(try store.metadata("generation") ?? "0") ?? 0
         var report = IndexReport()
         report.scannedFiles = walk.files.count
         var depths: [String: Int] = [:]
         // Parsed files stream into the transaction while the next batches are parsed.
         let session = try store.beginWrite()
+        mark("session")
         do {
             while !frontier.isEmpty {
                 // Files whose stat matches are not read; their references come from the index.
@@ -122,6 +125,7 @@ struct Indexer {
                         toRead.append(path)
                     }
                 }
+                mark("compared \(frontier.count)")
                 let jobs = toRead.map { path in
                     Job(path: path, kind: kinds[path] ?? .referenced, stat: files[path]!.stat,
                         previous: reparseAll ? nil : stored[path], previousReferences: storedReferences[path] ?? [])
@@ -141,7 +145,9 @@ struct Indexer {
                                             bytesParsed: report.bytesParsed, seconds: (clock.now - start).seconds))
                 }
                 depths = Self.importDepths(processed: processed, kinds: kinds)
+                mark("depths")
                 frontier = nextWave(processed: processed, files: files, depths: depths).sorted()
+                mark("wave \(frontier.count)")
                 for path in frontier where kinds[path] == nil { kinds[path] = .referenced }
             }
 

@@ -1,0 +1,277 @@
+import ContextMemory
+import Foundation
+import HTTPTypes
+public import Hummingbird
+import Logging
+
+/// Where `ctxmem serve` listens and what it accepts.
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// When set, every `/v1` route requires `Authorization: Bearer <token>`.
+    public var token: String?
+    /// Largest request body accepted (POST /v1/packs).
+    public var maxBodyBytes: Int
+    /// Longest query string accepted, and longest search query.
+    public var maxQueryLength: Int
+
+    public static let defaultPort = 8377
+
+    public init(host: String = "127.0.0.1", port: Int = ServerConfiguration.defaultPort, token: String? = nil,
+                maxBodyBytes: Int = 64 * 1024, maxQueryLength: Int = 4096) {
+        self.host = host
+        self.port = port
+        self.token = token
+        self.maxBodyBytes = maxBodyBytes
+        self.maxQueryLength = maxQueryLength
+    }
+}
+
+/// The HTTP API over ``MemoryService``: routes parse the request, call the facade, format the
+/// answer. Schemas/openapi.yaml describes every route; a test checks real responses against it.
+public struct HTTPAPI: Sendable {
+    public let coordinator: IndexCoordinator
+    public let configuration: ServerConfiguration
+    public let metrics: RequestMetrics
+    /// The watcher's state for `/healthz` and `/metrics`, when one runs.
+    public let watcherState: @Sendable () async -> WatcherState?
+
+    public init(coordinator: IndexCoordinator, configuration: ServerConfiguration, metrics: RequestMetrics = RequestMetrics(),
+                watcherState: @escaping @Sendable () async -> WatcherState? = { nil }) {
+        self.coordinator = coordinator
+        self.configuration = configuration
+        self.metrics = metrics
+        self.watcherState = watcherState
+    }
+
+    var service: MemoryService { coordinator.service }
+
+    /// The router with every route and the error, metrics and authentication middleware.
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.middlewares.add(ErrorAndMetricsMiddleware(metrics: metrics))
+        router.middlewares.add(LimitsMiddleware(maxQueryLength: configuration.maxQueryLength))
+        if let token = configuration.token { router.middlewares.add(BearerTokenMiddleware(token: token)) }
+
+        router.get("/healthz") { _, _ in try await self.health() }
+        router.get("/metrics") { _, _ in
+            JSONBody.text(self.metrics.render(index: await self.coordinator.state(), watcher: await self.watcherState()),
+                          contentType: "text/plain; version=0.0.4; charset=utf-8")
+        }
+        router.post("/v1/packs") { request, context in try await self.pack(request, context) }
+        router.get("/v1/search") { request, _ in try self.search(request) }
+        router.get("/v1/audit") { request, _ in try await self.audit(request) }
+        router.get("/v1/agents") { _, _ in JSONBody.response(try self.service.agents()) }
+        router.get("/v1/memory") { request, _ in try self.read(request) }
+        router.post("/v1/index") { request, _ in
+            let rebuild = try Self.flag(request, "rebuild")
+            return JSONBody.response(try await self.coordinator.refresh(rebuild: rebuild))
+        }
+        return router
+    }
+
+    // MARK: - Routes
+
+    private func health() async throws -> Response {
+        struct Health: Encodable {
+            var status: String
+            var version = MemoryService.version
+            var root: String
+            var index: IndexState
+            var watcher: WatcherState?
+        }
+        let index = await coordinator.state()
+        let watcher = await watcherState()
+        let healthy = index.lastIndexedAt != nil && (watcher?.running ?? true)
+        return JSONBody.response(Health(status: healthy ? "ok" : "degraded", root: service.root.path, index: index, watcher: watcher))
+    }
+
+    private struct PackBody: Decodable {
+        var agent: String?
+        var task: String?
+        var budget: Int?
+        var format: String?
+        var trimEssentials: Bool?
+    }
+
+    private func pack(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        var request = request
+        let bytes = try await request.collectBody(upTo: configuration.maxBodyBytes)
+        let body: PackBody
+        do {
+            body = bytes.readableBytes == 0 ? PackBody() : try JSONDecoder().decode(PackBody.self, from: Data(buffer: bytes))
+        } catch {
+            throw APIError.badRequest("invalid_json", "the body must be a JSON object {agent?, task?, budget?, format?, trimEssentials?}: \(Self.describe(error))")
+        }
+        let formatName = body.format ?? "json"
+        guard let format = PackFormat(rawValue: formatName) else {
+            throw APIError.badRequest("invalid_format", "format must be one of \(PackFormat.choices), not '\(formatName)'")
+        }
+        if let budget = body.budget, !PackRequest.budgetRange.contains(budget) { throw PackError.invalidBudget(budget) }
+        let pack = try service.pack(PackRequest(agent: body.agent, task: body.task, budget: body.budget, format: format,
+                                               trimEssentials: body.trimEssentials ?? false))
+        metrics.recordPack(tokens: pack.manifest.tokens)
+        let contentType = switch format {
+        case .json: "application/json; charset=utf-8"
+        case .markdown: "text/markdown; charset=utf-8"
+        case .xml: "application/xml; charset=utf-8"
+        }
+        var response = JSONBody.text(pack.text, contentType: contentType)
+        response.headers[HTTPField.Name("Ctxmem-Pack-Id")!] = pack.manifest.packId
+        response.headers[HTTPField.Name("Ctxmem-Tokens")!] = String(pack.manifest.tokens)
+        return response
+    }
+
+    private func search(_ request: Request) throws -> Response {
+        let parameters = FormQuery(request.uri.query)
+        guard let query = parameters.get("q"), !query.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw APIError.badRequest("missing_parameter", "q is required: the search query (words, \"phrases\", OR, -exclusion, prefix*)")
+        }
+        guard query.count <= configuration.maxQueryLength else {
+            throw APIError.badRequest("query_too_long", "q is \(query.count) characters; the limit is \(configuration.maxQueryLength)")
+        }
+        var options = SearchOptions(limit: try Self.integer(request, "limit") ?? 10)
+        if let tier = parameters.get("tier") {
+            guard let value = Tier(rawValue: tier) else { throw APIError.badRequest("invalid_parameter", "tier must be one of \(Tier.choices)") }
+            options.tier = value
+        }
+        if let kind = parameters.get("kind") {
+            guard let value = DocumentKind(rawValue: kind) else {
+                throw APIError.badRequest("invalid_parameter", "kind must be one of \(DocumentKind.choices)")
+            }
+            options.kind = value
+        }
+        options.pathGlob = parameters.get("path").map(Glob.init)
+        struct Results: Encodable { var query: String; var results: [SearchHit] }
+        return JSONBody.response(Results(query: query, results: try service.search(query, options: options)))
+    }
+
+    private func audit(_ request: Request) async throws -> Response {
+        let parameters = FormQuery(request.uri.query)
+        let formatName = parameters.get("format") ?? "json"
+        guard let format = AuditFormat(rawValue: formatName), format != .text else {
+            throw APIError.badRequest("invalid_format", "format must be json or sarif, not '\(formatName)'")
+        }
+        var options = AuditOptions(refreshIndex: false)
+        let rules = parameters.getAll("rule")
+        if !rules.isEmpty { options.rules = try AuditError.rules(rules) }
+        try await coordinator.refresh()
+        let report = try await service.audit(options)
+        return JSONBody.text(try AuditRenderer.render(report, as: format),
+                             contentType: format == .sarif ? "application/sarif+json" : "application/json; charset=utf-8")
+    }
+
+    private func read(_ request: Request) throws -> Response {
+        guard let handle = FormQuery(request.uri.query).get("handle"), !handle.isEmpty else {
+            throw APIError.badRequest("missing_parameter", "handle is required, e.g. handle=memory://CLAUDE.md%23build")
+        }
+        return JSONBody.response(try service.read(handle: handle))
+    }
+
+    // MARK: - Parameters
+
+    static func integer(_ request: Request, _ name: String) throws -> Int? {
+        guard let text = FormQuery(request.uri.query).get(name) else { return nil }
+        guard let value = Int(text) else { throw APIError.badRequest("invalid_parameter", "\(name) must be a whole number, not '\(text)'") }
+        return value
+    }
+
+    static func flag(_ request: Request, _ name: String) throws -> Bool {
+        switch FormQuery(request.uri.query).get(name) {
+        case nil, "false", "0": false
+        case "true", "1", "": true
+        case let other?: throw APIError.badRequest("invalid_parameter", "\(name) must be true or false, not '\(other)'")
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case let DecodingError.typeMismatch(type, context):
+            "\(context.codingPath.map(\.stringValue).joined(separator: ".")) must be \(type == Int.self ? "a whole number" : type == Bool.self ? "true or false" : "a string")"
+        case let DecodingError.dataCorrupted(context): context.underlyingError.map { "\($0.localizedDescription)" } ?? context.debugDescription
+        case let DecodingError.valueNotFound(_, context): "\(context.codingPath.map(\.stringValue).joined(separator: ".")) must not be null"
+        default: "\(error)"
+        }
+    }
+}
+
+/// A query string as `application/x-www-form-urlencoded` reads it: `+` is a space, `%XX` a byte
+/// (Hummingbird's `queryParameters` leaves `+` alone, so `q=VPC+peering` would search for "VPC+peering").
+struct FormQuery {
+    private var pairs: [(name: String, value: String)] = []
+
+    init(_ query: String?) {
+        for part in (query ?? "").split(separator: "&", omittingEmptySubsequences: true) {
+            let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            pairs.append((Self.decode(pieces[0]), pieces.count > 1 ? Self.decode(pieces[1]) : ""))
+        }
+    }
+
+    func get(_ name: String) -> String? { pairs.first { $0.name == name }?.value }
+    func getAll(_ name: String) -> [String] { pairs.filter { $0.name == name }.map(\.value) }
+
+    private static func decode(_ text: Substring) -> String {
+        let spaced = text.replacingOccurrences(of: "+", with: " ")
+        return spaced.removingPercentEncoding ?? spaced
+    }
+}
+
+// MARK: - Middleware
+
+/// Turns every error into the JSON error body, and records each request's route, status and time.
+struct ErrorAndMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
+    let metrics: RequestMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            let apiError = APIError.from(error)
+            if apiError.status.code >= 500 {
+                context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            }
+            response = apiError.response()
+        }
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        metrics.record(route: context.endpointPath ?? "unmatched", method: request.method.rawValue,
+                       status: response.status.code, seconds: seconds)
+        return response
+    }
+}
+
+/// Refuses over-long query strings before any route parses them.
+struct LimitsMiddleware<Context: RequestContext>: RouterMiddleware {
+    let maxQueryLength: Int
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let query = request.uri.query, query.utf8.count > maxQueryLength * 4 {
+            throw APIError(.uriTooLong, code: "query_too_long", "the query string is \(query.utf8.count) bytes; the limit is \(maxQueryLength * 4)")
+        }
+        return try await next(request, context)
+    }
+}
+
+/// `Authorization: Bearer <token>` on every `/v1` route; `/healthz` and `/metrics` stay open for probes.
+struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
+    let token: String
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.uri.path.hasPrefix("/v1") else { return try await next(request, context) }
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+              Self.constantTimeEqual(Array(header.dropFirst("Bearer ".count).utf8), Array(token.utf8)) else {
+            throw APIError(.unauthorized, code: "unauthorized", "this server requires Authorization: Bearer <token> (ctxmem serve --token)")
+        }
+        return try await next(request, context)
+    }
+
+    /// Compares without stopping at the first difference, so timing does not reveal the token.
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for index in a.indices { difference |= a[index] ^ b[index] }
+        return difference == 0
+    }
+}
