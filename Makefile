@@ -7,7 +7,7 @@ DEMO_DB ?= $(CURDIR)/.build/demo-index.sqlite
 DEMO_PACK ?= $(CURDIR)/.build/demo-pack.md
 DEMO_AGENT ?= backend-manager
 DEMO_TASK ?= add the VPC peering API
-APT_PACKAGES = pkg-config libcmark-dev libxml2-dev libsqlite3-dev python3-jsonschema
+APT_PACKAGES = pkg-config libcmark-dev libxml2-dev libsqlite3-dev python3-jsonschema python3-yaml
 
 .PHONY: demo test deps build release coverage bench clean
 
@@ -32,6 +32,7 @@ deps:
 	pkg-config --exists sqlite3 2>/dev/null || missing="$$missing libsqlite3-dev"; \
 	command -v pkg-config >/dev/null 2>&1 || missing="$$missing pkg-config"; \
 	{ python3 -c 'import jsonschema' 2>/dev/null || /usr/bin/python3 -c 'import jsonschema' 2>/dev/null; } || missing="$$missing python3-jsonschema"; \
+	{ python3 -c 'import jsonschema, yaml' 2>/dev/null || /usr/bin/python3 -c 'import jsonschema, yaml' 2>/dev/null; } || missing="$$missing python3-yaml"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing:$$missing"; \
 		SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \

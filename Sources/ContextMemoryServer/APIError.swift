@@ -1,6 +1,7 @@
 import ContextMemory
 import Foundation
 public import Hummingbird
+import NIOCore
 
 /// An error as the HTTP API reports it: a status, a stable machine-readable `code` and a message
 /// that says what to do. The body is `{"error": {"code": "...", "message": "..."}}`.
@@ -45,6 +46,8 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         case let error as IndexError:
             if case .missing = error { return APIError(.serviceUnavailable, code: "index_missing", error.description) }
             return APIError(.serviceUnavailable, code: "index_unavailable", error.description)
+        case is NIOTooManyBytesError:
+            return APIError(.contentTooLarge, code: "body_too_large", "the request body is over the limit")
         case let error as HTTPError:
             switch error.status {
             case .notFound: return APIError(.notFound, code: "unknown_route", "no such route; the API is described by Schemas/openapi.yaml")

@@ -103,6 +103,9 @@ public struct HTTPAPI: Sendable {
         } catch {
             throw APIError.badRequest("invalid_json", "the body must be a JSON object {agent?, task?, budget?, format?, trimEssentials?}: \(Self.describe(error))")
         }
+        if let task = body.task, task.count > PackRequest.maxTaskLength {
+            throw APIError.badRequest("invalid_task", "task is \(task.count) characters; the limit is \(PackRequest.maxTaskLength)")
+        }
         let formatName = body.format ?? "json"
         guard let format = PackFormat(rawValue: formatName) else {
             throw APIError.badRequest("invalid_format", "format must be one of \(PackFormat.choices), not '\(formatName)'")

@@ -1,0 +1,266 @@
+import ContextMemory
+@testable import ContextMemoryServer
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Hummingbird
+import Logging
+import Testing
+
+/// `ctxmem serve`'s HTTP API, in process on a free port, on a copy of the fixture tree.
+@Suite("HTTP API")
+struct ServerTests {
+    /// A running server on a fixture copy; stopped when the test's closure returns.
+    struct Server {
+        let tree: CLITests.Tree
+        let base: URL
+        let watcher: MemoryWatcher
+
+        func request(_ method: String = "GET", _ path: String, body: String? = nil,
+                     headers: [String: String] = [:]) async throws -> (status: Int, body: String, headers: [String: String]) {
+            var request = URLRequest(url: URL(string: path, relativeTo: base)!)
+            request.httpMethod = method
+            request.httpBody = body.map { Data($0.utf8) }
+            for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+            let (data, response) = try await URLSession.shared.data(for: request)
+            let http = response as! HTTPURLResponse
+            var fields: [String: String] = [:]
+            for (name, value) in http.allHeaderFields { fields["\(name)".lowercased()] = "\(value)" }
+            return (http.statusCode, String(decoding: data, as: UTF8.self), fields)
+        }
+
+        func json(_ method: String = "GET", _ path: String, body: String? = nil) async throws -> (Int, [String: Any]) {
+            let response = try await request(method, path, body: body)
+            return (response.status, (try? JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: Any]) ?? [:])
+        }
+    }
+
+    static func withServer(fixture: String = "project", token: String? = nil, watch: Bool = false,
+                           _ body: (Server) async throws -> Void) async throws {
+        let tree = try CLITests.Tree(fixture)
+        let coordinator = IndexCoordinator(service: MemoryService(root: tree.root))
+        try await coordinator.refresh()
+        var timing = MemoryWatcher.Timing()
+        timing.stallTimeout = .seconds(1)
+        let watcher = MemoryWatcher(coordinator: coordinator, timing: timing)
+        let api = HTTPAPI(coordinator: coordinator, configuration: ServerConfiguration(port: 0, token: token),
+                          watcherState: { await watcher.state() })
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        var quiet = Logger(label: "ctxmem.test")
+        quiet.logLevel = .critical  // cancelling the server at the end logs errors that mean nothing here
+        let app = Application(router: api.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
+                              logger: quiet)
+        let serving = Task { try await app.run() }
+        let watching = watch ? Task { await watcher.run() } : nil
+        defer {
+            serving.cancel()
+            watching?.cancel()
+        }
+        var iterator = ports.makeAsyncIterator()
+        let port = try #require(await iterator.next())
+        try await body(Server(tree: tree, base: URL(string: "http://127.0.0.1:\(port)")!, watcher: watcher))
+    }
+
+    @Test("every route answers as Schemas/openapi.yaml says, errors included")
+    func openAPI() async throws {
+        try await Self.withServer { server in
+            var samples: [OpenAPIValidator.Sample] = []
+            func sample(_ method: String, _ path: String, _ route: String, body: String? = nil, status: Int) async throws {
+                let response = try await server.request(method, path, body: body)
+                #expect(response.status == status, "\(method) \(path): \(response.status) \(response.body.prefix(300))")
+                samples.append(.init(route: route, method: method.lowercased(), status: response.status,
+                                     contentType: response.headers["content-type"] ?? "", body: response.body))
+            }
+            try await sample("GET", "/healthz", "/healthz", status: 200)
+            try await sample("GET", "/v1/search?q=VPC+peering&limit=3", "/v1/search", status: 200)
+            try await sample("GET", "/v1/search?q=%22unclosed", "/v1/search", status: 400)
+            try await sample("GET", "/v1/search", "/v1/search", status: 400)
+            try await sample("GET", "/v1/search?q=x&limit=nope", "/v1/search", status: 400)
+            try await sample("POST", "/v1/packs", "/v1/packs", body: #"{"agent": "backend-manager", "task": "add the VPC peering API", "budget": 4000}"#, status: 200)
+            try await sample("POST", "/v1/packs", "/v1/packs", body: #"{"format": "markdown", "budget": 3000}"#, status: 200)
+            try await sample("POST", "/v1/packs", "/v1/packs", body: #"{"agent": "nobody"}"#, status: 404)
+            try await sample("POST", "/v1/packs", "/v1/packs", body: #"{"budget": 10}"#, status: 400)
+            try await sample("POST", "/v1/packs", "/v1/packs", body: "{not json", status: 400)
+            try await sample("POST", "/v1/packs", "/v1/packs", body: String(repeating: "x", count: 70_000), status: 413)
+            try await sample("GET", "/v1/audit", "/v1/audit", status: 200)
+            try await sample("GET", "/v1/audit?format=sarif&rule=broken-link", "/v1/audit", status: 200)
+            try await sample("GET", "/v1/audit?rule=nope", "/v1/audit", status: 400)
+            try await sample("GET", "/v1/agents", "/v1/agents", status: 200)
+            try await sample("GET", "/v1/memory?handle=memory://CLAUDE.md", "/v1/memory", status: 200)
+            try await sample("GET", "/v1/memory?handle=memory://../../etc/passwd", "/v1/memory", status: 400)
+            try await sample("GET", "/v1/memory?handle=memory://no/such.md", "/v1/memory", status: 404)
+            try await sample("POST", "/v1/index", "/v1/index", status: 200)
+            try await sample("GET", "/metrics", "/metrics", status: 200)
+            try OpenAPIValidator.validate(samples)
+        }
+    }
+
+    @Test("bad input gets a 4xx with a stable code and never reads outside the root")
+    func robustness() async throws {
+        try await Self.withServer { server in
+            let (status, body) = try await server.json("GET", "/v1/memory?handle=memory://..%2F..%2Fetc%2Fpasswd")
+            #expect(status == 400)
+            #expect((body["error"] as? [String: Any])?["code"] as? String == "invalid_handle")
+            let unknown = try await server.json("GET", "/v2/nothing")
+            #expect(unknown.0 == 404)
+            #expect((unknown.1["error"] as? [String: Any])?["code"] as? String == "unknown_route")
+            let wrongType = try await server.json("POST", "/v1/packs", body: #"{"task": 42}"#)
+            #expect(wrongType.0 == 400)
+            #expect(((wrongType.1["error"] as? [String: Any])?["message"] as? String)?.contains("task must be a string") == true)
+            let longQuery = try await server.request("GET", "/v1/search?q=" + String(repeating: "a", count: 20_000))
+            #expect(longQuery.status == 414)
+            let huge = try await server.json("POST", "/v1/packs", body: #"{"budget": 99999999999999999999}"#)
+            #expect(huge.0 == 400)
+            let search = try await server.json("GET", "/v1/search?q=fabric+OR+ファブリック")
+            #expect(search.0 == 200)
+            #expect(search.1["query"] as? String == "fabric OR ファブリック", "+ is a space in a query string")
+        }
+    }
+
+    @Test("with a token every /v1 route needs Authorization: Bearer; probes stay open")
+    func bearerToken() async throws {
+        try await Self.withServer(token: "s3cret-token") { server in
+            #expect(try await server.request("GET", "/v1/agents").status == 401)
+            #expect(try await server.request("GET", "/v1/agents", headers: ["Authorization": "Bearer wrong-token"]).status == 401)
+            let denied = try await server.request("GET", "/v1/search?q=x")
+            #expect(denied.headers["www-authenticate"]?.hasPrefix("Bearer") == true)
+            #expect(try await server.request("GET", "/v1/agents", headers: ["Authorization": "Bearer s3cret-token"]).status == 200)
+            #expect(try await server.request("GET", "/healthz").status == 200)
+            #expect(try await server.request("GET", "/metrics").status == 200)
+        }
+    }
+
+    @Test("an edit is searchable within a second; the watcher's lag and heartbeat show in /healthz")
+    func liveReindex() async throws {
+        try await Self.withServer(watch: true) { server in
+            try await Task.sleep(for: .milliseconds(200))
+            let clock = ContinuousClock()
+            let file = server.tree.root.appendingPathComponent("project_management/README.md")
+            try Data(((try String(contentsOf: file, encoding: .utf8)) + "\n## Zebracorn\n\nThe zebracorn relay.\n").utf8).write(to: file)
+            let start = clock.now
+            var found = false
+            while clock.now - start < .seconds(3), !found {
+                let (_, body) = try await server.json("GET", "/v1/search?q=zebracorn")
+                found = !((body["results"] as? [Any]) ?? []).isEmpty
+                if !found { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(found)
+            #expect(clock.now - start < .seconds(1), "visible after \(clock.now - start)")
+            let (_, health) = try await server.json("GET", "/healthz")
+            let watcher = try #require(health["watcher"] as? [String: Any])
+            #expect(watcher["mode"] as? String == "inotify")
+            #expect(watcher["running"] as? Bool == true)
+            #expect((watcher["lagSeconds"] as? Double ?? 99) < 1)
+            #expect(watcher["heartbeatAt"] is String)
+        }
+    }
+
+    @Test("a stalled watcher is detected and restarted")
+    func stalledWatcher() async throws {
+        try await Self.withServer(watch: true) { server in
+            try await Task.sleep(for: .milliseconds(200))
+            await server.watcher.simulateStall()
+            let clock = ContinuousClock()
+            let start = clock.now
+            while clock.now - start < .seconds(4), await server.watcher.state().restarts == 0 {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(await server.watcher.state().restarts == 1)
+            #expect(await server.watcher.state().running)
+            // Still watching after the restart.
+            let file = server.tree.root.appendingPathComponent("project_management/README.md")
+            try Data(((try String(contentsOf: file, encoding: .utf8)) + "\nQuokkaphant.\n").utf8).write(to: file)
+            var found = false
+            while clock.now - start < .seconds(8), !found {
+                found = !(((try await server.json("GET", "/v1/search?q=quokkaphant")).1["results"] as? [Any]) ?? []).isEmpty
+                if !found { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(found)
+        }
+    }
+}
+
+/// Checks responses against Schemas/openapi.yaml with Python's jsonschema and PyYAML (`make deps`).
+enum OpenAPIValidator {
+    struct Sample: Encodable {
+        var route: String
+        var method: String
+        var status: Int
+        var contentType: String
+        var body: String
+    }
+
+    static func validate(_ samples: [Sample]) throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("ctxmem-openapi-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try JSONEncoder().encode(samples).write(to: file)
+        let script = """
+            import json, sys, os, yaml, jsonschema
+            schemas = sys.argv[1]
+            spec = yaml.safe_load(open(os.path.join(schemas, 'openapi.yaml')))
+            def inline(node):
+                if isinstance(node, dict):
+                    ref = node.get('$ref')
+                    if isinstance(ref, str) and not ref.startswith('#'):
+                        return json.load(open(os.path.join(schemas, ref)))
+                    return {k: inline(v) for k, v in node.items()}
+                if isinstance(node, list):
+                    return [inline(v) for v in node]
+                return node
+            spec = inline(spec)
+            def resolve(node):
+                while isinstance(node, dict) and isinstance(node.get('$ref'), str) and node['$ref'].startswith('#/components/responses/'):
+                    node = spec['components']['responses'][node['$ref'].split('/')[-1]]
+                return node
+            failures = []
+            for s in json.load(open(sys.argv[2])):
+                operation = spec['paths'].get(s['route'], {}).get(s['method'])
+                if operation is None:
+                    failures.append(f"{s['method']} {s['route']}: not in openapi.yaml"); continue
+                response = resolve(operation['responses'].get(str(s['status'])))
+                if response is None:
+                    failures.append(f"{s['method']} {s['route']} {s['status']}: status not documented"); continue
+                media = s['contentType'].split(';')[0].strip()
+                content = response.get('content', {})
+                if media not in content:
+                    failures.append(f"{s['method']} {s['route']} {s['status']}: {media} not documented ({list(content)})"); continue
+                schema = dict(content[media].get('schema', {}))
+                schema['components'] = spec['components']
+                instance = json.loads(s['body']) if media.endswith('json') else s['body']
+                try:
+                    jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)(schema).validate(instance)
+                except jsonschema.ValidationError as error:
+                    failures.append(f"{s['method']} {s['route']} {s['status']}: {error.message} at {list(error.absolute_path)}")
+            if failures:
+                print('\\n'.join(failures), file=sys.stderr); sys.exit(1)
+            """
+        let schemas = CLITests.Tree.schemas
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [try python(), "-c", script, schemas.path, file.path]
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        let message = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw SchemaValidator.Failure(description: String(decoding: message, as: UTF8.self))
+        }
+    }
+
+    static func python() throws -> String {
+        for candidate in [ProcessInfo.processInfo.environment["CTXMEM_PYTHON"], "python3", "/usr/bin/python3"].compactMap({ $0 }) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [candidate, "-c", "import jsonschema, yaml"]
+            process.standardError = FileHandle.nullDevice
+            if (try? process.run()) != nil {
+                process.waitUntilExit()
+                if process.terminationStatus == 0 { return candidate }
+            }
+        }
+        throw SchemaValidator.Failure(description: "no python3 with jsonschema and yaml; run `make deps` (Debian: python3-jsonschema python3-yaml)")
+    }
+}
