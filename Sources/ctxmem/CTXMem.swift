@@ -20,6 +20,7 @@ struct CTXMem: AsyncParsableCommand {
               ctxmem read memory://CLAUDE.md#build     one section (handles come from packs and search)
               ctxmem audit                  broken imports, links and anchors, stale and orphaned docs
               ctxmem serve                  the same over HTTP, following edits to the files
+              ctxmem mcp                    the same as MCP tools over stdio (claude mcp add ctxmem -- ctxmem mcp)
               ctxmem agents                 agents with their budgets and essential tokens
               ctxmem tiers docs/            each section's tier and why
               ctxmem stats                  what the index holds
@@ -28,7 +29,7 @@ struct CTXMem: AsyncParsableCommand {
             (bad option or malformed query). `ctxmem audit` differs: 1 means findings, 2 any error.
             """,
         version: MemoryService.version,
-        subcommands: [IndexCommand.self, SearchCommand.self, PackCommand.self, ReadCommand.self, AuditCommand.self, ServeCommand.self, AgentsCommand.self,
+        subcommands: [IndexCommand.self, SearchCommand.self, PackCommand.self, ReadCommand.self, AuditCommand.self, ServeCommand.self, MCPCommand.self, AgentsCommand.self,
                       TiersCommand.self, TokensCommand.self, StatsCommand.self]
     )
 
