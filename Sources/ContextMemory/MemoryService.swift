@@ -265,9 +265,13 @@ private final class HistoryCache: Sendable {
     }
 }
 
-/// The reading store of a ``MemoryService``, shared by its copies.
+/// The reading stores of a ``MemoryService``, shared by its copies: one connection per core, handed
+/// out in turn, so concurrent requests of a server do not queue on one connection (each GRDB
+/// `DatabaseQueue` runs one statement at a time).
 private final class ReaderCache: Sendable {
-    private let cached = Mutex<(store: SQLiteStore, inode: UInt64)?>(nil)
+    private let cached = Mutex<(stores: [SQLiteStore], inode: UInt64)?>(nil)
+    private let turn = Atomic<Int>(0)
+    private let size = max(2, ProcessInfo.processInfo.activeProcessorCount)
 
     func store(at path: String) throws -> SQLiteStore {
         var info = stat()
@@ -276,10 +280,20 @@ private final class ReaderCache: Sendable {
             throw IndexError.missing(path: path)
         }
         let inode = UInt64(info.st_ino)
+        let index = turn.add(1, ordering: .relaxed).newValue
         return try cached.withLock { entry in
-            if let entry, entry.inode == inode { return entry.store }
+            // Opened lazily: a command-line run uses one; a server opens the rest as requests come.
+            if var current = entry, current.inode == inode {
+                guard current.stores.count < size, index % size >= current.stores.count else {
+                    return current.stores[index % current.stores.count]
+                }
+                let store = try SQLiteStore(path: path, mode: .read)
+                current.stores.append(store)
+                entry = current
+                return store
+            }
             let store = try SQLiteStore(path: path, mode: .read)
-            entry = (store, inode)
+            entry = ([store], inode)
             return store
         }
     }

@@ -46,11 +46,18 @@ public struct HTTPAPI: Sendable {
 
     var service: MemoryService { coordinator.service }
 
+    /// Every route and the method it takes (other methods get 405, not 404).
+    static let routes: [String: HTTPRequest.Method] = [
+        "/healthz": .get, "/metrics": .get, "/v1/packs": .post, "/v1/search": .get, "/v1/audit": .get,
+        "/v1/agents": .get, "/v1/memory": .get, "/v1/index": .post,
+    ]
+
     /// The router with every route and the error, metrics and authentication middleware.
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.middlewares.add(ErrorAndMetricsMiddleware(metrics: metrics))
         router.middlewares.add(LimitsMiddleware(maxQueryLength: configuration.maxQueryLength))
+        router.middlewares.add(MethodMiddleware(routes: Self.routes))
         if let token = configuration.token { router.middlewares.add(BearerTokenMiddleware(token: token)) }
 
         router.get("/healthz") { _, _ in try await self.health() }
@@ -182,7 +189,7 @@ public struct HTTPAPI: Sendable {
     static func flag(_ request: Request, _ name: String) throws -> Bool {
         switch FormQuery(request.uri.query).get(name) {
         case nil, "false", "0": false
-        case "true", "1", "": true
+        case "true", "1": true
         case let other?: throw APIError.badRequest("invalid_parameter", "\(name) must be true or false, not '\(other)'")
         }
     }
@@ -242,6 +249,21 @@ struct ErrorAndMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
         metrics.record(route: context.endpointPath ?? "unmatched", method: request.method.rawValue,
                        status: response.status.code, seconds: seconds)
         return response
+    }
+}
+
+/// A known path asked with another method: 405 with `Allow`, whatever the method (QUERY included).
+struct MethodMiddleware<Context: RequestContext>: RouterMiddleware {
+    let routes: [String: HTTPRequest.Method]
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let allowed = routes[request.uri.path], request.method != allowed, !(allowed == .get && request.method == .head) {
+            var response = APIError(.methodNotAllowed, code: "method_not_allowed",
+                                    "\(request.uri.path) takes \(allowed.rawValue) only").response()
+            response.headers[.allow] = allowed.rawValue
+            return response
+        }
+        return try await next(request, context)
     }
 }
 

@@ -12,6 +12,8 @@ public actor IndexCoordinator {
     private(set) var lastErrorAt: Date?
     private(set) var runs = 0
     private(set) var failures = 0
+    /// Refreshes asked for and not finished (running or queued).
+    private var inProgress = 0
 
     public init(service: MemoryService) {
         self.service = service
@@ -27,6 +29,8 @@ public actor IndexCoordinator {
             return try await service.index(rebuild: rebuild)
         }
         tail = Task { _ = try? await work.value }
+        inProgress += 1
+        defer { inProgress -= 1 }
         do {
             let report = try await work.value
             lastReport = report
@@ -43,7 +47,7 @@ public actor IndexCoordinator {
 
     /// What `/healthz` shows about indexing.
     public func state() -> IndexState {
-        IndexState(generation: lastReport?.generation, documents: lastReport?.documents,
+        IndexState(refreshing: inProgress > 0, generation: lastReport?.generation, documents: lastReport?.documents,
                    lastIndexedAt: lastIndexedAt.map(Self.timestamp), lastIndexSeconds: lastReport?.seconds,
                    lastError: lastError, lastErrorAt: lastErrorAt.map(Self.timestamp), runs: runs, failures: failures)
     }
@@ -57,6 +61,8 @@ public actor IndexCoordinator {
 
 /// The index part of `/healthz`.
 public struct IndexState: Sendable, Codable, Equatable {
+    /// A refresh is running (reads meanwhile see the previous state).
+    public var refreshing: Bool
     public var generation: Int?
     public var documents: Int?
     public var lastIndexedAt: String?

@@ -52,12 +52,30 @@ struct ServeCLITests {
         deinit { if process.isRunning { process.terminate() } }
     }
 
+    /// The fixture plus enough generated documents that a rebuild lasts long enough to be caught.
+    static func largerTree() throws -> CLITests.Tree {
+        let tree = try CLITests.Tree()
+        let folder = tree.root.appendingPathComponent("project_management/generated")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let paragraph = String(repeating: "The sync engine reconciles fabric state with the GitOps repository. ", count: 40)
+        for number in 0..<400 {
+            let text = (0..<6).map { "## Part \($0)\n\n\(paragraph)\n" }.joined()
+            try Data("# Note \(number)\n\n\(text)".utf8).write(to: folder.appendingPathComponent("note-\(number).md"))
+        }
+        return tree
+    }
+
     @Test("SIGTERM answers the request in flight and exits 0")
     func sigterm() async throws {
-        let tree = try CLITests.Tree()
+        let tree = try Self.largerTree()
         let server = try Serving(root: tree.root)
         let inFlight = Task { try await server.get("/v1/index?rebuild=true", method: "POST") }
-        try await Task.sleep(for: .milliseconds(15))
+        // Signal only once the server is inside the rebuild (health is answered meanwhile).
+        let clock = ContinuousClock()
+        let start = clock.now
+        while clock.now - start < .seconds(20), !(try await server.get("/healthz").1.contains("\"refreshing\":true")) {
+            try await Task.sleep(for: .milliseconds(5))
+        }
         kill(server.process.processIdentifier, SIGTERM)
         let (status, body) = try await inFlight.value
         #expect(status == 200, "\(body.prefix(200))")
@@ -67,10 +85,14 @@ struct ServeCLITests {
 
     @Test("after kill -9 during a rebuild, the next start opens or rebuilds the index by itself")
     func killNine() async throws {
-        let tree = try CLITests.Tree()
+        let tree = try Self.largerTree()
         let first = try Serving(root: tree.root)
         let rebuilding = Task { try? await first.get("/v1/index?rebuild=true", method: "POST") }
-        try await Task.sleep(for: .milliseconds(10))
+        let clock = ContinuousClock()
+        let start = clock.now
+        while clock.now - start < .seconds(20), !(try await first.get("/healthz").1.contains("\"refreshing\":true")) {
+            try await Task.sleep(for: .milliseconds(5))
+        }
         kill(first.process.processIdentifier, SIGKILL)
         _ = await rebuilding.value
         _ = first.exit()

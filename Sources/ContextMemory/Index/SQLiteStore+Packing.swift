@@ -62,8 +62,14 @@ extension SQLiteStore {
 
     public func sections(matchingAny globs: [String], withBody: Bool, limit: Int?) throws -> [SectionRecord] {
         guard !globs.isEmpty else { return [] }
-        let condition = Array(repeating: "ctxmem_glob(?, s.path)", count: globs.count).joined(separator: " OR ")
-        return try records(where: condition, arguments: StatementArguments(globs), withBody: withBody, limit: limit)
+        // Globs are matched here against each document's path once, not by SQL for every section row.
+        let compiled = globs.map(Glob.init)
+        let paths = try read { db in try String.fetchAll(db, sql: "SELECT path FROM documents WHERE status = 'indexed'") }
+            .filter { path in compiled.contains { $0.matches(path) } }
+        var result = try records(column: "s.path", in: paths.sorted(), withBody: withBody)
+            .sorted { ($0.path, $0.ordinal) < ($1.path, $1.ordinal) }
+        if let limit, result.count > limit { result.removeLast(result.count - limit) }
+        return result
     }
 
     public func rank(_ query: SearchQuery, limit: Int) throws -> [(id: Int64, score: Double)] {

@@ -13,12 +13,23 @@ public struct PackBuilder: Sendable {
     /// The budget of a pack whose request and profile name none.
     public let defaultBudget: Int
 
+    /// Whether the index counted its sections with this pack's base counter (then a section's
+    /// stored count is its count, and its body need not be counted again).
+    private let storedCountsMatch: Bool
+
     public init(store: any MemoryStore, counter: PackTokenCounter, importDepth: Int = Configuration.defaultImportDepth,
                 defaultBudget: Int = PackRequest.defaultBudget) {
         self.store = store
         self.counter = counter
         self.importDepth = importDepth
         self.defaultBudget = defaultBudget
+        let fingerprint = (try? store.metadata("fingerprint")) ?? nil
+        storedCountsMatch = fingerprint?.hasSuffix("/" + counter.base.identifier) ?? false
+    }
+
+    /// The pack counter's tokens for a section's whole body.
+    private func bodyTokens(_ record: SectionRecord) -> Int {
+        storedCountsMatch ? counter.scaled(record.tokens) : counter.count(record.body ?? "")
     }
 
     // Relevance weights: the task counts most; the role (description and keywords) half as much;
@@ -149,7 +160,7 @@ public struct PackBuilder: Sendable {
         }
         for (record, reason) in essentialsSorted {
             selection.add(record, tier: .essential, text: record.body ?? "", trimmed: false, density: .infinity,
-                          tokens: counter.count(record.body ?? ""))
+                          tokens: bodyTokens(record))
             decisions[record.id] = PackDecision(handle: record.handle, tier: .essential, tokens: record.tokens, score: 1,
                                                 outcome: .included, reason: "essential: \(reason)")
         }
@@ -275,7 +286,7 @@ public struct PackBuilder: Sendable {
                     guard itemCost <= spare else { return true }
                     spare -= itemCost
                     selection.add(record, tier: candidate.tier, text: record.body ?? "", trimmed: false, density: candidate.density,
-                                  tokens: counter.count(record.body ?? ""))
+                                  tokens: bodyTokens(record))
                     decisions[record.id] = candidate.decision(.included, candidate.reason)
                     if let index = content.pointers.firstIndex(where: { $0.handle == record.handle }) {
                         content.pointers.remove(at: index)

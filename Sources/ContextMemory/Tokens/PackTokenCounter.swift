@@ -23,7 +23,12 @@ public struct PackTokenCounter: Sendable {
     }
 
     public func count(_ text: String) -> Int {
-        let raw = base.count(text)
+        scaled(base.count(text))
+    }
+
+    /// What ``count(_:)`` returns for a text the base counter counted `raw` tokens in (the index
+    /// stores those counts, so packs need not count section bodies again).
+    public func scaled(_ raw: Int) -> Int {
         guard modelFactor != 1 || safetyMargin != 0 else { return raw }
         return Int((Double(raw) * modelFactor * (1 + safetyMargin)).rounded(.up))
     }
