@@ -463,11 +463,12 @@ public struct SQLiteStore: MemoryStore {
     /// FROM sections_fts JOIN sections s ON s.id = sections_fts.rowid JOIN documents d ON d.id = s.document_id
     /// WHERE sections_fts MATCH :expression AND s.tier = :tier AND d.kind = :kind AND ctxmem_glob(:glob, s.path)
     /// ORDER BY rank, sections_fts.rowid LIMIT :limit;
-    /// -- 2. describe those rows
-    /// SELECT s.*, d.kind, snippet(sections_fts, 3, char(57344), char(57345), '…', 24)
-    /// FROM sections_fts JOIN sections s ON s.id = sections_fts.rowid JOIN documents d ON d.id = s.document_id
-    /// WHERE sections_fts MATCH :expression AND sections_fts.rowid IN (:ids);
+    /// -- 2. describe those rows; the snippet is made in Swift from the start of the body
+    /// SELECT s.*, d.kind, substr(s.body, 1, 65536)
+    /// FROM sections s JOIN documents d ON d.id = s.document_id WHERE s.id IN (:ids);
     /// ```
+    /// FTS5's `snippet()` would tokenize each hit's whole body again (a quarter of a search's
+    /// time under load); ``Snippet`` stops a window after the first match.
     public func search(_ query: SearchQuery, options: SearchOptions) throws -> [SearchHit] {
         let expression = query.fts5Expression
         var filters = ""
@@ -500,17 +501,12 @@ public struct SQLiteStore: MemoryStore {
             }
             guard !ranked.isEmpty else { return [] }
             let placeholders = Array(repeating: "?", count: ranked.count).joined(separator: ", ")
-            var detailArguments: StatementArguments = [expression]
-            _ = detailArguments.append(contentsOf: StatementArguments(ranked.map(\.0)))
             let rows = try Row.fetchAll(db, sql: """
                 SELECT s.id, s.path, s.start_line, s.end_line, s.heading_path, s.slug, s.tier, s.tokens, d.kind,
-                       CASE WHEN length(s.body) <= \(Self.snippetLimit)
-                            THEN snippet(sections_fts, 3, char(57344), char(57345), '…', 24)
-                            ELSE NULL END AS snippet,
-                       CASE WHEN length(s.body) > \(Self.snippetLimit) THEN substr(s.body, 1, \(Self.snippetScanLimit)) END AS head
-                FROM sections_fts JOIN sections s ON s.id = sections_fts.rowid JOIN documents d ON d.id = s.document_id
-                WHERE sections_fts MATCH ? AND sections_fts.rowid IN (\(placeholders))
-                """, arguments: detailArguments)
+                       substr(s.body, 1, \(Self.snippetScanLimit)) AS head
+                FROM sections s JOIN documents d ON d.id = s.document_id
+                WHERE s.id IN (\(placeholders))
+                """, arguments: StatementArguments(ranked.map(\.0)))
             var byID: [Int64: Row] = [:]
             for row in rows { byID[row["id"]] = row }
             return ranked.compactMap { id, rank -> SearchHit? in
@@ -518,10 +514,7 @@ public struct SQLiteStore: MemoryStore {
                 let path: String = row["path"]
                 let slug: String = row["slug"]
                 let headingPath: String = row["heading_path"]
-                // FTS5's snippet() tokenizes the whole body; huge sections get one made in Swift
-                // from their first 64 KiB.
-                let snippetText: String = row["snippet"]
-                    ?? (row["head"] as String?).map { Snippet.make(text: $0, query: query) } ?? ""
+                let snippetText = (row["head"] as String?).map { Snippet.make(text: $0, query: query) } ?? ""
                 return SearchHit(
                     path: path, startLine: row["start_line"], endLine: row["end_line"],
                     headingPath: headingPath.isEmpty ? [] : headingPath.components(separatedBy: Self.headingSeparator),
@@ -537,9 +530,7 @@ public struct SQLiteStore: MemoryStore {
 
     /// BM25 column weights: a section's own heading counts most; the headings above it only as
     /// much as body text, so a parent's title does not lift every subsection above the parent.
-    /// Sections longer than this (in characters) get their snippet from ``Snippet``.
-    static let snippetLimit = 16_384
-    /// How much of such a section is searched for the match to show.
+    /// How much of a section is searched for the match a snippet shows.
     static let snippetScanLimit = 65_536
 
     static let pathWeight = 2.0
@@ -547,25 +538,20 @@ public struct SQLiteStore: MemoryStore {
     static let titleWeight = 5.0
     static let bodyWeight = 1.0
 
-    /// Collapses whitespace so a snippet is one line, and turns SQLite's private-use highlight
-    /// marks into « and ».
+    /// Collapses whitespace so a snippet is one line.
     static func cleanSnippet(_ raw: String) -> String {
-        var result = ""
+        var result = String.UnicodeScalarView()
         var lastWasSpace = false
-        for character in raw {
-            if character.isWhitespace {
+        for scalar in raw.unicodeScalars {
+            if scalar.properties.isWhitespace {
                 if !lastWasSpace { result.append(" ") }
                 lastWasSpace = true
                 continue
             }
             lastWasSpace = false
-            switch character {
-            case "\u{E000}": result += SearchHit.highlightOpen
-            case "\u{E001}": result += SearchHit.highlightClose
-            default: result.append(character)
-            }
+            result.append(scalar)
         }
-        return result.trimmingCharacters(in: .whitespaces)
+        return String(result).trimmingCharacters(in: .whitespaces)
     }
 
     public func statistics() throws -> IndexStatistics {
