@@ -152,8 +152,8 @@ public struct HTTPAPI: Sendable {
             options.kind = value
         }
         options.pathGlob = parameters.get("path").map(Glob.init)
-        struct Results: Encodable { var query: String; var results: [SearchHit] }
-        return JSONBody.response(Results(query: query, results: try service.search(query, options: options)))
+        return JSONBody.text(SearchResultsJSON.encode(query: query, hits: try service.search(query, options: options)),
+                             contentType: "application/json; charset=utf-8")
     }
 
     private func audit(_ request: Request) async throws -> Response {

@@ -538,20 +538,34 @@ public struct SQLiteStore: MemoryStore {
     static let titleWeight = 5.0
     static let bodyWeight = 1.0
 
-    /// Collapses whitespace so a snippet is one line.
+    /// Collapses whitespace so a snippet is one line (bytewise: this runs for every hit).
     static func cleanSnippet(_ raw: String) -> String {
-        var result = String.UnicodeScalarView()
-        var lastWasSpace = false
-        for scalar in raw.unicodeScalars {
-            if scalar.properties.isWhitespace {
-                if !lastWasSpace { result.append(" ") }
-                lastWasSpace = true
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(raw.utf8.count)
+        var pendingSpace = false
+        var utf8 = Array(raw.utf8)
+        // The Unicode line breaks NEL, LS and PS become spaces too.
+        var index = 0
+        while index < utf8.count {
+            if utf8[index] == 0xC2, index + 1 < utf8.count, utf8[index + 1] == 0x85 {
+                utf8.replaceSubrange(index...index + 1, with: [0x20])
+            } else if utf8[index] == 0xE2, index + 2 < utf8.count, utf8[index + 1] == 0x80, utf8[index + 2] == 0xA8 || utf8[index + 2] == 0xA9 {
+                utf8.replaceSubrange(index...index + 2, with: [0x20])
+            }
+            index += 1
+        }
+        for byte in utf8 {
+            if byte == 0x20 || (0x09...0x0D).contains(byte) {
+                pendingSpace = !bytes.isEmpty
                 continue
             }
-            lastWasSpace = false
-            result.append(scalar)
+            if pendingSpace {
+                bytes.append(0x20)
+                pendingSpace = false
+            }
+            bytes.append(byte)
         }
-        return String(result).trimmingCharacters(in: .whitespaces)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     public func statistics() throws -> IndexStatistics {

@@ -31,28 +31,32 @@ enum Snippet {
         guard !words.isEmpty else { return "" }
         let first = max(0, (firstHit ?? 0) - maxWords / 4)
         let window = words[first..<min(words.count, first + maxWords)]
-        let bytes = Array(text.utf8)
-        var result = first > 0 ? "…" : ""
-        var cursor = window.first!.start
+        // Assembled as bytes and decoded once.
+        var result: [UInt8] = first > 0 ? Array("…".utf8) : []
+        let open = Array(SearchHit.highlightOpen.utf8), close = Array(SearchHit.highlightClose.utf8)
         var highlighting = false
-        for word in window {
-            let gap = bytes[cursor..<word.start]
-            let literal = String(decoding: bytes[word.start..<word.end], as: UTF8.self)
-            // Matches separated only by spaces share one highlight: «VPC peering», as FTS5 shows a phrase.
-            if highlighting, !(word.hit && gap.allSatisfy({ $0 == 0x20 || $0 == 0x09 })) {
-                result += SearchHit.highlightClose
-                highlighting = false
+        var total = 0
+        copy.withUTF8 { bytes in
+            total = bytes.count
+            var cursor = window.first!.start
+            for word in window {
+                let gap = bytes[cursor..<word.start]
+                // Matches separated only by spaces share one highlight: «VPC peering», as FTS5 shows a phrase.
+                if highlighting, !(word.hit && gap.allSatisfy({ $0 == 0x20 || $0 == 0x09 })) {
+                    result += close
+                    highlighting = false
+                }
+                result += gap
+                if word.hit, !highlighting {
+                    result += open
+                    highlighting = true
+                }
+                result += bytes[word.start..<word.end]
+                cursor = word.end
             }
-            result += String(decoding: gap, as: UTF8.self)
-            if word.hit, !highlighting {
-                result += SearchHit.highlightOpen
-                highlighting = true
-            }
-            result += literal
-            cursor = word.end
         }
-        if highlighting { result += SearchHit.highlightClose }
-        if window.last!.end < bytes.count { result += "…" }
-        return result
+        if highlighting { result += close }
+        if window.last!.end < total { result += Array("…".utf8) }
+        return String(decoding: result, as: UTF8.self)
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import ContextMemory
 
@@ -190,5 +191,23 @@ struct SearchQueryFuzzTests {
     @Test("the checker accepts what the parser writes")
     func checkerAccepts() {
         #expect(Self.problem(in: #"(("vpc") AND ("peering api" OR "sync" *)) NOT ("legacy")"#) == nil)
+    }
+}
+
+@Suite("Search results as JSON")
+struct SearchResultsJSONTests {
+    @Test("the hand-written JSON decodes to the same hits as JSONEncoder's, escapes included")
+    func sameAsEncoder() throws {
+        let hits = [
+            SearchHit(path: "docs/a \"b\".md", startLine: 1, endLine: 9, headingPath: ["Tab\there", "Back\\slash", "ファブリック"],
+                      tier: .detailed, kind: .projectManagement, score: 5.84, snippet: "line\nbreak «VPC» \u{1}ctl /slash",
+                      handle: "memory://docs/a%20%22b%22.md#x", tokens: 97),
+            SearchHit(path: "p.md", startLine: 3, endLine: 3, headingPath: [], tier: .essential, kind: .claudeMD,
+                      score: 1e-7, snippet: "", handle: "memory://p.md", tokens: 0),
+        ]
+        struct Results: Codable, Equatable { var query: String; var results: [SearchHit] }
+        let text = SearchResultsJSON.encode(query: "q \"x\"", hits: hits)
+        let decoded = try JSONDecoder().decode(Results.self, from: Data(text.utf8))
+        #expect(decoded == Results(query: "q \"x\"", results: hits))
     }
 }
