@@ -213,11 +213,16 @@ public struct PackBuilder: Sendable {
             }
             let text = record.body ?? ""
             let opening = selection.hasDocument(record.path) ? 0 : documentOverhead
-            let sectionCost = cost(of: PackedSection(record, tier: candidate.tier, text: text, trimmed: false), renderer: renderer)
+            // The source line and wrappers, counted; the body from its stored count when the index
+            // counted with this counter (a token more for the join). The render of the whole pack
+            // is measured exactly at the end, and trimmed while it is over.
+            let bare = cost(of: PackedSection(record, tier: candidate.tier, text: "", trimmed: false), renderer: renderer)
+            let sectionCost = storedCountsMatch
+                ? bare + bodyTokens(record) + 1
+                : cost(of: PackedSection(record, tier: candidate.tier, text: text, trimmed: false), renderer: renderer)
             let itemCost = sectionCost + opening
             if itemCost <= remaining {
                 // The text's own tokens (for the manifest): the section less its source line.
-                let bare = cost(of: PackedSection(record, tier: candidate.tier, text: "", trimmed: false), renderer: renderer)
                 selection.add(record, tier: candidate.tier, text: text, trimmed: false, density: candidate.density,
                               tokens: max(0, sectionCost - bare))
                 remaining -= itemCost
@@ -365,15 +370,25 @@ public struct PackBuilder: Sendable {
         let oldest = records.map(\.modified).min() ?? 0
         let allowed = Set(profile?.tiers ?? AgentProfile.defaultTiers)
         var candidates: [Candidate] = []
+        // Globs are matched once per file, not once per section.
+        var excludedPaths: [String: Bool] = [:], preferredPaths: [String: Bool] = [:]
         for record in records {
-            if excludeGlobs.contains(where: { $0.matches(record.path) }) { continue }
+            if excludedPaths[record.path] ?? {
+                let excluded = excludeGlobs.contains { $0.matches(record.path) }
+                excludedPaths[record.path] = excluded
+                return excluded
+            }() { continue }
             let taskScore = taskScores[record.id] ?? 0
             let roleScore = roleScores[record.id] ?? 0
             var score = Self.taskWeight * taskScore + (task == nil ? 1.0 : Self.roleWeight) * roleScore
             var reasons: [String] = []
             if taskScore > 0 { reasons.append(String(format: "task %.2f", taskScore)) }
             if roleScore > 0 { reasons.append(String(format: "role %.2f", roleScore)) }
-            let preferred = includeGlobs.contains(where: { $0.matches(record.path) })
+            let preferred = preferredPaths[record.path] ?? {
+                let preferred = includeGlobs.contains { $0.matches(record.path) }
+                preferredPaths[record.path] = preferred
+                return preferred
+            }()
             if preferred { score += Self.includeBoost; reasons.append("profile include") }
             if linked.contains(record.path) { score += Self.linkBoost; reasons.append("linked from an essential file") }
             if newest > oldest, score > 0 {
