@@ -48,7 +48,7 @@ extension SQLiteStore {
                 let headingPath: String = row[3]
                 let inode: Int64 = row[6]
                 return RepeatedSection(path: row[0], slug: row[1], startLine: row[2],
-                                       headingPath: headingPath.isEmpty ? [] : headingPath.components(separatedBy: Self.headingSeparator),
+                                       headingPath: Self.splitHeadingPath(headingPath),
                                        tokens: row[4], contentHash: row[5], inode: UInt64(bitPattern: inode))
             }
         }

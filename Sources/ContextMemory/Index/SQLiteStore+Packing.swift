@@ -13,7 +13,7 @@ extension SQLiteStore {
         let headingPath: String = row[4]
         return SectionRecord(
             id: row[0], path: row[1], ordinal: row[2], level: row[3],
-            headingPath: headingPath.isEmpty ? [] : headingPath.components(separatedBy: headingSeparator),
+            headingPath: splitHeadingPath(headingPath),
             slug: row[5], startLine: row[6], endLine: row[7],
             tier: Tier(rawValue: row[8]) ?? .detailed, tierReason: row[9], tokens: row[10], contentHash: row[11],
             kind: DocumentKind(rawValue: row[12]) ?? .referenced, importDepth: row[13], modified: row[14],

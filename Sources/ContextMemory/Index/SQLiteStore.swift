@@ -453,6 +453,20 @@ public struct SQLiteStore: MemoryStore {
     /// Heading titles are joined with this in the `heading_path` column.
     static let headingSeparator = " > "
 
+    /// `A > B > C` back into its titles, without Foundation's `components(separatedBy:)` (which
+    /// showed in pack profiles: every fetched section has a heading path).
+    static func splitHeadingPath(_ joined: String) -> [String] {
+        guard !joined.isEmpty else { return [] }
+        var parts: [String] = []
+        var bytes = Array(joined.utf8)[...]
+        while let range = bytes.firstRange(of: [0x20, 0x3E, 0x20]) {  // " > "
+            parts.append(String(decoding: bytes[..<range.lowerBound], as: UTF8.self))
+            bytes = bytes[range.upperBound...]
+        }
+        parts.append(String(decoding: bytes, as: UTF8.self))
+        return parts
+    }
+
     // MARK: - Queries
 
     /// Runs a search in two queries, so that snippets are made for the results only, not for
@@ -517,7 +531,7 @@ public struct SQLiteStore: MemoryStore {
                 let snippetText = (row["head"] as String?).map { Snippet.make(text: $0, query: query) } ?? ""
                 return SearchHit(
                     path: path, startLine: row["start_line"], endLine: row["end_line"],
-                    headingPath: headingPath.isEmpty ? [] : headingPath.components(separatedBy: Self.headingSeparator),
+                    headingPath: Self.splitHeadingPath(headingPath),
                     tier: Tier(rawValue: row["tier"]) ?? .detailed,
                     kind: DocumentKind(rawValue: row["kind"]) ?? .referenced,
                     score: (-rank * 1000).rounded() / 1000,

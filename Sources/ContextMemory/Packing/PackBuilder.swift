@@ -27,6 +27,17 @@ public struct PackBuilder: Sendable {
         storedCountsMatch = fingerprint?.hasSuffix("/" + counter.base.identifier) ?? false
     }
 
+    /// What a whole section adds to the pack: its source line and wrappers, counted, and its body
+    /// from the stored count when the index counted with this counter (a token more for the join);
+    /// otherwise the whole fragment counted. The finished render is measured exactly.
+    private func sectionCost(_ record: SectionRecord, tier: Tier, renderer: PackRenderer, bare: Int? = nil) -> Int {
+        guard storedCountsMatch else {
+            return cost(of: PackedSection(record, tier: tier, text: record.body ?? "", trimmed: false), renderer: renderer)
+        }
+        let wrapper = bare ?? cost(of: PackedSection(record, tier: tier, text: "", trimmed: false), renderer: renderer)
+        return wrapper + bodyTokens(record) + 1
+    }
+
     /// The pack counter's tokens for a section's whole body.
     private func bodyTokens(_ record: SectionRecord) -> Int {
         storedCountsMatch ? counter.scaled(record.tokens) : counter.count(record.body ?? "")
@@ -213,13 +224,8 @@ public struct PackBuilder: Sendable {
             }
             let text = record.body ?? ""
             let opening = selection.hasDocument(record.path) ? 0 : documentOverhead
-            // The source line and wrappers, counted; the body from its stored count when the index
-            // counted with this counter (a token more for the join). The render of the whole pack
-            // is measured exactly at the end, and trimmed while it is over.
             let bare = cost(of: PackedSection(record, tier: candidate.tier, text: "", trimmed: false), renderer: renderer)
-            let sectionCost = storedCountsMatch
-                ? bare + bodyTokens(record) + 1
-                : cost(of: PackedSection(record, tier: candidate.tier, text: text, trimmed: false), renderer: renderer)
+            let sectionCost = sectionCost(record, tier: candidate.tier, renderer: renderer, bare: bare)
             let itemCost = sectionCost + opening
             if itemCost <= remaining {
                 // The text's own tokens (for the manifest): the section less its source line.
@@ -286,8 +292,7 @@ public struct PackBuilder: Sendable {
                 deferred = deferred.filter { candidate in
                     let record = candidate.record
                     let opening = selection.hasDocument(record.path) ? 0 : documentOverhead
-                    let itemCost = cost(of: PackedSection(record, tier: candidate.tier, text: record.body ?? "", trimmed: false),
-                                        renderer: renderer) + opening
+                    let itemCost = sectionCost(record, tier: candidate.tier, renderer: renderer) + opening
                     guard itemCost <= spare else { return true }
                     spare -= itemCost
                     selection.add(record, tier: candidate.tier, text: record.body ?? "", trimmed: false, density: candidate.density,
