@@ -227,3 +227,23 @@ struct PreTokenizerTests {
                 == Array("\u{1100}\u{1161}\u{11A8} e\u{301} ﬁ".unicodeScalars))
     }
 }
+
+@Suite("Estimator and numbers")
+struct EstimatorNumberTests {
+    /// PackBuilder relies on it: restating a pack's count with as many digits does not change the count.
+    @Test("the estimate of a text depends on a number's digit count, not its digits")
+    func numbersByLength() {
+        let estimator = ClaudeTokenEstimator()
+        var generator = SplitMix64(seed: 7)
+        for _ in 0..<200 {
+            let digits = Int.random(in: 1...7, using: &generator)
+            let a = (0..<digits).map { index in String(Int.random(in: (index == 0 ? 1 : 0)...9, using: &generator)) }.joined()
+            let b = (0..<digits).map { index in String(Int.random(in: (index == 0 ? 1 : 0)...9, using: &generator)) }.joined()
+            for template in ["Pack `ab12`: N of 40000 tokens (estimate-v1 x1.00 +5%).", "{\"tokens\":N,\"budget\":40000}",
+                             "<pack tokens=\"N\" budget=\"40000\">", "N tokens"] {
+                #expect(estimator.count(template.replacingOccurrences(of: "N", with: a))
+                        == estimator.count(template.replacingOccurrences(of: "N", with: b)), "\(a) vs \(b) in \(template)")
+            }
+        }
+    }
+}
