@@ -458,12 +458,20 @@ public struct SQLiteStore: MemoryStore {
     static func splitHeadingPath(_ joined: String) -> [String] {
         guard !joined.isEmpty else { return [] }
         var parts: [String] = []
-        var bytes = Array(joined.utf8)[...]
-        while let range = bytes.firstRange(of: [0x20, 0x3E, 0x20]) {  // " > "
-            parts.append(String(decoding: bytes[..<range.lowerBound], as: UTF8.self))
-            bytes = bytes[range.upperBound...]
+        var copy = joined
+        copy.withUTF8 { bytes in
+            var start = 0, index = 0
+            while index + 2 < bytes.count {
+                if bytes[index] == 0x20, bytes[index + 1] == 0x3E, bytes[index + 2] == 0x20 {  // " > "
+                    parts.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
+                    index += 3
+                    start = index
+                } else {
+                    index += 1
+                }
+            }
+            parts.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start...]), as: UTF8.self))
         }
-        parts.append(String(decoding: bytes, as: UTF8.self))
         return parts
     }
 

@@ -211,3 +211,18 @@ struct SearchResultsJSONTests {
         #expect(decoded == Results(query: "q \"x\"", results: hits))
     }
 }
+
+@Suite("Heading paths")
+struct HeadingPathTests {
+    @Test("split back into titles as they were joined")
+    func split() {
+        for titles in [["A"], ["Plan: VPC > peering", "Tests"], ["", "x"], ["ファブリック", "運用 > 手順", "end >"], ["a>b", " > "]] {
+            let joined = titles.joined(separator: SQLiteStore.headingSeparator)
+            // A title containing " > " cannot round-trip (the separator is not escaped); the others must.
+            if titles.contains(where: { $0.contains(" > ") }) { continue }
+            #expect(SQLiteStore.splitHeadingPath(joined) == (joined.isEmpty ? [] : titles), "\(titles)")
+        }
+        #expect(SQLiteStore.splitHeadingPath("") == [])
+        #expect(SQLiteStore.splitHeadingPath("A > B > C") == ["A", "B", "C"])
+    }
+}
