@@ -173,10 +173,12 @@ struct Indexer {
                     preconditionFailure("every written file was handed to the session")
                 }
             }
+            mark("outcomes")
             changes.removedPaths = stored.keys.filter { processed[$0] == nil }.sorted()
             report.removed = changes.removedPaths.count
             report.documents = processed.count - report.skipped
             changes.treeFindings = walk.findings + Self.importCycles(processed: processed, depths: depths)
+            mark("cycles")
             let changed = written > 0 || !changes.isEmpty
             report.generation = changed ? previousGeneration + 1 : previousGeneration
             changes.metadata = [
