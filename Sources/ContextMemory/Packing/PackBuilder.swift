@@ -50,6 +50,8 @@ public struct PackBuilder: Sendable {
     static let includeBoost = 0.3
     static let linkBoost = 0.15
     static let recencyBoost = 0.05
+    /// `CTXMEM_TRACE` prints each render's measure (how many refills a pack takes).
+    static let tracing = ProcessInfo.processInfo.environment["CTXMEM_TRACE"] != nil
     /// Below this a candidate is at most a pointer.
     static let contentThreshold = 0.12
     /// A task match this strong (of the best) lets a tier the profile does not list in.
@@ -224,8 +226,9 @@ public struct PackBuilder: Sendable {
             }
             let text = record.body ?? ""
             let opening = selection.hasDocument(record.path) ? 0 : documentOverhead
-            let bare = cost(of: PackedSection(record, tier: candidate.tier, text: "", trimmed: false), renderer: renderer)
-            let sectionCost = sectionCost(record, tier: candidate.tier, renderer: renderer, bare: bare)
+            let joinsRun = storedCountsMatch && selection.extendsRun(record, tier: candidate.tier)
+            let bare = joinsRun ? 2 : cost(of: PackedSection(record, tier: candidate.tier, text: "", trimmed: false), renderer: renderer)
+            let sectionCost = joinsRun ? bare + bodyTokens(record) : sectionCost(record, tier: candidate.tier, renderer: renderer, bare: bare)
             let itemCost = sectionCost + opening
             if itemCost <= remaining {
                 // The text's own tokens (for the manifest): the section less its source line.
@@ -283,6 +286,9 @@ public struct PackBuilder: Sendable {
                                         leftOut: decisions.values.filter { $0.outcome == .leftOut }.map(\.tier),
                                         duplicates: decisions.values.filter { $0.outcome == .duplicate }.count)
             let (text, tokens) = renderMeasured(&content, renderer: renderer)
+            if Self.tracing {
+                FileHandle.standardError.write(Data("pack render: \(tokens) of \(budget) tokens, refill \(refills), \(deferred.count) deferred\n".utf8))
+            }
             // Costs were counted per section with its own source line; runs of a document share
             // one, so the render usually leaves room: fill it with what did not fit, best first.
             if tokens <= budget, refills < 3, budget - tokens > 2 * slack, !deferred.isEmpty {
@@ -292,7 +298,8 @@ public struct PackBuilder: Sendable {
                 deferred = deferred.filter { candidate in
                     let record = candidate.record
                     let opening = selection.hasDocument(record.path) ? 0 : documentOverhead
-                    let itemCost = sectionCost(record, tier: candidate.tier, renderer: renderer) + opening
+                    let itemCost = storedCountsMatch && selection.extendsRun(record, tier: candidate.tier)
+                        ? bodyTokens(record) + 2 : sectionCost(record, tier: candidate.tier, renderer: renderer) + opening
                     guard itemCost <= spare else { return true }
                     spare -= itemCost
                     selection.add(record, tier: candidate.tier, text: record.body ?? "", trimmed: false, density: candidate.density,
@@ -578,6 +585,21 @@ struct Selection {
     private(set) var items: [Item] = []
     private(set) var hashes: [String: String] = [:]
     private var paths: [String: Int] = [:]
+    /// Whole (untrimmed) sections by document, ordinal and tier: what a neighbour's run can join.
+    private var wholeSections: Set<RunKey> = []
+
+    private struct RunKey: Hashable {
+        var path: String
+        var ordinal: Int
+        var tier: Tier
+    }
+
+    /// Whether a whole section of `tier` next to `record` in its document is in: the render merges
+    /// them into one passage with one source line, so `record` costs little more than its text.
+    func extendsRun(_ record: SectionRecord, tier: Tier) -> Bool {
+        wholeSections.contains(RunKey(path: record.path, ordinal: record.ordinal - 1, tier: tier))
+            || wholeSections.contains(RunKey(path: record.path, ordinal: record.ordinal + 1, tier: tier))
+    }
 
     var ids: [Int64] { items.map(\.record.id) }
     var documentCount: Int { paths.count }
@@ -588,6 +610,7 @@ struct Selection {
         section.textTokens = tokens
         items.append(Item(record: record, section: section, density: density))
         paths[record.path, default: 0] += 1
+        if !trimmed { wholeSections.insert(RunKey(path: record.path, ordinal: record.ordinal, tier: tier)) }
         if record.tokens >= PackBuilder.duplicateMinimumTokens, hashes[record.contentHash] == nil {
             hashes[record.contentHash] = record.handle
         }
@@ -599,6 +622,7 @@ struct Selection {
         guard let index = removable.min(by: { (items[$0].density, items[$1].record.id) < (items[$1].density, items[$0].record.id) })
         else { return nil }
         let item = items.remove(at: index)
+        wholeSections.remove(RunKey(path: item.record.path, ordinal: item.record.ordinal, tier: item.section.tier))
         paths[item.record.path, default: 1] -= 1
         if paths[item.record.path] == 0 { paths[item.record.path] = nil }
         return item.record
