@@ -144,18 +144,19 @@ struct CLITests {
 enum SchemaValidator {
     struct Failure: Error, CustomStringConvertible { var description: String }
 
-    static func python() throws -> String {
+    /// The first Python that imports `modules` (`CTXMEM_PYTHON`, then `python3`, then the system's).
+    static func python(modules: String = "jsonschema") throws -> String {
         for candidate in [ProcessInfo.processInfo.environment["CTXMEM_PYTHON"], "python3", "/usr/bin/python3"].compactMap({ $0 }) {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [candidate, "-c", "import jsonschema"]
+            process.arguments = [candidate, "-c", "import \(modules)"]
             process.standardError = FileHandle.nullDevice
             if (try? process.run()) != nil {
                 process.waitUntilExit()
                 if process.terminationStatus == 0 { return candidate }
             }
         }
-        throw Failure(description: "no python3 with the jsonschema module; run `make deps` (Debian: python3-jsonschema)")
+        throw Failure(description: "no python3 that imports \(modules); run `make deps` (Debian: python3-jsonschema python3-yaml)")
     }
 
     static func validate(instance: URL, schema: URL) throws {

@@ -239,7 +239,7 @@ enum OpenAPIValidator {
         let schemas = CLITests.Tree.schemas
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [try python(), "-c", script, schemas.path, file.path]
+        process.arguments = [try SchemaValidator.python(modules: "jsonschema, yaml"), "-c", script, schemas.path, file.path]
         let errors = Pipe()
         process.standardError = errors
         try process.run()
@@ -248,19 +248,5 @@ enum OpenAPIValidator {
         guard process.terminationStatus == 0 else {
             throw SchemaValidator.Failure(description: String(decoding: message, as: UTF8.self))
         }
-    }
-
-    static func python() throws -> String {
-        for candidate in [ProcessInfo.processInfo.environment["CTXMEM_PYTHON"], "python3", "/usr/bin/python3"].compactMap({ $0 }) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [candidate, "-c", "import jsonschema, yaml"]
-            process.standardError = FileHandle.nullDevice
-            if (try? process.run()) != nil {
-                process.waitUntilExit()
-                if process.terminationStatus == 0 { return candidate }
-            }
-        }
-        throw SchemaValidator.Failure(description: "no python3 with jsonschema and yaml; run `make deps` (Debian: python3-jsonschema python3-yaml)")
     }
 }
