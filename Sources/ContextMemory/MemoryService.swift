@@ -13,7 +13,7 @@ public struct MemoryService: Sendable {
     public let root: URL
     public let databasePath: String
     private let logger: Logger
-    private let readers = ReaderCache()
+    private let readers: ReaderCache
 
     /// ctxmem's version, as `--version`, the audit's reports and the service state it.
     public static let version = "0.1.0"
@@ -24,7 +24,11 @@ public struct MemoryService: Sendable {
     /// - Parameters:
     ///   - root: the memory root (a project folder).
     ///   - databasePath: where the index lives; `<root>/.ctxmem/index.sqlite` by default.
-    public init(root: URL, databasePath: String? = nil, logger: Logger = Logger(label: "ctxmem")) {
+    /// - Parameter readerConnections: SQLite connections for reads, handed out in turn; a server
+    ///   answering requests in parallel wants one per core, a command-line run needs one.
+    public init(root: URL, databasePath: String? = nil, logger: Logger = Logger(label: "ctxmem"),
+                readerConnections: Int = 1) {
+        readers = ReaderCache(size: max(1, readerConnections))
         self.root = root.standardizedFileURL
         self.databasePath = databasePath.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
             ?? self.root.appendingPathComponent(Self.indexFolder).appendingPathComponent("index.sqlite").path
@@ -265,13 +269,15 @@ private final class HistoryCache: Sendable {
     }
 }
 
-/// The reading stores of a ``MemoryService``, shared by its copies: one connection per core, handed
-/// out in turn, so concurrent requests of a server do not queue on one connection (each GRDB
+/// The reading stores of a ``MemoryService``, shared by its copies: up to `size` connections,
+/// handed out in turn, so concurrent requests of a server do not queue on one connection (each GRDB
 /// `DatabaseQueue` runs one statement at a time).
 private final class ReaderCache: Sendable {
     private let cached = Mutex<(stores: [SQLiteStore], inode: UInt64)?>(nil)
     private let turn = Atomic<Int>(0)
-    private let size = max(2, ProcessInfo.processInfo.activeProcessorCount)
+    private let size: Int
+
+    init(size: Int) { self.size = size }
 
     func store(at path: String) throws -> SQLiteStore {
         var info = stat()

@@ -60,9 +60,10 @@ struct LocationOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The index database (default: <root>/.ctxmem/index.sqlite).", valueName: "file"))
     var db: String?
 
-    func service() -> MemoryService {
+    /// - Parameter readerConnections: one for a command; a server asks for one per core.
+    func service(readerConnections: Int = 1) -> MemoryService {
         _ = Log.bootstrap
-        return MemoryService(root: URL(fileURLWithPath: root), databasePath: db)
+        return MemoryService(root: URL(fileURLWithPath: root), databasePath: db, readerConnections: readerConnections)
     }
 }
 

@@ -36,7 +36,7 @@ struct MCPCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let service = location.service()
+        let service = location.service(readerConnections: ProcessInfo.processInfo.activeProcessorCount)
         let coordinator = IndexCoordinator(service: service)
         do {
             try await coordinator.refresh()

@@ -49,7 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let service = location.service()
+        let service = location.service(readerConnections: ProcessInfo.processInfo.activeProcessorCount)
         let token = token ?? ProcessInfo.processInfo.environment["CTXMEM_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         let isLoopback = ["127.0.0.1", "::1", "localhost"].contains(host)
         if !isLoopback && token == nil {
