@@ -7,7 +7,7 @@ import Logging
 struct CTXMem: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ctxmem",
-        abstract: "Context memory for teams of AI coding agents: index, search and pack a project's memory.",
+        abstract: "Context memory for teams of AI coding agents: index, search, pack and audit a project's memory, from the command line, over HTTP or MCP.",
         discussion: """
             ctxmem indexes a project's memory (the CLAUDE.md hierarchy and what it imports, .claude/agents, \
             .claude/rules, .claude/skills, project_management/ and every file they link to) into SQLite with \
