@@ -201,7 +201,7 @@ public struct MemoryService: Sendable {
             }
         }
         return AuditReport(root: rootPath, rules: options.rules.sorted(), findings: findings, suppressed: suppressed,
-                           documents: try store.statistics().documents, history: historyText,
+                           documents: auditor.documentCount, history: historyText,
                            seconds: (clock.now - start).seconds)
     }
 

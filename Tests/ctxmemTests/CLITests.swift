@@ -20,10 +20,12 @@ struct CLITests {
         return directory.appendingPathComponent("ctxmem")
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
+    /// - Parameter input: a file for stdin (read to its end, then EOF); none by default.
+    static func run(_ arguments: [String], environment: [String: String] = [:], input: URL? = nil) throws -> Run {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        if let input { process.standardInput = try FileHandle(forReadingFrom: input) }
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { _, new in new }
         process.environment = env
@@ -160,14 +162,19 @@ enum SchemaValidator {
     }
 
     static func validate(instance: URL, schema: URL) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [try python(), "-c", """
+        try runPython("""
             import json, sys, jsonschema
             schema = json.load(open(sys.argv[2]))
             jsonschema.validators.validator_for(schema).check_schema(schema)
             jsonschema.validate(json.load(open(sys.argv[1])), schema)
-            """, instance.path, schema.path]
+            """, arguments: [instance.path, schema.path])
+    }
+
+    /// Runs a Python script that imports `modules`; its stderr becomes the failure when it exits non-zero.
+    static func runPython(_ script: String, modules: String = "jsonschema", arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [try python(modules: modules), "-c", script] + arguments
         let err = Pipe()
         process.standardError = err
         try process.run()

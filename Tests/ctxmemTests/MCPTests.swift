@@ -8,24 +8,14 @@ struct MCPTests {
     static func exchange(_ tree: CLITests.Tree, _ messages: [String], arguments: [String] = []) throws -> (responses: [Int: [String: Any]], stderr: String, status: Int32) {
         let input = tree.root.appendingPathComponent("mcp-in.jsonl")
         try Data((messages.joined(separator: "\n") + "\n").utf8).write(to: input)
-        let process = Process()
-        process.executableURL = CLITests.binary
-        process.arguments = ["mcp", "--root", tree.root.path] + arguments
-        process.standardInput = try FileHandle(forReadingFrom: input)  // EOF after the last request
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let run = try CLITests.run(["mcp", "--root", tree.root.path] + arguments, input: input)  // EOF after the last request
         var responses: [Int: [String: Any]] = [:]
-        for line in String(decoding: stdout, as: UTF8.self).split(separator: "\n") {
+        for line in run.stdout.split(separator: "\n") {
             let message = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                                        "stdout carries only JSON-RPC: \(line.prefix(200))")
             if let id = message["id"] as? Int { responses[id] = message }
         }
-        return (responses, String(decoding: stderr, as: UTF8.self), process.terminationStatus)
+        return (responses, run.stderr, run.status)
     }
 
     static func call(_ id: Int, _ tool: String, _ arguments: String) -> String {

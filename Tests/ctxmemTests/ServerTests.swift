@@ -239,17 +239,6 @@ enum OpenAPIValidator {
             if failures:
                 print('\\n'.join(failures), file=sys.stderr); sys.exit(1)
             """
-        let schemas = CLITests.Tree.schemas
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [try SchemaValidator.python(modules: "jsonschema, yaml"), "-c", script, schemas.path, file.path]
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        let message = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw SchemaValidator.Failure(description: String(decoding: message, as: UTF8.self))
-        }
+        try SchemaValidator.runPython(script, modules: "jsonschema, yaml", arguments: [CLITests.Tree.schemas.path, file.path])
     }
 }

@@ -32,6 +32,8 @@ struct Auditor {
     static let duplicateMinimumTokens = 50
 
     private var findings: [Finding] = []
+    /// The indexed documents of the last run.
+    private(set) var documentCount = 0
     /// Every reference of the index, fetched once for all rules.
     private var references: [StoredReference] = []
 
@@ -55,6 +57,7 @@ struct Auditor {
         findings = []
         references = try store.references(kinds: Reference.Kind.allCases)
         let documents = try store.documents(kind: nil, frontmatterMentioning: nil)
+        documentCount = documents.count
         let evaluated = importGraph(documents: documents)
         trace?("imports")
         if rules.contains(where: { [.brokenLink, .brokenAnchor, .caseMismatch].contains($0) }) { try checkLinks() }
