@@ -14,6 +14,8 @@ public struct MemoryService: Sendable {
     public let databasePath: String
     private let logger: Logger
     private let readers: ReaderCache
+    /// What packs of one index generation share, kept between a server's requests.
+    private let packingCache: PackingCache
 
     /// ctxmem's version, as `--version`, the audit's reports and the service state it.
     public static let version = "0.1.0"
@@ -29,6 +31,7 @@ public struct MemoryService: Sendable {
     public init(root: URL, databasePath: String? = nil, logger: Logger = Logger(label: "ctxmem"),
                 readerConnections: Int = 1) {
         readers = ReaderCache(size: max(1, readerConnections))
+        packingCache = PackingCache()
         self.root = root.standardizedFileURL
         self.databasePath = databasePath.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
             ?? self.root.appendingPathComponent(Self.indexFolder).appendingPathComponent("index.sqlite").path
@@ -93,7 +96,7 @@ public struct MemoryService: Sendable {
                                        modelFactor: modelFactor ?? configuration.tokenFactor,
                                        safetyMargin: safetyMargin ?? configuration.safetyMargin)
         return PackBuilder(store: try openStore(), counter: counter, importDepth: configuration.importDepth,
-                           defaultBudget: configuration.budget ?? PackRequest.defaultBudget)
+                           defaultBudget: configuration.budget ?? PackRequest.defaultBudget, cache: packingCache)
     }
 
     /// Every agent defined in `.claude/agents`, with its budget and the essential tokens it starts with.

@@ -20,6 +20,9 @@ public protocol MemoryStore: Sendable {
     func findings() throws -> [Finding]
     /// A value the last index run recorded (`generation`, `fingerprint`, `last_indexed_at`, `root`).
     func metadata(_ key: String) throws -> String?
+    /// Runs `body` with every read of this store in one read transaction, so that several queries
+    /// see one committed state even while an index run commits (a pack reads a dozen times).
+    func snapshot<T>(_ body: () throws -> T) throws -> T
 
     // Packs, tiers, agents and read: sections with their document's kind, in path and document order.
     func sections(ids: [Int64]) throws -> [SectionRecord]

@@ -123,8 +123,29 @@ public struct SQLiteStore: MemoryStore {
         }
     }
 
-    func read<T>(_ body: @Sendable (Database) throws -> T) throws -> T {
-        do { return try database.read(body) } catch { throw Self.translate(error, path: path) }
+    /// Runs `body` in a read-only transaction, or in the one ``snapshot(_:)`` holds open.
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            // Reentrant, so that the reads inside a snapshot run on its connection and transaction
+            // (GRDB's `read` traps when nested). The connection still runs one call at a time.
+            return try database.unsafeReentrantRead { db in
+                if db.isInsideTransaction { return try db.readOnly { try body(db) } }
+                var result: T?
+                try db.readOnly {
+                    try db.inSavepoint {
+                        result = try body(db)
+                        return .commit
+                    }
+                }
+                return result!
+            }
+        } catch {
+            throw Self.translate(error, path: path)
+        }
+    }
+
+    public func snapshot<T>(_ body: () throws -> T) throws -> T {
+        try read { _ in try body() }
     }
 
     // MARK: - Schema
@@ -229,6 +250,11 @@ public struct SQLiteStore: MemoryStore {
         // partial, so that no query filtering on other tiers (search --tier) is steered to it.
         migrator.registerMigration("v2: essential sections") { db in
             try db.execute(sql: "CREATE INDEX sections_essential ON sections(path, ordinal) WHERE tier = 'essential'")
+        }
+        migrator.registerMigration("v3: index id") { db in
+            // Names this index file: generations start again when it is rebuilt, so whatever is
+            // cached per generation (a server's packing state) is keyed by both.
+            try db.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES ('index_id', lower(hex(randomblob(8))))")
         }
         return migrator
     }

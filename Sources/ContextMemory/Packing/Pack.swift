@@ -87,6 +87,9 @@ public struct PackedSection: Sendable, Equatable {
     public var sectionCount: Int
     /// Tokens of `text` by the pack's counter (for the manifest).
     public var textTokens: Int
+    /// What the pack id hashes for this passage's content: its sections' indexed content hashes,
+    /// combined in order, or its text's hash when trimmed (cheaper than hashing every render's text).
+    var digest: UInt64 = 0
 }
 
 /// The sections of one file, in document order.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Assembles a pack (ARCHITECTURE.md, "Packing"): essentials first; then detailed sections by
 /// relevance to the task and role, best value per token first while they fit; operational ones
@@ -16,15 +17,28 @@ public struct PackBuilder: Sendable {
     /// Whether the index counted its sections with this pack's base counter (then a section's
     /// stored count is its count, and its body need not be counted again).
     private let storedCountsMatch: Bool
+    /// What packs of one index generation share, kept between builds (a server's requests).
+    private let cache: PackingCache?
 
+    /// - Parameter cache: keeps what every pack of an index generation reads alike (agents,
+    ///   essential sections, import edges) between builds; nil reads it for each build.
     public init(store: any MemoryStore, counter: PackTokenCounter, importDepth: Int = Configuration.defaultImportDepth,
-                defaultBudget: Int = PackRequest.defaultBudget) {
+                defaultBudget: Int = PackRequest.defaultBudget, cache: PackingCache? = nil) {
         self.store = store
         self.counter = counter
         self.importDepth = importDepth
         self.defaultBudget = defaultBudget
+        self.cache = cache
         let fingerprint = (try? store.metadata("fingerprint")) ?? nil
         storedCountsMatch = fingerprint?.hasSuffix("/" + counter.base.identifier) ?? false
+    }
+
+    /// The generation's shared reads: from the cache when it holds this generation's.
+    private func shared(withBodies: Bool) throws -> PackingState {
+        guard let cache else { return try PackingState(store: store, withBodies: withBodies) }
+        // The index file's id as well as its generation: a rebuilt index starts its generations again.
+        let key = "\(try store.metadata("index_id") ?? "")@\(try store.metadata("generation") ?? "")"
+        return try cache.state(for: key) { try PackingState(store: store, withBodies: true) }
     }
 
     /// What a whole section adds to the pack: its source line and wrappers, counted, and its body
@@ -68,11 +82,9 @@ public struct PackBuilder: Sendable {
 
     // MARK: - Profiles
 
-    /// Every agent defined in the index, with problems in their definitions.
+    /// Every agent defined in the index (problems in their definitions are the index's findings).
     public func profiles() throws -> [AgentProfile] {
-        try store.documents(kind: .agent, frontmatterMentioning: nil).compactMap {
-            AgentProfile.parse(path: $0.path, frontmatter: $0.frontmatter).profile
-        }
+        try shared(withBodies: false).profiles
     }
 
     public func profile(named name: String, in profiles: [AgentProfile]) throws -> AgentProfile {
@@ -87,14 +99,19 @@ public struct PackBuilder: Sendable {
     /// and the agent's own definition (the role brief) apart.
     /// - Parameter withBodies: false when only the sections' tokens are wanted (`ctxmem agents`, the audit).
     public func essentials(for profile: AgentProfile?, withBodies: Bool = true) throws -> (sections: [(SectionRecord, String)], role: [SectionRecord]) {
-        let audience = try audiences()
+        try store.snapshot { try essentials(for: profile, shared: shared(withBodies: withBodies), withBodies: withBodies) }
+    }
+
+    private func essentials(for profile: AgentProfile?, shared: PackingState,
+                            withBodies: Bool) throws -> (sections: [(SectionRecord, String)], role: [SectionRecord]) {
+        let audience = shared.audiences
         func applies(_ record: SectionRecord) -> Bool {
             if record.kind == .agent { return false }   // other agents' definitions are not this one's
             if let names = audience[record.path] { return profile.map { names.contains($0.name) } ?? false }
             return true
         }
         var chosen: [Int64: (SectionRecord, String)] = [:]
-        for record in try store.sections(tier: .essential, withBody: withBodies) where applies(record) {
+        for record in shared.essentialSections where applies(record) {
             chosen[record.id] = (record, record.tierReason)
         }
         let role = profile.map { own in try? store.sections(inPaths: [own.path], withBody: withBodies) }.flatMap { $0 } ?? []
@@ -106,7 +123,7 @@ public struct PackBuilder: Sendable {
         }
         // What the launch-loaded files and the definition import, Claude Code loads with them.
         let seeds = Set(chosen.values.map(\.0.path)).union(profile.map { [$0.path] } ?? [])
-        let imported = try importClosure(of: seeds)
+        let imported = importClosure(of: seeds, edges: shared.importEdges)
         let importedPaths = imported.keys.sorted()
         for record in try store.sections(inPaths: importedPaths, withBody: withBodies) where chosen[record.id] == nil {
             guard record.tier == .detailed, TierAssigner.isFileDefault(record.tierReason), record.kind != .agent else { continue }
@@ -116,22 +133,9 @@ public struct PackBuilder: Sendable {
         return (Array(chosen.values), role)
     }
 
-    /// Documents whose frontmatter names their agents (`agents: [a, b]` or `agent: a`).
-    private func audiences() throws -> [String: Set<String>] {
-        var result: [String: Set<String>] = [:]
-        for document in try store.documents(kind: nil, frontmatterMentioning: "\"agent") where document.kind != .agent {
-            guard let frontmatter = document.frontmatter, let value = frontmatter["agents"] ?? frontmatter["agent"] else { continue }
-            let names = (value.arrayValue ?? [value]).compactMap(\.stringValue)
-            if !names.isEmpty { result[document.path] = Set(names) }
-        }
-        return result
-    }
-
     /// Paths imported from `seeds` within the import depth, with the seed that pulled each in.
-    private func importClosure(of seeds: Set<String>) throws -> [String: String] {
+    private func importClosure(of seeds: Set<String>, edges: [String: [String]]) -> [String: String] {
         guard !seeds.isEmpty else { return [:] }
-        var edges: [String: [String]] = [:]
-        for edge in try store.referenceEdges(kinds: [.import], fromPaths: nil) { edges[edge.from, default: []].append(edge.to) }
         var reached: [String: String] = [:]
         var frontier = seeds.sorted().map { ($0, $0) }
         for _ in 0..<importDepth where !frontier.isEmpty {
@@ -150,21 +154,32 @@ public struct PackBuilder: Sendable {
     // MARK: - Building
 
     public func build(_ request: PackRequest) throws -> Pack {
-        let profile = try request.agent.map { try self.profile(named: $0, in: profiles()) }
-        let budget = request.budget ?? profile?.budget ?? defaultBudget
-        guard PackRequest.budgetRange.contains(budget) else { throw PackError.invalidBudget(budget) }
         let task = try Self.validatedTask(request.task)
+        // Everything the pack reads from the index, read in one transaction: one committed state,
+        // even while the index is refreshed.
+        let (profile, budget, essentialPairs, roleRecords, candidates) = try store.snapshot {
+            let shared = try shared(withBodies: true)
+            let profile = try request.agent.map { try self.profile(named: $0, in: shared.profiles) }
+            let budget = request.budget ?? profile?.budget ?? defaultBudget
+            guard PackRequest.budgetRange.contains(budget) else { throw PackError.invalidBudget(budget) }
+            let (essentialPairs, roleRecords) = try essentials(for: profile, shared: shared, withBodies: true)
+            let candidates = try rankCandidates(profile: profile, task: task, excluding: Set(essentialPairs.map(\.0.id)),
+                                                essentialPaths: Set(essentialPairs.map(\.0.path)).union(profile.map { [$0.path] } ?? []))
+            return (profile, budget, essentialPairs, roleRecords, candidates)
+        }
         let renderer = PackRenderer(format: request.format)
 
         // 1. Essentials and the role brief.
-        let (essentialPairs, roleRecords) = try essentials(for: profile)
         let role = profile.map { profile in
             RoleBrief(name: profile.name, description: profile.description, path: profile.path,
                       text: Self.roleText(roleRecords))
         }
         var selection = Selection()
         var decisions: [Int64: PackDecision] = [:]
-        let essentialsSorted = essentialPairs.sorted { Self.documentOrder($0.0, $1.0) }
+        // Documents by hierarchy (importer before imported, root before nested), then path;
+        // sections in document order. Keys are made once per section, not in every comparison.
+        let essentialsSorted = essentialPairs.map { (key: OrderKey($0.0, tier: .essential), pair: $0) }
+            .sorted { ($0.key, $0.pair.0.ordinal) < ($1.key, $1.pair.0.ordinal) }.map(\.pair)
         /// The error naming the eight largest essential sections and why each is essential.
         func overBudget(_ tokens: Int) -> PackError {
             let largest = essentialsSorted.sorted { ($0.0.tokens, $1.0.path) > ($1.0.tokens, $0.0.path) }.prefix(8)
@@ -178,33 +193,34 @@ public struct PackBuilder: Sendable {
                                                 outcome: .included, reason: "essential: \(reason)")
         }
 
-        // 2-3. Candidates by relevance.
-        let candidates = try rankCandidates(profile: profile, task: task, excluding: Set(selection.ids),
-                                            essentialPaths: Set(essentialPairs.map(\.0.path)) .union(profile.map { [$0.path] } ?? []))
+        // 2-3. Candidates by relevance: ranked above, with the reads.
 
-        // Fixed cost: wrappers, manifest, role and task, with no content yet.
+        // Fixed cost: wrappers, manifest, role and task; then with the essentials as they render
+        // (a document's consecutive sections share one source line, so costing them one by one
+        // overstates them by thousands of tokens and leaves room that refills must take back).
         var content = PackContent(manifest: Self.emptyManifest(request: request, agent: profile?.name, task: task,
                                                                budget: budget, counter: counter),
                                   documents: [], pointers: [], unlistedPointers: 0, role: role, task: task)
         let fixed = counter.count(renderer.render(content))
         let slack = 16 + budget / 200
-        var essentialCost = 0
-        for item in selection.items { essentialCost += cost(of: item.section, renderer: renderer) }
+        var committed = fixed
+        if !selection.items.isEmpty {
+            content.documents = selection.documents()
+            committed = counter.count(renderer.render(content))
+        }
         let documentOverhead = counter.count(renderer.documentFragment(path: "project_management/xxxxxxxx/xxxxxxxxxxxxxxxxxxxx.md"))
-        essentialCost += selection.documentCount * documentOverhead
-        if fixed + essentialCost + slack > budget {
+        if committed + slack > budget {
             if !request.trimEssentials {
-                throw overBudget(fixed + essentialCost)
+                throw overBudget(committed)
             }
             selection = Selection()
+            committed = fixed
         }
 
         // 4. Fill: essentials (when they had to be trimmed, as ordinary candidates), then the rest
         // by value per token; trim what is relevant but too large; point to the rest.
         let pointerReserve = min(budget / 20, 3_000)
-        var remaining = budget - fixed - slack - pointerReserve
-        for item in selection.items { remaining -= cost(of: item.section, renderer: renderer) }
-        remaining -= selection.documentCount * documentOverhead
+        var remaining = budget - committed - slack - pointerReserve
         var queue = candidates
         if selection.items.isEmpty {
             queue = essentialsSorted.map { Candidate(record: $0.0, tier: .essential, score: 1, reason: "essential (trimmed to fit: --trim-essentials)", contentAllowed: true) } + queue
@@ -262,6 +278,7 @@ public struct PackBuilder: Sendable {
         // Pointers: the most relevant of what is not in, while they fit.
         var pointerBudget = remaining + pointerReserve
         var pointers: [PackPointer] = []
+        var pointerCosts: [String: Int] = [:]   // by handle, for the manifest's pointer tokens
         let rankedPointers = pointerCandidates.filter { $0.score > 0 }.sorted { ($0.score, $1.record.id) > ($1.score, $0.record.id) }
         for candidate in rankedPointers {
             let pointer = PackPointer(handle: candidate.record.handle, title: Self.title(candidate.record),
@@ -269,6 +286,7 @@ public struct PackBuilder: Sendable {
             let pointerCost = counter.count(renderer.pointerFragment(pointer))
             guard pointerCost <= pointerBudget else { break }
             pointers.append(pointer)
+            pointerCosts[pointer.handle] = pointerCost
             pointerBudget -= pointerCost
         }
         let listed = Set(pointers.map(\.handle))
@@ -276,13 +294,18 @@ public struct PackBuilder: Sendable {
             decisions[candidate.record.id] = candidate.decision(.leftOut, decisions[candidate.record.id]?.reason ?? "no room for a pointer")
         }
 
+        if Self.tracing {
+            FileHandle.standardError.write(Data("pack plan: committed \(committed), slack \(slack), unspent \(pointerBudget) of the content and pointer room\n".utf8))
+        }
         // 5-8. Render, measure, and give back whatever the measure says is over.
         content.pointers = pointers
         content.unlistedPointers = rankedPointers.count - pointers.count
         var refills = 0
+        let roleTokens = role.map { counter.count($0.text) } ?? 0
         while true {
             content.documents = selection.documents()
-            content.manifest = manifest(for: content, selection: selection, request: request, budget: budget,
+            content.manifest = manifest(for: content, roleTokens: roleTokens, pointerCosts: &pointerCosts,
+                                        request: request, budget: budget,
                                         leftOut: decisions.values.filter { $0.outcome == .leftOut }.map(\.tier),
                                         duplicates: decisions.values.filter { $0.outcome == .duplicate }.count)
             let (text, tokens) = renderMeasured(&content, renderer: renderer)
@@ -394,8 +417,8 @@ public struct PackBuilder: Sendable {
             let roleScore = roleScores[record.id] ?? 0
             var score = Self.taskWeight * taskScore + (task == nil ? 1.0 : Self.roleWeight) * roleScore
             var reasons: [String] = []
-            if taskScore > 0 { reasons.append(String(format: "task %.2f", taskScore)) }
-            if roleScore > 0 { reasons.append(String(format: "role %.2f", roleScore)) }
+            if taskScore > 0 { reasons.append("task " + Self.twoDecimals(taskScore)) }
+            if roleScore > 0 { reasons.append("role " + Self.twoDecimals(roleScore)) }
             let preferred = preferredPaths[record.path] ?? {
                 let preferred = includeGlobs.contains { $0.matches(record.path) }
                 preferredPaths[record.path] = preferred
@@ -469,8 +492,9 @@ public struct PackBuilder: Sendable {
                      sections: 0, trimmed: [], leftOut: [:], duplicatesSkipped: 0)
     }
 
-    private func manifest(for content: PackContent, selection: Selection, request: PackRequest, budget: Int,
-                          leftOut: [Tier], duplicates: Int) -> PackManifest {
+    /// - Parameter pointerCosts: each listed pointer's tokens by handle, filled in for new ones.
+    private func manifest(for content: PackContent, roleTokens: Int, pointerCosts: inout [String: Int],
+                          request: PackRequest, budget: Int, leftOut: [Tier], duplicates: Int) -> PackManifest {
         var manifest = content.manifest
         var byTier: [String: Int] = [:]
         for tier in Tier.allCases { byTier[tier.rawValue] = 0 }
@@ -486,11 +510,16 @@ public struct PackBuilder: Sendable {
                 }
             }
         }
-        if let role = content.role { byTier[Tier.essential.rawValue, default: 0] += counter.count(role.text) }
+        byTier[Tier.essential.rawValue, default: 0] += roleTokens
         var leftOutByTier: [String: Int] = [:]
         for tier in leftOut { leftOutByTier[tier.rawValue, default: 0] += 1 }
         manifest.tokensByTier = byTier
-        manifest.pointerTokens = content.pointers.reduce(0) { $0 + counter.count(PackRenderer(format: request.format).pointerFragment($1)) }
+        let renderer = PackRenderer(format: request.format)
+        manifest.pointerTokens = content.pointers.reduce(0) { total, pointer in
+            let cost = pointerCosts[pointer.handle] ?? counter.count(renderer.pointerFragment(pointer))
+            pointerCosts[pointer.handle] = cost
+            return total + cost
+        }
         manifest.documents = content.documents.count
         manifest.sections = sections
         manifest.trimmed = trimmed
@@ -505,7 +534,7 @@ public struct PackBuilder: Sendable {
         var key = "ctxmem-pack-v1\u{1}\(request.agent ?? "")\u{1}\(content.task ?? "")\u{1}\(budget)\u{1}\(request.format.rawValue)\u{1}\(counter)"
         for document in content.documents {
             for section in document.sections {
-                key += "\u{1}\(section.handle)\u{2}\(ContentHash(section.text).hex)"
+                key += "\u{1}\(section.handle)\u{2}\(section.endLine)\u{2}\(ContentHash(value: section.digest).hex)"
             }
         }
         for pointer in content.pointers { key += "\u{1}>\(pointer.handle)" }
@@ -523,12 +552,6 @@ public struct PackBuilder: Sendable {
             throw PackError.invalidTask("the task is \(trimmed.count) characters long; the limit is \(PackRequest.maxTaskLength)")
         }
         return trimmed
-    }
-
-    /// Documents by tier, then hierarchy (importer before imported, root before nested), then
-    /// path; sections in document order.
-    static func documentOrder(_ a: SectionRecord, _ b: SectionRecord) -> Bool {
-        (OrderKey(a, tier: .essential), a.ordinal) < (OrderKey(b, tier: .essential), b.ordinal)
     }
 
     /// Where a document goes in a pack: best tier, importer before imported, Claude Code's loading
@@ -561,6 +584,14 @@ public struct PackBuilder: Sendable {
         case "CLAUDE.local.md": 2
         default: record.kind == .rule ? 3 : 4
         }
+    }
+
+    /// `0.35` for 0.3472: what `String(format: "%.2f")` gives for scores, at a fraction of its cost
+    /// (it was a fifth of ranking).
+    static func twoDecimals(_ value: Double) -> String {
+        let hundredths = Int((max(0, value) * 100).rounded())
+        let fraction = hundredths % 100
+        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
     }
 
     static func title(_ record: SectionRecord) -> String {
@@ -630,18 +661,21 @@ struct Selection {
 
     /// Documents in pack order (by best tier, then hierarchy), sections in document order.
     func documents() -> [PackedDocument] {
-        var byPath: [String: (first: SectionRecord, tier: Tier, sections: [(Int, PackedSection)])] = [:]
-        for item in items {
-            var entry = byPath[item.record.path] ?? (item.record, item.section.tier, [])
+        // Item indices by document: records are large, so they are not copied to group them.
+        var byPath: [String: (first: Int, tier: Tier, items: [Int])] = [:]
+        for (index, item) in items.enumerated() {
+            var entry = byPath[item.record.path] ?? (index, item.section.tier, [])
             entry.tier = min(entry.tier, item.section.tier)
-            entry.sections.append((item.record.ordinal, item.section))
+            entry.items.append(index)
             byPath[item.record.path] = entry
         }
         // Sort keys made once per document, not in every comparison.
-        let keyed = byPath.values.map { entry in (key: PackBuilder.OrderKey(entry.first, tier: entry.tier), entry: entry) }
-        return keyed.sorted { $0.key < $1.key }.map { item in
-            PackedDocument(path: item.entry.first.path, kind: item.entry.first.kind,
-                           sections: Self.mergingRuns(item.entry.sections.sorted { $0.0 < $1.0 }))
+        let keyed = byPath.values.map { entry in (key: PackBuilder.OrderKey(items[entry.first].record, tier: entry.tier), entry: entry) }
+        return keyed.sorted { $0.key < $1.key }.map { document in
+            let first = items[document.entry.first].record
+            let ordered = document.entry.items.sorted { items[$0].record.ordinal < items[$1].record.ordinal }
+            return PackedDocument(path: first.path, kind: first.kind,
+                                  sections: Self.mergingRuns(ordered.map { (items[$0].record.ordinal, items[$0].section) }))
         }
     }
 
@@ -651,20 +685,30 @@ struct Selection {
     /// line is in its text). Trimmed sections stay apart, so their marker names their own handle.
     static func mergingRuns(_ sections: [(ordinal: Int, section: PackedSection)]) -> [PackedSection] {
         var result: [PackedSection] = []
+        var runTexts: [String] = []   // the open run's texts, joined once when it closes
+        func closeRun() {
+            guard runTexts.count > 1 else { return }
+            result[result.count - 1].text = runTexts.joined(separator: "\n")
+        }
         var lastOrdinal = Int.min
         for (ordinal, section) in sections {
             if var last = result.last, ordinal == lastOrdinal + 1, last.tier == section.tier, !last.trimmed, !section.trimmed {
-                last.text = last.text.trimmingTrailingNewlines() + "\n" + section.text
+                runTexts[runTexts.count - 1] = runTexts[runTexts.count - 1].trimmingTrailingNewlines()
+                runTexts.append(section.text)
                 last.endLine = section.endLine
                 last.fullTokens += section.fullTokens
                 last.sectionCount += section.sectionCount
                 last.textTokens += section.textTokens
+                last.digest = (last.digest ^ section.digest) &* 0x0000_0100_0000_01b3
                 result[result.count - 1] = last
             } else {
+                closeRun()
                 result.append(section)
+                runTexts = [section.text]
             }
             lastOrdinal = ordinal
         }
+        closeRun()
         return result
     }
 }
@@ -674,6 +718,8 @@ extension PackedSection {
         self.init(handle: record.handle, path: record.path, startLine: record.startLine, endLine: record.endLine,
                   headingPath: record.headingPath, tier: tier, text: text, trimmed: trimmed, fullTokens: record.tokens,
                   sectionCount: 1, textTokens: 0)
+        // A whole section's text is the indexed one, whose hash the index holds.
+        digest = (trimmed ? nil : ContentHash(hex: record.contentHash)?.value) ?? ContentHash(text).value
     }
 }
 
@@ -686,6 +732,50 @@ extension PackDecision.Outcome {
         case .leftOut: 3
         case .duplicate: 4
         case .excluded: 5
+        }
+    }
+}
+
+/// What every pack of one index generation reads alike: the agents, the documents addressed to
+/// agents, the import edges and the essential sections.
+public struct PackingState: Sendable {
+    var profiles: [AgentProfile]
+    /// Documents whose frontmatter names their agents (`agents: [a, b]` or `agent: a`).
+    var audiences: [String: Set<String>]
+    var importEdges: [String: [String]]
+    var essentialSections: [SectionRecord]
+
+    init(store: any MemoryStore, withBodies: Bool) throws {
+        profiles = try store.documents(kind: .agent, frontmatterMentioning: nil).compactMap {
+            AgentProfile.parse(path: $0.path, frontmatter: $0.frontmatter).profile
+        }
+        audiences = [:]
+        for document in try store.documents(kind: nil, frontmatterMentioning: "\"agent") where document.kind != .agent {
+            guard let frontmatter = document.frontmatter, let value = frontmatter["agents"] ?? frontmatter["agent"] else { continue }
+            let names = (value.arrayValue ?? [value]).compactMap(\.stringValue)
+            if !names.isEmpty { audiences[document.path] = Set(names) }
+        }
+        importEdges = [:]
+        for edge in try store.referenceEdges(kinds: [.import], fromPaths: nil) { importEdges[edge.from, default: []].append(edge.to) }
+        essentialSections = try store.sections(tier: .essential, withBody: withBodies)
+    }
+}
+
+/// Keeps the ``PackingState`` of the newest index generation between builds: a server's packs
+/// then read only what depends on their agent and task (agents' frontmatter alone was a tenth of
+/// a pack). Shared by the copies of a ``MemoryService``.
+public final class PackingCache: Sendable {
+    private let entry = Mutex<(key: String, state: PackingState)?>(nil)
+
+    public init() {}
+
+    /// The state for index generation `key`, loaded once per generation.
+    func state(for key: String, load: () throws -> PackingState) throws -> PackingState {
+        try entry.withLock { entry in
+            if let entry, entry.key == key { return entry.state }
+            let state = try load()
+            entry = (key, state)
+            return state
         }
     }
 }

@@ -10,8 +10,11 @@
 /// Matching is case-sensitive, as on Linux file systems.
 public struct Glob: Hashable, Sendable, CustomStringConvertible {
     public let pattern: String
-    private let segments: [Substring]
+    /// The pattern's `/`-separated segments as bytes, split once (matching runs per file and per
+    /// section, so it allocates nothing per segment).
+    private let segments: [[UInt8]]
     private let matchesBasename: Bool
+    private static let anySegments: [UInt8] = Array("**".utf8)
 
     public init(_ pattern: String) {
         var text = pattern
@@ -19,39 +22,52 @@ public struct Glob: Hashable, Sendable, CustomStringConvertible {
         if text.hasSuffix("/") { text += "**" }
         self.pattern = pattern
         matchesBasename = !text.contains("/")
-        segments = text.split(separator: "/", omittingEmptySubsequences: true)
+        segments = text.split(separator: "/", omittingEmptySubsequences: true).map { Array($0.utf8) }
     }
 
     public var description: String { pattern }
 
     /// Whether `path` (relative to the root, `/`-separated) matches.
     public func matches(_ path: String) -> Bool {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
-        if matchesBasename {
-            guard let last = parts.last, let only = segments.first else { return false }
-            return only == "**" || Glob.matchSegment(Array(only.utf8), Array(last.utf8))
+        var path = path
+        return path.withUTF8 { bytes in
+            // The path's segments as ranges of its bytes (empty segments dropped, as `split` does).
+            var parts: [Range<Int>] = []
+            var start = 0
+            for index in 0...bytes.count where index == bytes.count || bytes[index] == UInt8(ascii: "/") {
+                if index > start { parts.append(start..<index) }
+                start = index + 1
+            }
+            if matchesBasename {
+                guard let last = parts.last, let only = segments.first else { return false }
+                return only == Self.anySegments || Self.matchSegment(only, UnsafeBufferPointer(rebasing: bytes[last]))
+            }
+            return match(0, parts[...], in: bytes)
         }
-        return Glob.match(segments[...], parts[...])
     }
 
-    private static func match(_ pattern: ArraySlice<Substring>, _ path: ArraySlice<Substring>) -> Bool {
-        guard let head = pattern.first else { return path.isEmpty }
-        if head == "**" {
-            let rest = pattern.dropFirst()
-            if rest.isEmpty { return true }
+    private func match(_ segment: Int, _ path: ArraySlice<Range<Int>>, in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard segment < segments.count else { return path.isEmpty }
+        if segments[segment] == Self.anySegments {
+            if segment + 1 == segments.count { return true }
             var index = path.startIndex
             while index <= path.endIndex {
-                if match(rest, path[index...]) { return true }
+                if match(segment + 1, path[index...], in: bytes) { return true }
                 index += 1
             }
             return false
         }
-        guard let first = path.first, matchSegment(Array(head.utf8), Array(first.utf8)) else { return false }
-        return match(pattern.dropFirst(), path.dropFirst())
+        guard let first = path.first,
+              Self.matchSegment(segments[segment], UnsafeBufferPointer(rebasing: bytes[first])) else { return false }
+        return match(segment + 1, path.dropFirst(), in: bytes)
+    }
+
+    static func matchSegment(_ pattern: [UInt8], _ text: [UInt8]) -> Bool {
+        text.withUnsafeBufferPointer { matchSegment(pattern, $0) }
     }
 
     /// Matches one path segment with `*`, `?` and `[...]`, iteratively with backtracking on `*`.
-    static func matchSegment(_ pattern: [UInt8], _ text: [UInt8]) -> Bool {
+    static func matchSegment(_ pattern: [UInt8], _ text: UnsafeBufferPointer<UInt8>) -> Bool {
         var p = 0, t = 0
         var starP = -1, starT = 0
         while t < text.count {

@@ -19,7 +19,9 @@ public struct PackTokenCounter: Sendable {
     public init(base: any TokenCounter, modelFactor: Double = 1.0, safetyMargin: Double? = nil) {
         self.base = base
         self.modelFactor = modelFactor
-        self.safetyMargin = safetyMargin ?? (base.identifier.hasPrefix("bpe:") ? 0 : Self.estimatorMargin)
+        let margin = safetyMargin ?? (base.identifier.hasPrefix("bpe:") ? 0 : Self.estimatorMargin)
+        self.safetyMargin = margin
+        identifier = "\(base.identifier) x\(String(format: "%.2f", modelFactor)) +\(String(format: "%g", (margin * 1000).rounded() / 10))%"
     }
 
     public func count(_ text: String) -> Int {
@@ -34,9 +36,5 @@ public struct PackTokenCounter: Sendable {
     }
 
     /// `estimate-v1 x1.00 +5%`: what a manifest states the budget was measured with.
-    public var identifier: String {
-        let factor = String(format: "%.2f", modelFactor)
-        let margin = String(format: "%g", (safetyMargin * 1000).rounded() / 10)
-        return "\(base.identifier) x\(factor) +\(margin)%"
-    }
+    public let identifier: String
 }

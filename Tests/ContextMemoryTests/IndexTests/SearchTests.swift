@@ -163,6 +163,25 @@ struct SearchTests {
         #expect(counts.isSubset(of: [3, 6]), "saw \(counts)")
     }
 
+    @Test("reads inside a snapshot see the state it began with while another connection commits")
+    func snapshotReads() async throws {
+        let tree = try await Self.indexedTree()
+        let reader = try SQLiteStore(path: tree.service.databasePath, mode: .read)
+        let writer = try SQLiteStore(path: tree.service.databasePath, mode: .write)
+        var changes = IndexChanges()
+        changes.removedPaths = ["docs/overview.md"]
+        changes.metadata = ["generation": "99"]
+        let (before, during) = try reader.snapshot {
+            let before = (try reader.statistics().documents, try reader.metadata("generation"))
+            try writer.apply(changes)   // commits while the snapshot is open
+            return (before, (try reader.statistics().documents, try reader.metadata("generation")))
+        }
+        #expect(during.0 == before.0)
+        #expect(during.1 == before.1)
+        #expect(try reader.statistics().documents == before.0 - 1)
+        #expect(try reader.metadata("generation") == "99")
+    }
+
     @Test("stats count what was indexed")
     func statistics() async throws {
         let tree = try await Self.indexedTree()

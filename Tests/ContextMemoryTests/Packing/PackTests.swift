@@ -106,6 +106,32 @@ struct PackTests {
         #expect(trimmed.manifest.tokens <= 5_000)
     }
 
+    @Test("one service's packs follow the index: agents and essentials changed by a rebuild or a refresh are seen")
+    func packsFollowTheIndex() async throws {
+        let tree = try FixtureTree()
+        let service = tree.service   // one service, so its packs share what they cache per index generation
+        let zebraKeeper = """
+            ---
+            name: zebra-keeper
+            description: Keeps the zebras.
+            ---
+            You keep the zebras.
+            """
+        try tree.write(".claude/agents/zebra-keeper.md", zebraKeeper)
+        _ = try await service.index()
+        #expect(try service.pack(PackRequest(agent: "zebra-keeper", budget: 20_000)).text.contains("You keep the zebras."))
+        // A rebuild starts the generations again (this one is generation 1 too): nothing cached outlives it.
+        try tree.remove(".claude/agents/zebra-keeper.md")
+        _ = try await service.index(rebuild: true)
+        #expect(throws: PackError.self) { try service.pack(PackRequest(agent: "zebra-keeper", budget: 20_000)) }
+        // A refresh: the agent is back and the root CLAUDE.md has a new essential section.
+        try tree.write(".claude/agents/zebra-keeper.md", zebraKeeper)
+        try tree.append("CLAUDE.md", "\n## Zebra crossing rule\n\nAlways yield to zebras.\n")
+        _ = try await service.index()
+        let pack = try service.pack(PackRequest(agent: "zebra-keeper", budget: 20_000))
+        #expect(pack.text.contains("Always yield to zebras."))
+    }
+
     @Test("an unknown agent is named with the closest known one")
     func unknownAgent() async throws {
         let memory = try await IndexedMemory.shared.value
