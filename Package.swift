@@ -30,11 +30,14 @@ let package = Package(
             pkgConfig: "libxml-2.0",
             providers: [.apt(["libxml2-dev"])]
         ),
+        // Claude 2's vocabulary for the default token estimator (generated: scripts/gen-claude-vocabulary).
+        .target(name: "CClaudeVocabulary"),
         .target(
             name: "ContextMemory",
             dependencies: [
                 "CCmark",
                 "CLibXML2",
+                "CClaudeVocabulary",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),

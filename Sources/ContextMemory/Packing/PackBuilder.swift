@@ -459,17 +459,9 @@ public struct PackBuilder: Sendable {
     /// Renders with the manifest stating the pack's own token count: the number is part of what
     /// is counted, so render until the count it states is the count it has (two or three passes).
     private func renderMeasured(_ content: inout PackContent, renderer: PackRenderer) -> (String, Int) {
-        // The manifest states the count, so rendering must reach a fixed point. The estimator prices a
-        // number by its digits alone: when the count has as many digits as the number stated, the
-        // render that states it counts the same, and need not be counted again.
         if content.manifest.tokens == 0 { content.manifest.tokens = content.manifest.budget }  // same magnitude
         var text = renderer.render(content)
         var tokens = counter.count(text)
-        if counter.base is ClaudeTokenEstimator, tokens != content.manifest.tokens,
-           String(tokens).count == String(content.manifest.tokens).count {
-            content.manifest.tokens = tokens
-            return (renderer.render(content), tokens)
-        }
         for _ in 0..<4 where content.manifest.tokens != tokens {
             content.manifest.tokens = tokens
             text = renderer.render(content)

