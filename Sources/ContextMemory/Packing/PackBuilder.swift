@@ -48,7 +48,7 @@ public struct PackBuilder: Sendable {
         guard storedCountsMatch else {
             return cost(of: PackedSection(record, tier: tier, text: record.body ?? "", trimmed: false), renderer: renderer)
         }
-        let wrapper = bare ?? cost(of: PackedSection(record, tier: tier, text: "", trimmed: false), renderer: renderer)
+        let wrapper = bare ?? wrapperCost(record, tier: tier, trimmed: false, renderer: renderer)
         return wrapper + bodyTokens(record) + 1
     }
 
@@ -64,6 +64,9 @@ public struct PackBuilder: Sendable {
     static let includeBoost = 0.3
     static let linkBoost = 0.15
     static let recencyBoost = 0.05
+    /// How much of the gap to the best task match in its document a section gets (Bench/relevance-cases.json:
+    /// recall at 20k / 50k / 200k 46.2 / 78.8 / 91.0% without, 51.9 / 81.4 / 92.3% with 0.6; 0.3 and 1.0 less).
+    static let documentWeight = 0.6
     /// `CTXMEM_TRACE` prints each render's measure (how many refills a pack takes).
     static let tracing = ProcessInfo.processInfo.environment["CTXMEM_TRACE"] != nil
     /// Below this a candidate is at most a pointer.
@@ -208,7 +211,15 @@ public struct PackBuilder: Sendable {
             content.documents = selection.documents()
             committed = counter.count(renderer.render(content))
         }
-        let documentOverhead = counter.count(renderer.documentFragment(path: "project_management/xxxxxxxx/xxxxxxxxxxxxxxxxxxxx.md"))
+        /// What opening a document adds: its heading (path) and wrappers, counted once per path.
+        var openings: [String: Int] = [:]
+        func opening(_ path: String) -> Int {
+            if selection.hasDocument(path) { return 0 }
+            if let known = openings[path] { return known }
+            let cost = counter.count(renderer.documentFragment(path: path))
+            openings[path] = cost
+            return cost
+        }
         if committed + slack > budget {
             if !request.trimEssentials {
                 throw overBudget(committed)
@@ -241,22 +252,22 @@ public struct PackBuilder: Sendable {
                 continue
             }
             let text = record.body ?? ""
-            let opening = selection.hasDocument(record.path) ? 0 : documentOverhead
+            let opening = opening(record.path)
             let joinsRun = storedCountsMatch && selection.extendsRun(record, tier: candidate.tier)
-            let bare = joinsRun ? 2 : cost(of: PackedSection(record, tier: candidate.tier, text: "", trimmed: false), renderer: renderer)
+            let bare = joinsRun ? 2 : wrapperCost(record, tier: candidate.tier, trimmed: false, renderer: renderer)
             let sectionCost = joinsRun ? bare + bodyTokens(record) : sectionCost(record, tier: candidate.tier, renderer: renderer, bare: bare)
             let itemCost = sectionCost + opening
             if itemCost <= remaining {
                 // The text's own tokens (for the manifest): the section less its source line.
-                selection.add(record, tier: candidate.tier, text: text, trimmed: false, density: candidate.density,
-                              tokens: max(0, sectionCost - bare))
-                remaining -= itemCost
+                let refund = selection.add(record, tier: candidate.tier, text: text, trimmed: false, density: candidate.density,
+                                           tokens: max(0, sectionCost - bare), wrapper: bare)
+                remaining -= itemCost - refund
                 decisions[record.id] = candidate.decision(.included, candidate.reason)
                 continue
             }
             // Relevant but too large: keep its first blocks when a useful part fits.
             // The wrapper (source line and trim marker) is costed on its own; joins may add a token or two.
-            let wrapper = cost(of: PackedSection(record, tier: candidate.tier, text: "", trimmed: true), renderer: renderer) + 4
+            let wrapper = wrapperCost(record, tier: candidate.tier, trimmed: true, renderer: renderer) + 4
             if trims < 8, candidate.score >= Self.strongTaskMatch || candidate.tier == .essential,
                remaining - opening - wrapper >= Self.minimumTrimTokens,
                let part = Trimmer.prefix(of: text, fitting: remaining - opening - wrapper, counter: counter),
@@ -320,13 +331,14 @@ public struct PackBuilder: Sendable {
                 var added = false
                 deferred = deferred.filter { candidate in
                     let record = candidate.record
-                    let opening = selection.hasDocument(record.path) ? 0 : documentOverhead
-                    let itemCost = storedCountsMatch && selection.extendsRun(record, tier: candidate.tier)
-                        ? bodyTokens(record) + 2 : sectionCost(record, tier: candidate.tier, renderer: renderer) + opening
+                    let opening = opening(record.path)
+                    let joinsRun = storedCountsMatch && selection.extendsRun(record, tier: candidate.tier)
+                    let bare = joinsRun ? 2 : wrapperCost(record, tier: candidate.tier, trimmed: false, renderer: renderer)
+                    let itemCost = joinsRun ? bodyTokens(record) + bare : sectionCost(record, tier: candidate.tier, renderer: renderer, bare: bare) + opening
                     guard itemCost <= spare else { return true }
                     spare -= itemCost
-                    selection.add(record, tier: candidate.tier, text: record.body ?? "", trimmed: false, density: candidate.density,
-                                  tokens: bodyTokens(record))
+                    spare += selection.add(record, tier: candidate.tier, text: record.body ?? "", trimmed: false,
+                                           density: candidate.density, tokens: bodyTokens(record), wrapper: bare)
                     decisions[record.id] = candidate.decision(.included, candidate.reason)
                     if let index = content.pointers.firstIndex(where: { $0.handle == record.handle }) {
                         content.pointers.remove(at: index)
@@ -401,6 +413,12 @@ public struct PackBuilder: Sendable {
         records += try store.sections(inPaths: linked.subtracting(essentialPaths).sorted())
             .filter { !excluding.contains($0.id) && !known.contains($0.id) }
 
+        // A section of the document that answers the task best is worth more than its own words
+        // say: the neighbours of an answer are usually part of it.
+        var documentTaskScores: [String: Double] = [:]
+        for record in records {
+            if let taskScore = taskScores[record.id] { documentTaskScores[record.path] = max(documentTaskScores[record.path] ?? 0, taskScore) }
+        }
         let newest = records.map(\.modified).max() ?? 0
         let oldest = records.map(\.modified).min() ?? 0
         let allowed = Set(profile?.tiers ?? AgentProfile.defaultTiers)
@@ -419,6 +437,10 @@ public struct PackBuilder: Sendable {
             var reasons: [String] = []
             if taskScore > 0 { reasons.append("task " + Self.twoDecimals(taskScore)) }
             if roleScore > 0 { reasons.append("role " + Self.twoDecimals(roleScore)) }
+            if let documentScore = documentTaskScores[record.path], documentScore > taskScore {
+                score += Self.documentWeight * (documentScore - taskScore)
+                reasons.append("its document: task " + Self.twoDecimals(documentScore))
+            }
             let preferred = preferredPaths[record.path] ?? {
                 let preferred = includeGlobs.contains { $0.matches(record.path) }
                 preferredPaths[record.path] = preferred
@@ -454,6 +476,13 @@ public struct PackBuilder: Sendable {
 
     private func cost(of section: PackedSection, renderer: PackRenderer) -> Int {
         counter.count(renderer.sectionFragment(section))
+    }
+
+    /// What a section's source line and wrappers add to its text's own tokens. Costed around a
+    /// one-token stand-in, not around nothing: the whitespace before and after a text are pieces
+    /// of their own, which an empty text would merge into one.
+    private func wrapperCost(_ record: SectionRecord, tier: Tier, trimmed: Bool, renderer: PackRenderer) -> Int {
+        cost(of: PackedSection(record, tier: tier, text: "x", trimmed: trimmed), renderer: renderer) - counter.count("x")
     }
 
     /// Renders with the manifest stating the pack's own token count: the number is part of what
@@ -610,6 +639,8 @@ struct Selection {
     private var paths: [String: Int] = [:]
     /// Whole (untrimmed) sections by document, ordinal and tier: what a neighbour's run can join.
     private var wholeSections: Set<RunKey> = []
+    /// The sections that open a passage (a run of whole sections), with the wrapper each was costed with.
+    private var passageWrappers: [RunKey: Int] = [:]
 
     private struct RunKey: Hashable {
         var path: String
@@ -628,15 +659,34 @@ struct Selection {
     var documentCount: Int { paths.count }
     func hasDocument(_ path: String) -> Bool { paths[path] != nil }
 
-    mutating func add(_ record: SectionRecord, tier: Tier, text: String, trimmed: Bool, density: Double, tokens: Int) {
+    /// Adds a section; `wrapper` is what its source line was costed at.
+    /// - Returns: the tokens the plan gets back: when the section bridges two passages, the second
+    ///   loses its source line (it was costed with one).
+    @discardableResult
+    mutating func add(_ record: SectionRecord, tier: Tier, text: String, trimmed: Bool, density: Double, tokens: Int,
+                      wrapper: Int = 0) -> Int {
         var section = PackedSection(record, tier: tier, text: text, trimmed: trimmed)
         section.textTokens = tokens
         items.append(Item(record: record, section: section, density: density))
         paths[record.path, default: 0] += 1
-        if !trimmed { wholeSections.insert(RunKey(path: record.path, ordinal: record.ordinal, tier: tier)) }
+        var refund = 0
+        if !trimmed {
+            let key = RunKey(path: record.path, ordinal: record.ordinal, tier: tier)
+            let before = RunKey(path: record.path, ordinal: record.ordinal - 1, tier: tier)
+            let after = RunKey(path: record.path, ordinal: record.ordinal + 1, tier: tier)
+            let joinsBefore = wholeSections.contains(before)
+            if let next = passageWrappers.removeValue(forKey: after) {
+                // The passage after this one now continues this one's (or the one before's).
+                if joinsBefore { refund = max(0, next - wrapper) } else { passageWrappers[key] = next }
+            } else if !joinsBefore {
+                passageWrappers[key] = wrapper
+            }
+            wholeSections.insert(key)
+        }
         if record.tokens >= PackBuilder.duplicateMinimumTokens, hashes[record.contentHash] == nil {
             hashes[record.contentHash] = record.handle
         }
+        return refund
     }
 
     /// Removes the included section of lowest value per token (never an essential unless allowed).
@@ -646,6 +696,7 @@ struct Selection {
         else { return nil }
         let item = items.remove(at: index)
         wholeSections.remove(RunKey(path: item.record.path, ordinal: item.record.ordinal, tier: item.section.tier))
+        passageWrappers[RunKey(path: item.record.path, ordinal: item.record.ordinal, tier: item.section.tier)] = nil
         paths[item.record.path, default: 1] -= 1
         if paths[item.record.path] == 0 { paths[item.record.path] = nil }
         return item.record

@@ -241,6 +241,30 @@ struct PackTests {
     }
 }
 
+@Suite("Pack selection")
+struct SelectionTests {
+    static func section(_ ordinal: Int) -> SectionRecord {
+        SectionRecord(id: Int64(ordinal), path: "docs/a.md", ordinal: ordinal, level: 2, headingPath: ["A", "S\(ordinal)"],
+                      slug: "s\(ordinal)", startLine: ordinal * 10, endLine: ordinal * 10 + 9, tier: .detailed,
+                      tierReason: "default", tokens: 50, contentHash: String(format: "%016x", ordinal), kind: .referenced,
+                      importDepth: nil, modified: 0, body: "## S\(ordinal)\n\ntext \(ordinal)\n")
+    }
+
+    @Test("a section that bridges two passages gives back the second one's source line; the render merges them")
+    func bridgingRefund() {
+        var selection = Selection()
+        #expect(selection.add(Self.section(1), tier: .detailed, text: "one", trimmed: false, density: 1, tokens: 1, wrapper: 40) == 0)
+        #expect(selection.add(Self.section(3), tier: .detailed, text: "three", trimmed: false, density: 1, tokens: 1, wrapper: 45) == 0)
+        #expect(selection.extendsRun(Self.section(2), tier: .detailed))
+        // Section 2 joins section 1's passage at the cost of a join (2); section 3's line is no longer rendered.
+        #expect(selection.add(Self.section(2), tier: .detailed, text: "two", trimmed: false, density: 1, tokens: 1, wrapper: 2) == 43)
+        #expect(selection.documents().first?.sections.count == 1)
+        // A section before a passage takes over its line: nothing to give back.
+        #expect(selection.add(Self.section(0), tier: .detailed, text: "zero", trimmed: false, density: 1, tokens: 1, wrapper: 2) == 0)
+        #expect(selection.documents().first?.sections.first?.startLine == 0)
+    }
+}
+
 @Suite("Agent profiles")
 struct AgentProfileTests {
     @Test("a malformed context block is a finding at the key's line, and the profile keeps its defaults")
