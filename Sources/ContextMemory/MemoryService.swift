@@ -60,9 +60,17 @@ public struct MemoryService: Sendable {
             throw IndexError.invalidRoot(path: root.path, detail: "it does not exist or is not a folder")
         }
         var configuration = try configuration()
-        if rebuild { try SQLiteStore.remove(at: databasePath) }
+        var remembered = include
+        if rebuild {
+            // A rebuild starts a new file but keeps what earlier runs were told to include (a
+            // damaged index has nothing to tell, and is rebuilt without).
+            if remembered == nil, FileManager.default.fileExists(atPath: databasePath) {
+                remembered = (try? SQLiteStore(path: databasePath, mode: .read)).flatMap { try? Indexer.extraIncludes(in: $0) }
+            }
+            try SQLiteStore.remove(at: databasePath)
+        }
         let store = try SQLiteStore(path: databasePath, mode: .write)
-        let extraIncludes = try include ?? Indexer.extraIncludes(in: store)
+        let extraIncludes = try remembered ?? Indexer.extraIncludes(in: store)
         configuration.include += extraIncludes
         let indexer = Indexer(root: root, store: store, configuration: configuration, extraIncludes: extraIncludes,
                               counter: try baseCounter(configuration: configuration), rebuild: rebuild,

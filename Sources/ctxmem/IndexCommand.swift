@@ -9,7 +9,8 @@ struct IndexCommand: AsyncParsableCommand {
         discussion: """
             Only what changed is read again: files whose size, modification time and inode match are \
             skipped, files whose content hash matches are not parsed, deleted files are removed, all in \
-            one transaction. --rebuild starts from an empty index (also the way out of a damaged one).
+            one transaction. --rebuild starts from an empty index (also the way out of a damaged one), \
+            keeping the globs an earlier --include added unless new ones are given.
 
             Memory files are every CLAUDE.md, CLAUDE.local.md, .claude/CLAUDE.md, AGENTS.md, \
             .claude/rules/**/*.md, .claude/agents/**/*.md, .claude/skills/**/SKILL.md, everything under \
@@ -28,7 +29,7 @@ struct IndexCommand: AsyncParsableCommand {
     @Flag(help: "Delete the index and build it from scratch.")
     var rebuild = false
 
-    @Option(name: .long, help: ArgumentHelp("Also index files matching this glob (repeatable), beside .ctxmem.yaml's include.", valueName: "glob"))
+    @Option(name: .long, help: ArgumentHelp("Also index files matching this glob (repeatable), beside .ctxmem.yaml's include. The index remembers them: later runs, --rebuild included, keep them until --include is given again.", valueName: "glob"))
     var include: [String] = []
 
     @Flag(name: .shortAndLong, help: "Print nothing but errors.")
@@ -45,7 +46,7 @@ struct IndexCommand: AsyncParsableCommand {
         let show: @Sendable (IndexProgress) -> Void = { progress in meter.show(progress) }
         let onProgress = showProgress ? show : nil
         do {
-            report = try await service.index(rebuild: rebuild, include: include, progress: onProgress)
+            report = try await service.index(rebuild: rebuild, include: include.isEmpty ? nil : include, progress: onProgress)
         } catch {
             if showProgress { meter.clear() }
             throw Failure.exit(error)

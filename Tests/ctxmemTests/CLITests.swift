@@ -81,6 +81,22 @@ struct CLITests {
         #expect(report?["added"] as? Int == 0)
     }
 
+    @Test("files added by --include stay indexed on later runs without it, --rebuild included")
+    func includeRemembered() throws {
+        let tree = try Tree()
+        func documents() throws -> Int? {
+            let stats = try Self.run(["stats", "--root", tree.root.path, "--json"])
+            return (try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any])?["documents"] as? Int
+        }
+        #expect(try Self.run(["index", "--root", tree.root.path, "--quiet", "--include", "unrelated/**"]).status == 0)
+        let included = try documents()
+        #expect(included == 17)   // the 16 memory files and unrelated/ignored.md
+        #expect(try Self.run(["index", "--root", tree.root.path, "--quiet"]).status == 0)
+        #expect(try documents() == included)
+        #expect(try Self.run(["index", "--root", tree.root.path, "--quiet", "--rebuild"]).status == 0)
+        #expect(try documents() == included)
+    }
+
     @Test("--quiet prints nothing; no results is not an error")
     func quietAndEmpty() throws {
         let tree = try Tree()

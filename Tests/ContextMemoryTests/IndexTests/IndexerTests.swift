@@ -151,4 +151,14 @@ struct IndexerTests {
         #expect(rebuilt.added == first.added)
         #expect(rebuilt.generation == 1)
     }
+
+    @Test("--rebuild keeps the globs an earlier `--include` added")
+    func rebuildKeepsIncludes() async throws {
+        let tree = try FixtureTree()
+        _ = try await tree.service.index(include: ["unrelated/**/*.md"])
+        let included = try tree.indexedPaths().filter { $0.hasPrefix("unrelated/") }
+        #expect(!included.isEmpty)
+        _ = try await tree.service.index(rebuild: true)
+        #expect(try tree.indexedPaths().filter { $0.hasPrefix("unrelated/") } == included)
+    }
 }
