@@ -74,24 +74,24 @@ public struct ClaudeTokenEstimator: TokenCounter {
 /// Claude 2's vocabulary as a hash set of every token and every prefix of a token, so that a
 /// longest match extends one byte at a time with one probe and stops as soon as no token continues.
 ///
-/// A slot holds a 64-bit FNV-1a hash of a byte string with its two low bits replaced by flags:
-/// bit 0, the string is a token; bit 1, a longer token starts with it. 0 is an empty slot. Two
-/// strings that share a hash but for those bits would be confused: with 132k strings in 2^62 values,
-/// the odds are about 1 in 10^9, and the cost would be a count off by one.
+/// A slot (4 bytes, so the table stays at 1 MiB) holds the high 30 bits of a byte string's 64-bit
+/// FNV-1a hash and two flags: bit 0, the string is a token; bit 1, a longer token starts with it.
+/// 0 is an empty slot. The slot's position comes from the hash's other bits, so a string not in
+/// the table is taken for one that is about once in 10^9 probes, and the cost is a count off by one.
 struct Vocabulary: Sendable {
-    let slots: [UInt64]
+    let slots: [UInt32]
     static let shared = Vocabulary()
 
     static let offsetBasis: UInt64 = 0xcbf2_9ce4_8422_2325
     static let prime: UInt64 = 0x0000_0100_0000_01b3
-    static let tokenFlag: UInt64 = 1
-    static let prefixFlag: UInt64 = 2
-    static let flagMask: UInt64 = 3
+    static let tokenFlag: UInt32 = 1
+    static let prefixFlag: UInt32 = 2
+    static let flagMask: UInt32 = 3
 
     private init() {
         let blob = UnsafeBufferPointer(start: ctxmem_claude_vocabulary(), count: Int(ctxmem_claude_vocabulary_size()))
-        // 2^18 slots for about 132k strings: half full, short probes, 2 MiB.
-        var slots = [UInt64](repeating: 0, count: 1 << 18)
+        // 2^18 slots for about 132k strings: half full, short probes, 1 MiB.
+        var slots = [UInt32](repeating: 0, count: 1 << 18)
         var offset = 0
         while offset + 2 <= blob.count {
             let length = Int(blob[offset]) | Int(blob[offset + 1]) << 8
@@ -112,9 +112,16 @@ struct Vocabulary: Sendable {
         Int(truncatingIfNeeded: (hash &* 0x9E37_79B9_7F4A_7C15) >> 46) & (count - 1)
     }
 
-    private static func insert(_ hash: UInt64, flag: UInt64, into slots: inout [UInt64]) {
-        let key = hash & ~flagMask
-        var index = slotIndex(key, count: slots.count)
+    /// The part of `hash` a slot keeps, never 0 (an empty slot).
+    @inline(__always)
+    static func key(_ hash: UInt64) -> UInt32 {
+        let key = UInt32(truncatingIfNeeded: hash >> 32) & ~flagMask
+        return key == 0 ? 4 : key
+    }
+
+    private static func insert(_ hash: UInt64, flag: UInt32, into slots: inout [UInt32]) {
+        let key = key(hash)
+        var index = slotIndex(hash, count: slots.count)
         while slots[index] != 0 {
             if slots[index] & ~flagMask == key {
                 slots[index] |= flag
@@ -127,9 +134,9 @@ struct Vocabulary: Sendable {
 
     /// The flags of the string whose hash is `hash`; 0 when it is neither a token nor a prefix of one.
     @inline(__always)
-    static func flags(_ hash: UInt64, slots: UnsafeBufferPointer<UInt64>) -> UInt64 {
-        let key = hash & ~flagMask
-        var index = slotIndex(key, count: slots.count)
+    static func flags(_ hash: UInt64, slots: UnsafeBufferPointer<UInt32>) -> UInt32 {
+        let key = key(hash)
+        var index = slotIndex(hash, count: slots.count)
         while true {
             let slot = slots[index]
             if slot == 0 { return 0 }
@@ -142,7 +149,11 @@ struct Vocabulary: Sendable {
     /// byte is always a token of a byte-level vocabulary).
     @inline(__always)
     static func longestMatchCount(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int,
-                                  slots: UnsafeBufferPointer<UInt64>) -> Int {
+                                  slots: UnsafeBufferPointer<UInt32>) -> Int {
+        // Most pieces are one token (" the", "ing"): one probe for the whole piece settles them.
+        var whole = offsetBasis
+        for index in start..<end { whole = (whole ^ UInt64(bytes[index])) &* prime }
+        if flags(whole, slots: slots) & tokenFlag != 0 { return 1 }
         var position = start
         var tokens = 0
         while position < end {
