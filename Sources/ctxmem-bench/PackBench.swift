@@ -60,6 +60,7 @@ extension Bench {
                 try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
                 try FileManager.default.copyItem(at: URL(fileURLWithPath: item.root), to: root)
                 try? FileManager.default.removeItem(at: root.appendingPathComponent(".ctxmem"))
+                try Self.copyModificationDates(from: URL(fileURLWithPath: item.root), to: root)
                 service = MemoryService(root: root, databasePath: work.appendingPathComponent("index-\(services.count).sqlite").path)
                 _ = try await service.index(include: item.include)
                 services[key] = service
@@ -91,6 +92,17 @@ extension Bench {
             print(String(format: "budget %6d: recall %5.1f%% (%d of %d labelled sections), mean share of pack tokens on them %4.1f%%",
                          budget, 100 * Double(found[index]) / Double(max(1, expectedTotal)), found[index], expectedTotal,
                          100 * share[index] / Double(max(1, cases.count))))
+        }
+    }
+
+    /// Packs weigh recency, so the copy keeps its source's file dates (a copy made now would give
+    /// every file nearly the same date, in copying order, and the figures would vary from run to run).
+    static func copyModificationDates(from source: URL, to copy: URL) throws {
+        let manager = FileManager.default
+        guard let paths = manager.enumerator(atPath: source.path) else { return }
+        for case let path as String in paths {
+            guard let date = try? manager.attributesOfItem(atPath: source.appendingPathComponent(path).path)[.modificationDate] else { continue }
+            try? manager.setAttributes([.modificationDate: date], ofItemAtPath: copy.appendingPathComponent(path).path)
         }
     }
 }

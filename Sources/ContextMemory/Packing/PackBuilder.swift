@@ -64,8 +64,9 @@ public struct PackBuilder: Sendable {
     static let includeBoost = 0.3
     static let linkBoost = 0.15
     static let recencyBoost = 0.05
-    /// How much of the gap to the best task match in its document a section gets (Bench/relevance-cases.json:
-    /// recall at 20k / 50k / 200k 46.2 / 78.8 / 91.0% without, 51.9 / 81.4 / 92.3% with 0.6; 0.3 and 1.0 less).
+    /// How much of the gap to the best task match in its document a section gets. Bench/relevance-cases.json,
+    /// recall at 20k / 50k / 200k with nothing else of this kind: 45.5 / 78.8 / 91.7% at 0, 51.3 / 81.4 / 92.9%
+    /// at 0.6; with the two rules below, 0.3 gives 53.2 / 80.1 / 92.3%, 1.0 gives 50.6 / 81.4 / 94.9%.
     static let documentWeight = 0.6
     /// `CTXMEM_TRACE` prints each render's measure (how many refills a pack takes).
     static let tracing = ProcessInfo.processInfo.environment["CTXMEM_TRACE"] != nil
@@ -79,10 +80,13 @@ public struct PackBuilder: Sendable {
     /// A trimmed section keeps at least this much, or it is only pointed to.
     static let minimumTrimTokens = 100
     /// How many of the most relevant sections are placed before the fill by value per token
-    /// (Bench/relevance-cases.json, recall at 20k / 50k: 52.6 / 82.1% with none, 54.5 / 81.4% with 3,
-    /// 56.4 / 82.1% with 10, 55.1 / 82.1% with 25).
-    static let mostRelevantFirst = 10
+    /// (recall at 20k / 50k / 200k: 50.0 / 82.1 / 94.9% with none, 53.8 / 82.1 / 94.9% with 5,
+    /// 54.5 / 82.7 / 94.9% with 10, 54.5 / 84.0 / 94.2% with 20, 53.2 / 83.3 / 94.2% with 30).
+    static let mostRelevantFirst = 20
     static let rankLimit = 2_000
+    /// How many of the documents that match the task best come in whole as candidates (recall at
+    /// 20k / 50k / 200k: 54.5 / 83.3 / 92.9% with none, 54.5 / 84.0 / 94.2% with 10 or 20).
+    static let answeringDocuments = 10
     static let includeLimit = 5_000
     /// Sections smaller than this are never dropped as duplicates (`## Notes` alone is not content).
     static let duplicateMinimumTokens = 16
@@ -419,8 +423,16 @@ public struct PackBuilder: Sendable {
             ids.formUnion(try store.sections(matchingAny: include, withBody: false, limit: Self.includeLimit).map(\.id))
         }
         var records = try store.sections(ids: ids.subtracting(excluding).sorted())
+        // The documents that answer the task best come whole: their other sections are candidates
+        // too (the neighbours of an answer are usually part of it, even when their own words are
+        // too common to rank), as are the sections of files the essentials link to.
+        var bestDocuments: [String: Double] = [:]
+        for record in records {
+            if let score = taskScores[record.id] { bestDocuments[record.path] = max(bestDocuments[record.path] ?? 0, score) }
+        }
+        let answering = bestDocuments.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(Self.answeringDocuments).map(\.key)
         let known = Set(records.map(\.id))
-        records += try store.sections(inPaths: linked.subtracting(essentialPaths).sorted())
+        records += try store.sections(inPaths: linked.union(answering).subtracting(essentialPaths).sorted())
             .filter { !excluding.contains($0.id) && !known.contains($0.id) }
 
         // A section of the document that answers the task best is worth more than its own words
