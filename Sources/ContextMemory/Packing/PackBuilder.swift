@@ -426,21 +426,16 @@ public struct PackBuilder: Sendable {
         // The documents that answer the task best come whole: their other sections are candidates
         // too (the neighbours of an answer are usually part of it, even when their own words are
         // too common to rank), as are the sections of files the essentials link to.
-        var bestDocuments: [String: Double] = [:]
+        // Each document's best task match (sections lift each other by it, below).
+        var documentTaskScores: [String: Double] = [:]
         for record in records {
-            if let score = taskScores[record.id] { bestDocuments[record.path] = max(bestDocuments[record.path] ?? 0, score) }
+            if let score = taskScores[record.id] { documentTaskScores[record.path] = max(documentTaskScores[record.path] ?? 0, score) }
         }
-        let answering = bestDocuments.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(Self.answeringDocuments).map(\.key)
+        let answering = documentTaskScores.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(Self.answeringDocuments).map(\.key)
         let known = Set(records.map(\.id))
         records += try store.sections(inPaths: linked.union(answering).subtracting(essentialPaths).sorted())
             .filter { !excluding.contains($0.id) && !known.contains($0.id) }
 
-        // A section of the document that answers the task best is worth more than its own words
-        // say: the neighbours of an answer are usually part of it.
-        var documentTaskScores: [String: Double] = [:]
-        for record in records {
-            if let taskScore = taskScores[record.id] { documentTaskScores[record.path] = max(documentTaskScores[record.path] ?? 0, taskScore) }
-        }
         let newest = records.map(\.modified).max() ?? 0
         let oldest = records.map(\.modified).min() ?? 0
         let allowed = Set(profile?.tiers ?? AgentProfile.defaultTiers)
@@ -459,6 +454,7 @@ public struct PackBuilder: Sendable {
             var reasons: [String] = []
             if taskScore > 0 { reasons.append("task " + Self.twoDecimals(taskScore)) }
             if roleScore > 0 { reasons.append("role " + Self.twoDecimals(roleScore)) }
+            // A section of a document that answers the task is worth more than its own words say.
             if let documentScore = documentTaskScores[record.path], documentScore > taskScore {
                 score += Self.documentWeight * (documentScore - taskScore)
                 reasons.append("its document: task " + Self.twoDecimals(documentScore))
