@@ -77,6 +77,38 @@ struct IndexerTests {
         #expect(try tree.service.search("pulsar").isEmpty)
     }
 
+    @Test("a large run indexes its text while files are still being parsed, and every section is found once")
+    func fullTextWhileParsing() async throws {
+        let tree = try FixtureTree()
+        // 80 files of 20 sections: past the 1,000 sections after which the writer indexes text while it waits.
+        func write(_ file: Int, word: String) throws {
+            let sections = (0..<20).map { "## Part \($0)\n\n\(word)\(file)x\($0) and common text.\n" }.joined(separator: "\n")
+            try tree.write("project_management/bulk/file-\(file).md", "# File \(file)\n\n" + sections)
+        }
+        for file in 0..<80 { try write(file, word: "alpha") }
+        _ = try await tree.service.index()
+        let store = try SQLiteStore(path: tree.service.databasePath, mode: .read)
+        let counts = try store.read { db in
+            (try Int.fetchOne(db, sql: "SELECT count(*) FROM sections") ?? 0, try Int.fetchOne(db, sql: "SELECT count(*) FROM sections_fts") ?? 0)
+        }
+        #expect(counts.0 > 1_600 && counts.1 == counts.0)
+        for file in [0, 41, 79] {
+            #expect(try tree.service.search("alpha\(file)x7").map(\.path) == ["project_management/bulk/file-\(file).md"])
+        }
+        // Changed and removed files leave nothing behind in the full-text index.
+        for file in 0..<40 { try write(file, word: "beta") }
+        for file in 70..<80 { try tree.remove("project_management/bulk/file-\(file).md") }
+        _ = try await tree.service.index()
+        #expect(try tree.service.search("alpha0x7").isEmpty)
+        #expect(try tree.service.search("beta0x7").count == 1)
+        #expect(try tree.service.search("alpha75x7").isEmpty)
+        #expect(try tree.service.search("alpha41x7").count == 1)
+        let after = try store.read { db in
+            (try Int.fetchOne(db, sql: "SELECT count(*) FROM sections") ?? 0, try Int.fetchOne(db, sql: "SELECT count(*) FROM sections_fts") ?? 0)
+        }
+        #expect(after.1 == after.0)
+    }
+
     @Test("a touched file with the same content is not parsed again")
     func touchedFile() async throws {
         let tree = try FixtureTree()
