@@ -385,10 +385,11 @@ public struct SQLiteStore: MemoryStore {
         }
 
         /// Adds the sections written since the last call to the full-text index, in one
-        /// `INSERT ... SELECT` (a trigger per row was more than twice as slow), when at least
-        /// `minimumSections` are waiting.
+        /// `INSERT ... SELECT` (a trigger per row was more than twice as slow). With a minimum,
+        /// only when about that many are waiting (a count kept as files are written); without,
+        /// always, so the end of a run never relies on that count.
         func indexWrittenText(minimumSections: Int = 0, maximumSections: Int? = nil) throws {
-            guard sectionsNotTextIndexed >= max(1, minimumSections) else { return }
+            guard minimumSections == 0 || sectionsNotTextIndexed >= minimumSections else { return }
             var through = try Self.lastSectionID(db)
             if let maximumSections { through = min(through, textIndexedThrough + Int64(maximumSections)) }
             try db.execute(sql: """
@@ -610,20 +611,19 @@ public struct SQLiteStore: MemoryStore {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(raw.utf8.count)
         var pendingSpace = false
-        var utf8 = Array(raw.utf8)
-        // The Unicode line breaks NEL, LS and PS become spaces too.
+        let utf8 = Array(raw.utf8)
         var index = 0
         while index < utf8.count {
-            if utf8[index] == 0xC2, index + 1 < utf8.count, utf8[index + 1] == 0x85 {
-                utf8.replaceSubrange(index...index + 1, with: [0x20])
-            } else if utf8[index] == 0xE2, index + 2 < utf8.count, utf8[index + 1] == 0x80, utf8[index + 2] == 0xA8 || utf8[index + 2] == 0xA9 {
-                utf8.replaceSubrange(index...index + 2, with: [0x20])
+            let byte = utf8[index]
+            // ASCII whitespace, and the Unicode line breaks NEL (C2 85), LS and PS (E2 80 A8/A9).
+            var breakLength = byte == 0x20 || (0x09...0x0D).contains(byte) ? 1 : 0
+            if byte == 0xC2, index + 1 < utf8.count, utf8[index + 1] == 0x85 { breakLength = 2 }
+            if byte == 0xE2, index + 2 < utf8.count, utf8[index + 1] == 0x80, utf8[index + 2] == 0xA8 || utf8[index + 2] == 0xA9 {
+                breakLength = 3
             }
-            index += 1
-        }
-        for byte in utf8 {
-            if byte == 0x20 || (0x09...0x0D).contains(byte) {
+            if breakLength > 0 {
                 pendingSpace = !bytes.isEmpty
+                index += breakLength
                 continue
             }
             if pendingSpace {
@@ -631,6 +631,7 @@ public struct SQLiteStore: MemoryStore {
                 pendingSpace = false
             }
             bytes.append(byte)
+            index += 1
         }
         return String(decoding: bytes, as: UTF8.self)
     }

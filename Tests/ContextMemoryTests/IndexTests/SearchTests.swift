@@ -182,6 +182,12 @@ struct SearchTests {
         #expect(try reader.metadata("generation") == "99")
     }
 
+    @Test("a snippet is one line: runs of whitespace and Unicode line breaks become one space, none at the ends")
+    func snippetIsOneLine() {
+        #expect(SQLiteStore.cleanSnippet("  a\n\n\tb \u{85}c\u{2028}\u{2029}d é «e»  ") == "a b c d é «e»")
+        #expect(SQLiteStore.cleanSnippet("\u{2028}") == "")
+    }
+
     @Test("stats count what was indexed")
     func statistics() async throws {
         let tree = try await Self.indexedTree()
