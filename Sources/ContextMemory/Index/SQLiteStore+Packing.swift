@@ -79,11 +79,12 @@ extension SQLiteStore {
 
     public func rank(_ query: SearchQuery, limit: Int) throws -> [(id: Int64, score: Double)] {
         let sql = """
-            SELECT rowid, -bm25(sections_fts, \(Self.pathWeight), \(Self.headingPathWeight), \(Self.titleWeight), \(Self.bodyWeight)) AS score
+            SELECT rowid, -\(FTS5Rank.name)(sections_fts, \(Self.pathWeight), \(Self.headingPathWeight), \(Self.titleWeight), \(Self.bodyWeight)) AS score
             FROM sections_fts WHERE sections_fts MATCH ? ORDER BY score DESC, rowid LIMIT ?
             """
         let expression = query.fts5Expression
         return try read { db in
+            try sectionLengths.refresh(db)
             var result: [(id: Int64, score: Double)] = []
             let rows = try Row.fetchCursor(db, sql: sql, arguments: [expression, limit])
             while let row = try rows.next() { result.append((row[0], row[1])) }

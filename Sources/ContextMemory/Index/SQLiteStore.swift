@@ -14,6 +14,8 @@ import GRDB
 /// `sections(path, heading_path, title, body)` with the `ctxmem` tokenizer.
 public struct SQLiteStore: MemoryStore {
     private let database: DatabaseQueue
+    /// Row lengths for ``FTS5Rank`` (`ctxmem_rank`), read from the index as it grows.
+    let sectionLengths = SectionLengths()
     public let path: String
     public let mode: Mode
 
@@ -44,8 +46,10 @@ public struct SQLiteStore: MemoryStore {
         var configuration = GRDB.Configuration()
         configuration.busyMode = .timeout(busyTimeout)
         configuration.foreignKeysEnabled = true
+        let lengths = sectionLengths
         configuration.prepareDatabase { db in
             db.add(tokenizer: FTS5MemoryTokenizer.self)
+            FTS5Rank.register(db, lengths: lengths)
             db.add(function: SQLiteStore.globFunction)
         }
         do {
@@ -556,7 +560,7 @@ public struct SQLiteStore: MemoryStore {
         _ = arguments.append(contentsOf: [max(1, min(options.limit, SearchOptions.maxLimit))])
         let joins = filters.isEmpty ? "" : " JOIN sections s ON s.id = sections_fts.rowid JOIN documents d ON d.id = s.document_id"
         let rankSQL = """
-            SELECT sections_fts.rowid, bm25(sections_fts, \(Self.pathWeight), \(Self.headingPathWeight), \(Self.titleWeight), \(Self.bodyWeight)) AS rank
+            SELECT sections_fts.rowid, \(FTS5Rank.name)(sections_fts, \(Self.pathWeight), \(Self.headingPathWeight), \(Self.titleWeight), \(Self.bodyWeight)) AS rank
             FROM sections_fts\(joins)
             WHERE sections_fts MATCH ?\(filters)
             ORDER BY rank, sections_fts.rowid
@@ -564,6 +568,7 @@ public struct SQLiteStore: MemoryStore {
             """
         let rankArguments = arguments
         return try read { db in
+            try sectionLengths.refresh(db)
             let ranked = try Row.fetchAll(db, sql: rankSQL, arguments: rankArguments).map { row -> (Int64, Double) in
                 (row[0], row[1])
             }

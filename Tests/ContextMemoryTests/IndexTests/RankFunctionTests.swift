@@ -1,0 +1,68 @@
+import Foundation
+import GRDB
+import Testing
+@testable import ContextMemory
+
+@Suite("The ranking function ctxmem_rank")
+struct RankFunctionTests {
+    static let queries = ["vpc peering", "\"VPC peering\"", "rollback OR migration", "sync -webhook", "deploy*",
+                          "ADR-0005", "crd:sync", "ファブリック", "agent", "the"]
+
+    /// Every row's score for `query` by `function` with the store's column weights.
+    private static func scores(_ store: SQLiteStore, _ function: String, _ query: String, refresh: Bool) throws -> [Int64: Double] {
+        let expression = try SearchQuery(parsing: query).fts5Expression
+        return try store.read { db in
+            if refresh { try store.sectionLengths.refresh(db) }
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT rowid, \(function)(sections_fts, \(SQLiteStore.pathWeight), \(SQLiteStore.headingPathWeight),
+                                          \(SQLiteStore.titleWeight), \(SQLiteStore.bodyWeight))
+                FROM sections_fts WHERE sections_fts MATCH ?
+                """, arguments: [expression])
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0[0], $0[1]) })
+        }
+    }
+
+    private static func expectSameAsBM25(_ store: SQLiteStore, refresh: Bool) throws {
+        var matched = 0
+        for query in queries {
+            let expected = try scores(store, "bm25", query, refresh: false)
+            let actual = try scores(store, FTS5Rank.name, query, refresh: refresh)
+            #expect(Set(actual.keys) == Set(expected.keys), "\(query)")
+            for (id, score) in expected {
+                let mine = try #require(actual[id])
+                #expect(abs(mine - score) <= 1e-9 * max(1, abs(score)), "\(query), row \(id): \(mine) vs bm25 \(score)")
+            }
+            matched += expected.count
+        }
+        #expect(matched > 20, "the queries must match enough rows to compare")
+    }
+
+    @Test("gives bm25's scores, for lengths read ahead and for rows written since")
+    func sameAsBM25() async throws {
+        let tree = try FixtureTree()
+        _ = try await tree.service.index()
+        let store = try SQLiteStore(path: tree.service.databasePath, mode: .read)
+        try Self.expectSameAsBM25(store, refresh: true)
+        // Rows written after the lengths were read: first asked of FTS5, then read in.
+        try tree.write("project_management/new-peering.md", "# VPC peering rollback\n\nDeploy the agent, then sync the crd:sync migration.\n")
+        try tree.write("docs/overview.md", "# Architecture overview\n\nRewritten: VPC peering and deploy agents.\n")
+        _ = try await tree.service.index()
+        try Self.expectSameAsBM25(store, refresh: false)
+        try Self.expectSameAsBM25(store, refresh: true)
+        let known = store.sectionLengths.snapshot
+        #expect(known.count > 1)
+        #expect(known[Int64(known.count - 1)] > 0)
+        #expect(known[Int64(known.count)] == 0)
+    }
+
+    @Test("sums SQLite varints of one to nine bytes")
+    func varints() {
+        func sum(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { SectionLengths.sumOfVarints($0) } }
+        #expect(sum([]) == 0)
+        #expect(sum([0x05, 0x7F, 0x00]) == 5 + 127)
+        #expect(sum([0x81, 0x00]) == 128)
+        #expect(sum([0x81, 0x80, 0x01, 0x03]) == 16_385 + 3)
+        #expect(sum([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x07]) == 7)
+        #expect(sum([0x8F, 0xFF, 0xFF, 0xFF, 0x7F]) == UInt32.max)
+    }
+}
