@@ -79,18 +79,28 @@ struct Indexer {
         let rootPath = FileTreeWalker.realPath(root.path) ?? root.path
         let trace = ProcessInfo.processInfo.environment["CTXMEM_TRACE"] != nil
         func mark(_ label: String) { if trace { FileHandle.standardError.write(Data("\(label): \((clock.now - start).seconds)\n".utf8)) } }
-        let walk = try FileTreeWalker(root: root, exclude: configuration.exclude.map(Glob.init), skippedPaths: skippedPaths).walk()
-        var files: [String: WalkedFile] = [:]
-        for file in walk.files { files[file.path] = file }
-        mark("walk")
+        // The tree is walked (system calls) while the index is read (SQLite): two cores, and of
+        // a small change's re-index these were the two largest parts.
+        let walker = try FileTreeWalker(root: root, exclude: configuration.exclude.map(Glob.init), skippedPaths: skippedPaths)
+        async let walking = walker.walk()
         let stored = try store.storedFiles()
         mark("stored")
         let fingerprint = configuration.fingerprint + "/" + Self.parserVersion + "/" + counter.identifier
         let storedFingerprint = try store.metadata("fingerprint")
         let reparseAll = rebuild || storedFingerprint != fingerprint
+        // Everything read from the index is read before the write session starts: the session
+        // holds the store's one connection until it commits.
+        let storedReferences = reparseAll || stored.isEmpty ? [:] : try store.outgoingReferences()
+        mark("references")
+        let walk = try await walking
+        var files: [String: WalkedFile] = [:]
+        files.reserveCapacity(walk.files.count)
+        for file in walk.files { files[file.path] = file }
+        mark("walk")
         let includes = configuration.include.map(Glob.init)
 
         var kinds: [String: DocumentKind] = [:]
+        kinds.reserveCapacity(walk.files.count)
         for file in walk.files {
             if let kind = DocumentKind.classify(file.path) {
                 kinds[file.path] = kind
@@ -100,11 +110,10 @@ struct Indexer {
         }
         mark("classified")
         var processed: [String: Processed] = [:]
+        processed.reserveCapacity(kinds.count)
         var frontier = kinds.keys.sorted()
-        // Everything read from the index is read before the write session starts: the session
-        // holds the store's one connection until it commits.
-        let storedReferences = reparseAll || stored.isEmpty ? [:] : try store.outgoingReferences()
-        mark("references")
+        // Where Claude Code starts expanding imports (later waves add only referenced files).
+        let importRoots = frontier.filter { kinds[$0]!.evaluatesImports }
         let previousGeneration = Int(try store.metadata("generation") ?? "0") ?? 0
         var report = IndexReport()
         report.scannedFiles = walk.files.count
@@ -114,6 +123,8 @@ struct Indexer {
         mark("session")
         do {
             while !frontier.isEmpty {
+                let waveFiles = frontier
+                let waveSet = Set(frontier)  // scanned whole by nextWave
                 // Files whose stat matches are not read; their references come from the index.
                 var toRead: [String] = []
                 for path in frontier {
@@ -144,16 +155,19 @@ struct Indexer {
                     progress?(IndexProgress(filesDone: processed.count, filesQueued: processed.count + frontier.count - toRead.count,
                                             bytesParsed: report.bytesParsed, seconds: (clock.now - start).seconds))
                 }
-                depths = Self.importDepths(processed: processed, kinds: kinds)
+                let previousDepths = depths
+                depths = Self.importDepths(from: importRoots.filter { processed[$0] != nil }, processed: processed)
                 mark("depths")
-                frontier = nextWave(processed: processed, files: files, depths: depths).sorted()
+                let newlyImporting = depths.keys.filter { previousDepths[$0] == nil && !waveSet.contains($0) }
+                frontier = nextWave(scanning: waveFiles, newlyImporting: newlyImporting, processed: processed,
+                                    files: files, depths: depths).sorted()
                 mark("wave \(frontier.count)")
                 for path in frontier where kinds[path] == nil { kinds[path] = .referenced }
             }
 
             var changes = IndexChanges()
             var written = 0
-            for (path, item) in processed.sorted(by: { $0.key < $1.key }) {
+            for (path, item) in processed {
                 let depth = depths[path]
                 switch item.outcome {
                 case .unchanged:
@@ -173,6 +187,9 @@ struct Indexer {
                     preconditionFailure("every written file was handed to the session")
                 }
             }
+            // Sorted here rather than the whole set before: the lists are short.
+            changes.statUpdates.sort { $0.0 < $1.0 }
+            changes.depthUpdates.sort { $0.0 < $1.0 }
             mark("outcomes")
             changes.removedPaths = stored.keys.filter { processed[$0] == nil }.sorted()
             report.removed = changes.removedPaths.count
@@ -202,23 +219,31 @@ struct Indexer {
         return report
     }
 
-    /// In-root targets not yet in the set that exist: of relative links to text files from any
-    /// memory file, and of imports from files Claude Code expands imports in.
-    private func nextWave(processed: [String: Processed], files: [String: WalkedFile], depths: [String: Int]) -> Set<String> {
+    /// In-root targets not yet processed that exist: of relative links to text files from the
+    /// files of the last wave, and of imports from files Claude Code expands imports in. Files of
+    /// earlier waves were scanned then; of those, only the ones an import has reached since
+    /// (`newlyImporting`) have imports to follow now. Scanning only these keeps a small change's
+    /// later waves from going over every file of the tree again.
+    private func nextWave(scanning wave: [String], newlyImporting: [String], processed: [String: Processed],
+                          files: [String: WalkedFile], depths: [String: Int]) -> Set<String> {
         var next: Set<String> = []
-        for (path, item) in processed {
-            for reference in item.outgoing where processed[reference.resolvedPath] == nil {
-                let target = reference.resolvedPath
-                guard files[target] != nil else { continue }
-                switch reference.kind {
-                case .import where depths[path] != nil:
-                    next.insert(target)
-                case .link where MemoryFormats.isText(target), .referenceLink where MemoryFormats.isText(target):
-                    next.insert(target)
-                default:
-                    break
-                }
+        func follow(_ reference: OutgoingReference, from path: String) {
+            let target = reference.resolvedPath
+            guard processed[target] == nil, files[target] != nil else { return }
+            switch reference.kind {
+            case .import where depths[path] != nil:
+                next.insert(target)
+            case .link where MemoryFormats.isText(target), .referenceLink where MemoryFormats.isText(target):
+                next.insert(target)
+            default:
+                break
             }
+        }
+        for path in wave {
+            for reference in processed[path]?.outgoing ?? [] { follow(reference, from: path) }
+        }
+        for path in newlyImporting {
+            for reference in processed[path]?.outgoing ?? [] where reference.kind == .import { follow(reference, from: path) }
         }
         return next
     }
@@ -306,10 +331,10 @@ struct Indexer {
 
     // MARK: - The import graph
 
-    /// Hops from the nearest file Claude Code expands imports in (0 for those files themselves).
-    private static func importDepths(processed: [String: Processed], kinds: [String: DocumentKind]) -> [String: Int] {
+    /// Hops from the nearest file Claude Code expands imports in (`roots`, 0 for those themselves).
+    private static func importDepths(from roots: [String], processed: [String: Processed]) -> [String: Int] {
         var depths: [String: Int] = [:]
-        var queue: [String] = processed.keys.filter { (kinds[$0] ?? .referenced).evaluatesImports }.sorted()
+        var queue = roots
         for path in queue { depths[path] = 0 }
         var index = 0
         while index < queue.count {

@@ -38,6 +38,26 @@ struct IndexerTests {
         #expect(stored["AGENTS.md"]?.importDepth == 1)
     }
 
+    @Test("imports are followed from a file an import reaches only in a later wave")
+    func importsReachedLate() async throws {
+        let tree = try FixtureTree()
+        // project_management/late.md is memory from the start, but only docs/hop.md (found
+        // through CLAUDE.md's import, one wave later) makes it imported; its own import must then
+        // be followed, on the first run and on one where only docs/hop.md changed.
+        try tree.append("CLAUDE.md", "\n@docs/hop.md\n")
+        try tree.write("docs/hop.md", "# Hop\n\n@../project_management/late.md\n")
+        try tree.write("project_management/late.md", "# Late\n\n@../docs/only-imported.md\n")
+        try tree.write("docs/only-imported.md", "# Only imported\n\nReached by one import chain.\n")
+        for run in 0..<2 {
+            if run == 1 { try tree.append("docs/hop.md", "\nChanged.\n") }
+            _ = try await tree.service.index()
+            let stored = try SQLiteStore(path: tree.service.databasePath, mode: .read).storedFiles()
+            #expect(stored["docs/hop.md"]?.importDepth == 1)
+            #expect(stored["project_management/late.md"]?.importDepth == 2)
+            #expect(stored["docs/only-imported.md"]?.importDepth == 3, "run \(run)")
+        }
+    }
+
     @Test("a second run reads nothing when nothing changed")
     func noChange() async throws {
         let tree = try FixtureTree()
