@@ -174,7 +174,9 @@ public struct PackBuilder: Sendable {
             let budget = request.budget ?? profile?.budget ?? defaultBudget
             guard PackRequest.budgetRange.contains(budget) else { throw PackError.invalidBudget(budget) }
             let (essentialPairs, roleRecords) = try essentials(for: profile, shared: shared, withBodies: true)
-            let candidates = try rankCandidates(profile: profile, task: task, excluding: Set(essentialPairs.map(\.0.id)),
+            // The role brief carries the agent's whole definition: none of its sections is a candidate again.
+            let candidates = try rankCandidates(profile: profile, task: task,
+                                                excluding: Set(essentialPairs.map(\.0.id)).union(roleRecords.map(\.id)),
                                                 essentialPaths: Set(essentialPairs.map(\.0.path)).union(profile.map { [$0.path] } ?? []))
             return (profile, budget, essentialPairs, roleRecords, candidates)
         }

@@ -180,6 +180,19 @@ struct PackTests {
         }
     }
 
+    @Test("the agent's own definition comes once, as the role brief: never also as content or a pointer")
+    func definitionOnlyAsRoleBrief() async throws {
+        let memory = try await IndexedMemory.shared.value
+        for agent in try memory.service.agents() {
+            // A task in the definition's own words ranks its sections first, were they candidates.
+            let pack = try memory.service.pack(PackRequest(agent: agent.profile.name, task: agent.profile.description, budget: 50_000))
+            let own = pack.explanation.filter { $0.handle.hasPrefix("memory://\(agent.profile.path)") }
+            #expect(own.isEmpty, "\(agent.profile.name): \(own.map { "\($0.handle) \($0.outcome)" })")
+            #expect(!pack.text.contains("memory://\(agent.profile.path)#"), "\(agent.profile.name)")
+            #expect(pack.text.contains("## Your role: \(agent.profile.name)"))
+        }
+    }
+
     @Test("identical content appears once")
     func duplicatesOnce() async throws {
         let tree = try FixtureTree()
