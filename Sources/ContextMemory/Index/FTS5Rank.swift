@@ -37,7 +37,10 @@ enum FTS5Rank {
         var idf: UnsafeMutableBufferPointer<Double>
         var weights: UnsafeMutableBufferPointer<Double>
         var averageLength: Double
-        var lengths: SectionLengths.Snapshot
+        /// Read through `lengths` (a pointer and a count, copied without reference counting);
+        /// `snapshot` keeps them alive.
+        var lengths: UnsafeBufferPointer<UInt32>
+        var snapshot: SectionLengths.Snapshot
     }
 
     private static let rankRow: fts5_extension_function = { apiPointer, fts, context, argumentCount, arguments in
@@ -60,7 +63,9 @@ enum FTS5Rank {
             }
             guard status == SQLITE_OK else { sqlite3_result_error_code(context, status); return }
         }
-        var length = Double(query.pointee.lengths[api.pointee.xRowid(fts)])
+        let rowid = api.pointee.xRowid(fts)
+        let lengths = query.pointee.lengths
+        var length = rowid >= 0 && rowid < lengths.count ? Double(lengths[Int(rowid)]) : 0
         if length == 0 {
             var tokens: Int32 = 0
             guard api.pointee.xColumnSize(fts, -1, &tokens) == SQLITE_OK else { sqlite3_result_error_code(context, SQLITE_ERROR); return }
@@ -113,8 +118,9 @@ enum FTS5Rank {
         _ = idfBuffer.initialize(from: idf)
         let weightBuffer = UnsafeMutableBufferPointer<Double>.allocate(capacity: weights.count)
         _ = weightBuffer.initialize(from: weights)
+        let snapshot = lengths ?? .empty
         query.initialize(to: Query(idf: idfBuffer, weights: weightBuffer, averageLength: Double(tokens) / Double(max(rows, 1)),
-                                   lengths: lengths ?? .empty))
+                                   lengths: snapshot.buffer, snapshot: snapshot))
         return query
     }
 }
@@ -137,8 +143,7 @@ final class SectionLengths: Sendable {
         deinit { buffer.deallocate() }
     }
 
-    /// The lengths known when it was taken (`slots` keeps `base` alive; `base` spares the
-    /// per-row lookup any reference counting).
+    /// The lengths known when it was taken (`slots` keeps `base` alive).
     struct Snapshot: @unchecked Sendable {
         let slots: Slots?
         private let base: UnsafePointer<UInt32>?
@@ -152,10 +157,12 @@ final class SectionLengths: Sendable {
 
         static let empty = Snapshot(slots: nil, count: 0)
 
+        /// The lengths by id (0: not known), valid while this snapshot lives.
+        var buffer: UnsafeBufferPointer<UInt32> { UnsafeBufferPointer(start: base, count: base == nil ? 0 : count) }
+
         /// The row's length, 0 when not known.
-        @inline(__always) subscript(rowid: Int64) -> UInt32 {
-            guard rowid >= 0, rowid < count, let base else { return 0 }
-            return base[Int(rowid)]
+        subscript(rowid: Int64) -> UInt32 {
+            rowid >= 0 && rowid < count ? buffer[Int(rowid)] : 0
         }
     }
 

@@ -531,7 +531,7 @@ public struct SQLiteStore: MemoryStore {
     /// every matching section (that made a frequent word cost tens of milliseconds):
     /// ```sql
     /// -- 1. rank (the joins only when a filter needs them)
-    /// SELECT sections_fts.rowid, bm25(sections_fts, 2.0, 1.0, 5.0, 1.0) AS rank
+    /// SELECT sections_fts.rowid, ctxmem_rank(sections_fts, 2.0, 1.0, 5.0, 1.0) AS rank  -- bm25's scores, see FTS5Rank
     /// FROM sections_fts JOIN sections s ON s.id = sections_fts.rowid JOIN documents d ON d.id = s.document_id
     /// WHERE sections_fts MATCH :expression AND s.tier = :tier AND d.kind = :kind AND ctxmem_glob(:glob, s.path)
     /// ORDER BY rank, sections_fts.rowid LIMIT :limit;
