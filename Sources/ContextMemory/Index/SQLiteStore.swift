@@ -593,7 +593,7 @@ public struct SQLiteStore: MemoryStore {
                     headingPath: Self.splitHeadingPath(headingPath),
                     tier: Tier(rawValue: row["tier"]) ?? .detailed,
                     kind: DocumentKind(rawValue: row["kind"]) ?? .referenced,
-                    score: (-rank * 1000).rounded() / 1000,
+                    score: SearchHit.displayScore(-rank),
                     snippet: Self.cleanSnippet(snippetText),
                     handle: MemoryHandle.make(path: path, slug: slug),
                     tokens: row["tokens"])

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Filters and limits of a search.
 public struct SearchOptions: Sendable, Equatable {
     public var limit: Int
@@ -30,6 +32,15 @@ public struct SearchHit: Sendable, Codable, Equatable {
     /// `memory://PATH#slug`: what `ctxmem read` and the service accept to fetch the section.
     public var handle: String
     public var tokens: Int
+
+    /// `score` as results show it: four significant digits. A word found in more than half of
+    /// the sections has BM25's smallest IDF (1e-6), so its scores are tiny but still ordered;
+    /// rounding to a fixed number of decimals showed them all as 0.
+    public static func displayScore(_ value: Double) -> Double {
+        guard value.isFinite, value != 0 else { return 0 }
+        let scale = pow(10, 3 - (log10(abs(value))).rounded(.down))
+        return (value * scale).rounded() / scale
+    }
 
     public static let highlightOpen = "«"
     public static let highlightClose = "»"

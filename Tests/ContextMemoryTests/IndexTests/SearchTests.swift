@@ -48,6 +48,23 @@ struct SearchTests {
         #expect(hits[0].score > hits[1].score)
     }
 
+    @Test("a word in most sections still gets ordered, non-zero scores")
+    func frequentWordScores() async throws {
+        let tree = try await Self.indexedTree()
+        for number in 0..<300 {   // more than half of all sections: BM25's IDF floor
+            try tree.write("project_management/common/note-\(number).md",
+                           "# Note \(number)\n\nThe widget appears here\(String(repeating: " widget", count: number % 4)).\n")
+        }
+        _ = try await tree.service.index()
+        let hits = try tree.service.search("widget", options: SearchOptions(limit: 20))
+        #expect(hits.count == 20)
+        #expect(hits.allSatisfy { $0.score > 0 }, "\(hits.map(\.score))")
+        #expect(zip(hits, hits.dropFirst()).allSatisfy { $0.score >= $1.score })
+        #expect(SearchHit.displayScore(0.000002216_7) == 0.000002217)
+        #expect(SearchHit.displayScore(12.345_67) == 12.35)
+        #expect(SearchHit.displayScore(0) == 0 && SearchHit.displayScore(.nan) == 0)
+    }
+
     @Test("results carry location, heading path, tier, snippet and handle")
     func resultShape() async throws {
         let tree = try await Self.indexedTree()
