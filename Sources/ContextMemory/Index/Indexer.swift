@@ -79,10 +79,11 @@ struct Indexer {
         let rootPath = FileTreeWalker.realPath(root.path) ?? root.path
         let trace = ProcessInfo.processInfo.environment["CTXMEM_TRACE"] != nil
         func mark(_ label: String) { if trace { FileHandle.standardError.write(Data("\(label): \((clock.now - start).seconds)\n".utf8)) } }
-        // The tree is walked (system calls) while the index is read (SQLite): two cores, and of
-        // a small change's re-index these were the two largest parts.
+        // The tree is walked and its memory files found (system calls, then string work) while
+        // the index is read (SQLite): two cores, and of a small change's re-index these were the
+        // largest parts.
         let walker = try FileTreeWalker(root: root, exclude: configuration.exclude.map(Glob.init), skippedPaths: skippedPaths)
-        async let walking = walker.walk()
+        async let surveying = Self.survey(walker, includes: configuration.include.map(Glob.init))
         let stored = try store.storedFiles()
         mark("stored")
         let fingerprint = configuration.fingerprint + "/" + Self.parserVersion + "/" + counter.identifier
@@ -92,26 +93,13 @@ struct Indexer {
         // holds the store's one connection until it commits.
         let storedReferences = reparseAll || stored.isEmpty ? [:] : try store.outgoingReferences()
         mark("references")
-        let walk = try await walking
-        var files: [String: WalkedFile] = [:]
-        files.reserveCapacity(walk.files.count)
-        for file in walk.files { files[file.path] = file }
-        mark("walk")
-        let includes = configuration.include.map(Glob.init)
-
-        var kinds: [String: DocumentKind] = [:]
-        kinds.reserveCapacity(walk.files.count)
-        for file in walk.files {
-            if let kind = DocumentKind.classify(file.path) {
-                kinds[file.path] = kind
-            } else if includes.contains(where: { $0.matches(file.path) }) {
-                kinds[file.path] = .included
-            }
-        }
-        mark("classified")
+        let tree = try await surveying
+        let walk = tree.walk, files = tree.files
+        var kinds = tree.kinds
+        mark("walked and classified")
         var processed: [String: Processed] = [:]
         processed.reserveCapacity(kinds.count)
-        var frontier = kinds.keys.sorted()
+        var frontier = tree.memoryFiles
         // Where Claude Code starts expanding imports (later waves add only referenced files).
         let importRoots = frontier.filter { kinds[$0]!.evaluatesImports }
         let previousGeneration = Int(try store.metadata("generation") ?? "0") ?? 0
@@ -217,6 +205,31 @@ struct Indexer {
         logger.debug("indexed", metadata: ["added": "\(report.added)", "changed": "\(report.changed)",
                                           "removed": "\(report.removed)", "seconds": "\(report.seconds)"])
         return report
+    }
+
+    /// The tree as a run finds it: every file walked, by path, and the memory files among them.
+    private struct Survey: Sendable {
+        var walk: FileTreeWalker.Result
+        var files: [String: WalkedFile]
+        var kinds: [String: DocumentKind]
+        /// The keys of `kinds`, sorted: the first wave.
+        var memoryFiles: [String]
+    }
+
+    private static func survey(_ walker: FileTreeWalker, includes: [Glob]) throws -> Survey {
+        let walk = try walker.walk()
+        var files: [String: WalkedFile] = [:]
+        files.reserveCapacity(walk.files.count)
+        var kinds: [String: DocumentKind] = [:]
+        for file in walk.files {
+            files[file.path] = file
+            if let kind = DocumentKind.classify(file.path) {
+                kinds[file.path] = kind
+            } else if includes.contains(where: { $0.matches(file.path) }) {
+                kinds[file.path] = .included
+            }
+        }
+        return Survey(walk: walk, files: files, kinds: kinds, memoryFiles: kinds.keys.sorted())
     }
 
     /// In-root targets not yet processed that exist: of relative links to text files from the
