@@ -304,12 +304,13 @@ private final class ReaderCache: Sendable {
                 guard current.stores.count < size, index % size >= current.stores.count else {
                     return current.stores[index % current.stores.count]
                 }
-                let store = try SQLiteStore(path: path, mode: .read)
+                // The stores of one file share its row lengths (read once, not once per store).
+                let store = try SQLiteStore(path: path, mode: .read, lengths: current.stores[0].sectionLengths)
                 current.stores.append(store)
                 entry = current
                 return store
             }
-            let store = try SQLiteStore(path: path, mode: .read)
+            let store = try SQLiteStore(path: path, mode: .read, lengths: SectionLengths())
             entry = ([store], inode)
             return store
         }

@@ -91,7 +91,7 @@ struct SearchCommand: ParsableCommand {
             } else {
                 print("\(index + 1). \(location)  \(heading)")
             }
-            print("   \(hit.tier.rawValue) · \(hit.kind.rawValue) · score \(String(format: "%.3g", hit.score)) · \(hit.tokens) tokens · \(hit.handle)")
+            print("   \(hit.tier.rawValue) · \(hit.kind.rawValue) · score \(String(format: "%.4g", hit.score)) · \(hit.tokens) tokens · \(hit.handle)")
             print("   \(snippet)")
         }
     }

@@ -84,7 +84,6 @@ extension SQLiteStore {
             """
         let expression = query.fts5Expression
         return try read { db in
-            try sectionLengths.refresh(db)
             var result: [(id: Int64, score: Double)] = []
             let rows = try Row.fetchCursor(db, sql: sql, arguments: [expression, limit])
             while let row = try rows.next() { result.append((row[0], row[1])) }

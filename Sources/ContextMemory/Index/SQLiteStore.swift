@@ -14,8 +14,9 @@ import GRDB
 /// `sections(path, heading_path, title, body)` with the `ctxmem` tokenizer.
 public struct SQLiteStore: MemoryStore {
     private let database: DatabaseQueue
-    /// Row lengths for ``FTS5Rank`` (`ctxmem_rank`), read from the index as it grows.
-    let sectionLengths = SectionLengths()
+    /// Row lengths for ``FTS5Rank`` (`ctxmem_rank`), read from the index as it grows; shared by
+    /// the readers of one index file (``MemoryService`` passes one to each of its stores).
+    let sectionLengths: SectionLengths
     public let path: String
     public let mode: Mode
 
@@ -30,6 +31,12 @@ public struct SQLiteStore: MemoryStore {
     /// - Parameter busyTimeout: how long a write waits for another process's write lock.
     /// - Throws: ``IndexError`` when it is missing, locked, damaged or from another version.
     public init(path: String, mode: Mode = .read, busyTimeout: Double = 5) throws {
+        try self.init(path: path, mode: mode, busyTimeout: busyTimeout, lengths: SectionLengths())
+    }
+
+    /// - Parameter lengths: the row lengths the readers of this index file share.
+    init(path: String, mode: Mode, busyTimeout: Double = 5, lengths: SectionLengths) throws {
+        sectionLengths = lengths
         self.path = path
         self.mode = mode
         if mode == .read && !FileManager.default.fileExists(atPath: path) { throw IndexError.missing(path: path) }
@@ -229,7 +236,9 @@ public struct SQLiteStore: MemoryStore {
                 """)
             // External-content FTS5 over sections. Deletions and updates reach the index through
             // triggers; insertions are added in bulk at the end of each write (``apply(_:)``):
-            // a trigger per inserted row cost ten times more than one INSERT ... SELECT.
+            // a trigger per inserted row cost ten times more than one INSERT ... SELECT. The update
+            // trigger is for completeness: ctxmem never updates a section in place (a changed
+            // file's sections are deleted and written again), which FTS5Rank's length cache relies on.
             try db.execute(sql: """
                 CREATE VIRTUAL TABLE sections_fts USING fts5(
                     path, heading_path, title, body,
@@ -568,7 +577,6 @@ public struct SQLiteStore: MemoryStore {
             """
         let rankArguments = arguments
         return try read { db in
-            try sectionLengths.refresh(db)
             let ranked = try Row.fetchAll(db, sql: rankSQL, arguments: rankArguments).map { row -> (Int64, Double) in
                 (row[0], row[1])
             }

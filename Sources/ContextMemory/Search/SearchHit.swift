@@ -33,8 +33,8 @@ public struct SearchHit: Sendable, Codable, Equatable {
     public var handle: String
     public var tokens: Int
 
-    /// `score` as results show it: four significant digits. A word found in more than half of
-    /// the sections has BM25's smallest IDF (1e-6), so its scores are tiny but still ordered;
+    /// `score` as results show it: four significant digits. A word found in at least half of the
+    /// sections has BM25's smallest IDF (1e-6), so its scores are tiny but still ordered;
     /// rounding to a fixed number of decimals showed them all as 0.
     public static func displayScore(_ value: Double) -> Double {
         guard value.isFinite, value != 0 else { return 0 }

@@ -58,6 +58,22 @@ struct IndexerTests {
         }
     }
 
+    @Test("a file first reached by a link has its imports followed once an import reaches it too")
+    func linkedThenImported() async throws {
+        let tree = try FixtureTree()
+        // docs/linked.md is found through CLAUDE.md's link in the first wave after the root files,
+        // and only becomes imported two waves later (CLAUDE.md -> hop-a -> hop-b -> linked.md).
+        try tree.append("CLAUDE.md", "\nSee [the linked notes](docs/linked.md).\n\n@docs/hop-a.md\n")
+        try tree.write("docs/hop-a.md", "# Hop A\n\n@hop-b.md\n")
+        try tree.write("docs/hop-b.md", "# Hop B\n\n@linked.md\n")
+        try tree.write("docs/linked.md", "# Linked\n\n@only-via-linked.md\n")
+        try tree.write("docs/only-via-linked.md", "# Only via linked\n\nReached by one import.\n")
+        _ = try await tree.service.index()
+        let stored = try SQLiteStore(path: tree.service.databasePath, mode: .read).storedFiles()
+        #expect(stored["docs/linked.md"]?.importDepth == 3)
+        #expect(stored["docs/only-via-linked.md"]?.importDepth == 4)
+    }
+
     @Test("a second run reads nothing when nothing changed")
     func noChange() async throws {
         let tree = try FixtureTree()
