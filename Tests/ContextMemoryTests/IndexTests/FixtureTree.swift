@@ -55,8 +55,13 @@ final class FixtureTree {
         try FileManager.default.createSymbolicLink(atPath: url(path).path, withDestinationPath: destination)
     }
 
+    /// What the index holds of each file, by path.
+    func storedFiles() throws -> [String: StoredFile] {
+        try SQLiteStore(path: service.databasePath, mode: .read).storedFiles()
+    }
+
     /// Paths of the indexed documents.
     func indexedPaths() throws -> Set<String> {
-        Set(try SQLiteStore(path: service.databasePath, mode: .read).storedFiles().filter { !$0.value.isSkipped }.keys)
+        Set(try storedFiles().filter { !$0.value.isSkipped }.keys)
     }
 }

@@ -27,7 +27,7 @@ struct IndexerTests {
     func importDepths() async throws {
         let tree = try FixtureTree()
         _ = try await tree.service.index()
-        let stored = try SQLiteStore(path: tree.service.databasePath, mode: .read).storedFiles()
+        let stored = try tree.storedFiles()
         #expect(stored["CLAUDE.md"]?.importDepth == 0)
         #expect(stored[".claude/rules/security.md"]?.importDepth == 0)
         #expect(stored["docs/overview.md"]?.importDepth == 1)
@@ -51,7 +51,7 @@ struct IndexerTests {
         for run in 0..<2 {
             if run == 1 { try tree.append("docs/hop.md", "\nChanged.\n") }
             _ = try await tree.service.index()
-            let stored = try SQLiteStore(path: tree.service.databasePath, mode: .read).storedFiles()
+            let stored = try tree.storedFiles()
             #expect(stored["docs/hop.md"]?.importDepth == 1)
             #expect(stored["project_management/late.md"]?.importDepth == 2)
             #expect(stored["docs/only-imported.md"]?.importDepth == 3, "run \(run)")
@@ -69,7 +69,7 @@ struct IndexerTests {
         try tree.write("docs/linked.md", "# Linked\n\n@only-via-linked.md\n")
         try tree.write("docs/only-via-linked.md", "# Only via linked\n\nReached by one import.\n")
         _ = try await tree.service.index()
-        let stored = try SQLiteStore(path: tree.service.databasePath, mode: .read).storedFiles()
+        let stored = try tree.storedFiles()
         #expect(stored["docs/linked.md"]?.importDepth == 3)
         #expect(stored["docs/only-via-linked.md"]?.importDepth == 4)
     }
