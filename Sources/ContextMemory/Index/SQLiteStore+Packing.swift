@@ -84,6 +84,7 @@ extension SQLiteStore {
             """
         let expression = query.fts5Expression
         return try read { db in
+            if let ranked = try Self.topRanked(db, query, limit: limit) { return ranked.map { (id: $0.0, score: -$0.1) } }
             var result: [(id: Int64, score: Double)] = []
             let rows = try Row.fetchCursor(db, sql: sql, arguments: [expression, limit])
             while let row = try rows.next() { result.append((row[0], row[1])) }

@@ -57,6 +57,7 @@ public struct SQLiteStore: MemoryStore {
         configuration.prepareDatabase { db in
             db.add(tokenizer: FTS5MemoryTokenizer.self)
             FTS5Rank.register(db, lengths: lengths)
+            FTS5TopRanked.register(db, lengths: lengths)
             db.add(function: SQLiteStore.globFunction)
         }
         do {
@@ -576,10 +577,10 @@ public struct SQLiteStore: MemoryStore {
             LIMIT ?
             """
         let rankArguments = arguments
+        let limit = max(1, min(options.limit, SearchOptions.maxLimit))
         return try read { db in
-            let ranked = try Row.fetchAll(db, sql: rankSQL, arguments: rankArguments).map { row -> (Int64, Double) in
-                (row[0], row[1])
-            }
+            let ranked = try (filters.isEmpty ? Self.topRanked(db, query, limit: limit) : nil)
+                ?? Row.fetchAll(db, sql: rankSQL, arguments: rankArguments).map { row -> (Int64, Double) in (row[0], row[1]) }
             guard !ranked.isEmpty else { return [] }
             let placeholders = Array(repeating: "?", count: ranked.count).joined(separator: ", ")
             let rows = try Row.fetchAll(db, sql: """
@@ -607,6 +608,20 @@ public struct SQLiteStore: MemoryStore {
                     tokens: row["tokens"])
             }
         }
+    }
+
+    /// The `limit` best sections for `query` by ``FTS5TopRanked`` (`ctxmem_top`), best first, as
+    /// (id, rank) with rank = -score; nil when it cannot rank this query (then `ctxmem_rank` in SQL).
+    static func topRanked(_ db: Database, _ query: SearchQuery, limit: Int) throws -> [(Int64, Double)]? {
+        let sql = """
+            SELECT \(FTS5TopRanked.name)(sections_fts, ?, ?, \(pathWeight), \(headingPathWeight), \(titleWeight), \(bodyWeight))
+            FROM sections_fts WHERE sections_fts MATCH ? LIMIT 1
+            """
+        guard let row = try Row.fetchOne(db, sql: sql, arguments: [limit, query.fts5Shape, query.fts5Expression]) else {
+            return []   // nothing matches
+        }
+        guard let blob = row[0] as Data? else { return nil }
+        return FTS5TopRanked.decode(blob).map { ($0.rowid, $0.rank) }
     }
 
     /// BM25 column weights: a section's own heading counts most; the headings above it only as

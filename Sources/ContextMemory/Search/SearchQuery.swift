@@ -99,6 +99,12 @@ public struct SearchQuery: Sendable, Equatable {
         return expression
     }
 
+    /// The boolean form of ``fts5Expression`` for ``FTS5TopRanked``: phrases per group, then the
+    /// excluded phrases (`vpc "peering api" OR sync* -legacy` gives `1,2;1`).
+    var fts5Shape: String {
+        FTS5TopRanked.Shape(groups: groups.map(\.count), exclusions: exclusions.count).text
+    }
+
     private struct Lexeme {
         var text: String
         var quoted: Bool

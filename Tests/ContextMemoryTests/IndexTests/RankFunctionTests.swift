@@ -37,6 +37,82 @@ struct RankFunctionTests {
         #expect(matched > 20, "the queries must match enough rows to compare")
     }
 
+    /// `ctxmem_top`'s best rows against `ORDER BY bm25(...), rowid LIMIT limit`, rows and scores alike.
+    private static func expectTopSameAsBM25(_ store: SQLiteStore, queries: [String] = queries) throws {
+        var compared = 0
+        for query in queries {
+            let parsed = try SearchQuery(parsing: query)
+            for limit in [1, 3, 10, 2_000] {
+                let (expected, actual) = try store.read { db in
+                    let expected = try Row.fetchAll(db, sql: """
+                        SELECT rowid, bm25(sections_fts, \(SQLiteStore.pathWeight), \(SQLiteStore.headingPathWeight),
+                                           \(SQLiteStore.titleWeight), \(SQLiteStore.bodyWeight)) AS rank
+                        FROM sections_fts WHERE sections_fts MATCH ? ORDER BY rank, rowid LIMIT ?
+                        """, arguments: [parsed.fts5Expression, limit]).map { FTS5TopRanked.Ranked(rowid: $0[0], rank: $0[1]) }
+                    let actual = try SQLiteStore.topRanked(db, parsed, limit: limit)
+                    return (expected, actual)
+                }
+                let top = try #require(actual, "ctxmem_top declined \(query)")
+                #expect(top.map { FTS5TopRanked.Ranked(rowid: $0.0, rank: $0.1) } == expected, "\(query), limit \(limit)")
+                compared += expected.count
+            }
+        }
+        #expect(compared > 40, "the queries must match enough rows to compare")
+    }
+
+    @Test("ctxmem_top gives the rows and scores of ORDER BY bm25(), rowid LIMIT k, for every query form")
+    func topSameAsBM25() async throws {
+        let tree = try FixtureTree()
+        let count = Int(SectionLengths.loadingMatches) + 100
+        // Enough rows for one query to read every length, with ties (equal sections) and exclusions.
+        try tree.write("project_management/many.md", (0..<count).map {
+            "## Widget \($0)\n\nwidget sync text \($0 % 7 == 0 ? "webhook" : "") \($0 % 5 == 0 ? "gadget" : "")\n"
+        }.joined(separator: "\n"))
+        _ = try await tree.service.index()
+        let store = try SQLiteStore(path: tree.service.databasePath, mode: .read)
+        // Each group's rows differ ("gadget webhook" is every 35th widget), so a missed AND or NOT shows.
+        let more = ["widget", "widget sync -webhook", "gadget webhook", "gadget -webhook", "webhook OR agent gadget OR sync", "widget OR agent OR \"vpc peering\" OR deploy*", "sync agent -widget",
+                    "rollback OR migration vpc OR widget"]
+        try Self.expectTopSameAsBM25(store, queries: Self.queries + more)
+        #expect(store.sectionLengths.snapshot.buffer.count > count, "a large query reads every length")
+        // Rows written since the lengths were read.
+        try tree.write("project_management/new-peering.md", "# VPC peering rollback\n\nDeploy the agent, widget sync.\n")
+        _ = try await tree.service.index()
+        try Self.expectTopSameAsBM25(store, queries: Self.queries + more)
+    }
+
+    @Test("ctxmem_top declines a shape that does not fit the query, and search then ranks in SQL")
+    func topDeclinesWrongShape() async throws {
+        let tree = try FixtureTree()
+        _ = try await tree.service.index()
+        let store = try SQLiteStore(path: tree.service.databasePath, mode: .read)
+        let expression = try SearchQuery(parsing: "vpc peering").fts5Expression
+        for shape in ["1;0", "1,1;1", "", "x", "1,0;0", "2;-1"] {
+            let result = try store.read { db in
+                try Row.fetchOne(db, sql: "SELECT \(FTS5TopRanked.name)(sections_fts, 5, ?, 1.0) FROM sections_fts WHERE sections_fts MATCH ? LIMIT 1",
+                                 arguments: [shape, expression])
+            }
+            let row = try #require(result)
+            #expect(row[0] as Data? == nil, "shape \(shape)")
+        }
+        #expect(FTS5TopRanked.Shape("1,2;1") == FTS5TopRanked.Shape(groups: [1, 2], exclusions: 1))
+        #expect(try SearchQuery(parsing: "vpc \"peering api\" OR sync* -legacy").fts5Shape == "1,2;1")
+    }
+
+    @Test("the top-rows heap keeps the best rows, ties by row id, whatever the order they come in")
+    func topHeap() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<50 {
+            let rows = (0..<Int.random(in: 0...300, using: &generator)).map {
+                FTS5TopRanked.Ranked(rowid: Int64($0), rank: Double(Int.random(in: -20...0, using: &generator)))
+            }.shuffled(using: &generator)
+            let limit = Int.random(in: 1...40, using: &generator)
+            var heap = FTS5TopRanked.TopHeap(limit: limit)
+            rows.forEach { heap.offer($0) }
+            #expect(heap.sorted() == Array(rows.sorted(by: FTS5TopRanked.Ranked.precedes).prefix(limit)))
+        }
+    }
+
     @Test("gives bm25's scores, for lengths read ahead and for rows written since")
     func sameAsBM25() async throws {
         let tree = try FixtureTree()
