@@ -91,8 +91,21 @@ enum FTS5TopRanked {
 
         var rows: UnsafeBufferPointer<Posting> { UnsafeBufferPointer(start: base, count: count) }
 
-        /// Frees the memory; the caller owns each `Postings` once walked.
+        /// Frees the memory; whoever walked a phrase owns its postings.
         func deallocate() { base?.deallocate() }
+    }
+
+    /// Which rows of a phrase are worth scoring: those in `low..<low + groupsMet.count` that every
+    /// earlier group matched (`groupsMet[row - low] == required`). Nil: all of them.
+    struct Candidates {
+        var low: Int64
+        var groupsMet: UnsafeMutableBufferPointer<UInt8>
+        var required: UInt8
+
+        @inline(__always) func contains(_ rowid: Int64) -> Bool {
+            let slot = rowid &- low
+            return slot >= 0 && slot < Int64(groupsMet.count) && groupsMet[Int(slot)] == required
+        }
     }
 
     /// What the `xQueryPhrase` callback works on, for one phrase of one query: plain memory the
@@ -100,7 +113,11 @@ enum FTS5TopRanked {
     struct WalkState {
         var weights: UnsafeBufferPointer<Double>
         var lengths: SectionLengths.Snapshot
+        var candidates: Candidates?
+        /// False for an excluded phrase: only its candidate rows' ids are kept.
         var scoring = true
+        /// The phrase's rows, candidates or not (its IDF counts them all).
+        var hits: Int64 = 0
         /// Rows walked so far in this query, across phrases: when they reach
         /// ``SectionLengths/loadingMatches``, every length is read rather than asked of FTS5 row by row.
         var walked: Int64 = 0
@@ -135,10 +152,13 @@ enum FTS5TopRanked {
             weights.deallocate()
         }
 
-        /// Walks phrase `phrase`'s rows; with `scoring` false, only their ids are kept. The caller
-        /// owns the postings returned.
-        func walk(_ api: UnsafePointer<Fts5ExtensionApi>, _ fts: OpaquePointer?, phrase: Int32, scoring: Bool) -> Postings? {
+        /// Walks phrase `phrase`'s rows, keeping the candidates'; returns them (the caller owns
+        /// them) with how many rows the phrase has.
+        func walk(_ api: UnsafePointer<Fts5ExtensionApi>, _ fts: OpaquePointer?, phrase: Int32, candidates: Candidates?,
+                  scoring: Bool) -> (postings: Postings, hits: Int64)? {
+            state.pointee.candidates = candidates
             state.pointee.scoring = scoring
+            state.pointee.hits = 0
             state.pointee.postings = Postings()
             let status = api.pointee.xQueryPhrase(fts, phrase, UnsafeMutableRawPointer(state)) { api, fts, state in
                 guard let api, let state else { return SQLITE_ERROR }
@@ -147,7 +167,7 @@ enum FTS5TopRanked {
             let postings = state.pointee.postings
             state.pointee.postings = Postings()
             guard status == SQLITE_OK else { postings.deallocate(); return nil }
-            return postings
+            return (postings, state.pointee.hits)
         }
 
         /// Every length read, when the query has proved large enough to pay for it.
@@ -160,7 +180,9 @@ enum FTS5TopRanked {
     @inline(__always)
     private static func visit(_ api: UnsafePointer<Fts5ExtensionApi>, _ fts: OpaquePointer?, _ state: UnsafeMutablePointer<WalkState>) -> Int32 {
         let rowid = api.pointee.xRowid(fts)
+        state.pointee.hits += 1
         state.pointee.walked += 1
+        if let candidates = state.pointee.candidates, !candidates.contains(rowid) { return SQLITE_OK }
         guard state.pointee.scoring else {
             state.pointee.postings.append(Posting(rowid: rowid, frequency: 0, length: 0))
             return SQLITE_OK
@@ -189,7 +211,7 @@ enum FTS5TopRanked {
         return SQLITE_OK
     }
 
-    /// Row ids may spread over this many slots, or 8 per posting when more, for the dense arrays.
+    /// Row ids of the first group may spread over this many slots, or 8 per row when more.
     static let denseSlots: Int64 = 1 << 20
 
     private static let topRows: fts5_extension_function = { apiPointer, fts, context, argumentCount, arguments in
@@ -208,30 +230,109 @@ enum FTS5TopRanked {
         }
         let shared = api.pointee.xUserData(fts).map { Unmanaged<SectionLengths>.fromOpaque($0).takeUnretainedValue() }
         let walk = Walk(weights: weights, shared: shared, connection: sqlite3_context_db_handle(context))
-        let scored = shape.groups.reduce(0, +)
-        var postings: [Postings] = []
-        postings.reserveCapacity(shape.phraseCount)
-        defer { postings.forEach { $0.deallocate() } }
-        for phrase in 0..<shape.phraseCount {
-            guard let walked = walk.walk(api, fts, phrase: Int32(phrase), scoring: phrase < scored) else {
-                sqlite3_result_error(context, "ctxmem_top: cannot read a phrase's rows", -1)
-                return
-            }
-            postings.append(walked)
+        let result: Result<[Ranked]?, WalkFailed> = best(limit: limit, shape: shape, rows: rows,
+                                                         averageLength: Double(tokens) / Double(max(rows, 1))) { phrase, candidates, scoring in
+            walk.walk(api, fts, phrase: Int32(phrase), candidates: candidates, scoring: scoring)
         }
-        guard let best = best(limit: limit, shape: shape, postings: postings.map(\.rows), rows: rows,
-                              averageLength: Double(tokens) / Double(max(rows, 1))) else {
+        switch result {
+        case .failure:
+            sqlite3_result_error(context, "ctxmem_top: cannot read a phrase's rows", -1)
+        case .success(nil):
             sqlite3_result_null(context)
-            return
-        }
-        var bytes = [UInt8](repeating: 0, count: best.count * 16)
-        bytes.withUnsafeMutableBytes { raw in
-            for (index, row) in best.enumerated() {
-                raw.storeBytes(of: row.rowid.littleEndian, toByteOffset: index * 16, as: Int64.self)
-                raw.storeBytes(of: row.rank.bitPattern.littleEndian, toByteOffset: index * 16 + 8, as: UInt64.self)
+        case let .success(best?):
+            var bytes = [UInt8](repeating: 0, count: best.count * 16)
+            bytes.withUnsafeMutableBytes { raw in
+                for (index, row) in best.enumerated() {
+                    raw.storeBytes(of: row.rowid.littleEndian, toByteOffset: index * 16, as: Int64.self)
+                    raw.storeBytes(of: row.rank.bitPattern.littleEndian, toByteOffset: index * 16 + 8, as: UInt64.self)
+                }
+                sqlite3_result_blob(context, raw.baseAddress, Int32(raw.count), unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self))
             }
-            sqlite3_result_blob(context, raw.baseAddress, Int32(raw.count), unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self))
         }
+    }
+
+    struct WalkFailed: Error {}
+
+    /// The query's best rows. `walk` gives a phrase's rows (the candidates' only, when given), with
+    /// how many rows it has. A row is in the result when each group has a phrase in it and no
+    /// excluded phrase is; its score is `bm25`'s sum over the phrases in their order (a phrase a
+    /// row lacks adds 0). The first group's rows are walked whole and bound every other walk: a
+    /// later group's phrase only scores the rows every earlier group matched. Nil when the first
+    /// group's ids are too spread out for dense arrays.
+    static func best(limit: Int, shape: Shape, rows: Int64, averageLength: Double,
+                     walk: (Int, Candidates?, Bool) -> (postings: Postings, hits: Int64)?) -> Result<[Ranked]?, WalkFailed> {
+        var postings: [Postings] = []
+        var hits: [Int64] = []
+        defer { postings.forEach { $0.deallocate() } }
+        var groupsMet = UnsafeMutableBufferPointer<UInt8>(start: nil, count: 0)
+        defer { groupsMet.deallocate() }
+        var candidates: Candidates?
+        var phrase = 0
+        for (group, size) in shape.groups.enumerated() {
+            let first = phrase
+            for _ in 0..<size {
+                guard let walked = walk(phrase, candidates, true) else { return .failure(WalkFailed()) }
+                postings.append(walked.postings)
+                hits.append(walked.hits)
+                phrase += 1
+            }
+            if group == 0 {
+                var low = Int64.max, high = Int64.min, entries = 0
+                for rows in postings[first..<phrase].map(\.rows) {
+                    guard let firstRow = rows.first?.rowid, let lastRow = rows.last?.rowid else { continue }
+                    low = min(low, firstRow, lastRow)
+                    high = max(high, firstRow, lastRow)
+                    entries += rows.count
+                }
+                guard low <= high else { return .success([]) }
+                guard high - low < max(denseSlots, 8 * Int64(entries)) else { return .success(nil) }
+                groupsMet = .allocate(capacity: Int(high - low + 1))
+                groupsMet.initialize(repeating: 0)
+                candidates = Candidates(low: low, groupsMet: groupsMet, required: 0)
+            }
+            // The rows this group matched, once each, now met one group more.
+            let met = UInt8(group + 1)
+            for rows in postings[first..<phrase].map(\.rows) {
+                for posting in rows {
+                    let slot = Int(posting.rowid &- candidates!.low)
+                    guard slot >= 0, slot < groupsMet.count else { return .success(nil) }   // not in rowid order
+                    if groupsMet[slot] == met - 1 { groupsMet[slot] = met }
+                }
+            }
+            candidates!.required = met
+        }
+        guard var candidates else { return .success([]) }
+        let scored = phrase
+        let excluded: UInt8 = 0xFF
+        for phrase in scored..<shape.phraseCount {
+            guard let walked = walk(phrase, candidates, false) else { return .failure(WalkFailed()) }
+            for posting in walked.postings.rows { groupsMet[Int(posting.rowid - candidates.low)] = excluded }
+            walked.postings.deallocate()
+        }
+        let wanted = UInt8(shape.groups.count)
+        candidates.required = wanted
+        // bm25's sum, phrase by phrase in order, for the rows of the result.
+        let k1 = FTS5Rank.k1, b = FTS5Rank.b
+        var scores = [Double](repeating: 0, count: groupsMet.count)
+        for index in 0..<scored {
+            let count = Double(hits[index])
+            let raw = log((Double(rows) - count + 0.5) / (count + 0.5))
+            let idf = raw <= 0 ? 1e-6 : raw
+            for posting in postings[index].rows where candidates.contains(posting.rowid) {
+                let frequency = posting.frequency
+                let norm = k1 * (1 - b + b * Double(posting.length) / averageLength)
+                scores[Int(posting.rowid - candidates.low)] += idf * ((frequency * (k1 + 1)) / (frequency + norm))   // bm25's order of operations
+            }
+        }
+        var heap = TopHeap(limit: limit)
+        for rows in postings[0..<shape.groups[0]].map(\.rows) {
+            for posting in rows where candidates.contains(posting.rowid) {
+                let slot = Int(posting.rowid - candidates.low)
+                groupsMet[slot] = excluded   // taken: a row in two of the group's phrases comes once
+                heap.offer(Ranked(rowid: posting.rowid, rank: -scores[slot]))
+            }
+        }
+        return .success(heap.sorted())
     }
 
     struct Ranked: Equatable {
@@ -239,73 +340,6 @@ enum FTS5TopRanked {
         var rank: Double
         /// `ORDER BY rank, rowid`.
         static func precedes(_ a: Ranked, _ b: Ranked) -> Bool { a.rank < b.rank || (a.rank == b.rank && a.rowid < b.rowid) }
-    }
-
-    /// The query's best rows from its phrases' rows: a row is in when each group has a phrase in
-    /// it and no excluded phrase is; its score is `bm25`'s sum over the phrases in their order
-    /// (a phrase a row lacks adds 0). Nil when the ids are too spread out for dense arrays.
-    static func best(limit: Int, shape: Shape, postings: [UnsafeBufferPointer<Posting>], rows: Int64, averageLength: Double) -> [Ranked]? {
-        let scored = shape.groups.reduce(0, +)
-        var low = Int64.max, high = Int64.min, entries = 0
-        for phrase in postings[..<scored] {
-            guard let first = phrase.first?.rowid, let last = phrase.last?.rowid else { continue }
-            low = min(low, first, last)
-            high = max(high, first, last)
-            entries += phrase.count
-        }
-        guard low <= high else { return [] }
-        let span = high - low + 1
-        guard span <= max(denseSlots, 8 * Int64(entries)) else { return nil }
-        let k1 = FTS5Rank.k1, b = FTS5Rank.b
-        var scores = [Double](repeating: 0, count: Int(span))
-        // The last group that reached a row (1-based; `excluded` once ruled out or taken) and how many groups did.
-        var stamp = [UInt8](repeating: 0, count: Int(span))
-        var groupsMet = [UInt8](repeating: 0, count: Int(span))
-        let excluded: UInt8 = 0xFF
-        var phrase = 0
-        for (group, size) in shape.groups.enumerated() {
-            let mark = UInt8(group + 1)
-            for _ in 0..<size {
-                let rowsOfPhrase = postings[phrase]
-                let hits = Double(rowsOfPhrase.count)
-                let raw = log((Double(rows) - hits + 0.5) / (hits + 0.5))
-                let idf = raw <= 0 ? 1e-6 : raw
-                for posting in rowsOfPhrase {
-                    let slot = Int(posting.rowid &- low)
-                    guard slot >= 0, slot < scores.count else { return nil }
-                    let frequency = posting.frequency
-                    let norm = k1 * (1 - b + b * Double(posting.length) / averageLength)
-                    scores[slot] += idf * ((frequency * (k1 + 1)) / (frequency + norm))   // bm25's order of operations
-                    if stamp[slot] != mark {
-                        stamp[slot] = mark
-                        groupsMet[slot] += 1
-                    }
-                }
-                phrase += 1
-            }
-        }
-        for exclusion in postings[scored...] {
-            for posting in exclusion where posting.rowid >= low && posting.rowid <= high { stamp[Int(posting.rowid - low)] = excluded }
-        }
-        // Every row of the result is in the smallest group's rows.
-        var start = 0, smallest = (start: 0, size: shape.groups[0], entries: Int.max)
-        for size in shape.groups {
-            let count = postings[start..<start + size].reduce(0) { $0 + $1.count }
-            if count < smallest.entries { smallest = (start, size, count) }
-            start += size
-        }
-        let wanted = UInt8(shape.groups.count)
-        var heap = TopHeap(limit: limit)
-        for phrase in postings[smallest.start..<smallest.start + smallest.size] {
-            for posting in phrase {
-                let rowid = posting.rowid
-                let slot = Int(rowid - low)
-                guard groupsMet[slot] == wanted, stamp[slot] != excluded else { continue }
-                stamp[slot] = excluded   // taken
-                heap.offer(Ranked(rowid: rowid, rank: -scores[slot]))
-            }
-        }
-        return heap.sorted()
     }
 
     /// The best `limit` rows offered, kept in a binary heap with the worst kept row on top.
