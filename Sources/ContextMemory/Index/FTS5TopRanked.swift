@@ -21,9 +21,10 @@ import GRDBSQLite
 ///
 /// `shape` is ``SearchQuery/fts5Shape``: the number of phrases in each AND-ed group of OR-ed
 /// phrases, then after `;` the number of excluded phrases, in the order the expression names
-/// them (the order FTS5 numbers phrases in). When it does not fit the statement's phrases, or the
-/// rows' ids are too spread out for the dense arrays below, the result is NULL and the caller
-/// ranks with `ctxmem_rank` in SQL instead.
+/// them (the order FTS5 numbers phrases in). When it does not fit the statement's phrases, when the
+/// rows' ids are too spread out for the dense arrays below, or when the query's words have so many
+/// rows that keeping them would take more memory than ranking in SQL (``maximumPostings``), the
+/// result is NULL and the caller ranks with `ctxmem_rank` in SQL instead.
 enum FTS5TopRanked {
     static let name = "ctxmem_top"
 
@@ -213,6 +214,9 @@ enum FTS5TopRanked {
 
     /// Row ids of the first group may spread over this many slots, or 8 per row when more.
     static let denseSlots: Int64 = 1 << 20
+    /// Rows kept across a query's phrases (24 bytes each) before it is left to SQL, which ranks in
+    /// less memory: 2,000,000 is 28 words each found in every section of the 50 MB corpus.
+    static let maximumPostings = 2_000_000
 
     private static let topRows: fts5_extension_function = { apiPointer, fts, context, argumentCount, arguments in
         guard let api = apiPointer, argumentCount >= 2, let arguments else { return }
@@ -258,9 +262,10 @@ enum FTS5TopRanked {
     /// excluded phrase is; its score is `bm25`'s sum over the phrases in their order (a phrase a
     /// row lacks adds 0). The first group's rows are walked whole and bound every other walk: a
     /// later group's phrase only scores the rows every earlier group matched. Nil when the first
-    /// group's ids are too spread out for dense arrays.
-    static func best(limit: Int, shape: Shape, rows: Int64, averageLength: Double,
+    /// group's ids are too spread out for dense arrays, or more than `maximumPostings` rows are kept.
+    static func best(limit: Int, shape: Shape, rows: Int64, averageLength: Double, maximumPostings: Int = maximumPostings,
                      walk: (Int, Candidates?, Bool) -> (postings: Postings, hits: Int64)?) -> Result<[Ranked]?, WalkFailed> {
+        var stored = 0
         var postings: [Postings] = []
         var hits: [Int64] = []
         defer { postings.forEach { $0.deallocate() } }
@@ -275,6 +280,8 @@ enum FTS5TopRanked {
                 postings.append(walked.postings)
                 hits.append(walked.hits)
                 phrase += 1
+                stored += walked.postings.count
+                guard stored <= maximumPostings else { return .success(nil) }
             }
             if group == 0 {
                 var low = Int64.max, high = Int64.min, entries = 0

@@ -3,7 +3,7 @@ import GRDB
 import Testing
 @testable import ContextMemory
 
-@Suite("The ranking function ctxmem_rank")
+@Suite("The ranking functions ctxmem_rank and ctxmem_top")
 struct RankFunctionTests {
     static let queries = ["vpc peering", "\"VPC peering\"", "rollback OR migration", "sync -webhook", "deploy*",
                           "ADR-0005", "crd:sync", "ファブリック", "agent", "the"]
@@ -81,7 +81,7 @@ struct RankFunctionTests {
         try Self.expectTopSameAsBM25(store, queries: Self.queries + more)
     }
 
-    @Test("ctxmem_top declines a shape that does not fit the query, and search then ranks in SQL")
+    @Test("ctxmem_top declines (NULL) a shape that does not fit the query")
     func topDeclinesWrongShape() async throws {
         let tree = try FixtureTree()
         _ = try await tree.service.index()
@@ -97,6 +97,50 @@ struct RankFunctionTests {
         }
         #expect(FTS5TopRanked.Shape("1,2;1") == FTS5TopRanked.Shape(groups: [1, 2], exclusions: 1))
         #expect(try SearchQuery(parsing: "vpc \"peering api\" OR sync* -legacy").fts5Shape == "1,2;1")
+    }
+
+    /// Runs `FTS5TopRanked.best` over phrases given as (row id, weighted frequency) lists, walking
+    /// them as FTS5 would: every row counts for the IDF, only candidates are kept.
+    private static func best(_ phrases: [[(Int64, Double)]], shape: FTS5TopRanked.Shape, limit: Int = 10,
+                             maximumPostings: Int = FTS5TopRanked.maximumPostings) -> [FTS5TopRanked.Ranked]?? {
+        let result = FTS5TopRanked.best(limit: limit, shape: shape, rows: 100, averageLength: 10, maximumPostings: maximumPostings) { phrase, candidates, _ in
+            var postings = FTS5TopRanked.Postings()
+            for (rowid, frequency) in phrases[phrase] where candidates?.contains(rowid) ?? true {
+                postings.append(FTS5TopRanked.Posting(rowid: rowid, frequency: frequency, length: UInt32(rowid % 7 + 5)))
+            }
+            return (postings, Int64(phrases[phrase].count))
+        }
+        guard case let .success(rows) = result else { return nil }
+        return rows
+    }
+
+    @Test("ctxmem_top's evaluation: OR within a group, AND across groups, NOT, bm25's sum in phrase order, declines")
+    func topEvaluation() throws {
+        // (A OR B) AND C NOT D
+        let phrases: [[(Int64, Double)]] = [[(1, 1), (2, 2), (3, 1), (5, 5)], [(3, 2), (4, 1), (8, 1)],
+                                            [(2, 1), (3, 1), (4, 3), (6, 1), (8, 1)], [(8, 1)]]
+        let shape = FTS5TopRanked.Shape(groups: [2, 1], exclusions: 1)
+        func score(_ rowid: Int64) -> Double {
+            var score = 0.0
+            for phrase in phrases.dropLast() {
+                let hits = Double(phrase.count)
+                let idf = max(log((100 - hits + 0.5) / (hits + 0.5)), 1e-6)
+                let frequency = phrase.first { $0.0 == rowid }?.1 ?? 0
+                let norm = FTS5Rank.k1 * (1 - FTS5Rank.b + FTS5Rank.b * Double(rowid % 7 + 5) / 10)
+                score += idf * ((frequency * (FTS5Rank.k1 + 1)) / (frequency + norm))
+            }
+            return score
+        }
+        let expected = [2, 3, 4].map { FTS5TopRanked.Ranked(rowid: $0, rank: -score($0)) }.sorted(by: FTS5TopRanked.Ranked.precedes)
+        #expect(Self.best(phrases, shape: shape) == .some(.some(expected)))
+        #expect(Self.best(phrases, shape: shape, limit: 2) == .some(.some(Array(expected.prefix(2)))))
+        // No exclusion: row 8 is back.
+        let withEight = try #require(Self.best(Array(phrases.dropLast()), shape: .init(groups: [2, 1], exclusions: 0)) ?? nil)
+        #expect(Set(withEight.map(\.rowid)) == [2, 3, 4, 8])
+        // Declined, so SQL ranks: more rows than allowed, or ids too spread out for dense arrays.
+        #expect(Self.best(phrases, shape: shape, maximumPostings: 5) == .some(.none))
+        #expect(Self.best([[(1, 1), (FTS5TopRanked.denseSlots * 4, 1)]], shape: .init(groups: [1], exclusions: 0)) == .some(.none))
+        #expect(Self.best([[]], shape: .init(groups: [1], exclusions: 0)) == .some(.some([])))
     }
 
     @Test("the top-rows heap keeps the best rows, ties by row id, whatever the order they come in")
