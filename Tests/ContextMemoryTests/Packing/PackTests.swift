@@ -153,6 +153,23 @@ struct PackTests {
         #expect(planning.text.contains("## More available"))
     }
 
+    @Test("a tier the profile does not list comes in from a document the essentials link to, when the task touches it")
+    func linkedDocumentAnswersTask() async throws {
+        let memory = try await IndexedMemory.shared.value
+        // qa-manager lists [essential, operational]; the sprint page (essential) links the release
+        // checklist skill, whose gates the task needs but whose own words barely match it.
+        let pack = try memory.service.pack(PackRequest(
+            agent: "qa-manager", task: "Run the v1.10 release sign-off: code freeze on 11-17, staging soak, FRA1 deploy on 11-24",
+            budget: 50_000))
+        let outcomes = Dictionary(pack.explanation.map { ($0.handle, $0) }, uniquingKeysWith: { a, _ in a })
+        let gates = try #require(outcomes["memory://.claude/skills/release-checklist/SKILL.md#2-gates-on-the-release-branch"])
+        #expect(gates.outcome == .included, "\(gates.outcome): \(gates.reason)")
+        #expect(gates.reason.contains("linked from an essential file"))
+        // A detailed plan no essential links to stays a pointer.
+        let plan = try #require(outcomes["memory://project_management/plans/test-automation.md#work-items"])
+        #expect(plan.outcome == .pointer, "\(plan.outcome): \(plan.reason)")
+    }
+
     @Test("the task and role brief come last; essentials first, root CLAUDE.md before what it imports")
     func order() async throws {
         let memory = try await IndexedMemory.shared.value
