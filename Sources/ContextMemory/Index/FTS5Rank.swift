@@ -18,10 +18,15 @@ enum FTS5Rank {
 
     /// Registers the function on a connection; `lengths` is shared by the index file's readers.
     static func register(_ db: Database, lengths: SectionLengths) {
+        register(name, rankRow, on: db, lengths: lengths)
+    }
+
+    /// Registers an FTS5 function whose user data is `lengths`, released with the connection.
+    static func register(_ name: String, _ function: fts5_extension_function, on db: Database, lengths: SectionLengths) {
         let api = FTS5.api(db)
         let userData = Unmanaged.passRetained(lengths).toOpaque()
         _ = name.withCString { cName in
-            api.pointee.xCreateFunction(UnsafeMutablePointer(mutating: api), cName, userData, rankRow) { pointer in
+            api.pointee.xCreateFunction(UnsafeMutablePointer(mutating: api), cName, userData, function) { pointer in
                 if let pointer { Unmanaged<SectionLengths>.fromOpaque(pointer).release() }
             }
         }

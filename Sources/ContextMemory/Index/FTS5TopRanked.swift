@@ -29,13 +29,7 @@ enum FTS5TopRanked {
     static let name = "ctxmem_top"
 
     static func register(_ db: Database, lengths: SectionLengths) {
-        let api = FTS5.api(db)
-        let userData = Unmanaged.passRetained(lengths).toOpaque()
-        _ = name.withCString { cName in
-            api.pointee.xCreateFunction(UnsafeMutablePointer(mutating: api), cName, userData, topRows) { pointer in
-                if let pointer { Unmanaged<SectionLengths>.fromOpaque(pointer).release() }
-            }
-        }
+        FTS5Rank.register(name, topRows, on: db, lengths: lengths)
     }
 
     /// `shape` read back: phrases per group, and excluded phrases.
