@@ -206,10 +206,14 @@ enum FTS5TopRanked {
         return SQLITE_OK
     }
 
-    /// Row ids of the first group may spread over this many slots, or 8 per row when more.
-    static let denseSlots: Int64 = 1 << 20
+    /// The dense arrays (9 bytes a slot) span the first group's row ids: at most `denseSlots`, or
+    /// 16 slots per row when more, and never more than `maximumSlots` (72 MiB). A few matches
+    /// spread over a long-lived index's ids are left to SQL, which ranks few rows cheaply.
+    static let denseSlots: Int64 = 1 << 18
+    static let maximumSlots: Int64 = 1 << 23
     /// Rows kept across a query's phrases (24 bytes each) before it is left to SQL, which ranks in
-    /// less memory: 2,000,000 is 28 words each found in every section of the 50 MB corpus.
+    /// less memory: 2,000,000 is 28 words each found in every section of the 50 MB corpus. Checked
+    /// after each phrase, which has at most one row per section.
     static let maximumPostings = 2_000_000
 
     private static let topRows: fts5_extension_function = { apiPointer, fts, context, argumentCount, arguments in
@@ -286,7 +290,8 @@ enum FTS5TopRanked {
                     entries += rows.count
                 }
                 guard low <= high else { return .success([]) }
-                guard high - low < max(denseSlots, 8 * Int64(entries)) else { return .success(nil) }
+                let (spread, overflow) = high.subtractingReportingOverflow(low)
+                guard !overflow, spread < min(max(denseSlots, 16 * Int64(entries)), maximumSlots) else { return .success(nil) }
                 groupsMet = .allocate(capacity: Int(high - low + 1))
                 groupsMet.initialize(repeating: 0)
                 candidates = Candidates(low: low, groupsMet: groupsMet, required: 0)

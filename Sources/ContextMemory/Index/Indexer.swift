@@ -271,22 +271,26 @@ struct Indexer {
         var previousReferences: [OutgoingReference]
     }
 
+    /// Parses `jobs` on every core and returns the results in the jobs' order (paths, sorted), not
+    /// in the order the workers finish: files are written in that order, so a tree indexed twice
+    /// gets the same section ids, and ties in search and packs (broken by id) come out the same.
     private func process(_ jobs: [Job], rootPath: String) async -> [(String, Processed)] {
         let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, jobs.count))
         let configuration = configuration
         let root = root
-        return await withTaskGroup(of: [(String, Processed)].self) { group in
+        return await withTaskGroup(of: (Int, [(String, Processed)]).self) { group in
             for worker in 0..<workers {
                 group.addTask {
-                    stride(from: worker, to: jobs.count, by: workers).map { index in
+                    (worker, stride(from: worker, to: jobs.count, by: workers).map { index in
                         let job = jobs[index]
                         return (job.path, Self.process(job, root: root, rootPath: rootPath, configuration: configuration, counter: counter))
-                    }
+                    })
                 }
             }
-            var all: [(String, Processed)] = []
-            for await part in group { all += part }
-            return all
+            var parts = Array(repeating: [(String, Processed)](), count: workers)
+            for await (worker, part) in group { parts[worker] = part }
+            // Job `index` is worker `index % workers`'s result number `index / workers`.
+            return jobs.indices.map { parts[$0 % workers][$0 / workers] }
         }
     }
 

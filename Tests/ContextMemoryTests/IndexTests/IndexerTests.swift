@@ -85,6 +85,25 @@ struct IndexerTests {
         #expect(second.generation == first.generation)
     }
 
+    @Test("the same tree gets the same section ids every time (files are written in path order, whatever core parsed them)")
+    func deterministicIDs() async throws {
+        let tree = try FixtureTree()
+        // Enough files for both cores to parse some of each batch.
+        for index in 0..<40 { try tree.write("project_management/notes/note-\(index).md", "# Note \(index)\n\nText \(index).\n\n## More\n\nDetail.\n") }
+        func ids() async throws -> [String] {
+            _ = try await tree.service.index(rebuild: true)
+            let store = try SQLiteStore(path: tree.service.databasePath, mode: .read)
+            return try store.read { db in try String.fetchAll(db, sql: "SELECT id || ' ' || path || '#' || ordinal FROM sections ORDER BY id") }
+        }
+        let first = try await ids()
+        #expect(first.count > 80)
+        for _ in 0..<3 { #expect(try await ids() == first) }
+        // Ids follow path order within the first wave.
+        let paths = first.map { String($0.split(separator: " ")[1].split(separator: "#")[0]) }
+        let notes = paths.filter { $0.hasPrefix("project_management/notes/") }
+        #expect(notes == notes.sorted())
+    }
+
     @Test("add, change, delete and rename are each applied")
     func incremental() async throws {
         let tree = try FixtureTree()

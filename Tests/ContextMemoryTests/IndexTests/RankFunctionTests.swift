@@ -140,6 +140,7 @@ struct RankFunctionTests {
         // Declined, so SQL ranks: more rows than allowed, or ids too spread out for dense arrays.
         #expect(Self.best(phrases, shape: shape, maximumPostings: 5) == .some(.none))
         #expect(Self.best([[(1, 1), (FTS5TopRanked.denseSlots * 4, 1)]], shape: .init(groups: [1], exclusions: 0)) == .some(.none))
+        #expect(Self.best([[(Int64.min + 1, 1), (Int64.max, 1)]], shape: .init(groups: [1], exclusions: 0)) == .some(.none))
         #expect(Self.best([[]], shape: .init(groups: [1], exclusions: 0)) == .some(.some([])))
     }
 
