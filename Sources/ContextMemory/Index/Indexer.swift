@@ -99,9 +99,11 @@ struct Indexer {
         mark("walked and classified")
         var processed: [String: Processed] = [:]
         processed.reserveCapacity(kinds.count)
-        var frontier = tree.memoryFiles
+        // Each wave's files with their kind and stat, by path (the first from the survey, without
+        // looking each of thousands of paths up again).
+        var frontier = tree.memoryEntries
         // Where Claude Code starts expanding imports (later waves add only referenced files).
-        let importRoots = frontier.filter { kinds[$0]!.evaluatesImports }
+        let importRoots = frontier.filter { $0.kind.evaluatesImports }.map(\.path)
         let previousGeneration = Int(try store.metadata("generation") ?? "0") ?? 0
         var report = IndexReport()
         report.scannedFiles = walk.files.count
@@ -111,23 +113,20 @@ struct Indexer {
         mark("session")
         do {
             while !frontier.isEmpty {
-                let waveFiles = frontier
-                let waveSet = Set(frontier)  // scanned whole by nextWave
+                let waveFiles = frontier.map(\.path)   // sorted: scanned whole by nextWave
                 // Files whose stat matches are not read; their references come from the index.
-                var toRead: [String] = []
-                for path in frontier {
-                    let kind = kinds[path] ?? .referenced
-                    if !reparseAll, let previous = stored[path], let file = files[path], previous.stat == file.stat,
-                       previous.kind == kind {
-                        processed[path] = Processed(outcome: .unchanged, outgoing: storedReferences[path] ?? [])
+                var toRead: [WaveEntry] = []
+                for entry in frontier {
+                    if !reparseAll, let previous = stored[entry.path], previous.stat == entry.stat, previous.kind == entry.kind {
+                        processed[entry.path] = Processed(outcome: .unchanged, outgoing: storedReferences[entry.path] ?? [])
                     } else {
-                        toRead.append(path)
+                        toRead.append(entry)
                     }
                 }
                 mark("compared \(frontier.count)")
-                let jobs = toRead.map { path in
-                    Job(path: path, kind: kinds[path] ?? .referenced, stat: files[path]!.stat,
-                        previous: reparseAll ? nil : stored[path], previousReferences: storedReferences[path] ?? [])
+                let jobs = toRead.map { entry in
+                    Job(path: entry.path, kind: entry.kind, stat: entry.stat,
+                        previous: reparseAll ? nil : stored[entry.path], previousReferences: storedReferences[entry.path] ?? [])
                 }
                 for batch in stride(from: 0, to: jobs.count, by: 256).map({ Array(jobs[$0..<min($0 + 256, jobs.count)]) }) {
                     for (path, result) in await process(batch, rootPath: rootPath) {
@@ -146,11 +145,13 @@ struct Indexer {
                 let previousDepths = depths
                 depths = Self.importDepths(from: importRoots.filter { processed[$0] != nil }, processed: processed)
                 mark("depths")
-                let newlyImporting = depths.keys.filter { previousDepths[$0] == nil && !waveSet.contains($0) }
+                let newlyImporting = depths.keys.filter { previousDepths[$0] == nil && !Self.sortedContains(waveFiles, $0) }
                 frontier = nextWave(scanning: waveFiles, newlyImporting: newlyImporting, processed: processed,
-                                    files: files, depths: depths).sorted()
+                                    files: files, depths: depths).sorted().map { path in
+                    if kinds[path] == nil { kinds[path] = .referenced }
+                    return WaveEntry(path: path, kind: kinds[path]!, stat: files[path]!.stat)
+                }
                 mark("wave \(frontier.count)")
-                for path in frontier where kinds[path] == nil { kinds[path] = .referenced }
             }
 
             var changes = IndexChanges()
@@ -212,8 +213,25 @@ struct Indexer {
         var walk: FileTreeWalker.Result
         var files: [String: WalkedFile]
         var kinds: [String: DocumentKind]
-        /// The keys of `kinds`, sorted: the first wave.
-        var memoryFiles: [String]
+        /// The files of `kinds`, by path: the first wave.
+        var memoryEntries: [WaveEntry]
+    }
+
+    /// A file of a discovery wave.
+    private struct WaveEntry: Sendable {
+        var path: String
+        var kind: DocumentKind
+        var stat: FileStat
+    }
+
+    /// Whether the sorted `paths` hold `path` (a binary search: no set of thousands of paths).
+    private static func sortedContains(_ paths: [String], _ path: String) -> Bool {
+        var low = 0, high = paths.count
+        while low < high {
+            let middle = (low + high) / 2
+            if paths[middle] < path { low = middle + 1 } else { high = middle }
+        }
+        return low < paths.count && paths[low] == path
     }
 
     private static func survey(_ walker: FileTreeWalker, includes: [Glob]) throws -> Survey {
@@ -221,15 +239,16 @@ struct Indexer {
         var files: [String: WalkedFile] = [:]
         files.reserveCapacity(walk.files.count)
         var kinds: [String: DocumentKind] = [:]
+        var entries: [WaveEntry] = []
         for file in walk.files {
             files[file.path] = file
-            if let kind = DocumentKind.classify(file.path) {
+            if let kind = DocumentKind.classify(file.path) ?? (includes.contains(where: { $0.matches(file.path) }) ? .included : nil) {
                 kinds[file.path] = kind
-            } else if includes.contains(where: { $0.matches(file.path) }) {
-                kinds[file.path] = .included
+                entries.append(WaveEntry(path: file.path, kind: kind, stat: file.stat))
             }
         }
-        return Survey(walk: walk, files: files, kinds: kinds, memoryFiles: kinds.keys.sorted())
+        entries.sort { $0.path < $1.path }
+        return Survey(walk: walk, files: files, kinds: kinds, memoryEntries: entries)
     }
 
     /// In-root targets not yet processed that exist: of relative links to text files from the

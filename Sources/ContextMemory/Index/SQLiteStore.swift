@@ -328,20 +328,27 @@ public struct SQLiteStore: MemoryStore {
     public func outgoingReferences() throws -> [String: [OutgoingReference]] {
         try read { db in
             var result: [String: [OutgoingReference]] = [:]
-            var pathsByID: [Int64: String] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT id, path FROM documents") {
-                pathsByID[row[0]] = row[1]
-            }
+            // By document, in source order: each document's list is built whole and stored once
+            // (this runs on every index run, over every reference).
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT document_id, kind, resolved_path, line FROM "references"
-                WHERE status = 'in-root' AND kind IN ('import', 'link', 'reference-link')
-                ORDER BY id
+                SELECT r.document_id, d.path, r.kind, r.resolved_path, r.line
+                FROM "references" r JOIN documents d ON d.id = r.document_id
+                WHERE r.status = 'in-root' AND r.kind IN ('import', 'link', 'reference-link')
+                ORDER BY r.document_id, r.id
                 """)
+            var document: (id: Int64, path: String)?
+            var references: [OutgoingReference] = []
             while let row = try rows.next() {
-                guard let path = pathsByID[row[0]], let target: String = row[2],
-                      let kind = Reference.Kind(rawValue: row[1]) else { continue }
-                result[path, default: []].append(OutgoingReference(kind: kind, resolvedPath: target, line: row[3]))
+                let id: Int64 = row[0]
+                if id != document?.id {
+                    if let document, !references.isEmpty { result[document.path] = references }
+                    document = (id, row[1])
+                    references = []
+                }
+                guard let target: String = row[3], let kind = Reference.Kind(rawValue: row[2]) else { continue }
+                references.append(OutgoingReference(kind: kind, resolvedPath: target, line: row[4]))
             }
+            if let document, !references.isEmpty { result[document.path] = references }
             return result
         }
     }
