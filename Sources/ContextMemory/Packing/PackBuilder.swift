@@ -841,13 +841,17 @@ public final class PackingCache: Sendable {
 
     public init() {}
 
-    /// The state for index generation `key`, loaded once per generation.
+    /// The state for index generation `key`, loaded once per generation (two builds that miss at
+    /// once may both load it).
+    ///
+    /// `load` runs outside the lock: it reads the index, and a build holds its connection while it
+    /// asks for the state; loading under the lock let one build wait for the lock inside a read
+    /// while another, holding the lock, waited for that read's connection (a deadlock seen in
+    /// the tests, which share one connection, and possible in a server whose requests share one).
     func state(for key: String, load: () throws -> PackingState) throws -> PackingState {
-        try entry.withLock { entry in
-            if let entry, entry.key == key { return entry.state }
-            let state = try load()
-            entry = (key, state)
-            return state
-        }
+        if let cached = entry.withLock({ $0 }), cached.key == key { return cached.state }
+        let state = try load()
+        entry.withLock { $0 = (key, state) }
+        return state
     }
 }

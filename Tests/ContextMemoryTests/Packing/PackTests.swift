@@ -1,5 +1,6 @@
 import CLibXML2
 import Foundation
+import Synchronization
 import Testing
 @testable import ContextMemory
 
@@ -130,6 +131,34 @@ struct PackTests {
         _ = try await service.index()
         let pack = try service.pack(PackRequest(agent: "zebra-keeper", budget: 20_000))
         #expect(pack.text.contains("Always yield to zebras."))
+    }
+
+    @Test("the packing cache loads outside its lock: a second load proceeds while a first is still reading")
+    func packingCacheLoadsOutsideItsLock() async throws {
+        // A build asks for the state while it holds its connection, and a load reads through a
+        // connection: a load under the lock let two builds on one connection wait on each other.
+        let tree = try FixtureTree()
+        _ = try await tree.service.index()
+        let state = try PackingState(store: try tree.service.openStore(), withBodies: false)
+        let cache = PackingCache()
+        let firstLoading = DispatchSemaphore(value: 0), secondDone = DispatchSemaphore(value: 0), firstDone = DispatchSemaphore(value: 0)
+        let secondFinishedFirst = Mutex(false)
+        // Threads, not tasks: were the second load to wait for the first, the pool must not starve.
+        Thread.detachNewThread {
+            _ = try? cache.state(for: "generation 1") {
+                firstLoading.signal()
+                secondFinishedFirst.withLock { $0 = secondDone.wait(timeout: .now() + 10) == .success }
+                return state
+            }
+            firstDone.signal()
+        }
+        firstLoading.wait()
+        Thread.detachNewThread {
+            _ = try? cache.state(for: "generation 2") { state }
+            secondDone.signal()
+        }
+        #expect(firstDone.wait(timeout: .now() + 30) == .success)
+        #expect(secondFinishedFirst.withLock { $0 }, "the second load waited for the first one's lock")
     }
 
     @Test("an unknown agent is named with the closest known one")
