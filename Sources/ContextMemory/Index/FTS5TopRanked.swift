@@ -15,9 +15,10 @@ import GRDBSQLite
 /// virtual-table and sorter machinery (about 0.14 µs a row), and `bm25` walks each phrase's rows
 /// once more for its IDF. A frequent two-word query of the 50 MB synthetic corpus matches 25,000
 /// sections: 3.5 ms of that machinery before any score. Here each phrase's rows are walked once,
-/// with `xQueryPhrase` (about 0.02 µs a row), their weighted frequencies and lengths kept; the
-/// IDFs follow from the counts, the query's boolean form (`shape`) is applied to the row sets,
-/// and only the best `limit` rows are kept.
+/// inside FTS5 with `xQueryPhrase` (about 0.1 µs a row, nearly all of it FTS5 stepping through its
+/// index), their weighted frequencies and lengths kept; the IDFs follow from the counts, the
+/// query's boolean form (`shape`) is applied to the row sets, and only the best `limit` rows are
+/// kept (docs/search.md, docs/benchmarks.md).
 ///
 /// `shape` is ``SearchQuery/fts5Shape``: the number of phrases in each AND-ed group of OR-ed
 /// phrases, then after `;` the number of excluded phrases, in the order the expression names
