@@ -76,8 +76,8 @@ public struct PackBuilder: Sendable {
     static let strongTaskMatch = 0.35
     /// A document the essentials link to lets a tier the profile does not list in when the task
     /// matches one of its sections this well (recall at 20k / 50k / 200k in Bench/relevance-cases.json:
-    /// 57.1 / 84.0 / 94.2% without the rule; 56.4 / 86.5 / 97.4% at 0, 0.1, 0.2 and 0.25 (53.8% at 20k
-    /// at 0.15); 56.4 / 85.9 / 96.8% at 0.3 and 0.35; 53.8 / 84.6 / 94.9% at 0.5; 55.8 / 84.0 / 94.2% at 0.6).
+    /// 56.4 / 84.0 / 94.2% without the rule; 56.4 / 86.5 / 97.4% at 0 to 0.25; 56.4 / 85.9 / 96.8% at 0.3,
+    /// 96.2% at 0.35; 56.4 / 84.6 / 94.9% at 0.5; 55.8 / 84.0 / 94.2% at 0.6).
     static let linkedDocumentTaskMatch = 0.25
     /// Sections shorter than this count as this long when ranking by value per token, so that a
     /// heading with one line does not outrank the section that answers the task.
