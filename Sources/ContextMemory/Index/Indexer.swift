@@ -60,8 +60,10 @@ struct Indexer {
     static let parserVersion = "3"
 
     private enum Outcome: Sendable {
-        case unchanged
-        case touched(FileStat)
+        /// With what the index held: its import depth and whether it was skipped.
+        case unchanged(importDepth: Int?, skipped: Bool)
+        /// Same content, new stat; with the import depth the index held.
+        case touched(FileStat, importDepth: Int?)
         /// Parsed (or skipped): to be written.
         case written(IndexedFile)
         /// Handed to the write session; the document itself is no longer held.
@@ -118,7 +120,8 @@ struct Indexer {
                 var toRead: [WaveEntry] = []
                 for entry in frontier {
                     if !reparseAll, let previous = stored[entry.path], previous.stat == entry.stat, previous.kind == entry.kind {
-                        processed[entry.path] = Processed(outcome: .unchanged, outgoing: storedReferences[entry.path] ?? [])
+                        processed[entry.path] = Processed(outcome: .unchanged(importDepth: previous.importDepth, skipped: previous.isSkipped),
+                                                          outgoing: storedReferences[entry.path] ?? [])
                     } else {
                         toRead.append(entry)
                     }
@@ -156,24 +159,34 @@ struct Indexer {
 
             var changes = IndexChanges()
             var written = 0
+            // Import depths that changed: those lost here (few files have one), those gained or
+            // moved in the pass over `depths` below, so most files need no lookup at all.
             for (path, item) in processed {
-                let depth = depths[path]
                 switch item.outcome {
-                case .unchanged:
+                case let .unchanged(previousDepth, skipped):
                     report.unchanged += 1
-                    if stored[path]?.importDepth != depth { changes.depthUpdates.append((path, depth)) }
-                    if stored[path]?.isSkipped == true { report.skipped += 1 }
-                case let .touched(stat):
+                    if previousDepth != nil, depths[path] == nil { changes.depthUpdates.append((path, nil)) }
+                    if skipped { report.skipped += 1 }
+                case let .touched(stat, previousDepth):
                     report.unchanged += 1
                     changes.statUpdates.append((path, stat))
-                    if stored[path]?.importDepth != depth { changes.depthUpdates.append((path, depth)) }
+                    if previousDepth != nil, depths[path] == nil { changes.depthUpdates.append((path, nil)) }
                 case let .stored(skipped):
                     written += 1
-                    if depth != nil { changes.depthUpdates.append((path, depth)) }  // written without one
                     if stored[path] == nil { report.added += 1 } else { report.changed += 1 }
                     if skipped { report.skipped += 1 }
                 case .written:
                     preconditionFailure("every written file was handed to the session")
+                }
+            }
+            for (path, depth) in depths {
+                switch processed[path]?.outcome {
+                case let .unchanged(previousDepth, _)?, let .touched(_, previousDepth)?:
+                    if previousDepth != depth { changes.depthUpdates.append((path, depth)) }
+                case .stored?:
+                    changes.depthUpdates.append((path, depth))   // written without one
+                case .written?, nil:
+                    break
                 }
             }
             // Sorted here rather than the whole set before: the lists are short.
@@ -333,7 +346,7 @@ struct Indexer {
         }
         let hash = ContentHash(bytes)
         if let previous = job.previous, previous.contentHash == hash, previous.kind == job.kind {
-            return Processed(outcome: .touched(job.stat), outgoing: job.previousReferences)
+            return Processed(outcome: .touched(job.stat, importDepth: previous.importDepth), outgoing: job.previousReferences)
         }
         if TextDecoding.looksBinary(bytes) {
             return skipped(Finding.Rule.binaryFile, "binary file (NUL bytes); not indexed", hash: hash)
@@ -390,7 +403,8 @@ struct Indexer {
     /// One finding per import cycle among files Claude Code expands imports in.
     private static func importCycles(processed: [String: Processed], depths: [String: Int]) -> [Finding] {
         var edges: [String: [(String, Int)]] = [:]
-        for (path, item) in processed where depths[path] != nil {
+        for path in depths.keys {
+            guard let item = processed[path] else { continue }
             edges[path] = item.outgoing.filter { $0.kind == .import && depths[$0.resolvedPath] != nil }
                 .map { ($0.resolvedPath, $0.line) }
         }
