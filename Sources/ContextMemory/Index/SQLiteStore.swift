@@ -574,7 +574,8 @@ public struct SQLiteStore: MemoryStore {
             filters += " AND ctxmem_glob(?, s.path)"
             _ = arguments.append(contentsOf: [glob.pattern])
         }
-        _ = arguments.append(contentsOf: [max(1, min(options.limit, SearchOptions.maxLimit))])
+        let limit = max(1, min(options.limit, SearchOptions.maxLimit))
+        _ = arguments.append(contentsOf: [limit])
         let joins = filters.isEmpty ? "" : " JOIN sections s ON s.id = sections_fts.rowid JOIN documents d ON d.id = s.document_id"
         let rankSQL = """
             SELECT sections_fts.rowid, \(FTS5Rank.name)(sections_fts, \(Self.pathWeight), \(Self.headingPathWeight), \(Self.titleWeight), \(Self.bodyWeight)) AS rank
@@ -584,7 +585,6 @@ public struct SQLiteStore: MemoryStore {
             LIMIT ?
             """
         let rankArguments = arguments
-        let limit = max(1, min(options.limit, SearchOptions.maxLimit))
         return try read { db in
             let ranked = try (filters.isEmpty ? Self.topRanked(db, query, limit: limit) : nil)
                 ?? Row.fetchAll(db, sql: rankSQL, arguments: rankArguments).map { row -> (Int64, Double) in (row[0], row[1]) }

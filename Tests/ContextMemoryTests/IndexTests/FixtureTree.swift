@@ -55,9 +55,14 @@ final class FixtureTree {
         try FileManager.default.createSymbolicLink(atPath: url(path).path, withDestinationPath: destination)
     }
 
+    /// A reading store of the index of its own (its own row lengths, unlike the service's readers).
+    func readStore() throws -> SQLiteStore {
+        try SQLiteStore(path: service.databasePath, mode: .read)
+    }
+
     /// What the index holds of each file, by path.
     func storedFiles() throws -> [String: StoredFile] {
-        try SQLiteStore(path: service.databasePath, mode: .read).storedFiles()
+        try readStore().storedFiles()
     }
 
     /// Paths of the indexed documents.

@@ -92,7 +92,7 @@ struct IndexerTests {
         for index in 0..<40 { try tree.write("project_management/notes/note-\(index).md", "# Note \(index)\n\nText \(index).\n\n## More\n\nDetail.\n") }
         func ids() async throws -> [String] {
             _ = try await tree.service.index(rebuild: true)
-            let store = try SQLiteStore(path: tree.service.databasePath, mode: .read)
+            let store = try tree.readStore()
             return try store.read { db in try String.fetchAll(db, sql: "SELECT id || ' ' || path || '#' || ordinal FROM sections ORDER BY id") }
         }
         let first = try await ids()
@@ -142,7 +142,7 @@ struct IndexerTests {
         }
         for file in 0..<80 { try write(file, word: "alpha") }
         _ = try await tree.service.index()
-        let store = try SQLiteStore(path: tree.service.databasePath, mode: .read)
+        let store = try tree.readStore()
         let counts = try store.read { db in
             (try Int.fetchOne(db, sql: "SELECT count(*) FROM sections") ?? 0, try Int.fetchOne(db, sql: "SELECT count(*) FROM sections_fts") ?? 0)
         }

@@ -69,7 +69,7 @@ struct RankFunctionTests {
             "## Widget \($0)\n\nwidget sync text \($0 % 7 == 0 ? "webhook" : "") \($0 % 5 == 0 ? "gadget" : "")\n"
         }.joined(separator: "\n"))
         _ = try await tree.service.index()
-        let store = try SQLiteStore(path: tree.service.databasePath, mode: .read)
+        let store = try tree.readStore()
         // Each group's rows differ ("gadget webhook" is every 35th widget), so a missed AND or NOT shows.
         let more = ["widget", "widget sync -webhook", "gadget webhook", "gadget -webhook", "webhook OR agent gadget OR sync", "widget OR agent OR \"vpc peering\" OR deploy*", "sync agent -widget",
                     "rollback OR migration vpc OR widget"]
@@ -85,7 +85,7 @@ struct RankFunctionTests {
     func topDeclinesWrongShape() async throws {
         let tree = try FixtureTree()
         _ = try await tree.service.index()
-        let store = try SQLiteStore(path: tree.service.databasePath, mode: .read)
+        let store = try tree.readStore()
         let expression = try SearchQuery(parsing: "vpc peering").fts5Expression
         for shape in ["1;0", "1,1;1", "", "x", "1,0;0", "2;-1"] {
             let result = try store.read { db in
@@ -162,7 +162,7 @@ struct RankFunctionTests {
     func sameAsBM25() async throws {
         let tree = try FixtureTree()
         _ = try await tree.service.index()
-        let store = try SQLiteStore(path: tree.service.databasePath, mode: .read)
+        let store = try tree.readStore()
         try Self.expectSameAsBM25(store, refresh: true)
         // Rows written after the lengths were read: first asked of FTS5, then read in.
         try tree.write("project_management/new-peering.md", "# VPC peering rollback\n\nDeploy the agent, then sync the crd:sync migration.\n")
@@ -181,7 +181,7 @@ struct RankFunctionTests {
     func rebase() async throws {
         let tree = try FixtureTree()
         _ = try await tree.service.index()
-        let store = try SQLiteStore(path: tree.service.databasePath, mode: .read)
+        let store = try tree.readStore()
         try Self.expectSameAsBM25(store, refresh: true)
         let before = store.sectionLengths.snapshot
         // A changed configuration re-parses every file: all old ids die, new ones follow them.
@@ -210,7 +210,7 @@ struct RankFunctionTests {
         let count = Int(SectionLengths.loadingMatches) + 100
         try tree.write("project_management/many.md", (0..<count).map { "## Widget \($0)\n\nwidget text \($0)\n" }.joined(separator: "\n"))
         _ = try await tree.service.index()
-        let store = try SQLiteStore(path: tree.service.databasePath, mode: .read)
+        let store = try tree.readStore()
         #expect(try !store.search(SearchQuery(parsing: "orchestrator"), options: SearchOptions(limit: 5)).isEmpty)
         #expect(store.sectionLengths.snapshot.slots == nil, "a small query read every length")
         let hits = try store.search(SearchQuery(parsing: "widget"), options: SearchOptions(limit: 5))

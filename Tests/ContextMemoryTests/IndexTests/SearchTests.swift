@@ -183,7 +183,7 @@ struct SearchTests {
     @Test("reads inside a snapshot see the state it began with while another connection commits")
     func snapshotReads() async throws {
         let tree = try await Self.indexedTree()
-        let reader = try SQLiteStore(path: tree.service.databasePath, mode: .read)
+        let reader = try tree.readStore()
         let writer = try SQLiteStore(path: tree.service.databasePath, mode: .write)
         var changes = IndexChanges()
         changes.removedPaths = ["docs/overview.md"]
@@ -222,7 +222,7 @@ struct SearchTests {
     @Test("Schemas/index-schema.sql matches the migrations")
     func schemaDump() async throws {
         let tree = try await Self.indexedTree()
-        let dump = try SQLiteStore(path: tree.service.databasePath, mode: .read).schemaDump()
+        let dump = try tree.readStore().schemaDump()
         let schemaFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Schemas/index-schema.sql")
         if ProcessInfo.processInfo.environment["CTXMEM_RECORD"] == "1" {
