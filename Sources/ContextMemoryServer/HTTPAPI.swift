@@ -8,7 +8,7 @@ import Logging
 public struct ServerConfiguration: Sendable {
     public var host: String
     public var port: Int
-    /// When set, every `/v1` route requires `Authorization: Bearer <token>`.
+    /// When set, every route but `/healthz` requires `Authorization: Bearer <token>`.
     public var token: String?
     /// Largest request body accepted (POST /v1/packs).
     public var maxBodyBytes: Int
@@ -56,9 +56,9 @@ public struct HTTPAPI: Sendable {
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.middlewares.add(ErrorAndMetricsMiddleware(metrics: metrics))
+        if let token = configuration.token { router.middlewares.add(BearerTokenMiddleware(token: token)) }
         router.middlewares.add(LimitsMiddleware(maxQueryLength: configuration.maxQueryLength))
         router.middlewares.add(MethodMiddleware(routes: Self.routes))
-        if let token = configuration.token { router.middlewares.add(BearerTokenMiddleware(token: token)) }
 
         router.get("/healthz") { _, _ in try await self.health() }
         router.get("/metrics") { _, _ in
@@ -228,6 +228,14 @@ struct FormQuery {
 
 // MARK: - Middleware
 
+/// The path as Hummingbird's trie router matches it: its non-empty parts joined by `/`
+/// (`//v1//agents/` is `/v1/agents`). Middleware that decides by path decides on this.
+enum RoutedPath {
+    static func of(_ path: String) -> String {
+        "/" + path.split(separator: "/", omittingEmptySubsequences: true).joined(separator: "/")
+    }
+}
+
 /// Turns every error into the JSON error body, and records each request's route, status and time.
 struct ErrorAndMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: RequestMetrics
@@ -257,7 +265,7 @@ struct MethodMiddleware<Context: RequestContext>: RouterMiddleware {
     let routes: [String: HTTPRequest.Method]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if let allowed = routes[request.uri.path], request.method != allowed, !(allowed == .get && request.method == .head) {
+        if let allowed = routes[RoutedPath.of(request.uri.path)], request.method != allowed, !(allowed == .get && request.method == .head) {
             var response = APIError(.methodNotAllowed, code: "method_not_allowed",
                                     "\(request.uri.path) takes \(allowed.rawValue) only").response()
             response.headers[.allow] = allowed.rawValue
@@ -279,17 +287,41 @@ struct LimitsMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// `Authorization: Bearer <token>` on every `/v1` route; `/healthz` and `/metrics` stay open for probes.
+/// `Authorization: Bearer <token>` on every request but the ``openPaths`` (probes).
+///
+/// Decided on the path as the router matches it, not on its spelling: the router splits the path
+/// on `/` and drops empty parts, so `//v1/agents` reaches `/v1/agents` and a prefix test on the
+/// raw path (the first wave's check) let it through without the token. Here a request is open
+/// only when the router's parts are exactly an open path's; anything else, unknown paths,
+/// dot segments and percent-encodings included, needs the token. The header must be exactly
+/// `Bearer ` and the token: no trimming, so `Bearer TOKEN ` does not match.
 struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
-    let token: String
+    let token: BearerToken
+
+    init(token: String) { self.token = BearerToken(token) }
+
+    /// Liveness probes need no credentials; everything else does (`/metrics` included).
+    static var openPaths: Set<String> { ["/healthz"] }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.uri.path.hasPrefix("/v1") else { return try await next(request, context) }
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-              Self.constantTimeEqual(Array(header.dropFirst("Bearer ".count).utf8), Array(token.utf8)) else {
+        if Self.openPaths.contains(RoutedPath.of(request.uri.path)) { return try await next(request, context) }
+        guard token.accepts(authorization: request.headers[.authorization]) else {
             throw APIError(.unauthorized, code: "unauthorized", "this server requires Authorization: Bearer <token> (ctxmem serve --token)")
         }
         return try await next(request, context)
+    }
+}
+
+/// The token `serve --token` was given, and the one test of a request's `Authorization` header.
+struct BearerToken: Sendable {
+    private let expected: [UInt8]
+
+    init(_ token: String) { expected = Array("Bearer \(token)".utf8) }
+
+    /// True when the header is exactly `Bearer ` and the token, byte for byte.
+    func accepts(authorization header: String?) -> Bool {
+        guard let header else { return false }
+        return Self.constantTimeEqual(Array(header.utf8), expected)
     }
 
     /// Compares without stopping at the first difference, so timing does not reveal the token.

@@ -20,7 +20,7 @@ struct ServeCommand: AsyncParsableCommand {
               GET  /healthz             index generation, last indexed, watcher lag and heartbeat, last error
               GET  /metrics             Prometheus text
             Errors are JSON: {"error": {"code": "...", "message": "..."}}. Schemas/openapi.yaml describes
-            every route. With --token, every /v1 route requires `Authorization: Bearer TOKEN`.
+            every route. With --token, every route but /healthz requires `Authorization: Bearer TOKEN`.
 
             SIGTERM or Ctrl-C stops accepting connections, answers the requests in flight and exits 0.
 
@@ -40,12 +40,25 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Port to listen on (0: any free port, printed at start).", valueName: "port"))
     var port = ServerConfiguration.defaultPort
 
-    @Option(help: ArgumentHelp("Require `Authorization: Bearer TOKEN` on every /v1 route (default: the CTXMEM_TOKEN variable).", valueName: "token"))
+    @Option(help: ArgumentHelp("Require `Authorization: Bearer TOKEN` on every route but /healthz (default: the CTXMEM_TOKEN variable).", valueName: "token"))
     var token: String?
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
-        if let token, token.count < 8 { throw ValidationError("--token must have at least 8 characters") }
+        if let token { try Self.validate(token: token, source: "--token") }
+        else if let token = ProcessInfo.processInfo.environment["CTXMEM_TOKEN"], !token.isEmpty {
+            try Self.validate(token: token, source: "CTXMEM_TOKEN")
+        }
+    }
+
+    /// A token a client can send as written: 8 or more visible ASCII characters. Spaces and control
+    /// characters are refused because HTTP trims or forbids them in headers, so such a token would
+    /// match a header other than the one configured.
+    static func validate(token: String, source: String) throws {
+        guard token.count >= 8 else { throw ValidationError("\(source) must have at least 8 characters") }
+        guard token.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) }) else {
+            throw ValidationError("\(source) must be visible ASCII characters only (no spaces, tabs or control characters)")
+        }
     }
 
     func run() async throws {

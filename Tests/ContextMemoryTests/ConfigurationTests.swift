@@ -65,7 +65,7 @@ struct ConfigurationTests {
         ("exclude: [a]\nimport_depth: many\n", "/repo/.ctxmem.yaml: line 2: import_depth: expected Int"),
         ("import_depth: 0\n", "/repo/.ctxmem.yaml: line 1: import_depth must be between 1 and 64"),
         ("\nimport_depth: 65\n", "/repo/.ctxmem.yaml: line 2: import_depth must be between 1 and 64"),
-        ("max_file_size: -1\n", "/repo/.ctxmem.yaml: line 1: max_file_size must be a positive number of bytes"),
+        ("max_file_size: -1\n", "/repo/.ctxmem.yaml: line 1: max_file_size must be between 1 and 268435456 bytes"),
         ("tier_rules:\n  - path: a/**\n    tier: urgent\n", "/repo/.ctxmem.yaml: line 3: tier_rules[0].tier: "),
         ("tier_rules:\n  - path: a/**\n    tier: essential\n  - tier: essential\n",
          "/repo/.ctxmem.yaml: line 4: tier_rules[1].path: required"),

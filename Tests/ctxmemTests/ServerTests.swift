@@ -119,7 +119,7 @@ struct ServerTests {
         }
     }
 
-    @Test("with a token every /v1 route needs Authorization: Bearer; probes stay open")
+    @Test("with a token every route but /healthz needs Authorization: Bearer")
     func bearerToken() async throws {
         try await Self.withServer(token: "s3cret-token") { server in
             #expect(try await server.request("GET", "/v1/agents").status == 401)
@@ -128,7 +128,8 @@ struct ServerTests {
             #expect(denied.headers["www-authenticate"]?.hasPrefix("Bearer") == true)
             #expect(try await server.request("GET", "/v1/agents", headers: ["Authorization": "Bearer s3cret-token"]).status == 200)
             #expect(try await server.request("GET", "/healthz").status == 200)
-            #expect(try await server.request("GET", "/metrics").status == 200)
+            #expect(try await server.request("GET", "/metrics").status == 401)
+            #expect(try await server.request("GET", "/metrics", headers: ["Authorization": "Bearer s3cret-token"]).status == 200)
         }
     }
 

@@ -85,8 +85,8 @@ public struct AuditBaseline: Sendable, Equatable {
     /// Reads a baseline file. - Throws: ``AuditError/invalidBaseline(path:detail:)``.
     public init(contentsOf url: URL) throws {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw AuditError.invalidBaseline(path: url.path, detail: "cannot read it (\(error.localizedDescription)); create one with `ctxmem audit --write-baseline \(url.path)`")
+        do { data = try BoundedRead.contents(of: url, limit: 256 * 1024 * 1024) } catch {
+            throw AuditError.invalidBaseline(path: url.path, detail: "cannot read it (\(error)); create one with `ctxmem audit --write-baseline \(url.path)`")
         }
         struct File: Decodable { var findings: [Finding] }
         do {

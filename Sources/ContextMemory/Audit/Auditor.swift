@@ -157,24 +157,12 @@ struct Auditor {
 
     /// One finding per import that closes a cycle, at that import.
     private mutating func findCycles(byPath: [String: [StoredReference]], depths: [String: Int]) {
-        var state: [String: Int] = [:]  // 1 on the stack, 2 done
-        var stack: [String] = []
-        var cycles: [(StoredReference, [String])] = []
-        func visit(_ path: String) {
-            state[path] = 1
-            stack.append(path)
-            for reference in byPath[path] ?? [] where reference.status == .inRoot {
-                guard let target = reference.resolvedPath, depths[target] != nil else { continue }
-                if state[target] == 1, let start = stack.firstIndex(of: target) {
-                    cycles.append((reference, Array(stack[start...]) + [target]))
-                } else if state[target] == nil {
-                    visit(target)
-                }
+        let cycles = CycleSearch.cycles(from: depths.keys.sorted()) { path in
+            (byPath[path] ?? []).compactMap { reference -> (target: String, label: StoredReference)? in
+                guard reference.status == .inRoot, let target = reference.resolvedPath, depths[target] != nil else { return nil }
+                return (target: target, label: reference)
             }
-            stack.removeLast()
-            state[path] = 2
         }
-        for path in depths.keys.sorted() where state[path] == nil { visit(path) }
         for (reference, cycle) in cycles {
             add(.importCycle, reference.path, line: reference.line, column: reference.column,
                 "import cycle: \(cycle.joined(separator: " -> ")); Claude Code loads each file once, so the cycle only hides the order",
@@ -326,7 +314,8 @@ struct Auditor {
             var time = time_t(seconds)
             var fields = tm()
             gmtime_r(&time, &fields)
-            return (String(format: "%04d-%02d-%02d", fields.tm_year + 1900, fields.tm_mon + 1, fields.tm_mday),
+            // Int, not Int32: git accepts commit times whose year overflows `tm_year + 1900`.
+            return (String(format: "%04d-%02d-%02d", Int(fields.tm_year) + 1900, Int(fields.tm_mon) + 1, Int(fields.tm_mday)),
                     String(format: "%02d:%02d:%02d UTC", fields.tm_hour, fields.tm_min, fields.tm_sec))
         }
         let (a, b) = (parts(first), parts(second))

@@ -108,6 +108,15 @@ public struct Configuration: Codable, Sendable, Equatable {
         guard let mapping = node.mapping else {
             throw ConfigurationError.invalidValue(source: source, detail: "the top level must be a mapping of settings")
         }
+        // Untrusted like every file in the root: refuse alias bombs and deep nesting before decoding.
+        do {
+            var budget = Frontmatter.Limits.default.maxValues
+            _ = try JSONValue(yaml: node, budget: &budget, depth: Frontmatter.Limits.default.maxDepth)
+        } catch {
+            throw ConfigurationError.invalidValue(
+                source: source, detail: "the file expands to more than \(Frontmatter.Limits.default.maxValues) values or nests "
+                    + "more than \(Frontmatter.Limits.default.maxDepth) levels deep (YAML aliases repeat what they name)")
+        }
         let known = Set(CodingKeys.allCases.map(\.rawValue))
         for key in mapping.keys {
             let name = key.string ?? "\(key)"
@@ -117,6 +126,14 @@ public struct Configuration: Codable, Sendable, Equatable {
                     detail: "line \(key.mark?.line ?? 0): unknown setting '\(name)'"
                         + (Suggest.nearest(to: name, in: known.sorted()).map { "; did you mean '\($0)'?" } ?? "")
                         + " (known: \(known.sorted().joined(separator: ", ")))")
+            }
+        }
+        // Yams reads `1:30` as YAML 1.1's sexagesimal 90 and traps when that overflows: whole-number
+        // settings must be written as plain decimal numbers.
+        for key in [CodingKeys.importDepth, .maxFileSize, .budget] {
+            if let value = mapping[key.rawValue], case let .scalar(scalar) = value, scalar.string.contains(":") {
+                throw ConfigurationError.invalidValue(
+                    source: source, detail: linePrefix(value.mark?.line) + "\(key.rawValue) must be a whole number, not '\(scalar.string)'")
             }
         }
         let configuration: Configuration
@@ -156,11 +173,11 @@ public struct Configuration: Codable, Sendable, Equatable {
                 source: source,
                 detail: linePrefix(line(of: [CodingKeys.safetyMargin], in: node)) + "safety_margin must be between 0 and 1 (0.05 is 5%)")
         }
-        guard configuration.maxFileSize > 0 else {
+        guard (1...Self.maxFileSizeLimit).contains(configuration.maxFileSize) else {
             throw ConfigurationError.invalidValue(
                 source: source,
                 detail: linePrefix(line(of: [CodingKeys.maxFileSize], in: node))
-                    + "max_file_size must be a positive number of bytes")
+                    + "max_file_size must be between 1 and \(Self.maxFileSizeLimit) bytes")
         }
         return configuration
     }
@@ -189,13 +206,21 @@ public struct Configuration: Codable, Sendable, Equatable {
         line.map { "line \($0): " } ?? ""
     }
 
+    /// The largest `.ctxmem.yaml` read: settings fit in a few hundred bytes, and a long chain of
+    /// YAML aliases is freed recursively by Yams (60,000 links overflowed the stack).
+    public static let maxFileBytes = 64 * 1024
+
+    /// The largest `max_file_size`: the parsers count columns and offsets in 32 bits, and
+    /// libcmark aborts on a buffer near 1 GiB.
+    public static let maxFileSizeLimit = 256 * 1024 * 1024
+
     /// Loads `<root>/.ctxmem.yaml`, or the defaults when there is none.
     public static func load(root: URL) throws -> Configuration {
         let url = root.appendingPathComponent(fileName)
         guard FileManager.default.fileExists(atPath: url.path) else { return Configuration() }
         let data: Data
         do {
-            data = try Data(contentsOf: url)
+            data = try BoundedRead.contents(of: url, limit: Self.maxFileBytes)
         } catch {
             throw ConfigurationError.unreadable(source: url.path, detail: "\(error)")
         }

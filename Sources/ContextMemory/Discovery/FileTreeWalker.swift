@@ -105,7 +105,7 @@ public struct FileTreeWalker: Sendable {
                     if exclude.contains(where: { $0.matches(childRelative) }) { continue }
                     result.files.append(WalkedFile(path: childRelative, stat: FileStat(
                         size: Int(info.st_size),
-                        modificationTime: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
+                        modificationTime: FileStat.nanoseconds(seconds: Int64(info.st_mtim.tv_sec), nanoseconds: Int64(info.st_mtim.tv_nsec)),
                         inode: UInt64(info.st_ino))))
                 default:
                     continue  // sockets, FIFOs, devices: never memory

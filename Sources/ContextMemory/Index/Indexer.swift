@@ -408,26 +408,13 @@ struct Indexer {
             edges[path] = item.outgoing.filter { $0.kind == .import && depths[$0.resolvedPath] != nil }
                 .map { ($0.resolvedPath, $0.line) }
         }
-        var findings: [Finding] = []
-        var state: [String: Int] = [:]  // 1 on the stack, 2 done
-        var stack: [String] = []
-        func visit(_ path: String) {
-            state[path] = 1
-            stack.append(path)
-            for (target, line) in edges[path] ?? [] {
-                if state[target] == 1, let from = stack.firstIndex(of: target) {
-                    let cycle = stack[from...] + [target]
-                    findings.append(Finding(rule: Finding.Rule.importCycle, severity: .warning, path: path, line: line,
-                                            message: "import cycle: \(cycle.joined(separator: " -> ")) (Claude Code loads each file once)"))
-                } else if state[target] == nil {
-                    visit(target)
-                }
-            }
-            stack.removeLast()
-            state[path] = 2
+        let cycles = CycleSearch.cycles(from: edges.keys.sorted()) { path in
+            (edges[path] ?? []).map { (target: $0.0, label: (path: path, line: $0.1)) }
         }
-        for path in edges.keys.sorted() where state[path] == nil { visit(path) }
-        return findings
+        return cycles.map { label, cycle in
+            Finding(rule: Finding.Rule.importCycle, severity: .warning, path: label.path, line: label.line,
+                    message: "import cycle: \(cycle.joined(separator: " -> ")) (Claude Code loads each file once)")
+        }
     }
 }
 

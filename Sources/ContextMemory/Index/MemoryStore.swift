@@ -166,6 +166,15 @@ public struct FileStat: Sendable, Equatable, Hashable {
         self.modificationTime = modificationTime
         self.inode = inode
     }
+
+    /// A `stat` time in nanoseconds, saturating: ext4 stores dates past 2262 (`touch -d 2300-01-01`),
+    /// which overflow Int64 nanoseconds; such a file keeps the largest time instead of trapping.
+    public static func nanoseconds(seconds: Int64, nanoseconds: Int64) -> Int64 {
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return seconds < 0 ? .min : .max }
+        let (sum, overflowAgain) = scaled.addingReportingOverflow(nanoseconds)
+        return overflowAgain ? (seconds < 0 ? .min : .max) : sum
+    }
 }
 
 /// A file as the index remembers it.

@@ -44,7 +44,7 @@ public struct AgentProfile: Sendable, Equatable, Codable {
         }
         let stem = path.split(separator: "/").last.map { String($0.dropLast(".md".count)) } ?? path
         guard let frontmatter else {
-            problem("name", "agent definition has no frontmatter; Claude Code needs `name` and `description` between `---` lines")
+            problem("name", "agent definition has no usable frontmatter; Claude Code needs `name` and `description` between `---` lines")
             return (nil, findings)
         }
         var name = stem
@@ -74,8 +74,8 @@ public struct AgentProfile: Sendable, Equatable, Codable {
             problem("context.\(key)", "unknown key `context.\(key)` (known: \(known.sorted().joined(separator: ", ")))")
         }
         if let budget = settings["budget"] {
-            if case let .number(value) = budget, value == value.rounded(), PackRequest.budgetRange.contains(Int(value)) {
-                profile.budget = Int(value)
+            if let value = budget.wholeNumber(in: PackRequest.budgetRange) {
+                profile.budget = value
             } else {
                 problem("context.budget", "`context.budget` must be a whole number of tokens between \(PackRequest.budgetRange.lowerBound) and \(PackRequest.budgetRange.upperBound)")
             }

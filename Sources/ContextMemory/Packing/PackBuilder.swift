@@ -474,7 +474,8 @@ public struct PackBuilder: Sendable {
             if preferred { score += Self.includeBoost; reasons.append("profile include") }
             if linked.contains(record.path) { score += Self.linkBoost; reasons.append("linked from an essential file") }
             if newest > oldest, score > 0 {
-                score += Self.recencyBoost * Double(record.modified - oldest) / Double(newest - oldest)
+                // In Double: times centuries apart (a file dated 1901 beside one of 2200) overflow Int64.
+                score += Self.recencyBoost * (Double(record.modified) - Double(oldest)) / (Double(newest) - Double(oldest))
             }
             // Another agent's definition, or a file addressed to other agents, is detail here.
             let tier: Tier = record.tier == .essential ? .detailed : record.tier

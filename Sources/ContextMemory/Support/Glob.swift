@@ -15,6 +15,7 @@ public struct Glob: Hashable, Sendable, CustomStringConvertible {
     private let segments: [[UInt8]]
     private let matchesBasename: Bool
     private static let anySegments: [UInt8] = Array("**".utf8)
+    private let hasAnySegments: Bool
 
     public init(_ pattern: String) {
         var text = pattern
@@ -23,6 +24,7 @@ public struct Glob: Hashable, Sendable, CustomStringConvertible {
         self.pattern = pattern
         matchesBasename = !text.contains("/")
         segments = text.split(separator: "/", omittingEmptySubsequences: true).map { Array($0.utf8) }
+        hasAnySegments = segments.contains(Self.anySegments)
     }
 
     public var description: String { pattern }
@@ -42,24 +44,49 @@ public struct Glob: Hashable, Sendable, CustomStringConvertible {
                 guard let last = parts.last, let only = segments.first else { return false }
                 return only == Self.anySegments || Self.matchSegment(only, UnsafeBufferPointer(rebasing: bytes[last]))
             }
-            return match(0, parts[...], in: bytes)
+            return match(parts, in: bytes)
         }
     }
 
-    private func match(_ segment: Int, _ path: ArraySlice<Range<Int>>, in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard segment < segments.count else { return path.isEmpty }
-        if segments[segment] == Self.anySegments {
-            if segment + 1 == segments.count { return true }
-            var index = path.startIndex
-            while index <= path.endIndex {
-                if match(segment + 1, path[index...], in: bytes) { return true }
-                index += 1
-            }
-            return false
+    /// Matches the path's parts against the segments as a set of reachable positions, one part at
+    /// a time: linear in parts times segments. (Trying every split for every `**` was exponential
+    /// in their number: `**/**/**/...zz` from a search's `path` filter never finished.)
+    private func match(_ parts: [Range<Int>], in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard hasAnySegments else {
+            guard parts.count == segments.count else { return false }
+            for (segment, part) in zip(segments, parts)
+            where !Self.matchSegment(segment, UnsafeBufferPointer(rebasing: bytes[part])) { return false }
+            return true
         }
-        guard let first = path.first,
-              Self.matchSegment(segments[segment], UnsafeBufferPointer(rebasing: bytes[first])) else { return false }
-        return match(segment + 1, path.dropFirst(), in: bytes)
+        // reachable[s]: the parts read so far are matched by segments[..<s].
+        var reachable = [Bool](repeating: false, count: segments.count + 1)
+        var next = reachable
+        reachable[0] = true
+        skipAnySegments(&reachable)
+        for part in parts {
+            for index in next.indices { next[index] = false }
+            var any = false
+            for segment in segments.indices where reachable[segment] {
+                if segments[segment] == Self.anySegments {
+                    next[segment] = true  // `**` takes this part too
+                    any = true
+                } else if Self.matchSegment(segments[segment], UnsafeBufferPointer(rebasing: bytes[part])) {
+                    next[segment + 1] = true
+                    any = true
+                }
+            }
+            guard any else { return false }
+            skipAnySegments(&next)
+            swap(&reachable, &next)
+        }
+        return reachable[segments.count]
+    }
+
+    /// `**` also matches no part at all: what reaches it reaches the segment after it.
+    private func skipAnySegments(_ reachable: inout [Bool]) {
+        for segment in segments.indices where reachable[segment] && segments[segment] == Self.anySegments {
+            reachable[segment + 1] = true
+        }
     }
 
     static func matchSegment(_ pattern: [UInt8], _ text: [UInt8]) -> Bool {

@@ -50,6 +50,9 @@ struct AddedTokenMatcher: Sendable {
                 }
                 start = max(newStart, emitted)
             }
+            // A right-stripping token before may have taken this one's leading whitespace and more:
+            // never emit a range that starts after it ends.
+            start = min(start, stop)
             if rule.rightStrip {
                 while stop < text.count {
                     let (value, length) = decodeScalar(text, at: stop)

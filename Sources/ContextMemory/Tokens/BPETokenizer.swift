@@ -44,7 +44,9 @@ public final class BPETokenizer: TokenCounter {
     public convenience init(contentsOf url: URL) throws {
         let data: Data
         do {
-            data = try Data(contentsOf: url)
+            data = try BoundedRead.contents(of: url, limit: 256 * 1024 * 1024)
+        } catch let error as BoundedRead.Failure {
+            throw TokenizerError.unreadable(path: url.relativePath, reason: "\(error)")
         } catch {
             throw TokenizerError.unreadable(path: url.relativePath, reason: Self.reason(error))
         }
