@@ -162,6 +162,28 @@ public struct MemoryService: Sendable {
                                 text: sections.compactMap(\.body).joined(separator: "\n"))
     }
 
+    /// What ``read(handle:)`` finds, with its lines as they are on disk now: credentials included.
+    /// For a person at a terminal (`ctxmem read --no-redact`), never for HTTP or MCP. The file
+    /// must still resolve inside the root.
+    /// - Throws: ``ReadError`` as `read` does; `IndexError.unreadable` when the file cannot be read now.
+    public func readUnredacted(handle: String) throws -> MemoryReadResult {
+        var result = try read(handle: handle)
+        let rootPath = FileTreeWalker.realPath(root.path) ?? root.path
+        guard let real = FileTreeWalker.realPath(root.appendingPathComponent(result.path).path), real.hasPrefix(rootPath + "/") else {
+            throw ReadError.notFound(handle: handle, suggestion: nil)
+        }
+        let bytes: Data
+        do {
+            bytes = try BoundedRead.contents(of: URL(fileURLWithPath: real), limit: Configuration.maxFileSizeLimit)
+        } catch {
+            throw ReadError.notFound(handle: handle, suggestion: nil)
+        }
+        let lines = MarkdownParser.lines(of: TextDecoding.decode(Array(bytes)).text)
+        let first = max(0, result.startLine - 1), last = min(lines.count, result.endLine)
+        result.text = first < last ? lines[first..<last].joined(separator: "\n") + "\n" : ""
+        return result
+    }
+
     /// Audits the memory's references: broken imports, links and anchors, stale and orphaned
     /// documents, and the other ``AuditRule``s. Refreshes the index first unless told not to.
     /// - Throws: ``IndexError``, ``ConfigurationError``, ``AuditError``.

@@ -9,7 +9,8 @@ struct ReadCommand: ParsableCommand {
         discussion: """
             Handles come from packs ("more available"), search results and `ctxmem tiers`. \
             memory://PATH is a whole file; memory://PATH#slug one section. Only what the index holds \
-            is served: nothing outside the memory root is ever read.
+            is served: nothing outside the memory root is ever read. Credentials show as \
+            [REDACTED:rule-id] (docs/security.md); --no-redact prints the file's lines as written.
 
             Examples:
               ctxmem read 'memory://project_management/decisions/ADR-0005-gitops-source-of-truth.md#decision'
@@ -27,9 +28,16 @@ struct ReadCommand: ParsableCommand {
     @Flag(help: "Print the text with its source as JSON.")
     var json = false
 
+    @Flag(help: "Print the lines as they are in the file, credentials included (for you, never for an agent).")
+    var noRedact = false
+
     func run() throws {
         do {
-            let result = try location.service().read(handle: handle)
+            let service = try location.service()
+            if noRedact {
+                Terminal.standardError("ctxmem: warning: --no-redact prints credentials as written; do not paste this output into an agent's context")
+            }
+            let result = try noRedact ? service.readUnredacted(handle: handle) : service.read(handle: handle)
             if json {
                 print(try Terminal.json(result))
             } else {

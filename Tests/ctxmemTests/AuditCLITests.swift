@@ -1,3 +1,4 @@
+import ContextMemory
 import Foundation
 import Testing
 
@@ -101,7 +102,7 @@ struct AuditCLITests {
     func help() throws {
         let list = try CLITests.run(["audit", "--list-rules"])
         #expect(list.status == 0)
-        #expect(list.stdout.split(separator: "\n").count == 15)
+        #expect(list.stdout.split(separator: "\n").count == AuditRule.allCases.count)
         #expect(list.stdout.contains("broken-import       error    "))
         let help = try CLITests.run(["audit", "--help"])
         for fragment in ["<!-- ctxmem-ignore RULE -->", "--write-baseline", "--format sarif", "Exit codes", "docs/audit-rules.md"] {

@@ -17,6 +17,7 @@ public enum AuditRule: String, CaseIterable, Codable, Sendable, Comparable {
     case oversizedMemory = "oversized-memory"
     case invalidFrontmatter = "invalid-frontmatter"
     case invalidAgent = "invalid-agent"
+    case secretInMemory = "secret-in-memory"
 
     public static func < (lhs: AuditRule, rhs: AuditRule) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
@@ -27,7 +28,7 @@ public enum AuditRule: String, CaseIterable, Codable, Sendable, Comparable {
     /// keep the severity the parser gave them: a misspelt agent name is only a warning.
     public var defaultSeverity: Finding.Severity {
         switch self {
-        case .brokenImport, .importDirectory, .brokenLink, .caseMismatch, .invalidAgent: .error
+        case .brokenImport, .importDirectory, .brokenLink, .caseMismatch, .invalidAgent, .secretInMemory: .error
         case .importCycle, .importTooDeep, .importOutsideRoot, .brokenAnchor, .missingPath, .oversizedMemory,
              .invalidFrontmatter: .warning
         case .staleReference, .orphanDocument, .duplicateContent: .info
@@ -52,6 +53,7 @@ public enum AuditRule: String, CaseIterable, Codable, Sendable, Comparable {
         case .oversizedMemory: "A CLAUDE.md over 200 lines, or an agent whose essential tier exceeds its budget."
         case .invalidFrontmatter: "Frontmatter that is not valid YAML (the file is indexed without it)."
         case .invalidAgent: "An agent definition that Claude Code or ctxmem cannot use as written."
+        case .secretInMemory: "A credential in a memory file: redacted in every output, and to be removed and revoked."
         }
     }
 

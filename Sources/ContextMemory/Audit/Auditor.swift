@@ -72,7 +72,7 @@ struct Auditor {
         trace?("duplicates")
         if rules.contains(.oversizedMemory) { checkSizes(documents: documents) }
         // Recorded while indexing, with the severity the parser gave them.
-        let recorded = Set([AuditRule.invalidFrontmatter, .invalidAgent].filter(rules.contains).map(\.rawValue))
+        let recorded = Set([AuditRule.invalidFrontmatter, .invalidAgent, .secretInMemory].filter(rules.contains).map(\.rawValue))
         if !recorded.isEmpty {
             findings += try store.findings().filter { recorded.contains($0.rule) }.map { finding in
                 var located = finding  // every audit finding has a line and column, for SARIF and editors

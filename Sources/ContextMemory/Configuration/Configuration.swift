@@ -15,6 +15,9 @@ import Yams
 /// budget: 200000                      # default pack budget in tokens (an agent's context.budget wins)
 /// token_factor: 1.0                   # per-model factor on every count (e.g. 1.35 for newer tokenizers)
 /// safety_margin: 0.05                 # extra share reserved against counting error (default: 5% estimator, 0 exact)
+/// secrets:                            # credentials are redacted everywhere; false positives:
+///   allow_values: [AKIAIOSFODNN7EXAMPLE]   #   exact values kept as written
+///   disable_rules: [stripe-test-key]       #   rules turned off (docs/security.md lists them)
 /// ```
 public struct Configuration: Codable, Sendable, Equatable {
     /// Extra files to index as memory, beside the built-in kinds.
@@ -35,6 +38,38 @@ public struct Configuration: Codable, Sendable, Equatable {
     public var tokenFactor: Double
     /// Share added to every pack count against counting error; nil: the counter's default.
     public var safetyMargin: Double?
+    /// Exceptions to secret redaction.
+    public var secrets: SecretSettings
+
+    /// Exceptions to redaction: credentials are never indexed or emitted unless listed here.
+    public struct SecretSettings: Codable, Sendable, Equatable {
+        /// Exact values that are not secrets (a documented example key).
+        public var allowValues: [String]
+        /// Rule ids turned off.
+        public var disableRules: [String]
+
+        public init(allowValues: [String] = [], disableRules: [String] = []) {
+            self.allowValues = allowValues
+            self.disableRules = disableRules
+        }
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case allowValues = "allow_values"
+            case disableRules = "disable_rules"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            allowValues = try container.decodeIfPresent([String].self, forKey: .allowValues) ?? []
+            disableRules = try container.decodeIfPresent([String].self, forKey: .disableRules) ?? []
+        }
+
+        /// The scanner these settings describe.
+        public var scanner: SecretScanner {
+            SecretScanner(allowedValues: Set(allowValues),
+                          rules: Set(SecretRule.allCases).subtracting(disableRules.compactMap(SecretRule.init(rawValue:))))
+        }
+    }
 
     public struct TierRule: Codable, Sendable, Equatable {
         public var path: String
@@ -58,7 +93,8 @@ public struct Configuration: Codable, Sendable, Equatable {
         tokenizer: String? = nil,
         budget: Int? = nil,
         tokenFactor: Double = 1.0,
-        safetyMargin: Double? = nil
+        safetyMargin: Double? = nil,
+        secrets: SecretSettings = SecretSettings()
     ) {
         self.include = include
         self.exclude = exclude
@@ -69,6 +105,7 @@ public struct Configuration: Codable, Sendable, Equatable {
         self.budget = budget
         self.tokenFactor = tokenFactor
         self.safetyMargin = safetyMargin
+        self.secrets = secrets
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -79,6 +116,7 @@ public struct Configuration: Codable, Sendable, Equatable {
         case tokenizer, budget
         case tokenFactor = "token_factor"
         case safetyMargin = "safety_margin"
+        case secrets
     }
 
     public init(from decoder: any Decoder) throws {
@@ -92,6 +130,7 @@ public struct Configuration: Codable, Sendable, Equatable {
         budget = try container.decodeIfPresent(Int.self, forKey: .budget)
         tokenFactor = try container.decodeIfPresent(Double.self, forKey: .tokenFactor) ?? 1.0
         safetyMargin = try container.decodeIfPresent(Double.self, forKey: .safetyMargin)
+        secrets = try container.decodeIfPresent(SecretSettings.self, forKey: .secrets) ?? SecretSettings()
     }
 
     /// Parses configuration text; `source` names the file in messages.
@@ -172,6 +211,24 @@ public struct Configuration: Codable, Sendable, Equatable {
             throw ConfigurationError.invalidValue(
                 source: source,
                 detail: linePrefix(line(of: [CodingKeys.safetyMargin], in: node)) + "safety_margin must be between 0 and 1 (0.05 is 5%)")
+        }
+        if let secrets = mapping["secrets"] {
+            guard let settings = secrets.mapping else {
+                throw ConfigurationError.invalidValue(source: source, detail: linePrefix(secrets.mark?.line)
+                    + "secrets must be a mapping (allow_values, disable_rules)")
+            }
+            let known = SecretSettings.CodingKeys.allCases.map(\.rawValue)
+            for key in settings.keys where !known.contains(key.string ?? "") {
+                throw ConfigurationError.invalidValue(source: source, detail: linePrefix(key.mark?.line)
+                    + "unknown setting 'secrets.\(key.string ?? "\(key)")' (known: \(known.joined(separator: ", ")))")
+            }
+        }
+        for rule in configuration.secrets.disableRules where SecretRule(rawValue: rule) == nil {
+            throw ConfigurationError.invalidValue(
+                source: source,
+                detail: linePrefix(line(of: [CodingKeys.secrets], in: node)) + "secrets.disable_rules has '\(rule)', which is not a rule"
+                    + (Suggest.nearest(to: rule, in: SecretRule.allCases.map(\.rawValue)).map { "; did you mean '\($0)'?" } ?? "")
+                    + " (docs/security.md lists them)")
         }
         guard (1...Self.maxFileSizeLimit).contains(configuration.maxFileSize) else {
             throw ConfigurationError.invalidValue(

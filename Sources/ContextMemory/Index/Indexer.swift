@@ -57,7 +57,7 @@ struct Indexer {
     }
 
     /// Bumped when parsing or tiering changes, so every file is parsed again after an upgrade.
-    static let parserVersion = "3"
+    static let parserVersion = "4"
 
     private enum Outcome: Sendable {
         /// With what the index held: its import depth and whether it was skipped.
@@ -328,11 +328,16 @@ struct Indexer {
 
     private static func process(_ job: Job, root: URL, rootPath: String, configuration: Configuration,
                                 counter: any TokenCounter) -> Processed {
-        func skipped(_ rule: String, _ message: String, hash: ContentHash = ContentHash(value: 0)) -> Processed {
-            let finding = Finding(rule: rule, severity: .warning, path: job.path, message: message)
+        func skipped(_ rule: String, _ message: String, hash: ContentHash = ContentHash(value: 0),
+                     severity: Finding.Severity = .warning) -> Processed {
+            let finding = Finding(rule: rule, severity: severity, path: job.path, message: message)
             let file = IndexedFile(path: job.path, kind: job.kind, stat: job.stat, contentHash: hash, document: nil,
                                    findings: [finding], importDepth: nil)
             return Processed(outcome: .written(file), outgoing: [])
+        }
+        if CredentialFiles.matches(job.path) {
+            return skipped(Finding.Rule.secretInMemory, "\(job.path) holds credentials by convention and is never read "
+                + "(docs/security.md lists such files); remove the @import, link or include that reaches it", severity: .error)
         }
         if job.stat.size > configuration.maxFileSize {
             return skipped(Finding.Rule.fileTooLarge,
@@ -352,7 +357,10 @@ struct Indexer {
             return skipped(Finding.Rule.binaryFile, "binary file (NUL bytes); not indexed", hash: hash)
         }
         let decoded = TextDecoding.decode(bytes)
-        var document = DocumentParser.parse(text: decoded.text, path: job.path, rootPath: rootPath)
+        // Credentials leave the text before anything else sees it (docs/security.md).
+        let (text, secrets) = SecretRedaction(scanner: configuration.secrets.scanner).redact(decoded.text, path: job.path)
+        var document = DocumentParser.parse(text: text, path: job.path, rootPath: rootPath)
+        document.findings += secrets
         if let invalid = decoded.firstInvalid {
             document.findings.append(Finding(
                 rule: Finding.Rule.invalidUTF8, severity: .warning, path: job.path, line: invalid.line, column: invalid.column,
@@ -363,7 +371,6 @@ struct Indexer {
             document.sections[index].tokens = counter.count(document.sections[index].text)
         }
         if job.kind == .agent {
-            let text = decoded.text
             document.findings += AgentProfile.parse(path: job.path, frontmatter: document.frontmatterValues) {
                 AgentProfile.frontmatterLine(of: $0, in: text)
             }.findings

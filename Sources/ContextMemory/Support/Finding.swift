@@ -68,6 +68,7 @@ extension Finding {
         public static let invalidFrontmatter = "invalid-frontmatter"
         public static let importCycle = "import-cycle"
         public static let invalidMarker = "invalid-marker"
+        public static let secretInMemory = "secret-in-memory"
         public static let invalidAgent = "invalid-agent"
     }
 }
