@@ -45,6 +45,12 @@ public struct MemoryService: Sendable {
     }
 
     /// Indexes the root incrementally (or from scratch with `rebuild`).
+    ///
+    /// One run at a time per index file (a ``WriterLock``; a second run waits up to `lockTimeout`,
+    /// telling `waiting` once). A first index, a `rebuild` and the rebuild of a damaged index are
+    /// built in a new file beside the old one and renamed into place when complete: a run killed
+    /// half-way leaves the previous index, or none, never a partial one, and readers use the old
+    /// index until the rename. Other runs change the index in place, in one SQLite transaction.
     /// - Parameter include: extra globs of memory files, added to the configuration's `include`;
     ///   nil keeps those of the last run, so a refresh (before an audit, in the service) indexes
     ///   what `ctxmem index --include ...` chose.
@@ -52,6 +58,8 @@ public struct MemoryService: Sendable {
     public func index(
         rebuild: Bool = false,
         include: [String]? = nil,
+        lockTimeout: Duration = .seconds(120),
+        waiting: (@Sendable (_ holder: String?) -> Void)? = nil,
         progress: (@Sendable (IndexProgress) -> Void)? = nil
     ) async throws -> IndexReport {
         // Check the root before anything is created, or opening the index would create it.
@@ -59,18 +67,59 @@ public struct MemoryService: Sendable {
         guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isFolder), isFolder.boolValue else {
             throw IndexError.invalidRoot(path: root.path, detail: "it does not exist or is not a folder")
         }
-        var configuration = try configuration()
-        var remembered = include
-        if rebuild {
-            // A rebuild starts a new file but keeps what earlier runs were told to include (a
-            // damaged index has nothing to tell, and is rebuilt without).
-            if remembered == nil, FileManager.default.fileExists(atPath: databasePath) {
-                remembered = (try? SQLiteStore(path: databasePath, mode: .read)).flatMap { try? Indexer.extraIncludes(in: $0) }
+        let configuration = try configuration()
+        let lock = try await WriterLock.acquire(for: databasePath, timeout: lockTimeout) { waiting?($0) }
+        defer { withExtendedLifetime(lock) {} }
+
+        let building = databasePath + ".building"
+        try? SQLiteStore.remove(at: building)  // left by a run that was killed
+        let exists = FileManager.default.fileExists(atPath: databasePath)
+        var damage: String?
+        if exists, !rebuild {
+            damage = Self.damage(at: databasePath)
+            if damage == nil {
+                do {
+                    let store = try SQLiteStore(path: databasePath, mode: .write)
+                    return try await run(store, configuration: configuration, include: include, rebuild: false, progress: progress)
+                } catch let IndexError.corrupt(_, detail) {
+                    damage = detail  // found by a statement: rebuilt below
+                }
             }
-            try SQLiteStore.remove(at: databasePath)
         }
-        let store = try SQLiteStore(path: databasePath, mode: .write)
-        let extraIncludes = try remembered ?? Indexer.extraIncludes(in: store)
+        // A rebuild keeps what earlier runs were told to include (a damaged index has nothing to tell).
+        var remembered = include
+        if remembered == nil, exists, damage == nil {
+            remembered = (try? SQLiteStore(path: databasePath, mode: .read)).flatMap { try? Indexer.extraIncludes(in: $0) }
+        }
+        do {
+            let store = try SQLiteStore(path: building, mode: .build)
+            var report = try await run(store, configuration: configuration, include: remembered ?? [], rebuild: true, progress: progress)
+            try store.finishBuild()
+            try SQLiteStore.replace(databasePath, with: building)
+            report.replacedDamagedIndex = damage
+            return report
+        } catch {
+            try? SQLiteStore.remove(at: building)
+            throw error
+        }
+    }
+
+    /// Why the index file at `path` cannot be used, as far as opening it shows; nil when it looks intact.
+    static func damage(at path: String) -> String? {
+        do {
+            _ = try SQLiteStore(path: path, mode: .read)
+            return nil
+        } catch let IndexError.corrupt(_, detail) {
+            return detail
+        } catch {
+            return nil  // missing, outdated or locked: an incremental run handles or reports those
+        }
+    }
+
+    private func run(_ store: SQLiteStore, configuration: Configuration, include: [String]?, rebuild: Bool,
+                     progress: (@Sendable (IndexProgress) -> Void)?) async throws -> IndexReport {
+        var configuration = configuration
+        let extraIncludes = try include ?? Indexer.extraIncludes(in: store)
         configuration.include += extraIncludes
         let indexer = Indexer(root: root, store: store, configuration: configuration, extraIncludes: extraIncludes,
                               counter: try baseCounter(configuration: configuration), rebuild: rebuild,
@@ -78,6 +127,19 @@ public struct MemoryService: Sendable {
         var report = try await indexer.run()
         report.databasePath = databasePath
         return report
+    }
+
+    /// Reads every page of the index: SQLite's integrity check and FTS5's check of the full-text
+    /// index (`ctxmem doctor`). Returns the problems; empty when the index is intact.
+    /// - Throws: ``IndexError`` (missing, damaged beyond opening, locked).
+    public func checkIntegrity() throws -> [String] {
+        guard FileManager.default.fileExists(atPath: databasePath) else { throw IndexError.missing(path: databasePath) }
+        if let damage = Self.damage(at: databasePath) { return [damage] }
+        do {
+            return try SQLiteStore(path: databasePath, mode: .write).integrityCheck()
+        } catch let IndexError.corrupt(_, detail) {
+            return [detail]  // so damaged that the check itself stopped
+        }
     }
 
     /// The counter sections are stored with: the exact BPE of `tokenizer` (an argument, else the

@@ -30,7 +30,7 @@ struct CTXMem: AsyncParsableCommand {
             """,
         version: MemoryService.version,
         subcommands: [IndexCommand.self, SearchCommand.self, PackCommand.self, ReadCommand.self, AuditCommand.self, ServeCommand.self, MCPCommand.self, AgentsCommand.self,
-                      TiersCommand.self, TokensCommand.self, StatsCommand.self]
+                      TiersCommand.self, TokensCommand.self, StatsCommand.self, DoctorCommand.self]
     )
 
     /// ArgumentParser exits 64 on a usage error; ctxmem documents 2 for every usage error.

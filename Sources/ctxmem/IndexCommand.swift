@@ -46,7 +46,12 @@ struct IndexCommand: AsyncParsableCommand {
         let show: @Sendable (IndexProgress) -> Void = { progress in meter.show(progress) }
         let onProgress = showProgress ? show : nil
         do {
-            report = try await service.index(rebuild: rebuild, include: include.isEmpty ? nil : include, progress: onProgress)
+            let quiet = quiet
+            report = try await service.index(rebuild: rebuild, include: include.isEmpty ? nil : include, waiting: { holder in
+                if !quiet {
+                    Terminal.standardError("ctxmem: waiting for another index run on this index\(holder.map { " (pid \($0))" } ?? "") to finish…")
+                }
+            }, progress: onProgress)
         } catch {
             if showProgress { meter.clear() }
             throw Failure.exit(error)
@@ -55,6 +60,9 @@ struct IndexCommand: AsyncParsableCommand {
         if json {
             print(try Terminal.json(report))
             return
+        }
+        if let damage = report.replacedDamagedIndex {
+            Terminal.standardError("ctxmem: the index was damaged (\(damage)); it was rebuilt from the files")
         }
         guard !quiet else { return }
         let megabytes = Double(report.bytesParsed) / 1_048_576

@@ -16,6 +16,8 @@ public struct IndexReport: Sendable, Codable, Equatable {
     public var generation = 0
     public var findings: [Finding] = []
     public var databasePath = ""
+    /// Why the index this run found was unusable, when the run rebuilt it.
+    public var replacedDamagedIndex: String?
 }
 
 /// Progress of a long index run, for a terminal display.

@@ -21,11 +21,17 @@ public struct SQLiteStore: MemoryStore {
     public let mode: Mode
 
     public enum Mode: Sendable {
-        /// Queries only; the index must exist and be current.
+        /// Queries only, on a read-only connection; the index must exist, be current and look intact.
         case read
         /// Creates the index when missing and migrates it; takes the write lock only to write.
         case write
+        /// A new index file built from scratch beside the live one (a cold index or `--rebuild`),
+        /// written without a journal: a failed build is thrown away whole, never used. ``finishBuild()``
+        /// makes it a WAL database, ready to be renamed into place.
+        case build
     }
+
+    var writes: Bool { mode != .read }
 
     /// Opens the index at `path`.
     /// - Parameter busyTimeout: how long a write waits for another process's write lock.
@@ -39,8 +45,11 @@ public struct SQLiteStore: MemoryStore {
         sectionLengths = lengths
         self.path = path
         self.mode = mode
-        if mode == .read && !FileManager.default.fileExists(atPath: path) { throw IndexError.missing(path: path) }
-        if mode == .write {
+        if mode == .read {
+            guard FileManager.default.fileExists(atPath: path) else { throw IndexError.missing(path: path) }
+            try Self.checkHeader(path)
+        }
+        if mode != .read {
             let folder = (path as NSString).deletingLastPathComponent
             if !folder.isEmpty {
                 do {
@@ -53,6 +62,10 @@ public struct SQLiteStore: MemoryStore {
         var configuration = GRDB.Configuration()
         configuration.busyMode = .timeout(busyTimeout)
         configuration.foreignKeysEnabled = true
+        // A reader never writes, so it never checkpoints or deletes a WAL when it closes: after a
+        // rebuild renamed a new file into place, an old reader closing must not remove the new
+        // file's WAL by name.
+        configuration.readonly = mode == .read
         let lengths = sectionLengths
         configuration.prepareDatabase { db in
             db.add(tokenizer: FTS5MemoryTokenizer.self)
@@ -63,6 +76,15 @@ public struct SQLiteStore: MemoryStore {
         do {
             database = try DatabaseQueue(path: path, configuration: configuration)
             switch mode {
+            case .build:
+                try database.writeWithoutTransaction { db in
+                    // Nothing reads this file until it is complete, and a failed build is deleted:
+                    // no journal, no syncs until finishBuild() (the WAL cost a third of a cold run).
+                    _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = OFF")
+                    try db.execute(sql: "PRAGMA synchronous = OFF")
+                    try db.execute(sql: "PRAGMA cache_size = -65536")
+                }
+                try Self.migrator.migrate(database)
             case .write:
                 try database.writeWithoutTransaction { db in
                     // WAL is a property of the file: set once, by the first writer.
@@ -96,7 +118,97 @@ public struct SQLiteStore: MemoryStore {
                 guard current else {
                     throw IndexError.outdated(path: path)
                 }
+                try database.read { db in try Self.checkTables(db, path: path) }
             }
+        } catch {
+            throw Self.translate(error, path: path)
+        }
+    }
+
+    /// Ends a ``Mode/build`` store: the file becomes a WAL database (as every writer after expects),
+    /// is synced to disk and closed. Rename it into place with ``replace(_:with:)``.
+    func finishBuild() throws {
+        precondition(mode == .build, "finishBuild() ends a store opened with mode: .build")
+        do {
+            try database.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+            }
+            try database.close()
+        } catch {
+            throw Self.translate(error, path: path)
+        }
+        try Self.sync(path)
+    }
+
+    /// Puts the built file at `built` in place of the index at `path`, atomically: a reader opens
+    /// either the old file or the new one, never a mix. The old file's `-wal` and `-shm` go first,
+    /// so the new file never meets them (the caller holds the ``WriterLock``, so no writer has
+    /// frames in that WAL; readers of the old file keep their open descriptors).
+    static func replace(_ path: String, with built: String) throws {
+        for suffix in ["-wal", "-shm"] { unlink(path + suffix) }
+        guard rename(built, path) == 0 else {
+            throw IndexError.database(path: path, detail: "cannot move the new index into place: \(String(cString: strerror(errno)))")
+        }
+        try sync((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)
+    }
+
+    private static func sync(_ path: String) throws {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else {
+            throw IndexError.database(path: path, detail: "cannot sync it to disk: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Damage that can be seen without reading the whole file: not an SQLite file, a size that is
+    /// not whole pages (a truncated copy), an empty file. Full checks: ``integrityCheck()``.
+    /// - Throws: ``IndexError/corrupt(path:detail:)``.
+    static func checkHeader(_ path: String) throws {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }  // opening the database reports it
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { return }
+        guard info.st_size > 0 else { throw IndexError.corrupt(path: path, detail: "the file is empty") }
+        var header = [UInt8](repeating: 0, count: 100)
+        guard pread(descriptor, &header, 100, 0) == 100, header.starts(with: Array("SQLite format 3\0".utf8)) else {
+            throw IndexError.corrupt(path: path, detail: "not an SQLite database")
+        }
+        let pageSize = Int(header[16]) << 8 | Int(header[17])
+        let bytes = pageSize == 1 ? 65_536 : pageSize
+        guard bytes >= 512, bytes & (bytes - 1) == 0, Int(info.st_size) % bytes == 0 else {
+            throw IndexError.corrupt(path: path, detail: "\(info.st_size) bytes is not a whole number of \(bytes)-byte pages (a truncated file?)")
+        }
+    }
+
+    /// The tables every query needs: migrations recorded but a table gone is damage, not a version.
+    private static func checkTables(_ db: Database, path: String) throws {
+        let names = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'"))
+        let missing = ["documents", "sections", "references", "findings", "meta", "sections_fts"].filter { !names.contains($0) }
+        guard missing.isEmpty else {
+            throw IndexError.corrupt(path: path, detail: "missing table\(missing.count == 1 ? "" : "s") \(missing.joined(separator: ", "))")
+        }
+    }
+
+    /// SQLite's full `integrity_check` (every page read) and, on a store opened to write, FTS5's
+    /// own `integrity-check` of the full-text index against the sections (`ctxmem doctor`).
+    /// Returns the problems found; empty when the index is intact.
+    public func integrityCheck() throws -> [String] {
+        do {
+            var problems = try read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" } }
+            if writes {
+                do {
+                    // A command in the form of an insert: it changes nothing, and reports by failing.
+                    try database.writeWithoutTransaction { db in
+                        try db.execute(sql: "INSERT INTO sections_fts(sections_fts, rank) VALUES ('integrity-check', 1)")
+                    }
+                } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_CORRUPT_VTAB {
+                    problems.append("full-text index: \(error.message ?? "\(error.resultCode)")")
+                }
+            }
+            return problems
         } catch {
             throw Self.translate(error, path: path)
         }
@@ -360,7 +472,7 @@ public struct SQLiteStore: MemoryStore {
     // MARK: - Writing
 
     public func apply(_ changes: IndexChanges) throws {
-        precondition(mode == .write, "apply(_:) needs a store opened with mode: .write")
+        precondition(writes, "apply(_:) needs a store opened to write")
         do {
             try database.write { db in
                 let writer = try TransactionWriter(db, store: self)
@@ -373,7 +485,7 @@ public struct SQLiteStore: MemoryStore {
     }
 
     public func beginWrite() throws -> any IndexWriteSession {
-        precondition(mode == .write, "beginWrite() needs a store opened with mode: .write")
+        precondition(writes, "beginWrite() needs a store opened to write")
         return SQLiteWriteSession(store: self, database: database)
     }
 

@@ -1,0 +1,122 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import ContextMemory
+
+/// One writer at a time, cold builds renamed into place whole, damage found and repaired.
+@Suite("The index file: one writer, atomic rebuilds, damage")
+struct IndexFileSafetyTests {
+    @Test("two rebuilds at once run one after the other and leave an intact index")
+    func concurrentRebuilds() async throws {
+        let tree = try FixtureTree()
+        _ = try await tree.service.index()
+        let (one, two) = (tree.service, tree.service)  // two services, as two processes would have
+        async let first = one.index(rebuild: true)
+        async let second = two.index(rebuild: true)
+        let reports = try await [first, second]
+        #expect(reports.allSatisfy { $0.documents == reports[0].documents && $0.documents > 0 })
+        #expect(try tree.service.checkIntegrity() == [])
+        #expect(try !tree.service.search("fabric").isEmpty)
+    }
+
+    @Test("two first-time index runs at once: both succeed, one index")
+    func concurrentFirstRuns() async throws {
+        let tree = try FixtureTree()
+        let (one, two) = (tree.service, tree.service)
+        async let first = one.index()
+        async let second = two.index()
+        let reports = try await [first, second]
+        #expect(reports.map(\.documents).allSatisfy { $0 == reports[0].documents })
+        #expect(reports.map(\.added).sorted() == [0, reports[0].added + reports[1].added])  // the second found it done
+        #expect(try tree.service.checkIntegrity() == [])
+    }
+
+    @Test("a writer that waits too long gives up with a clear error")
+    func lockTimeout() async throws {
+        let tree = try FixtureTree()
+        _ = try await tree.service.index()
+        do {
+            let held = try await WriterLock.acquire(for: tree.service.databasePath, timeout: .seconds(1)) { _ in }
+            let told = Mutex<String??>(nil)
+            do {
+                _ = try await tree.service.index(lockTimeout: .milliseconds(300), waiting: { holder in told.withLock { $0 = holder } })
+                Issue.record("expected the lock to be busy")
+            } catch let error as IndexError {
+                #expect(error == .locked(path: tree.service.databasePath))
+                #expect("\(error)".contains("try again"))
+            }
+            #expect(told.withLock { $0 } == .some(String(getpid())))
+            withExtendedLifetime(held) {}
+        }
+        // Released with its holder: the next run goes through.
+        _ = try await tree.service.index()
+    }
+
+    @Test("a cold build killed half-way leaves no index, or the old one; its leftover is cleared")
+    func killedBuild() async throws {
+        let tree = try FixtureTree()
+        let path = tree.service.databasePath
+        // What a `kill -9` during a first index leaves: a partial file beside the index, no index.
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data(repeating: 0, count: 4096).write(to: URL(fileURLWithPath: path + ".building"))
+        #expect(throws: IndexError.missing(path: path)) { _ = try tree.service.search("fabric") }
+        _ = try await tree.service.index()
+        #expect(!FileManager.default.fileExists(atPath: path + ".building"))
+        let generation = try tree.service.statistics().generation
+        // The same during a rebuild: the index in place is untouched and still served.
+        try Data(repeating: 0, count: 4096).write(to: URL(fileURLWithPath: path + ".building"))
+        #expect(try tree.service.statistics().generation == generation)
+        #expect(try !tree.service.search("fabric").isEmpty)
+    }
+
+    @Test("readers keep the old file until the rename, then see the new one")
+    func readersAcrossRebuild() async throws {
+        let tree = try FixtureTree()
+        _ = try await tree.service.index()
+        let reader = try SQLiteStore(path: tree.service.databasePath, mode: .read)
+        #expect(try reader.statistics().documents > 0)
+        try tree.write("project_management/new.md", "# New\n\nwombat\n")
+        _ = try await tree.service.index(rebuild: true)
+        #expect(try reader.statistics().documents > 0)  // the old file, still readable
+        #expect(try tree.service.search("wombat").map(\.path) == ["project_management/new.md"])
+        #expect(try tree.service.checkIntegrity() == [])
+    }
+
+    @Test("an empty or truncated file is damage, not another version", arguments: [0, 1000, 4097])
+    func truncated(size: Int) async throws {
+        let tree = try FixtureTree()
+        _ = try await tree.service.index()
+        let path = tree.service.databasePath
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path)).prefix(size)
+        try SQLiteStore.remove(at: path)
+        try bytes.write(to: URL(fileURLWithPath: path))
+        do {
+            _ = try tree.service.search("fabric")
+            Issue.record("expected damage")
+        } catch let IndexError.corrupt(_, detail) {
+            #expect(size == 0 ? detail == "the file is empty" : detail.contains("pages") || detail.contains("SQLite"), "\(detail)")
+        }
+        let report = try await tree.service.index()
+        #expect(report.replacedDamagedIndex != nil)
+        #expect(try !tree.service.search("fabric").isEmpty)
+    }
+
+    @Test("doctor reads every page: damage in the middle of the file is found")
+    func doctor() async throws {
+        let tree = try FixtureTree()
+        for index in 0..<200 { try tree.write("project_management/bulk/\(index).md", "# Topic \(index)\n\n" + String(repeating: "lorem ipsum dolor \(index) ", count: 80)) }
+        _ = try await tree.service.index()
+        #expect(try tree.service.checkIntegrity() == [])
+        let path = tree.service.databasePath
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+        let size = try handle.seekToEnd()
+        try handle.seek(toOffset: size / 2 / 4096 * 4096)
+        var random = SplitMix64(seed: 7)
+        try handle.write(contentsOf: Data((0..<4096).map { _ in UInt8(truncatingIfNeeded: random.next()) }))
+        try handle.close()
+        #expect(try !tree.service.checkIntegrity().isEmpty)
+        _ = try await tree.service.index(rebuild: true)
+        #expect(try tree.service.checkIntegrity() == [])
+    }
+}
+
