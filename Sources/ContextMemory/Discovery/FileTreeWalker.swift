@@ -11,7 +11,8 @@ public struct WalkedFile: Sendable, Equatable {
 /// - folders named in ``skippedFolders`` and paths matching an `exclude` glob are not entered;
 /// - a symlink is followed once: its target must resolve inside the root (else it is recorded and
 ///   not read), a folder already visited is a loop or a second path to it (recorded, skipped);
-/// - broken symlinks and unreadable folders are recorded, and the walk goes on.
+/// - broken symlinks, symlinks that loop (`a.md -> b.md -> a.md`) and unreadable folders are
+///   recorded, and the walk goes on.
 /// Nothing outside the root is ever opened.
 public struct FileTreeWalker: Sendable {
     public static let skippedFolders: Set<String> = [".git", ".build", "node_modules", ".ctxmem", ".hg", ".svn"]
@@ -74,8 +75,14 @@ public struct FileTreeWalker: Sendable {
                 if info.st_mode & S_IFMT == S_IFLNK {
                     isLink = true
                     guard stat(childAbsolute, &info) == 0 else {
-                        result.findings.append(Finding(rule: Finding.Rule.brokenSymlink, severity: .warning, path: childRelative,
-                                                       message: "symlink to '\(Self.linkTarget(childAbsolute))' points at nothing"))
+                        // ELOOP: a chain of symlinks that comes back on itself (a.md -> b.md -> a.md),
+                        // or one more than the kernel's 40 links deep; never a missing target.
+                        result.findings.append(errno == ELOOP
+                            ? Finding(rule: Finding.Rule.symlinkLoop, severity: .warning, path: childRelative,
+                                      message: "symlink to '\(Self.linkTarget(childAbsolute))' never reaches a file: "
+                                        + "its chain of symlinks loops (or is over 40 links deep); not followed")
+                            : Finding(rule: Finding.Rule.brokenSymlink, severity: .warning, path: childRelative,
+                                      message: "symlink to '\(Self.linkTarget(childAbsolute))' points at nothing"))
                         continue
                     }
                     guard let target = Self.realPath(childAbsolute), target == rootReal || target.hasPrefix(rootReal + "/") else {

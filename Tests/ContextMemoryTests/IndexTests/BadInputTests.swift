@@ -81,6 +81,24 @@ struct BadInputTests {
         #expect(try tree.indexedPaths().contains("project_management/alias.md"))
     }
 
+    @Test("two files symlinked to each other are a symlink-loop, not a broken symlink")
+    func fileSymlinkLoop() async throws {
+        let tree = try FixtureTree()
+        try tree.symlink("project_management/a.md", to: "b.md")
+        try tree.symlink("project_management/b.md", to: "a.md")
+        try tree.symlink("project_management/self.md", to: "self.md")
+        try tree.write("CLAUDE.md", "# Root\n\n@project_management/a.md\n")
+        let report = try await tree.service.index()
+        let all = try tree.service.findings()
+        for path in ["project_management/a.md", "project_management/b.md", "project_management/self.md"] {
+            let recorded = all.filter { $0.path == path }
+            #expect(recorded.map(\.rule) == [Finding.Rule.symlinkLoop], "\(path): \(recorded)")
+            #expect(recorded.first?.message.contains("loops") == true)
+        }
+        #expect(!all.contains { $0.rule == Finding.Rule.brokenSymlink })
+        #expect(report.documents > 0)
+    }
+
     @Test("imports that leave the root are never read")
     func importOutsideRoot() async throws {
         let tree = try FixtureTree()
