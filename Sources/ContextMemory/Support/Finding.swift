@@ -62,6 +62,7 @@ extension Finding {
         public static let binaryFile = "binary-file"
         public static let fileTooLarge = "file-too-large"
         public static let unreadable = "unreadable"
+        public static let notRegularFile = "not-a-regular-file"
         public static let brokenSymlink = "broken-symlink"
         public static let symlinkLoop = "symlink-loop"
         public static let symlinkOutsideRoot = "symlink-outside-root"

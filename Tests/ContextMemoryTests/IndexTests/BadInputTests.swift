@@ -99,6 +99,40 @@ struct BadInputTests {
         #expect(report.documents > 0)
     }
 
+    /// Opening a FIFO for reading blocks until something writes to it. Should the indexer ever
+    /// open one, this writer releases it after a while, so the test fails instead of hanging.
+    private func releaseAfterDelay(_ fifo: String) {
+        DispatchQueue.global().asyncAfter(deadline: .now() + 30) {
+            let descriptor = open(fifo, O_WRONLY | O_NONBLOCK)
+            if descriptor >= 0 { close(descriptor) }
+        }
+    }
+
+    @Test("a FIFO that an import or a memory rule reaches is recorded, never opened")
+    func fifo() async throws {
+        let tree = try FixtureTree()
+        let imported = tree.url("docs/pipe.md").path, managed = tree.url("project_management/pipe.md").path
+        let unreached = tree.url("scratch/pipe.md").path
+        try FileManager.default.createDirectory(at: tree.url("scratch"), withIntermediateDirectories: true)
+        for fifo in [imported, managed, unreached] {
+            #expect(mkfifo(fifo, 0o644) == 0, "mkfifo \(fifo): \(String(cString: strerror(errno)))")
+            releaseAfterDelay(fifo)
+        }
+        try tree.write("CLAUDE.md", "# Root\n\nSee @docs/pipe.md for the stream.\n")
+        let report = try await tree.service.index()
+
+        let recorded = try findings(tree, rule: Finding.Rule.notRegularFile)
+        #expect(recorded.map(\.path).sorted() == ["docs/pipe.md", "project_management/pipe.md"])
+        #expect(recorded.allSatisfy { $0.severity == .warning && $0.message.contains("FIFO") })
+        #expect(try tree.indexedPaths().isDisjoint(with: ["docs/pipe.md", "project_management/pipe.md", "scratch/pipe.md"]))
+        #expect(try tree.indexedPaths().contains("CLAUDE.md"))
+        #expect(report.skipped == 2)
+        // Still recorded when nothing changed, and still never opened.
+        let again = try await tree.service.index()
+        #expect(again.skipped == 2 && again.changed == 0)
+        #expect(try findings(tree, rule: Finding.Rule.notRegularFile).count == 2)
+    }
+
     @Test("imports that leave the root are never read")
     func importOutsideRoot() async throws {
         let tree = try FixtureTree()
