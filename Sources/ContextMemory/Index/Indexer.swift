@@ -366,11 +366,7 @@ struct Indexer {
         let (text, secrets) = SecretRedaction(scanner: configuration.secrets.scanner).redact(decoded.text, path: job.path)
         var document = DocumentParser.parse(text: text, path: job.path, rootPath: rootPath)
         document.findings += secrets
-        if let invalid = decoded.firstInvalid {
-            document.findings.append(Finding(
-                rule: Finding.Rule.invalidUTF8, severity: .warning, path: job.path, line: invalid.line, column: invalid.column,
-                message: "invalid UTF-8 (first bad byte here); decoded with U+FFFD replacement characters"))
-        }
+        if let invalid = decoded.invalidFinding(path: job.path) { document.findings.append(invalid) }
         TierAssigner(rules: configuration.tierRules).assign(&document, kind: job.kind)
         for index in document.sections.indices {
             document.sections[index].tokens = counter.count(document.sections[index].text)

@@ -133,6 +133,54 @@ struct BadInputTests {
         #expect(try findings(tree, rule: Finding.Rule.notRegularFile).count == 2)
     }
 
+    @Test("UTF-16 files with a byte order mark are decoded and indexed, their lines numbered as written",
+          arguments: [true, false])
+    func utf16(littleEndian: Bool) async throws {
+        let tree = try FixtureTree()
+        let text = "# Notes\r\n\r\n## Windows\r\n\r\nThe quokka \u{1F998} uses Notepad.\r\n"
+        let units = Array(text.utf16)
+        let bytes = (littleEndian ? [0xFF, 0xFE] : [0xFE, 0xFF]) + units.flatMap { unit -> [UInt8] in
+            let low = UInt8(unit & 0xFF), high = UInt8(unit >> 8)
+            return littleEndian ? [low, high] : [high, low]
+        }
+        try tree.writeBytes("project_management/notepad.md", bytes)
+        _ = try await tree.service.index()
+        #expect(try tree.indexedPaths().contains("project_management/notepad.md"))
+        #expect(try tree.service.findings().filter { $0.path == "project_management/notepad.md" }.isEmpty)
+        let hit = try #require(try tree.service.search("quokka").first)
+        #expect(hit.path == "project_management/notepad.md")
+        #expect(hit.headingPath == ["Notes", "Windows"])
+        #expect(hit.startLine == 3 && hit.endLine == 5)
+        #expect(try tree.service.read(handle: hit.handle).text.contains("The quokka \u{1F998} uses Notepad."))
+    }
+
+    @Test("an unpaired surrogate in UTF-16 is decoded as U+FFFD and recorded with its line")
+    func invalidUTF16() async throws {
+        let tree = try FixtureTree()
+        var units = Array("# Broken\n\nhalf ".utf16)
+        units.append(0xD83E)  // a high surrogate without its low half
+        units += Array(" wombat\n".utf16)
+        try tree.writeBytes("project_management/broken.md", [0xFF, 0xFE] + units.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
+        _ = try await tree.service.index()
+        let recorded = try findings(tree, rule: Finding.Rule.invalidUTF16)
+        #expect(recorded.map(\.path) == ["project_management/broken.md"])
+        #expect(recorded.first?.line == 3 && recorded.first?.column == 6)
+        #expect(recorded.first?.message.contains("UTF-16LE") == true)
+        let hit = try #require(try tree.service.search("wombat").first)
+        #expect(try tree.service.read(handle: hit.handle).text.contains("half \u{FFFD} wombat"))
+    }
+
+    @Test("a UTF-8 byte order mark is not text: the first heading is clean")
+    func utf8ByteOrderMark() async throws {
+        let tree = try FixtureTree()
+        try tree.writeBytes("project_management/bom.md", [0xEF, 0xBB, 0xBF] + Array("# Kiwi plan\n\nbody\n".utf8))
+        _ = try await tree.service.index()
+        let hit = try #require(try tree.service.search("kiwi").first)
+        #expect(hit.headingPath == ["Kiwi plan"])
+        #expect(hit.handle == "memory://project_management/bom.md#kiwi-plan")
+        #expect(try findings(tree, rule: Finding.Rule.invalidUTF8).isEmpty)
+    }
+
     @Test("imports that leave the root are never read")
     func importOutsideRoot() async throws {
         let tree = try FixtureTree()
