@@ -31,21 +31,24 @@ struct AgentsCommand: ParsableCommand {
         do {
             let agents = try location.service().agents()
             if json {
-                print(try Terminal.json(agents))
+                try Terminal.standardOutput(json: agents)
                 return
             }
             guard !agents.isEmpty else {
-                print("No agents: define them in .claude/agents/NAME.md (then run `ctxmem index`).")
+                Terminal.standardOutput("No agents: define them in .claude/agents/NAME.md (then run `ctxmem index`).")
                 return
             }
-            let width = max(5, agents.map(\.profile.name.count).max() ?? 5)
-            print("agent".padding(toLength: width, withPad: " ", startingAt: 0) + "   budget  essential  share  definition")
-            for agent in agents {
+            // Names as shown (made visible on a terminal), so the columns line up.
+            let names = agents.map { Terminal.shown($0.profile.name) }
+            let width = max(5, names.map(\.count).max() ?? 5)
+            Terminal.standardOutput("agent".padding(toLength: width, withPad: " ", startingAt: 0) + "   budget  essential  share  definition")
+            for (agent, name) in zip(agents, names) {
                 let share = Double(agent.essentialTokens) / Double(max(1, agent.budget)) * 100
-                print(agent.profile.name.padding(toLength: width, withPad: " ", startingAt: 0)
+                // `name` is already visible; the rest of the line is made so by standardOutput.
+                Terminal.standardOutput(name.padding(toLength: width, withPad: " ", startingAt: 0)
                     + String(format: " %8d  %9d  %4.0f%%  ", agent.budget, agent.essentialTokens, share) + agent.profile.path
                     + (agent.essentialTokens > agent.budget ? "  (essentials exceed the budget)" : ""))
-                for finding in agent.findings { print("    \(finding)") }
+                for finding in agent.findings { Terminal.standardOutput("    \(finding)") }
             }
         } catch {
             throw Failure.exit(error)

@@ -89,7 +89,7 @@ struct AuditCommand: AsyncParsableCommand {
                 Terminal.standardError("ctxmem: wrote \(out): " + AuditRenderer.summary(report))
             } else {
                 let color = outputFormat == .text && Terminal.useColor
-                FileHandle.standardOutput.write(Data(try AuditRenderer.render(report, as: outputFormat, color: color).utf8))
+                FileHandle.standardOutput.write(Data(try Self.shown(report, as: outputFormat, color: color).utf8))
             }
             if report.fails(at: threshold) { throw ExitCode(1) }
         } catch let code as ExitCode {
@@ -99,6 +99,23 @@ struct AuditCommand: AsyncParsableCommand {
             Terminal.standardError("ctxmem: error: \(error)")
             throw ExitCode(2)
         }
+    }
+
+    /// The report for stdout. On a terminal, the findings' text is made visible before the
+    /// renderer adds its colour, and JSON and SARIF get their controls as `\u` escapes
+    /// (Terminal+Escaping.swift); to a pipe, the report byte for byte.
+    static func shown(_ report: AuditReport, as format: AuditFormat, color: Bool) throws -> String {
+        guard Terminal.escapesStandardOutput else { return try AuditRenderer.render(report, as: format, color: color) }
+        guard format == .text else { return Terminal.visibleJSON(try AuditRenderer.render(report, as: format)) }
+        var visible = report
+        visible.findings = report.findings.map { finding in
+            var finding = finding
+            finding.path = Terminal.visible(finding.path)
+            finding.message = Terminal.visible(finding.message)
+            finding.rule = Terminal.visible(finding.rule)
+            return finding
+        }
+        return try AuditRenderer.render(visible, as: .text, color: color)
     }
 
     private func write(_ text: String, to path: String) throws {

@@ -82,9 +82,12 @@ enum Failure {
     }
 }
 
+/// What ctxmem writes for people. Text from memory files is made visible on a terminal
+/// (Terminal+Escaping.swift); a file or pipe gets it byte for byte.
 enum Terminal {
+    /// Writes a line on stderr, made ``visible(_:)`` when stderr is a terminal.
     static func standardError(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        FileHandle.standardError.write(Data(((escapesStandardError ? visible(text) : text) + "\n").utf8))
     }
 
     static var isStandardErrorTerminal: Bool { isatty(STDERR_FILENO) == 1 }

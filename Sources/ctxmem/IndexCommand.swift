@@ -58,7 +58,7 @@ struct IndexCommand: AsyncParsableCommand {
         }
         if showProgress { meter.clear() }
         if json {
-            print(try Terminal.json(report))
+            try Terminal.standardOutput(json: report)
             return
         }
         if let damage = report.replacedDamagedIndex {
@@ -66,16 +66,16 @@ struct IndexCommand: AsyncParsableCommand {
         }
         guard !quiet else { return }
         let megabytes = Double(report.bytesParsed) / 1_048_576
-        print("""
+        Terminal.standardOutput("""
             Indexed \(report.documents) documents in \(String(format: "%.2f", report.seconds)) s \
             (\(report.added) added, \(report.changed) changed, \(report.removed) removed, \(report.unchanged) unchanged; \
             \(String(format: "%.1f", megabytes)) MB parsed; \(report.scannedFiles) files scanned)
             Index: \(report.databasePath) (generation \(report.generation))
             """)
         if !report.findings.isEmpty {
-            print("\(report.findings.count) finding\(report.findings.count == 1 ? "" : "s"):")
-            for finding in report.findings.prefix(50) { print("  \(finding)") }
-            if report.findings.count > 50 { print("  ... and \(report.findings.count - 50) more (ctxmem index --json lists all)") }
+            Terminal.standardOutput("\(report.findings.count) finding\(report.findings.count == 1 ? "" : "s"):")
+            for finding in report.findings.prefix(50) { Terminal.standardOutput("  \(finding)") }
+            if report.findings.count > 50 { Terminal.standardOutput("  ... and \(report.findings.count - 50) more (ctxmem index --json lists all)") }
         }
     }
 }

@@ -72,7 +72,10 @@ struct PackCommand: ParsableCommand {
                 Terminal.standardError("ctxmem: wrote \(out): \(pack.manifest.tokens) of \(pack.manifest.budget) tokens, "
                     + "\(pack.manifest.sections) sections from \(pack.manifest.documents) documents (pack \(pack.manifest.packId))")
             } else {
-                FileHandle.standardOutput.write(Data(pack.text.utf8))
+                // On a terminal, made visible (the JSON format as JSON); to a pipe, byte for byte.
+                let shown = !Terminal.escapesStandardOutput ? pack.text
+                    : packFormat == .json ? Terminal.visibleJSON(pack.text) : Terminal.visible(pack.text)
+                FileHandle.standardOutput.write(Data(shown.utf8))
             }
             if explain { Terminal.standardError(Self.explanation(pack)) }
         } catch let error as ValidationError {

@@ -39,9 +39,9 @@ struct ReadCommand: ParsableCommand {
             }
             let result = try noRedact ? service.readUnredacted(handle: handle) : service.read(handle: handle)
             if json {
-                print(try Terminal.json(result))
+                try Terminal.standardOutput(json: result)
             } else {
-                print(result.text.hasSuffix("\n") ? String(result.text.dropLast()) : result.text)
+                Terminal.standardOutput(result.text.hasSuffix("\n") ? String(result.text.dropLast()) : result.text)
             }
         } catch {
             throw Failure.exit(error)

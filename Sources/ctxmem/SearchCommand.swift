@@ -62,7 +62,7 @@ struct SearchCommand: ParsableCommand {
             options.pathGlob = path.map(Glob.init)
             let hits = try location.service().search(query, options: options)
             if json {
-                print(try Terminal.json(SearchResults(query: query, results: hits)))
+                try Terminal.standardOutput(json: SearchResults(query: query, results: hits))
             } else {
                 printText(hits)
             }
@@ -75,23 +75,25 @@ struct SearchCommand: ParsableCommand {
 
     private func printText(_ hits: [SearchHit]) {
         guard !hits.isEmpty else {
-            print("No sections match \"\(query)\".")
+            Terminal.standardOutput("No sections match \"\(query)\".")
             return
         }
         let color = Terminal.useColor
         for (index, hit) in hits.enumerated() {
-            let location = "\(hit.path):\(hit.startLine)-\(hit.endLine)"
-            let heading = hit.headingPath.isEmpty ? "(preamble)" : hit.headingPath.joined(separator: " › ")
+            // Made visible before the colour codes go in (Terminal+Escaping.swift).
+            let location = Terminal.shown("\(hit.path):\(hit.startLine)-\(hit.endLine)")
+            let heading = Terminal.shown(hit.headingPath.isEmpty ? "(preamble)" : hit.headingPath.joined(separator: " › "))
             let snippet = color
-                ? hit.snippet.replacingOccurrences(of: SearchHit.highlightOpen, with: "\u{1B}[1;33m")
+                ? Terminal.shown(hit.snippet).replacingOccurrences(of: SearchHit.highlightOpen, with: "\u{1B}[1;33m")
                     .replacingOccurrences(of: SearchHit.highlightClose, with: "\u{1B}[0m")
-                : hit.snippet
+                : Terminal.shown(hit.snippet)
             if color {
                 print("\u{1B}[1m\(index + 1). \(location)\u{1B}[0m  \(heading)")
             } else {
                 print("\(index + 1). \(location)  \(heading)")
             }
-            print("   \(hit.tier.rawValue) · \(hit.kind.rawValue) · score \(String(format: "%.4g", hit.score)) · \(hit.tokens) tokens · \(hit.handle)")
+            print("   \(hit.tier.rawValue) · \(hit.kind.rawValue) · score \(String(format: "%.4g", hit.score)) · \(hit.tokens) tokens · "
+                + Terminal.shown(hit.handle))
             print("   \(snippet)")
         }
     }

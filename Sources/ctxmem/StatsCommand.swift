@@ -22,12 +22,12 @@ struct StatsCommand: ParsableCommand {
             throw Failure.exit(error)
         }
         if json {
-            print(try Terminal.json(stats))
+            try Terminal.standardOutput(json: stats)
             return
         }
         let tiers = Tier.allCases.map { "\($0.rawValue) \(stats.tokensByTier[$0.rawValue] ?? 0)" }.joined(separator: ", ")
         let kinds = stats.documentsByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-        print("""
+        Terminal.standardOutput("""
             Documents:   \(stats.documents) (\(kinds.isEmpty ? "none" : kinds))
             Skipped:     \(stats.skippedFiles) files (binary, too large or unreadable)
             Sections:    \(stats.sections)

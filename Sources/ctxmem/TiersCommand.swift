@@ -56,27 +56,27 @@ struct TiersCommand: ParsableCommand {
                     headingPath: $0.headingPath, tier: $0.tier, tokens: $0.tokens, reason: $0.tierReason)
             }
             if json {
-                print(try Terminal.json(rows))
+                try Terminal.standardOutput(json: rows)
                 return
             }
             guard !rows.isEmpty else {
-                print(path.map { "No indexed sections under '\($0)'." } ?? "The index has no sections.")
+                Terminal.standardOutput(path.map { "No indexed sections under '\($0)'." } ?? "The index has no sections.")
                 return
             }
             var currentPath = ""
             var totals: [Tier: Int] = [:]
             for row in rows {
                 if row.path != currentPath {
-                    print(currentPath.isEmpty ? row.path : "\n" + row.path)
+                    Terminal.standardOutput(currentPath.isEmpty ? row.path : "\n" + row.path)
                     currentPath = row.path
                 }
                 let heading = row.headingPath.isEmpty ? "(preamble)" : row.headingPath.joined(separator: " › ")
-                print(String(format: "  %5d-%-5d ", row.startLine, row.endLine)
+                Terminal.standardOutput(String(format: "  %5d-%-5d ", row.startLine, row.endLine)
                     + row.tier.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
                     + String(format: " %6d  ", row.tokens) + "\(heading)  (\(row.reason))")
                 totals[row.tier, default: 0] += row.tokens
             }
-            print("\n\(rows.count) sections; tokens: " + Tier.allCases.map { "\($0.rawValue) \(totals[$0] ?? 0)" }.joined(separator: ", "))
+            Terminal.standardOutput("\n\(rows.count) sections; tokens: " + Tier.allCases.map { "\($0.rawValue) \(totals[$0] ?? 0)" }.joined(separator: ", "))
         } catch {
             throw Failure.exit(error)
         }

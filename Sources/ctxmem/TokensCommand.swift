@@ -62,7 +62,7 @@ struct TokensCommand: ParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         if !json {
-            print((exact == nil ? "estimate" : "estimate\texact") + "\tbytes\tfile")
+            Terminal.standardOutput((exact == nil ? "estimate" : "estimate\texact") + "\tbytes\tfile")
         }
         var total = Row(file: "TOTAL", estimate: 0, tokens: exact == nil ? nil : 0, chars: 0, bytes: 0)
         var failed = false
@@ -91,9 +91,10 @@ struct TokensCommand: ParsableCommand {
 
     private func emit(_ row: Row, encoder: JSONEncoder) throws {
         if json {
-            print(String(decoding: try encoder.encode(row), as: UTF8.self))
+            let line = String(decoding: try encoder.encode(row), as: UTF8.self)
+            print(Terminal.escapesStandardOutput ? Terminal.visibleJSON(line) : line)
         } else {
-            print("\(row.estimate)\t" + (row.tokens.map { "\($0)\t" } ?? "") + "\(row.bytes)\t\(row.file)")
+            Terminal.standardOutput("\(row.estimate)\t" + (row.tokens.map { "\($0)\t" } ?? "") + "\(row.bytes)\t\(row.file)")
         }
     }
 

@@ -1,17 +1,56 @@
 public import Foundation
 
-/// A regular file found under the memory root.
+/// A file found under the memory root: a regular file, or a FIFO, socket or device, which is
+/// listed so that a memory rule or a reference reaching it is reported, but is never opened.
 public struct WalkedFile: Sendable, Equatable {
     /// Path relative to the root, `/`-separated (the symlink's own path when reached through one).
     public var path: String
     public var stat: FileStat
+    /// What the path is (of its target, for a symlink).
+    public var type: FileType = .regular
+}
+
+/// The kind of a walked file, from its `stat` mode. Only a regular file is ever opened: opening a
+/// FIFO blocks until something writes to it, and a device may do anything.
+public enum FileType: String, Sendable, Equatable {
+    case regular
+    case fifo
+    case socket
+    case characterDevice = "character-device"
+    case blockDevice = "block-device"
+
+    /// The type of a `st_mode`, nil for a folder or a symlink.
+    init?(mode: mode_t) {
+        switch mode & S_IFMT {
+        case S_IFREG: self = .regular
+        case S_IFIFO: self = .fifo
+        case S_IFSOCK: self = .socket
+        case S_IFCHR: self = .characterDevice
+        case S_IFBLK: self = .blockDevice
+        default: return nil
+        }
+    }
+
+    /// For messages: "a FIFO (named pipe)".
+    public var description: String {
+        switch self {
+        case .regular: "a regular file"
+        case .fifo: "a FIFO (named pipe)"
+        case .socket: "a socket"
+        case .characterDevice: "a character device"
+        case .blockDevice: "a block device"
+        }
+    }
 }
 
 /// Walks the memory root with `lstat`, so it decides about every symlink itself:
 /// - folders named in ``skippedFolders`` and paths matching an `exclude` glob are not entered;
 /// - a symlink is followed once: its target must resolve inside the root (else it is recorded and
 ///   not read), a folder already visited is a loop or a second path to it (recorded, skipped);
-/// - broken symlinks and unreadable folders are recorded, and the walk goes on.
+/// - broken symlinks, symlinks that loop (`a.md -> b.md -> a.md`) and unreadable folders are
+///   recorded, and the walk goes on;
+/// - FIFOs, sockets and devices are listed with their ``FileType`` and never opened: the indexer
+///   records a `not-a-regular-file` finding when a memory rule or a reference reaches one.
 /// Nothing outside the root is ever opened.
 public struct FileTreeWalker: Sendable {
     public static let skippedFolders: Set<String> = [".git", ".build", "node_modules", ".ctxmem", ".hg", ".svn"]
@@ -74,8 +113,14 @@ public struct FileTreeWalker: Sendable {
                 if info.st_mode & S_IFMT == S_IFLNK {
                     isLink = true
                     guard stat(childAbsolute, &info) == 0 else {
-                        result.findings.append(Finding(rule: Finding.Rule.brokenSymlink, severity: .warning, path: childRelative,
-                                                       message: "symlink to '\(Self.linkTarget(childAbsolute))' points at nothing"))
+                        // ELOOP: a chain of symlinks that comes back on itself (a.md -> b.md -> a.md),
+                        // or one more than the kernel's 40 links deep; never a missing target.
+                        result.findings.append(errno == ELOOP
+                            ? Finding(rule: Finding.Rule.symlinkLoop, severity: .warning, path: childRelative,
+                                      message: "symlink to '\(Self.linkTarget(childAbsolute))' never reaches a file: "
+                                        + "its chain of symlinks loops (or is over 40 links deep); not followed")
+                            : Finding(rule: Finding.Rule.brokenSymlink, severity: .warning, path: childRelative,
+                                      message: "symlink to '\(Self.linkTarget(childAbsolute))' points at nothing"))
                         continue
                     }
                     guard let target = Self.realPath(childAbsolute), target == rootReal || target.hasPrefix(rootReal + "/") else {
@@ -101,14 +146,14 @@ public struct FileTreeWalker: Sendable {
                     }
                     result.folders.insert(childRelative)
                     pending.append((childRelative, childAbsolute, childReal))
-                case S_IFREG:
+                default:
+                    // Regular files, and FIFOs, sockets and devices: listed, never opened here.
+                    guard let type = FileType(mode: info.st_mode) else { continue }
                     if exclude.contains(where: { $0.matches(childRelative) }) { continue }
                     result.files.append(WalkedFile(path: childRelative, stat: FileStat(
                         size: Int(info.st_size),
                         modificationTime: FileStat.nanoseconds(seconds: Int64(info.st_mtim.tv_sec), nanoseconds: Int64(info.st_mtim.tv_nsec)),
-                        inode: UInt64(info.st_ino))))
-                default:
-                    continue  // sockets, FIFOs, devices: never memory
+                        inode: UInt64(info.st_ino)), type: type))
                 }
             }
         }

@@ -130,7 +130,7 @@ struct Indexer {
                 }
                 mark("compared \(frontier.count)")
                 let jobs = toRead.map { entry in
-                    Job(path: entry.path, kind: entry.kind, stat: entry.stat,
+                    Job(path: entry.path, kind: entry.kind, stat: entry.stat, type: entry.type,
                         previous: reparseAll ? nil : stored[entry.path], previousReferences: storedReferences[entry.path] ?? [])
                 }
                 for batch in stride(from: 0, to: jobs.count, by: 256).map({ Array(jobs[$0..<min($0 + 256, jobs.count)]) }) {
@@ -154,7 +154,7 @@ struct Indexer {
                 frontier = nextWave(scanning: waveFiles, newlyImporting: newlyImporting, processed: processed,
                                     files: files, depths: depths).sorted().map { path in
                     if kinds[path] == nil { kinds[path] = .referenced }
-                    return WaveEntry(path: path, kind: kinds[path]!, stat: files[path]!.stat)
+                    return WaveEntry(path: path, kind: kinds[path]!, stat: files[path]!.stat, type: files[path]!.type)
                 }
                 mark("wave \(frontier.count)")
             }
@@ -237,6 +237,7 @@ struct Indexer {
         var path: String
         var kind: DocumentKind
         var stat: FileStat
+        var type: FileType
     }
 
     /// Whether the sorted `paths` hold `path` (a binary search: no set of thousands of paths).
@@ -259,7 +260,7 @@ struct Indexer {
             files[file.path] = file
             if let kind = DocumentKind.classify(file.path) ?? (includes.contains(where: { $0.matches(file.path) }) ? .included : nil) {
                 kinds[file.path] = kind
-                entries.append(WaveEntry(path: file.path, kind: kind, stat: file.stat))
+                entries.append(WaveEntry(path: file.path, kind: kind, stat: file.stat, type: file.type))
             }
         }
         entries.sort { $0.path < $1.path }
@@ -301,6 +302,7 @@ struct Indexer {
         var path: String
         var kind: DocumentKind
         var stat: FileStat
+        var type: FileType
         var previous: StoredFile?
         var previousReferences: [OutgoingReference]
     }
@@ -341,6 +343,9 @@ struct Indexer {
             return skipped(Finding.Rule.secretInMemory, "\(job.path) holds credentials by convention and is never read "
                 + "(docs/security.md lists such files); remove the @import, link or include that reaches it", severity: .error)
         }
+        if job.type != .regular {  // never opened: a FIFO would block the run
+            return skipped(Finding.Rule.notRegularFile, "\(job.type.description), not a regular file; never opened, not indexed")
+        }
         if job.stat.size > configuration.maxFileSize {
             return skipped(Finding.Rule.fileTooLarge,
                            "file is \(job.stat.size) bytes, over the \(configuration.maxFileSize)-byte limit (max_file_size in .ctxmem.yaml); not indexed")
@@ -363,11 +368,7 @@ struct Indexer {
         let (text, secrets) = SecretRedaction(scanner: configuration.secrets.scanner).redact(decoded.text, path: job.path)
         var document = DocumentParser.parse(text: text, path: job.path, rootPath: rootPath)
         document.findings += secrets
-        if let invalid = decoded.firstInvalid {
-            document.findings.append(Finding(
-                rule: Finding.Rule.invalidUTF8, severity: .warning, path: job.path, line: invalid.line, column: invalid.column,
-                message: "invalid UTF-8 (first bad byte here); decoded with U+FFFD replacement characters"))
-        }
+        if let invalid = decoded.invalidFinding(path: job.path) { document.findings.append(invalid) }
         TierAssigner(rules: configuration.tierRules).assign(&document, kind: job.kind)
         for index in document.sections.indices {
             document.sections[index].tokens = counter.count(document.sections[index].text)
@@ -438,16 +439,20 @@ public enum DocumentParser {
     }
 }
 
-/// Reads a whole file with POSIX calls, refusing more than `limit` bytes.
+/// Reads a whole file with POSIX calls, refusing more than `limit` bytes, and anything but a
+/// regular file (a FIFO put where the walk saw a file is opened without blocking, then refused).
 enum FileReader {
     struct Failure: Error, CustomStringConvertible {
         var description: String
     }
 
     static func read(_ path: String, limit: Int) throws -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         guard descriptor >= 0 else { throw Failure(description: String(cString: strerror(errno))) }
         defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw Failure(description: String(cString: strerror(errno))) }
+        guard info.st_mode & S_IFMT == S_IFREG else { throw Failure(description: "not a regular file") }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65_536)
         while true {

@@ -59,9 +59,11 @@ extension Finding {
     /// The rule identifiers recorded while indexing.
     public enum Rule {
         public static let invalidUTF8 = "invalid-utf8"
+        public static let invalidUTF16 = "invalid-utf16"
         public static let binaryFile = "binary-file"
         public static let fileTooLarge = "file-too-large"
         public static let unreadable = "unreadable"
+        public static let notRegularFile = "not-a-regular-file"
         public static let brokenSymlink = "broken-symlink"
         public static let symlinkLoop = "symlink-loop"
         public static let symlinkOutsideRoot = "symlink-outside-root"

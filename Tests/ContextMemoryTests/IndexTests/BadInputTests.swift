@@ -81,6 +81,106 @@ struct BadInputTests {
         #expect(try tree.indexedPaths().contains("project_management/alias.md"))
     }
 
+    @Test("two files symlinked to each other are a symlink-loop, not a broken symlink")
+    func fileSymlinkLoop() async throws {
+        let tree = try FixtureTree()
+        try tree.symlink("project_management/a.md", to: "b.md")
+        try tree.symlink("project_management/b.md", to: "a.md")
+        try tree.symlink("project_management/self.md", to: "self.md")
+        try tree.write("CLAUDE.md", "# Root\n\n@project_management/a.md\n")
+        let report = try await tree.service.index()
+        let all = try tree.service.findings()
+        for path in ["project_management/a.md", "project_management/b.md", "project_management/self.md"] {
+            let recorded = all.filter { $0.path == path }
+            #expect(recorded.map(\.rule) == [Finding.Rule.symlinkLoop], "\(path): \(recorded)")
+            #expect(recorded.first?.message.contains("loops") == true)
+        }
+        #expect(!all.contains { $0.rule == Finding.Rule.brokenSymlink })
+        #expect(report.documents > 0)
+    }
+
+    /// Opening a FIFO for reading blocks until something writes to it. Should the indexer ever
+    /// open one, this writer releases it after a while, so the test fails instead of hanging.
+    private func releaseAfterDelay(_ fifo: String) {
+        DispatchQueue.global().asyncAfter(deadline: .now() + 30) {
+            let descriptor = open(fifo, O_WRONLY | O_NONBLOCK)
+            if descriptor >= 0 { close(descriptor) }
+        }
+    }
+
+    @Test("a FIFO that an import or a memory rule reaches is recorded, never opened")
+    func fifo() async throws {
+        let tree = try FixtureTree()
+        let imported = tree.url("docs/pipe.md").path, managed = tree.url("project_management/pipe.md").path
+        let unreached = tree.url("scratch/pipe.md").path
+        try FileManager.default.createDirectory(at: tree.url("scratch"), withIntermediateDirectories: true)
+        for fifo in [imported, managed, unreached] {
+            #expect(mkfifo(fifo, 0o644) == 0, "mkfifo \(fifo): \(String(cString: strerror(errno)))")
+            releaseAfterDelay(fifo)
+        }
+        try tree.write("CLAUDE.md", "# Root\n\nSee @docs/pipe.md for the stream.\n")
+        let report = try await tree.service.index()
+
+        let recorded = try findings(tree, rule: Finding.Rule.notRegularFile)
+        #expect(recorded.map(\.path).sorted() == ["docs/pipe.md", "project_management/pipe.md"])
+        #expect(recorded.allSatisfy { $0.severity == .warning && $0.message.contains("FIFO") })
+        #expect(try tree.indexedPaths().isDisjoint(with: ["docs/pipe.md", "project_management/pipe.md", "scratch/pipe.md"]))
+        #expect(try tree.indexedPaths().contains("CLAUDE.md"))
+        #expect(report.skipped == 2)
+        // Still recorded when nothing changed, and still never opened.
+        let again = try await tree.service.index()
+        #expect(again.skipped == 2 && again.changed == 0)
+        #expect(try findings(tree, rule: Finding.Rule.notRegularFile).count == 2)
+    }
+
+    @Test("UTF-16 files with a byte order mark are decoded and indexed, their lines numbered as written",
+          arguments: [true, false])
+    func utf16(littleEndian: Bool) async throws {
+        let tree = try FixtureTree()
+        let text = "# Notes\r\n\r\n## Windows\r\n\r\nThe quokka \u{1F998} uses Notepad.\r\n"
+        let units = Array(text.utf16)
+        let bytes = (littleEndian ? [0xFF, 0xFE] : [0xFE, 0xFF]) + units.flatMap { unit -> [UInt8] in
+            let low = UInt8(unit & 0xFF), high = UInt8(unit >> 8)
+            return littleEndian ? [low, high] : [high, low]
+        }
+        try tree.writeBytes("project_management/notepad.md", bytes)
+        _ = try await tree.service.index()
+        #expect(try tree.indexedPaths().contains("project_management/notepad.md"))
+        #expect(try tree.service.findings().filter { $0.path == "project_management/notepad.md" }.isEmpty)
+        let hit = try #require(try tree.service.search("quokka").first)
+        #expect(hit.path == "project_management/notepad.md")
+        #expect(hit.headingPath == ["Notes", "Windows"])
+        #expect(hit.startLine == 3 && hit.endLine == 5)
+        #expect(try tree.service.read(handle: hit.handle).text.contains("The quokka \u{1F998} uses Notepad."))
+    }
+
+    @Test("an unpaired surrogate in UTF-16 is decoded as U+FFFD and recorded with its line")
+    func invalidUTF16() async throws {
+        let tree = try FixtureTree()
+        var units = Array("# Broken\n\nhalf ".utf16)
+        units.append(0xD83E)  // a high surrogate without its low half
+        units += Array(" wombat\n".utf16)
+        try tree.writeBytes("project_management/broken.md", [0xFF, 0xFE] + units.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
+        _ = try await tree.service.index()
+        let recorded = try findings(tree, rule: Finding.Rule.invalidUTF16)
+        #expect(recorded.map(\.path) == ["project_management/broken.md"])
+        #expect(recorded.first?.line == 3 && recorded.first?.column == 6)
+        #expect(recorded.first?.message.contains("UTF-16LE") == true)
+        let hit = try #require(try tree.service.search("wombat").first)
+        #expect(try tree.service.read(handle: hit.handle).text.contains("half \u{FFFD} wombat"))
+    }
+
+    @Test("a UTF-8 byte order mark is not text: the first heading is clean")
+    func utf8ByteOrderMark() async throws {
+        let tree = try FixtureTree()
+        try tree.writeBytes("project_management/bom.md", [0xEF, 0xBB, 0xBF] + Array("# Kiwi plan\n\nbody\n".utf8))
+        _ = try await tree.service.index()
+        let hit = try #require(try tree.service.search("kiwi").first)
+        #expect(hit.headingPath == ["Kiwi plan"])
+        #expect(hit.handle == "memory://project_management/bom.md#kiwi-plan")
+        #expect(try findings(tree, rule: Finding.Rule.invalidUTF8).isEmpty)
+    }
+
     @Test("imports that leave the root are never read")
     func importOutsideRoot() async throws {
         let tree = try FixtureTree()

@@ -93,6 +93,23 @@ struct SearchTests {
         #expect(prefixHit.snippet.contains("«zeppelin»"))
     }
 
+    @Test("a 1 MB line without a space, a long run of punctuation or of matches gives a bounded snippet")
+    func boundedSnippets() async throws {
+        let tree = try await Self.indexedTree()
+        let word = String(repeating: "q", count: 1_048_576)
+        try tree.write("project_management/oneline.md", "# One line\n\nmarker \(word) trailer\n")
+        try tree.write("project_management/rule.md", "# Rule\n\nabove " + String(repeating: "=", count: 40_000) + " kestrel below\n")
+        try tree.write("project_management/echo.md", "# Echo\n\n" + String(repeating: "ditto ", count: 20_000) + "\n")
+        _ = try await tree.service.index()
+        for (query, path, start) in [("marker", "oneline.md", "One line «marker»"), ("qqqq*", "oneline.md", "One line marker «qqqq"),
+                                     ("kestrel", "rule.md", "…«kestrel» below"), ("ditto", "echo.md", "Echo «ditto ditto")] {
+            let hit = try #require(try tree.service.search(query).first, "\(query)")
+            #expect(hit.path == "project_management/" + path)
+            #expect(hit.snippet.hasPrefix(start), "\(query): \(hit.snippet.prefix(100))")
+            #expect(hit.snippet.count <= 310, "\(query): \(hit.snippet.count) characters")
+        }
+    }
+
     @Test("operators: phrase, OR, exclusion, prefix")
     func operators() async throws {
         let tree = try await Self.indexedTree()
