@@ -126,7 +126,7 @@ struct SyntheticCorpus {
     }
 }
 
-struct SplitMix64 {
+struct SplitMix64: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
