@@ -24,7 +24,7 @@ struct CTXMem: AsyncParsableCommand {
               ctxmem agents                 agents with their budgets and essential tokens
               ctxmem tiers docs/            each section's tier and why
               ctxmem stats                  what the index holds
-  ctxmem doctor                 check every page of the index for damage
+              ctxmem doctor                 check every page of the index for damage
 
             Exit codes: 0 success, 1 runtime error (index missing, locked or damaged), 2 usage error \
             (bad option or malformed query). `ctxmem audit` differs: 1 means findings, 2 any error.
