@@ -89,7 +89,7 @@ public struct HTTPAPI: Sendable {
         }
         let index = await coordinator.state()
         let watcher = await watcherState()
-        let healthy = index.lastIndexedAt != nil && (watcher?.running ?? true)
+        let healthy = index.lastIndexedAt != nil && (watcher?.running ?? true) && index.overdueSeconds == nil
         return JSONBody.response(Health(status: healthy ? "ok" : "degraded", root: service.root.path, index: index, watcher: watcher))
     }
 

@@ -14,9 +14,37 @@ public actor IndexCoordinator {
     private(set) var failures = 0
     /// Refreshes asked for and not finished (running or queued).
     private var inProgress = 0
+    /// When the refresh running now started, and how long the last ones took.
+    private var runningSince: ContinuousClock.Instant?
+    private var recentSeconds: [Double] = []
+    private let now: @Sendable () -> ContinuousClock.Instant
 
-    public init(service: MemoryService) {
+    /// - Parameter now: the time source (tests move it forward instead of sleeping).
+    public init(service: MemoryService, now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }) {
         self.service = service
+        self.now = now
+    }
+
+    /// A refresh that has run this long, and ten times as long as the recent median, is overdue:
+    /// `/healthz` says `degraded`, since new files are not being indexed meanwhile.
+    public static let overdueFloor: Duration = .seconds(30)
+
+    private func began() { runningSince = now() }
+
+    private func ended() {
+        if let runningSince {
+            recentSeconds.append((now() - runningSince).seconds)
+            if recentSeconds.count > 20 { recentSeconds.removeFirst() }
+        }
+        runningSince = nil
+    }
+
+    /// Seconds the refresh running now has taken, when it is overdue.
+    func overdueSeconds() -> Double? {
+        guard let runningSince else { return nil }
+        let elapsed = (now() - runningSince).seconds
+        let usual = recentSeconds.sorted().dropFirst(recentSeconds.count / 2).first ?? 0
+        return elapsed > max(Self.overdueFloor.seconds, 10 * usual) ? elapsed : nil
     }
 
     /// Brings the index in step with the root, after any refresh already running.
@@ -26,7 +54,15 @@ public actor IndexCoordinator {
         let service = service
         let work = Task<IndexReport, any Error> {
             await previous.value
-            return try await service.index(rebuild: rebuild)
+            await self.began()
+            do {
+                let report = try await service.index(rebuild: rebuild)
+                await self.ended()
+                return report
+            } catch {
+                await self.ended()
+                throw error
+            }
         }
         tail = Task { _ = try? await work.value }
         inProgress += 1
@@ -49,7 +85,8 @@ public actor IndexCoordinator {
     public func state() -> IndexState {
         IndexState(refreshing: inProgress > 0, generation: lastReport?.generation, documents: lastReport?.documents,
                    lastIndexedAt: lastIndexedAt.map(Self.timestamp), lastIndexSeconds: lastReport?.seconds,
-                   lastError: lastError, lastErrorAt: lastErrorAt.map(Self.timestamp), runs: runs, failures: failures)
+                   lastError: lastError, lastErrorAt: lastErrorAt.map(Self.timestamp), runs: runs, failures: failures,
+                   overdueSeconds: overdueSeconds())
     }
 
     static func timestamp(_ date: Date) -> String {
@@ -71,4 +108,11 @@ public struct IndexState: Sendable, Codable, Equatable {
     public var lastErrorAt: String?
     public var runs: Int
     public var failures: Int
+    /// Set while a refresh has run far longer than usual (``IndexCoordinator/overdueFloor``, and
+    /// ten times the recent median): the service is degraded until it ends.
+    public var overdueSeconds: Double?
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
