@@ -28,12 +28,16 @@ struct MCPTests {
         return (content?["text"] as? String ?? "", result?["isError"] as? Bool ?? false)
     }
 
+    /// `initialize` (id 1) and the `initialized` notification every session starts with.
+    static let handshake = [
+        #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"test","version":"1"}}}"#,
+        #"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+    ]
+
     @Test("initialize, tools/list and tools/call; every request answered after stdin ends")
     func exchange() throws {
         let tree = try CLITests.Tree()
-        let run = try Self.exchange(tree, [
-            #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"test","version":"1"}}}"#,
-            #"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+        let run = try Self.exchange(tree, Self.handshake + [
             #"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#,
             Self.call(3, "context_pack", #"{"agent":"backend-manager","task":"add the VPC peering API","budget":4000}"#),
             Self.call(4, "search_memory", #"{"query":"VPC peering","limit":3}"#),

@@ -46,9 +46,7 @@ struct SecretFacesTests {
     @Test("MCP: search_memory, read_memory, context_pack")
     func mcp() throws {
         let tree = try Self.tree()
-        let run = try MCPTests.exchange(tree, [
-            #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"test","version":"1"}}}"#,
-            #"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+        let run = try MCPTests.exchange(tree, MCPTests.handshake + [
             MCPTests.call(2, "search_memory", #"{"query":"quokka"}"#),
             MCPTests.call(3, "read_memory", #"{"handle":"memory://project_management/payments.md"}"#),
             MCPTests.call(4, "context_pack", #"{"task":"rotate the quokka key","budget":4000}"#),
