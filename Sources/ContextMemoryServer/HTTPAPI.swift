@@ -269,7 +269,9 @@ struct ErrorAndMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
             response = try await next(request, context)
         } catch {
             let apiError = APIError.from(error)
-            if apiError.status.code >= 500 {
+            // A refusal under load (503 with Retry-After) is the server working as meant, counted in
+            // /metrics; logged as an error it would add a line per refused request, thousands a second.
+            if apiError.status.code >= 500, apiError.retryAfter == nil {
                 context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             }
             response = apiError.response()

@@ -146,10 +146,11 @@ struct SlowClientTests {
 
     @Test("past the pack queue, POST /v1/packs is answered 503 overloaded with Retry-After, counted in /metrics")
     func packQueueOverload() async throws {
+        let log = LogRecorder()
         try await ServerTests.withServer(configure: { configuration in
             configuration.packWorkers = 1
             configuration.packQueue = 0
-        }) { server in
+        }, logger: log.logger) { server in
             let body = #"{"agent": "backend-manager", "task": "add the VPC peering API", "budget": 4000}"#
             let request = "POST /v1/packs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
             var connections: [RawConnection] = []
@@ -169,6 +170,7 @@ struct SlowClientTests {
             let metrics = try await server.request("GET", "/metrics").body
             #expect(metrics.contains("ctxmem_pack_queue_rejected_total \(refused.count)\n"), "\(metrics)")
             #expect(metrics.contains(#"ctxmem_http_requests_total{route="/v1/packs",method="POST",status="503"} \#(refused.count)"#))
+            #expect(!log.messages.contains { $0.hasPrefix("error") }, "a refusal under load is no server error: \(log.messages.prefix(3))")
             try OpenAPIValidator.validate(refused.prefix(1).map {
                 .init(route: "/v1/packs", method: "post", status: 503, contentType: $0.headers["content-type"] ?? "", body: $0.body)
             })
