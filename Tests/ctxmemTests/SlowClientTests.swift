@@ -55,6 +55,8 @@ struct SlowClientTests {
             #expect(outcome.code == "request_timeout")
             #expect(outcome.body.contains("--body-timeout"))
             #expect(outcome.seconds < 3)
+            try OpenAPIValidator.validate([.init(route: "/v1/packs", method: "post", status: outcome.status ?? 0,
+                                                 contentType: outcome.headers["content-type"] ?? "", body: outcome.body)])
             #expect(try await connection.outcome(timeout: 2).closed, "and closes the connection")
             let metrics = try await server.request("GET", "/metrics").body
             #expect(metrics.contains(#"ctxmem_http_connections_closed_total{reason="body_timeout"} 1"#), "\(metrics)")
