@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
     ],
     targets: [
@@ -43,14 +44,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // HTTP (and later MCP) faces over the same facade, as a library so tests drive it in process.
+        // HTTP and MCP faces over the same facade, as a library so tests drive it in process.
         .target(
             name: "ContextMemoryServer",
             dependencies: [
                 "ContextMemory",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // The connection guard sits in Hummingbird's HTTP/1 pipeline: its parts (NIOHTTPTypes),
+                // NIO's parse errors (NIOHTTP1) and the server's connection delegate (HummingbirdCore);
+                // packs run on a thread pool of their own (NIOPosix).
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Logging", package: "swift-log"),
             ]

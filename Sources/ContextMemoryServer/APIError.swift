@@ -2,6 +2,7 @@ import ContextMemory
 import Foundation
 public import Hummingbird
 import NIOCore
+import NIOHTTP1
 
 /// An error as the HTTP API reports it: a status, a stable machine-readable `code` and a message
 /// that says what to do. The body is `{"error": {"code": "...", "message": "..."}}`.
@@ -9,11 +10,15 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     public var status: HTTPResponse.Status
     public var code: String
     public var message: String
+    /// Seconds after which the request may be sent again (`Retry-After`), for a refusal that is
+    /// about load rather than the request.
+    public var retryAfter: Int?
 
-    public init(_ status: HTTPResponse.Status, code: String, _ message: String) {
+    public init(_ status: HTTPResponse.Status, code: String, _ message: String, retryAfter: Int? = nil) {
         self.status = status
         self.code = code
         self.message = message
+        self.retryAfter = retryAfter
     }
 
     public var description: String { "\(status.code) \(code): \(message)" }
@@ -43,9 +48,18 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
             return .badRequest("invalid_rule", error.description)
         case let error as ConfigurationError:
             return APIError(.internalServerError, code: "invalid_configuration", error.description)
+        case let full as WorkQueue.Full:
+            return APIError(.serviceUnavailable, code: "overloaded", """
+                the server is building \(full.running) packs and \(full.waiting) more are waiting, its limit \
+                (ctxmem serve --pack-workers, --pack-queue); retry after 1 s
+                """, retryAfter: 1)
         case let error as IndexError:
             if case .missing = error { return APIError(.serviceUnavailable, code: "index_missing", error.description) }
             return APIError(.serviceUnavailable, code: "index_unavailable", error.description)
+        case let error as HTTPParserError:
+            // Reading the body failed: the client sent bad chunking or left before the end (its
+            // connection was then usually closed by the body timeout). Its fault, not the server's.
+            return .badRequest("malformed_request", "the request body could not be read (\(error.debugDescription)); send all of the bytes Content-Length promises")
         case is NIOTooManyBytesError:
             return APIError(.contentTooLarge, code: "body_too_large", "the request body is over the limit")
         case let error as HTTPError:
@@ -60,13 +74,19 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    func response() -> Response {
+    /// `{"error": {"code": ..., "message": ...}}`, as every error body of the API.
+    var jsonBody: String {
         struct Body: Encodable {
             struct Detail: Encodable { var code: String; var message: String }
             var error: Detail
         }
-        var response = JSONBody.response(Body(error: .init(code: code, message: message)), status: status)
+        return JSONBody.encode(Body(error: .init(code: code, message: message)))
+    }
+
+    func response() -> Response {
+        var response = JSONBody.text(jsonBody, contentType: "application/json; charset=utf-8", status: status)
         if status == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer realm=\"ctxmem\"" }
+        if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
         return response
     }
 }
@@ -74,10 +94,14 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
 /// JSON responses, encoded the same way everywhere (sorted keys, so bodies are stable).
 enum JSONBody {
     static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
+        text(encode(value), contentType: "application/json; charset=utf-8", status: status)
+    }
+
+    static func encode(_ value: some Encodable) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
-        return text(String(decoding: data, as: UTF8.self), contentType: "application/json; charset=utf-8", status: status)
+        return String(decoding: data, as: UTF8.self)
     }
 
     static func text(_ text: String, contentType: String, status: HTTPResponse.Status = .ok) -> Response {

@@ -2,30 +2,7 @@ import ContextMemory
 import Foundation
 import HTTPTypes
 public import Hummingbird
-import Logging
-
-/// Where `ctxmem serve` listens and what it accepts.
-public struct ServerConfiguration: Sendable {
-    public var host: String
-    public var port: Int
-    /// When set, every route but `/healthz` requires `Authorization: Bearer <token>`.
-    public var token: String?
-    /// Largest request body accepted (POST /v1/packs).
-    public var maxBodyBytes: Int
-    /// Longest query string accepted, and longest search query.
-    public var maxQueryLength: Int
-
-    public static let defaultPort = 8377
-
-    public init(host: String = "127.0.0.1", port: Int = ServerConfiguration.defaultPort, token: String? = nil,
-                maxBodyBytes: Int = 64 * 1024, maxQueryLength: Int = 4096) {
-        self.host = host
-        self.port = port
-        self.token = token
-        self.maxBodyBytes = maxBodyBytes
-        self.maxQueryLength = maxQueryLength
-    }
-}
+public import Logging
 
 /// The HTTP API over ``MemoryService``: routes parse the request, call the facade, format the
 /// answer. Schemas/openapi.yaml describes every route; a test checks real responses against it.
@@ -35,13 +12,23 @@ public struct HTTPAPI: Sendable {
     public let metrics: RequestMetrics
     /// The watcher's state for `/healthz` and `/metrics`, when one runs.
     public let watcherState: @Sendable () async -> WatcherState?
+    /// The open connections, for the connection limit and `/metrics`.
+    public let connections: ConnectionRegistry
+    /// Where packs wait for a worker (``ServerConfiguration/packWorkers``, ``ServerConfiguration/packQueue``).
+    let packQueue: WorkQueue
+    let logger: Logger
 
+    /// - Parameter logger: where the connection guards and the connection limit log (the limit
+    ///   at warning, each slow client at info).
     public init(coordinator: IndexCoordinator, configuration: ServerConfiguration, metrics: RequestMetrics = RequestMetrics(),
-                watcherState: @escaping @Sendable () async -> WatcherState? = { nil }) {
+                watcherState: @escaping @Sendable () async -> WatcherState? = { nil }, logger: Logger = Logger(label: "ctxmem.serve")) {
         self.coordinator = coordinator
         self.configuration = configuration
         self.metrics = metrics
         self.watcherState = watcherState
+        self.logger = logger
+        connections = ConnectionRegistry(maxConnections: configuration.maxConnections, logger: logger, metrics: metrics)
+        packQueue = WorkQueue(workers: configuration.packWorkers, capacity: configuration.packQueue)
     }
 
     var service: MemoryService { coordinator.service }
@@ -57,13 +44,16 @@ public struct HTTPAPI: Sendable {
         let router = Router()
         router.middlewares.add(ErrorAndMetricsMiddleware(metrics: metrics))
         if let token = configuration.token { router.middlewares.add(BearerTokenMiddleware(token: token)) }
-        router.middlewares.add(LimitsMiddleware(maxQueryLength: configuration.maxQueryLength))
+        router.middlewares.add(LimitsMiddleware(maxQueryStringBytes: configuration.maxQueryStringBytes))
         router.middlewares.add(MethodMiddleware(routes: Self.routes))
 
         router.get("/healthz") { _, _ in try await self.health() }
         router.get("/metrics") { _, _ in
-            JSONBody.text(self.metrics.render(index: await self.coordinator.state(), watcher: await self.watcherState()),
-                          contentType: "text/plain; version=0.0.4; charset=utf-8")
+            let queue = self.packQueue.load
+            let load = RequestMetrics.Load(connections: self.connections.count, maxConnections: self.connections.maxConnections,
+                                           packsRunning: queue.running, packsWaiting: queue.waiting, packsRefused: queue.refused)
+            return JSONBody.text(self.metrics.render(index: await self.coordinator.state(), watcher: await self.watcherState(), load: load),
+                                 contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
         router.post("/v1/packs") { request, context in try await self.pack(request, context) }
         router.get("/v1/search") { request, _ in try self.search(request) }
@@ -99,6 +89,27 @@ public struct HTTPAPI: Sendable {
         var budget: Int?
         var format: String?
         var trimEssentials: Bool?
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case agent, task, budget, format, trimEssentials }
+
+        init() {}
+
+        /// Refuses `null` as it refuses any other wrong type, as Schemas/openapi.yaml says: a field is
+        /// its type or absent. Accepting `"agent": null` as "no agent" would turn a client's unfilled
+        /// variable into a generic pack, a plausible answer to a question nobody asked.
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            for key in CodingKeys.allCases where container.contains(key) {
+                if try container.decodeNil(forKey: key) {
+                    throw APIError.badRequest("invalid_json", "\(key.stringValue) must not be null: give a value or leave the field out for the default")
+                }
+            }
+            agent = try container.decodeIfPresent(String.self, forKey: .agent)
+            task = try container.decodeIfPresent(String.self, forKey: .task)
+            budget = try container.decodeIfPresent(Int.self, forKey: .budget)
+            format = try container.decodeIfPresent(String.self, forKey: .format)
+            trimEssentials = try container.decodeIfPresent(Bool.self, forKey: .trimEssentials)
+        }
     }
 
     private func pack(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
@@ -107,6 +118,8 @@ public struct HTTPAPI: Sendable {
         let body: PackBody
         do {
             body = bytes.readableBytes == 0 ? PackBody() : try JSONDecoder().decode(PackBody.self, from: Data(buffer: bytes))
+        } catch let error as APIError {
+            throw error
         } catch {
             throw APIError.badRequest("invalid_json", "the body must be a JSON object {agent?, task?, budget?, format?, trimEssentials?}: \(Self.describe(error))")
         }
@@ -118,8 +131,11 @@ public struct HTTPAPI: Sendable {
             throw APIError.badRequest("invalid_format", "format must be one of \(PackFormat.choices), not '\(formatName)'")
         }
         if let budget = body.budget, !PackRequest.budgetRange.contains(budget) { throw PackError.invalidBudget(budget) }
-        let pack = try service.pack(PackRequest(agent: body.agent, task: body.task, budget: body.budget, format: format,
-                                               trimEssentials: body.trimEssentials ?? false))
+        let packRequest = PackRequest(agent: body.agent, task: body.task, budget: body.budget, format: format,
+                                      trimEssentials: body.trimEssentials ?? false)
+        let service = service
+        // Bounded: past the queue's capacity this throws WorkQueue.Full, a 503 with Retry-After.
+        let pack = try await packQueue.run { try service.pack(packRequest) }
         metrics.recordPack(tokens: pack.manifest.tokens)
         let contentType = switch format {
         case .json: "application/json; charset=utf-8"
@@ -137,8 +153,10 @@ public struct HTTPAPI: Sendable {
         guard let query = parameters.get("q"), !query.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw APIError.badRequest("missing_parameter", "q is required: the search query (words, \"phrases\", OR, -exclusion, prefix*)")
         }
-        guard query.count <= configuration.maxQueryLength else {
-            throw APIError.badRequest("query_too_long", "q is \(query.count) characters; the limit is \(configuration.maxQueryLength)")
+        // Counted as the core counts (Unicode scalars, JSON Schema's `maxLength`), so the schema and the code agree.
+        let length = query.unicodeScalars.count
+        guard length <= SearchQuery.maxLength else {
+            throw APIError.badRequest("query_too_long", "q is \(length) characters; the limit is \(SearchQuery.maxLength) (and \(SearchQuery.maxTerms) terms)")
         }
         var options = SearchOptions(limit: try Self.integer(request, "limit") ?? 10)
         if let tier = parameters.get("tier") {
@@ -164,6 +182,10 @@ public struct HTTPAPI: Sendable {
         }
         var options = AuditOptions(refreshIndex: false)
         let rules = parameters.getAll("rule")
+        // `?rule=` names no rule: refused rather than read as "every rule", which the absent parameter means.
+        if rules.contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+            throw APIError.badRequest("invalid_rule", "rule must name a rule (docs/audit-rules.md), e.g. rule=broken-link; leave it out for every rule")
+        }
         if !rules.isEmpty { options.rules = try AuditError.rules(rules) }
         try await coordinator.refresh()
         let report = try await service.audit(options)
@@ -247,7 +269,9 @@ struct ErrorAndMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
             response = try await next(request, context)
         } catch {
             let apiError = APIError.from(error)
-            if apiError.status.code >= 500 {
+            // A refusal under load (503 with Retry-After) is the server working as meant, counted in
+            // /metrics; logged as an error it would add a line per refused request, thousands a second.
+            if apiError.status.code >= 500, apiError.retryAfter == nil {
                 context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             }
             response = apiError.response()
@@ -277,11 +301,11 @@ struct MethodMiddleware<Context: RequestContext>: RouterMiddleware {
 
 /// Refuses over-long query strings before any route parses them.
 struct LimitsMiddleware<Context: RequestContext>: RouterMiddleware {
-    let maxQueryLength: Int
+    let maxQueryStringBytes: Int
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if let query = request.uri.query, query.utf8.count > maxQueryLength * 4 {
-            throw APIError(.uriTooLong, code: "query_too_long", "the query string is \(query.utf8.count) bytes; the limit is \(maxQueryLength * 4)")
+        if let query = request.uri.query, query.utf8.count > maxQueryStringBytes {
+            throw APIError(.uriTooLong, code: "query_too_long", "the query string is \(query.utf8.count) bytes; the limit is \(maxQueryStringBytes)")
         }
         return try await next(request, context)
     }

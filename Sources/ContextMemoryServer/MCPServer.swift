@@ -66,7 +66,8 @@ public struct MCPFace: Sendable {
         Tool(name: "search_memory",
              description: "Search project memory: sections best first, each with path, lines, heading path, tier, snippet and a memory:// handle for read_memory.",
              inputSchema: schema(properties: [
-                 "query": ["type": "string", "minLength": 1, "description": "Words (all must match), \"phrases\", OR, -exclusion, prefix*."],
+                 "query": ["type": "string", "minLength": 1, "maxLength": .int(SearchQuery.maxLength),
+                           "description": .string("Words (all must match), \"phrases\", OR, -exclusion, prefix*; at most \(SearchQuery.maxTerms) terms.")],
                  "limit": ["type": "integer", "minimum": 1, "maximum": 100, "default": 10],
                  "tier": ["type": "string", "enum": ["essential", "detailed", "operational"]],
                  "path": ["type": "string", "description": "Only files matching this glob, e.g. project_management/**."],
@@ -219,10 +220,18 @@ extension Optional {
 
 /// Passes messages through and keeps the ids of requests not yet answered, so the server can
 /// answer everything in flight after its input ends (the SDK's receive loop ends first).
+///
+/// It also gives an error reply to a message whose id could not be read the id JSON-RPC 2.0
+/// requires, `null` ("If there was an error in detecting the id in the Request object (e.g.
+/// Parse error/Invalid Request), it MUST be Null"). The SDK (0.12) sends a random id there, which
+/// a client cannot match and might take for the answer to a request of its own. The ids the
+/// client did send are known here, so an error reply to any other id is rewritten to `null`.
 actor AnsweringTransport: Transport {
     nonisolated let logger: Logger
     private let base: any Transport
-    private var unanswered: Set<String> = []
+    /// Ids the client sent and that have no reply yet, with how many times each is pending (a
+    /// client may reuse an id).
+    private var unanswered: [String: Int] = [:]
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
     init(base: any Transport, logger: Logger) {
@@ -234,8 +243,11 @@ actor AnsweringTransport: Transport {
     func disconnect() async { await base.disconnect() }
 
     func send(_ data: Data) async throws {
+        let (data, replied) = Self.repliesWithKnownIDs(data, known: { self.unanswered[$0] != nil })
         try await base.send(data)
-        for id in Self.ids(in: data, requests: false) { unanswered.remove(id) }
+        for id in replied {
+            if let count = unanswered[id], count > 1 { unanswered[id] = count - 1 } else { unanswered[id] = nil }
+        }
         if unanswered.isEmpty { resumeWaiters() }
     }
 
@@ -257,7 +269,7 @@ actor AnsweringTransport: Transport {
     }
 
     private func noteRequests(in data: Data) {
-        unanswered.formUnion(Self.ids(in: data, requests: true))
+        for id in Self.requestIDs(in: data) { unanswered[id, default: 0] += 1 }
     }
 
     /// Returns when every request received so far has its response sent.
@@ -272,13 +284,52 @@ actor AnsweringTransport: Transport {
         for waiter in ready { waiter.resume() }
     }
 
-    /// Ids of requests (`method` and `id`) or responses (`id`, no `method`) in a message or batch.
-    static func ids(in data: Data, requests: Bool) -> [String] {
-        guard let json = try? JSONSerialization.jsonObject(with: data) else { return [] }
-        let messages = (json as? [[String: Any]]) ?? [(json as? [String: Any]) ?? [:]]
-        return messages.compactMap { message in
-            guard let id = message["id"], (message["method"] != nil) == requests else { return nil }
-            return "\(id)"
+    /// An id as a key, for the ids the SDK can echo (strings and integers, its `ID`, read as it
+    /// reads them); nil for others (`null`, fractions, booleans), which it never answers with.
+    static func key(of id: Value?) -> String? {
+        switch id {
+        case .string(let text)?: "s:" + text
+        case .int(let number)?: "n:\(number)"
+        default: nil
         }
+    }
+
+    private static func messages(_ data: Data) -> (messages: [[String: Value]], batch: Bool)? {
+        switch try? JSONDecoder().decode(Value.self, from: data) {
+        case .object(let message)?: ([message], false)
+        case .array(let items)?: (items.compactMap(\.objectValue), true)
+        default: nil
+        }
+    }
+
+    /// Ids the SDK will answer: of the requests in a message or batch, and of a single message
+    /// that is no response (it answers an invalid one with the id it finds in it).
+    static func requestIDs(in data: Data) -> [String] {
+        guard let (messages, batch) = messages(data) else { return [] }
+        return messages.compactMap { message in
+            let answered = message["method"] != nil || (!batch && message["result"] == nil && message["error"] == nil)
+            return answered ? key(of: message["id"]) : nil
+        }
+    }
+
+    /// `data` with the id of every error reply to an id the client never sent set to `null`, and
+    /// the ids of the replies it carries.
+    static func repliesWithKnownIDs(_ data: Data, known: (String) -> Bool) -> (Data, [String]) {
+        guard var (messages, batch) = messages(data) else { return (data, []) }
+        var replied: [String] = []
+        var rewritten = false
+        for index in messages.indices where messages[index]["method"] == nil {
+            if let id = key(of: messages[index]["id"]), known(id) {
+                replied.append(id)
+            } else if messages[index]["error"] != nil, let id = messages[index]["id"], id != .null {
+                messages[index]["id"] = .null
+                rewritten = true
+            }
+        }
+        guard rewritten else { return (data, replied) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let value: Value = batch ? .array(messages.map { .object($0) }) : .object(messages[0])
+        return ((try? encoder.encode(value)) ?? data, replied)
     }
 }

@@ -19,6 +19,7 @@ public final class RequestMetrics: Sendable {
         var latency: [String: Series] = [:]     // "route\0method"
         var packTokens = Series()
         var packs = 0
+        var connectionsClosed: [String: Int] = [:]
     }
 
     private let state = Mutex(State())
@@ -40,6 +41,22 @@ public final class RequestMetrics: Sendable {
         }
     }
 
+    /// A connection the server closed itself, or a request refused before routing, by reason:
+    /// `header_timeout`, `body_timeout`, `idle_timeout`, `stalled_reader`, `evicted` (to make room
+    /// at the connection limit), `request_head_too_large`, `malformed_request`.
+    func recordConnectionClosed(reason: String) {
+        state.withLock { $0.connectionsClosed[reason, default: 0] += 1 }
+    }
+
+    /// What the server's guards see at the moment of a scrape (gauges and the queue's refusals).
+    struct Load {
+        var connections: Int
+        var maxConnections: Int
+        var packsRunning: Int
+        var packsWaiting: Int
+        var packsRefused: Int
+    }
+
     private static func observe(_ series: inout Series, _ value: Double) {
         series.count += 1
         series.sum += value
@@ -47,7 +64,7 @@ public final class RequestMetrics: Sendable {
     }
 
     /// The exposition text, with the index figures the caller knows.
-    func render(index: IndexState, watcher: WatcherState?) -> String {
+    func render(index: IndexState, watcher: WatcherState?, load: Load? = nil) -> String {
         let snapshot = state.withLock { $0 }
         var out = ""
         func label(_ value: String) -> String {
@@ -71,6 +88,23 @@ public final class RequestMetrics: Sendable {
             out += "ctxmem_http_request_duration_seconds_bucket{\(labels),le=\"+Inf\"} \(series.count)\n"
             out += "ctxmem_http_request_duration_seconds_sum{\(labels)} \(series.sum)\n"
             out += "ctxmem_http_request_duration_seconds_count{\(labels)} \(series.count)\n"
+        }
+        out += "# HELP ctxmem_http_connections_closed_total Connections the server closed, or requests it refused before routing, by reason.\n"
+        out += "# TYPE ctxmem_http_connections_closed_total counter\n"
+        for (reason, count) in snapshot.connectionsClosed.sorted(by: { $0.key < $1.key }) {
+            out += "ctxmem_http_connections_closed_total{reason=\"\(label(reason))\"} \(count)\n"
+        }
+        if let load {
+            out += "# HELP ctxmem_http_connections Open HTTP connections.\n# TYPE ctxmem_http_connections gauge\n"
+            out += "ctxmem_http_connections \(load.connections)\n"
+            out += "# HELP ctxmem_http_connections_max The connection limit (--max-connections).\n# TYPE ctxmem_http_connections_max gauge\n"
+            out += "ctxmem_http_connections_max \(load.maxConnections)\n"
+            out += "# HELP ctxmem_pack_queue_running Packs being built.\n# TYPE ctxmem_pack_queue_running gauge\n"
+            out += "ctxmem_pack_queue_running \(load.packsRunning)\n"
+            out += "# HELP ctxmem_pack_queue_waiting Packs waiting for a worker.\n# TYPE ctxmem_pack_queue_waiting gauge\n"
+            out += "ctxmem_pack_queue_waiting \(load.packsWaiting)\n"
+            out += "# HELP ctxmem_pack_queue_rejected_total Pack requests refused with 503 overloaded because the queue was full.\n"
+            out += "# TYPE ctxmem_pack_queue_rejected_total counter\nctxmem_pack_queue_rejected_total \(load.packsRefused)\n"
         }
         out += "# HELP ctxmem_pack_tokens Tokens of the packs served.\n# TYPE ctxmem_pack_tokens summary\n"
         out += "ctxmem_pack_tokens_sum \(Int(snapshot.packTokens.sum))\nctxmem_pack_tokens_count \(snapshot.packTokens.count)\n"

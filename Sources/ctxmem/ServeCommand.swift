@@ -22,6 +22,13 @@ struct ServeCommand: AsyncParsableCommand {
             Errors are JSON: {"error": {"code": "...", "message": "..."}}. Schemas/openapi.yaml describes
             every route. With --token, every route but /healthz requires `Authorization: Bearer TOKEN`.
 
+            Slow and numerous clients: a request's line and headers must arrive within --header-timeout \
+            and its body within --body-timeout, or it is answered 408 and closed; an idle keep-alive \
+            connection is closed after --idle-timeout. At --max-connections the idle or slow connection \
+            nearest its timeout makes room for the new one (logged). At most --pack-workers \
+            packs are built at once and --pack-queue wait; past that POST /v1/packs is answered 503 \
+            {"error": {"code": "overloaded"}} with Retry-After: 1. docs/service.md lists every limit.
+
             SIGTERM or Ctrl-C stops accepting connections, answers the requests in flight and exits 0.
 
             Examples:
@@ -43,8 +50,32 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Require `Authorization: Bearer TOKEN` on every route but /healthz (default: the CTXMEM_TOKEN variable).", valueName: "token"))
     var token: String?
 
+    @Option(help: ArgumentHelp("Seconds a client has to send a request's line and headers, from its first byte (a new connection's from its opening).", valueName: "seconds"))
+    var headerTimeout = 10.0
+
+    @Option(help: ArgumentHelp("Seconds a client has to send a request's body once its headers are in.", valueName: "seconds"))
+    var bodyTimeout = 30.0
+
+    @Option(help: ArgumentHelp("Seconds an idle keep-alive connection is kept between requests.", valueName: "seconds"))
+    var idleTimeout = 60.0
+
+    @Option(help: ArgumentHelp("Most connections open at once (default: 1,024, or the descriptor limit less \(ServerConfiguration.reservedDescriptors) if lower: \(ServerConfiguration.defaultMaxConnections()) here).", valueName: "count"))
+    var maxConnections: Int?
+
+    @Option(help: ArgumentHelp("Packs built at once (default: the cores, \(ProcessInfo.processInfo.activeProcessorCount) here).", valueName: "count"))
+    var packWorkers: Int?
+
+    @Option(help: ArgumentHelp("Pack requests that may wait for a worker; more are answered 503 overloaded (default: 8 per core, \(8 * ProcessInfo.processInfo.activeProcessorCount) here).", valueName: "count"))
+    var packQueue: Int?
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        for (name, seconds) in [("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout), ("--idle-timeout", idleTimeout)] {
+            guard seconds >= 0.1, seconds <= 3600 else { throw ValidationError("\(name) must be between 0.1 and 3600 seconds, not \(seconds)") }
+        }
+        if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
+        if let packWorkers, packWorkers < 1 { throw ValidationError("--pack-workers must be at least 1") }
+        if let packQueue, packQueue < 0 { throw ValidationError("--pack-queue must be 0 or more") }
         if let token { try Self.validate(token: token, source: "--token") }
         else if let token = ProcessInfo.processInfo.environment["CTXMEM_TOKEN"], !token.isEmpty {
             try Self.validate(token: token, source: "CTXMEM_TOKEN")
@@ -76,19 +107,26 @@ struct ServeCommand: AsyncParsableCommand {
             throw Failure.exit(error)
         }
         let watcher = MemoryWatcher(coordinator: coordinator)
-        let api = HTTPAPI(coordinator: coordinator, configuration: ServerConfiguration(host: host, port: port, token: token),
-                          watcherState: { await watcher.state() })
         var logger = Logger(label: "ctxmem.serve")
         logger.logLevel = ProcessInfo.processInfo.environment["CTXMEM_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
-        let app = Application(
-            router: api.router(),
-            configuration: .init(address: .hostname(host, port: port), serverName: "ctxmem/\(MemoryService.version)"),
-            onServerRunning: { channel in
-                let port = channel.localAddress?.port ?? port
-                Terminal.standardError("ctxmem: serving on http://\(host):\(port) (Ctrl-C or SIGTERM to stop)")
-            },
-            logger: logger
-        )
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let configuration = ServerConfiguration(
+            host: host, port: port, token: token,
+            headerTimeout: .milliseconds(Int64(headerTimeout * 1000)), bodyTimeout: .milliseconds(Int64(bodyTimeout * 1000)),
+            idleTimeout: .milliseconds(Int64(idleTimeout * 1000)),
+            maxConnections: maxConnections ?? ServerConfiguration.defaultMaxConnections(),
+            packWorkers: packWorkers ?? cores, packQueue: packQueue ?? 8 * cores)
+        if let maxConnections, let limit = ServerConfiguration.descriptorLimit(), maxConnections > limit - ServerConfiguration.reservedDescriptors {
+            Terminal.standardError("""
+                ctxmem: warning: --max-connections \(maxConnections) leaves fewer than \(ServerConfiguration.reservedDescriptors) of the \
+                \(limit) descriptors (ulimit -n) for the index and the listener: raise ulimit -n or lower --max-connections
+                """)
+        }
+        let api = HTTPAPI(coordinator: coordinator, configuration: configuration, watcherState: { await watcher.state() }, logger: logger)
+        let app = api.application { channel in
+            let port = channel.localAddress?.port ?? port
+            Terminal.standardError("ctxmem: serving on http://\(host):\(port) (Ctrl-C or SIGTERM to stop)")
+        }
         let watching = Task { await watcher.run() }
         defer { watching.cancel() }
         do {

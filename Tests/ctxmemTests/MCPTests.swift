@@ -5,17 +5,20 @@ import Testing
 /// `ctxmem mcp` through the built binary: JSON-RPC lines on stdin, responses on stdout.
 @Suite("ctxmem mcp end to end")
 struct MCPTests {
-    static func exchange(_ tree: CLITests.Tree, _ messages: [String], arguments: [String] = []) throws -> (responses: [Int: [String: Any]], stderr: String, status: Int32) {
+    static func exchange(_ tree: CLITests.Tree, _ messages: [String], arguments: [String] = []) throws
+        -> (responses: [Int: [String: Any]], stderr: String, status: Int32, messages: [[String: Any]]) {
         let input = tree.root.appendingPathComponent("mcp-in.jsonl")
         try Data((messages.joined(separator: "\n") + "\n").utf8).write(to: input)
         let run = try CLITests.run(["mcp", "--root", tree.root.path] + arguments, input: input)  // EOF after the last request
         var responses: [Int: [String: Any]] = [:]
+        var all: [[String: Any]] = []
         for line in run.stdout.split(separator: "\n") {
             let message = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                                        "stdout carries only JSON-RPC: \(line.prefix(200))")
             if let id = message["id"] as? Int { responses[id] = message }
+            all.append(message)
         }
-        return (responses, run.stderr, run.status)
+        return (responses, run.stderr, run.status, all)
     }
 
     static func call(_ id: Int, _ tool: String, _ arguments: String) -> String {
@@ -91,5 +94,44 @@ struct MCPTests {
         }
         let search = try #require(try JSONSerialization.jsonObject(with: Data(Self.text(run.responses[3]).text.utf8)) as? [String: Any])
         #expect(((search["results"] as? [Any])?.count ?? 0) >= 1, "fewer results, still valid JSON")
+    }
+
+    @Test("a line that is not JSON gets a parse error whose id is null, as JSON-RPC 2.0 requires; the session goes on")
+    func parseError() throws {
+        let tree = try CLITests.Tree()
+        let run = try Self.exchange(tree, [
+            #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"test","version":"1"}}}"#,
+            #"{"jsonrpc":"2.0","id":2,"method":"tools/list""#,  // cut short
+            #"{"jsonrpc":"2.0","id":"three","method":"tools/list"}"#,
+            Self.call(4, "no_such_tool", "{}"),
+        ])
+        #expect(run.status == 0, "\(run.stderr)")
+        let errors = run.messages.filter { $0["error"] != nil }
+        #expect(errors.count == 1, "\(run.messages)")
+        let parseError = try #require(errors.first)
+        #expect(parseError.keys.contains("id") && parseError["id"] is NSNull, "id must be null: \(parseError)")
+        #expect((parseError["error"] as? [String: Any])?["code"] as? Int == -32700)
+        // The requests before and after are answered with their own ids, a string one included.
+        #expect(run.responses[1]?["result"] != nil)
+        #expect(run.messages.contains { $0["id"] as? String == "three" && $0["result"] != nil })
+        #expect(Self.text(run.responses[4]).isError)
+    }
+
+    @Test("search_memory takes a query of up to 4,096 characters, as its schema says")
+    func searchQueryLimit() throws {
+        let tree = try CLITests.Tree()
+        let run = try Self.exchange(tree, [
+            #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"test","version":"1"}}}"#,
+            #"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#,
+            Self.call(3, "search_memory", #"{"query":"\#(String(repeating: "a", count: SearchQuery.maxLength))"}"#),
+            Self.call(4, "search_memory", #"{"query":"\#(String(repeating: "a", count: SearchQuery.maxLength + 1))"}"#),
+        ])
+        let tools = try #require((run.responses[2]?["result"] as? [String: Any])?["tools"] as? [[String: Any]])
+        let search = try #require(tools.first { $0["name"] as? String == "search_memory" })
+        let query = ((search["inputSchema"] as? [String: Any])?["properties"] as? [String: Any])?["query"] as? [String: Any]
+        #expect(query?["maxLength"] as? Int == SearchQuery.maxLength)
+        #expect(!Self.text(run.responses[3]).isError, "\(Self.text(run.responses[3]).text.prefix(200))")
+        let over = Self.text(run.responses[4])
+        #expect(over.isError && over.text.contains("the limit is \(SearchQuery.maxLength)"), "\(over.text)")
     }
 }

@@ -108,4 +108,21 @@ struct ServeCLITests {
         kill(second.process.processIdentifier, SIGTERM)
         #expect(second.exit() == 0)
     }
+
+    @Test("--help documents the slow-client limits and the pack queue; nonsense values are refused")
+    func limitOptions() throws {
+        let help = try CLITests.run(["serve", "--help"])
+        for option in ["--header-timeout", "--body-timeout", "--idle-timeout", "--max-connections", "--pack-workers", "--pack-queue"] {
+            #expect(help.stdout.contains(option), "\(option) in serve --help")
+        }
+        #expect(help.stdout.contains("503"), "the help says what a full pack queue answers")
+        let tree = try CLITests.Tree()
+        for (arguments, message) in [(["--header-timeout", "0"], "--header-timeout must be between 0.1 and 3600 seconds"),
+                                     (["--max-connections", "0"], "--max-connections must be at least 1"),
+                                     (["--pack-workers", "0"], "--pack-workers must be at least 1")] {
+            let run = try CLITests.run(["serve", "--root", tree.root.path, "--port", "0"] + arguments)
+            #expect(run.status != 0)
+            #expect(run.stderr.contains(message), "\(arguments): \(run.stderr)")
+        }
+    }
 }

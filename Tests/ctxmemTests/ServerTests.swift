@@ -16,6 +16,9 @@ struct ServerTests {
         let tree: CLITests.Tree
         let base: URL
         let watcher: MemoryWatcher
+        let api: HTTPAPI
+
+        var port: Int { base.port ?? 0 }
 
         func request(_ method: String = "GET", _ path: String, body: String? = nil,
                      headers: [String: String] = [:]) async throws -> (status: Int, body: String, headers: [String: String]) {
@@ -36,7 +39,12 @@ struct ServerTests {
         }
     }
 
+    /// The server `ctxmem serve` runs (``HTTPAPI/application(onServerRunning:)``), with the
+    /// default limits unless `configure` changes them.
+    /// - Parameter logger: where the server logs; by default nothing is shown (cancelling the
+    ///   server at the end logs errors that mean nothing here).
     static func withServer(fixture: String = "project", token: String? = nil, watch: Bool = false,
+                           configure: (inout ServerConfiguration) -> Void = { _ in }, logger: Logger? = nil,
                            _ body: (Server) async throws -> Void) async throws {
         let tree = try CLITests.Tree(fixture)
         let coordinator = IndexCoordinator(service: MemoryService(root: tree.root, readerConnections: 2))
@@ -44,14 +52,14 @@ struct ServerTests {
         var timing = MemoryWatcher.Timing()
         timing.stallTimeout = .seconds(1)
         let watcher = MemoryWatcher(coordinator: coordinator, timing: timing)
-        let api = HTTPAPI(coordinator: coordinator, configuration: ServerConfiguration(port: 0, token: token),
-                          watcherState: { await watcher.state() })
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        var configuration = ServerConfiguration(port: 0, token: token)
+        configure(&configuration)
         var quiet = Logger(label: "ctxmem.test")
-        quiet.logLevel = .critical  // cancelling the server at the end logs errors that mean nothing here
-        let app = Application(router: api.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
-                              logger: quiet)
+        quiet.logLevel = .critical
+        let api = HTTPAPI(coordinator: coordinator, configuration: configuration, watcherState: { await watcher.state() },
+                          logger: logger ?? quiet)
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = api.application { channel in continuation.yield(channel.localAddress?.port ?? 0) }
         let serving = Task { try await app.run() }
         let watching = watch ? Task { await watcher.run() } : nil
         defer {
@@ -60,7 +68,7 @@ struct ServerTests {
         }
         var iterator = ports.makeAsyncIterator()
         let port = try #require(await iterator.next())
-        try await body(Server(tree: tree, base: URL(string: "http://127.0.0.1:\(port)")!, watcher: watcher))
+        try await body(Server(tree: tree, base: URL(string: "http://127.0.0.1:\(port)")!, watcher: watcher, api: api))
     }
 
     @Test("every route answers as Schemas/openapi.yaml says, errors included")
@@ -78,15 +86,19 @@ struct ServerTests {
             try await sample("GET", "/v1/search?q=%22unclosed", "/v1/search", status: 400)
             try await sample("GET", "/v1/search", "/v1/search", status: 400)
             try await sample("GET", "/v1/search?q=x&limit=nope", "/v1/search", status: 400)
+            try await sample("GET", "/v1/search?q=" + String(repeating: "a", count: 4096), "/v1/search", status: 200)
+            try await sample("GET", "/v1/search?q=" + String(repeating: "a", count: 4097), "/v1/search", status: 400)
             try await sample("POST", "/v1/packs", "/v1/packs", body: #"{"agent": "backend-manager", "task": "add the VPC peering API", "budget": 4000}"#, status: 200)
             try await sample("POST", "/v1/packs", "/v1/packs", body: #"{"format": "markdown", "budget": 3000}"#, status: 200)
             try await sample("POST", "/v1/packs", "/v1/packs", body: #"{"agent": "nobody"}"#, status: 404)
             try await sample("POST", "/v1/packs", "/v1/packs", body: #"{"budget": 10}"#, status: 400)
             try await sample("POST", "/v1/packs", "/v1/packs", body: "{not json", status: 400)
+            try await sample("POST", "/v1/packs", "/v1/packs", body: #"{"agent": null}"#, status: 400)
             try await sample("POST", "/v1/packs", "/v1/packs", body: String(repeating: "x", count: 70_000), status: 413)
             try await sample("GET", "/v1/audit", "/v1/audit", status: 200)
             try await sample("GET", "/v1/audit?format=sarif&rule=broken-link", "/v1/audit", status: 200)
             try await sample("GET", "/v1/audit?rule=nope", "/v1/audit", status: 400)
+            try await sample("GET", "/v1/audit?rule=", "/v1/audit", status: 400)
             try await sample("GET", "/v1/agents", "/v1/agents", status: 200)
             try await sample("GET", "/v1/memory?handle=memory://CLAUDE.md", "/v1/memory", status: 200)
             try await sample("GET", "/v1/memory?handle=memory://../../etc/passwd", "/v1/memory", status: 400)
@@ -109,8 +121,24 @@ struct ServerTests {
             let wrongType = try await server.json("POST", "/v1/packs", body: #"{"task": 42}"#)
             #expect(wrongType.0 == 400)
             #expect(((wrongType.1["error"] as? [String: Any])?["message"] as? String)?.contains("task must be a string") == true)
-            let longQuery = try await server.request("GET", "/v1/search?q=" + String(repeating: "a", count: 20_000))
+            // Over the query-string limit (12 bytes per character of the longest q, the most
+            // percent-encoding takes, and 4 KiB for the other parameters): 414 before any route.
+            let longQuery = try await server.request("GET", "/v1/search?q=" + String(repeating: "a", count: 60_000))
             #expect(longQuery.status == 414)
+            let tooLongQ = try await server.json("GET", "/v1/search?q=" + String(repeating: "a", count: 20_000))
+            #expect(tooLongQ.0 == 400)
+            #expect((tooLongQ.1["error"] as? [String: Any])?["code"] as? String == "query_too_long")
+            for body in [#"{"agent": null}"#, #"{"task": null}"#, #"{"budget": null}"#, #"{"format": null}"#, #"{"trimEssentials": null}"#] {
+                let null = try await server.json("POST", "/v1/packs", body: body)
+                #expect(null.0 == 400, "\(body)")
+                let message = (null.1["error"] as? [String: Any])?["message"] as? String ?? ""
+                #expect(message.contains("must not be null"), "\(body): \(message)")
+            }
+            for target in ["/v1/audit?rule=", "/v1/audit?rule=broken-link&rule=", "/v1/audit?rule=+"] {
+                let empty = try await server.json("GET", target)
+                #expect(empty.0 == 400, "\(target)")
+                #expect((empty.1["error"] as? [String: Any])?["code"] as? String == "invalid_rule", "\(target)")
+            }
             let huge = try await server.json("POST", "/v1/packs", body: #"{"budget": 99999999999999999999}"#)
             #expect(huge.0 == 400)
             let search = try await server.json("GET", "/v1/search?q=fabric+OR+ファブリック")

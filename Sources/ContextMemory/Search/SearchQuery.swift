@@ -20,19 +20,31 @@ public struct SearchQuery: Sendable, Equatable {
     /// Sections matching any of these are left out.
     public var exclusions: [Term]
 
-    public static let maxLength = 1_000
+    /// The longest query, in characters as JSON Schema's `maxLength` counts them (Unicode code
+    /// points), so Schemas/openapi.yaml, the MCP tool's schema and this check agree. The length
+    /// itself costs little: what a query costs FTS5 grows with its terms and their tokens, and
+    /// those are bounded separately (``maxTerms``, ``maxTokens``). 4,096 lets a pasted log line
+    /// or long path be searched as a phrase.
+    public static let maxLength = 4_096
+    /// Most terms (words or phrases, exclusions included): each is one FTS5 phrase to walk.
     public static let maxTerms = 64
+    /// Most tokens over all terms: a phrase's cost grows with its tokens. 512 is what the earlier
+    /// 1,000-character limit allowed at worst (single letters), so raising the length did not
+    /// raise the worst cost.
+    public static let maxTokens = 512
 
     /// - Throws: ``SearchError/malformedQuery(_:)`` with what is wrong and how to write it.
     public init(parsing text: String) throws {
-        guard text.count <= Self.maxLength else {
-            throw SearchError.malformedQuery("the query is \(text.count) characters long; the limit is \(Self.maxLength)")
+        let length = text.unicodeScalars.count
+        guard length <= Self.maxLength else {
+            throw SearchError.malformedQuery("the query is \(length) characters long; the limit is \(Self.maxLength)")
         }
         var groups: [[Term]] = []
         var exclusions: [Term] = []
         var pendingOr = false
         var lastWasExclusion = false
         var words = 0
+        var tokenCount = 0
         for raw in try Self.lex(text) {
             if raw.text == "OR" && !raw.quoted && !raw.negated {
                 guard !groups.isEmpty, !pendingOr else {
@@ -57,6 +69,10 @@ public struct SearchQuery: Sendable, Equatable {
                 isPrefix = true
             }
             let tokens = SearchTokenizer.tokens(body)
+            tokenCount += tokens.count
+            guard tokenCount <= Self.maxTokens else {
+                throw SearchError.malformedQuery("the query has more than \(Self.maxTokens) words in all (a phrase counts each of its words); search for a shorter phrase")
+            }
             if tokens.isEmpty {
                 if pendingOr { throw SearchError.malformedQuery("OR needs a word on each side") }
                 continue   // punctuation alone has nothing to match

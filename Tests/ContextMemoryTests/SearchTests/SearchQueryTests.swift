@@ -67,11 +67,22 @@ struct SearchQueryTests {
         }
     }
 
-    @Test("length and term limits")
+    @Test("length, term and word limits")
     func limits() throws {
         _ = try SearchQuery(parsing: String(repeating: "a", count: SearchQuery.maxLength))
-        #expect(throws: SearchError.malformedQuery("the query is 1001 characters long; the limit is 1000")) {
+        #expect(throws: SearchError.malformedQuery("the query is 4097 characters long; the limit is 4096")) {
             try SearchQuery(parsing: String(repeating: "a", count: SearchQuery.maxLength + 1))
+        }
+        // Characters as JSON Schema counts them (code points): "é" written as e + combining accent is two.
+        _ = try SearchQuery(parsing: String(repeating: "e\u{301}", count: SearchQuery.maxLength / 2))
+        #expect(throws: SearchError.self) {
+            try SearchQuery(parsing: String(repeating: "e\u{301}", count: SearchQuery.maxLength / 2) + "x")
+        }
+        // Long phrases are bounded by their words: 512 in all, then a clear error.
+        let phrase = { (words: Int) in "\"" + (1...words).map { "w\($0)" }.joined(separator: " ") + "\"" }
+        #expect(try SearchQuery(parsing: phrase(SearchQuery.maxTokens)).groups[0][0].tokens.count == SearchQuery.maxTokens)
+        #expect(throws: SearchError.malformedQuery("the query has more than 512 words in all (a phrase counts each of its words); search for a shorter phrase")) {
+            try SearchQuery(parsing: phrase(SearchQuery.maxTokens - 1) + " two-words")
         }
         let words = (1...SearchQuery.maxTerms).map { "w\($0)" }
         #expect(try SearchQuery(parsing: words.joined(separator: " ")).groups.count == SearchQuery.maxTerms)
