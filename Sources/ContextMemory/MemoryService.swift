@@ -166,7 +166,7 @@ public struct MemoryService: Sendable {
                                        modelFactor: modelFactor ?? configuration.tokenFactor,
                                        safetyMargin: safetyMargin ?? configuration.safetyMargin)
         return PackBuilder(store: try openStore(), counter: counter, importDepth: configuration.importDepth,
-                           defaultBudget: configuration.budget ?? PackRequest.defaultBudget, cache: packingCache)
+                           defaultBudget: configuration.budget ?? PackRequest.defaultBudget, cache: packingCache, logger: logger)
     }
 
     /// Every agent defined in `.claude/agents`, with its budget and the essential tokens it starts with.
@@ -252,8 +252,8 @@ public struct MemoryService: Sendable {
     public func audit(_ options: AuditOptions = AuditOptions()) async throws -> AuditReport {
         let clock = ContinuousClock()
         let start = clock.now
-        let trace = ProcessInfo.processInfo.environment["CTXMEM_TRACE"] != nil
-        func mark(_ label: String) { if trace { FileHandle.standardError.write(Data("audit \(label): \((clock.now - start).seconds)\n".utf8)) } }
+        let logger = logger
+        func mark(_ label: String) { logger.trace("audit \(label)", metadata: ["seconds": "\((clock.now - start).seconds)"]) }
         if options.refreshIndex { _ = try await index() }
         mark("refreshed")
         let configuration = try configuration()
@@ -269,7 +269,7 @@ public struct MemoryService: Sendable {
         let history = HistoryCache { ChangeHistory.load(rootPath: rootPath, listing: listing, useGit: useGit) }
         mark("agents")
         var auditor = Auditor(store: store, listing: listing, rules: options.rules, importDepthLimit: configuration.importDepth,
-                              agents: agents, history: history.value, trace: trace ? { mark($0) } : nil)
+                              agents: agents, history: history.value, trace: logger.logLevel <= .trace ? { mark($0) } : nil)
         let found = try auditor.run().sorted { ($0.path, $0.line ?? 0, $0.column ?? 0, $0.rule, $0.target ?? "")
             < ($1.path, $1.line ?? 0, $1.column ?? 0, $1.rule, $1.target ?? "") }
 

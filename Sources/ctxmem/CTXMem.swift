@@ -106,10 +106,13 @@ enum Terminal {
     }
 }
 
-/// Logs go to stderr (stdout is for results), at warning and above unless CTXMEM_LOG_LEVEL says otherwise.
+/// Logs go to stderr (stdout is for results), at warning and above unless CTXMEM_LOG_LEVEL says
+/// otherwise; `CTXMEM_TRACE=1` is short for `CTXMEM_LOG_LEVEL=trace` (each phase's time).
 enum Log {
     static let bootstrap: Void = {
-        let level = ProcessInfo.processInfo.environment["CTXMEM_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        let environment = ProcessInfo.processInfo.environment
+        let level = environment["CTXMEM_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
+            ?? (environment["CTXMEM_TRACE"].map { !$0.isEmpty && $0 != "0" } == true ? .trace : .warning)
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level

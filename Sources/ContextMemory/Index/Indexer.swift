@@ -81,8 +81,9 @@ struct Indexer {
         let clock = ContinuousClock()
         let start = clock.now
         let rootPath = FileTreeWalker.realPath(root.path) ?? root.path
-        let trace = ProcessInfo.processInfo.environment["CTXMEM_TRACE"] != nil
-        func mark(_ label: String) { if trace { FileHandle.standardError.write(Data("\(label): \((clock.now - start).seconds)\n".utf8)) } }
+        // Phase times at trace level (`CTXMEM_TRACE=1` or `CTXMEM_LOG_LEVEL=trace` in the CLI).
+        let logger = logger
+        func mark(_ label: String) { logger.trace("index \(label)", metadata: ["seconds": "\((clock.now - start).seconds)"]) }
         // The tree is walked and its memory files found (system calls, then string work) while
         // the index is read (SQLite): two cores, and of a small change's re-index these were the
         // largest parts.

@@ -1,4 +1,5 @@
 import Foundation
+public import Logging
 import Synchronization
 
 /// Assembles a pack (ARCHITECTURE.md, "Packing"): essentials first; then detailed sections by
@@ -19,11 +20,15 @@ public struct PackBuilder: Sendable {
     private let storedCountsMatch: Bool
     /// What packs of one index generation share, kept between builds (a server's requests).
     private let cache: PackingCache?
+    /// Each plan and render at trace level.
+    private let logger: Logger
 
     /// - Parameter cache: keeps what every pack of an index generation reads alike (agents,
     ///   essential sections, import edges) between builds; nil reads it for each build.
     public init(store: any MemoryStore, counter: PackTokenCounter, importDepth: Int = Configuration.defaultImportDepth,
-                defaultBudget: Int = PackRequest.defaultBudget, cache: PackingCache? = nil) {
+                defaultBudget: Int = PackRequest.defaultBudget, cache: PackingCache? = nil,
+                logger: Logger = Logger(label: "ctxmem.pack")) {
+        self.logger = logger
         self.store = store
         self.counter = counter
         self.importDepth = importDepth
@@ -68,8 +73,6 @@ public struct PackBuilder: Sendable {
     /// recall at 20k / 50k / 200k with nothing else of this kind: 45.5 / 78.8 / 91.7% at 0, 51.3 / 81.4 / 92.9%
     /// at 0.6; with the two rules below, 0.3 gives 53.2 / 80.1 / 92.3%, 1.0 gives 50.6 / 81.4 / 94.9%.
     static let documentWeight = 0.6
-    /// `CTXMEM_TRACE` prints each render's measure (how many refills a pack takes).
-    static let tracing = ProcessInfo.processInfo.environment["CTXMEM_TRACE"] != nil
     /// Below this a candidate is at most a pointer.
     static let contentThreshold = 0.12
     /// A task match this strong (of the best) lets a tier the profile does not list in.
@@ -326,9 +329,7 @@ public struct PackBuilder: Sendable {
             decisions[candidate.record.id] = candidate.decision(.leftOut, decisions[candidate.record.id]?.reason ?? "no room for a pointer")
         }
 
-        if Self.tracing {
-            FileHandle.standardError.write(Data("pack plan: committed \(committed), slack \(slack), unspent \(pointerBudget) of the content and pointer room\n".utf8))
-        }
+        logger.trace("pack plan", metadata: ["committed": "\(committed)", "slack": "\(slack)", "unspent": "\(pointerBudget)"])
         // 5-8. Render, measure, and give back whatever the measure says is over.
         content.pointers = pointers
         content.unlistedPointers = rankedPointers.count - pointers.count
@@ -341,9 +342,9 @@ public struct PackBuilder: Sendable {
                                         leftOut: decisions.values.filter { $0.outcome == .leftOut }.map(\.tier),
                                         duplicates: decisions.values.filter { $0.outcome == .duplicate }.count)
             let (text, tokens) = renderMeasured(&content, renderer: renderer)
-            if Self.tracing {
-                FileHandle.standardError.write(Data("pack render: \(tokens) of \(budget) tokens, refill \(refills), \(deferred.count) deferred\n".utf8))
-            }
+            // Each render's measure: how many refills a pack takes.
+            logger.trace("pack render", metadata: ["tokens": "\(tokens)", "budget": "\(budget)", "refill": "\(refills)",
+                                                   "deferred": "\(deferred.count)"])
             // Costs were counted per section with its own source line; runs of a document share
             // one, so the render usually leaves room: fill it with what did not fit, best first.
             if tokens <= budget, refills < 3, budget - tokens > 2 * slack, !deferred.isEmpty {
