@@ -141,8 +141,7 @@ struct CLITests {
         #expect(search.status == 0)
         let output = tree.root.appendingPathComponent("results.json")
         try Data(search.stdout.utf8).write(to: output)
-        let schema = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Schemas/search-results.schema.json")
+        let schema = Tree.schemas.appendingPathComponent("search-results.schema.json")
         try SchemaValidator.validate(instance: output, schema: schema)
         let object = try JSONSerialization.jsonObject(with: Data(search.stdout.utf8)) as? [String: Any]
         #expect((object?["results"] as? [Any])?.count ?? 0 >= 2)

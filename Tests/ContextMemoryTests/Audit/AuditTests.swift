@@ -271,8 +271,7 @@ struct GitRepository {
 
 @Suite("Audit reports")
 struct AuditReportTests {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures")
+    static let fixtures = TestPaths.fixtures
 
     @Test("SARIF of the audit fixture matches the golden file (root written as /audit-fixture)")
     func goldenSARIF() async throws {

@@ -11,7 +11,7 @@ import Testing
 /// Packs read file modification times (recency), so every file of a copied tree gets one time
 /// first. The temporary root is written as `/golden-root` before hashing. A corpus missing from
 /// `../shared/corpora` is reported as a failure, not skipped.
-@Suite("Golden outputs")
+@Suite("Golden outputs", .serialized)  // one corpus at a time: four cold indexes at once starve the rest of the suite
 struct GoldenOutputTests {
     static let queries = ["VPC peering", "rollback", "agent", "ADR-0005 OR crd:sync", "test plan", "deploy -archive",
                           "kubelet", "API review", "hook", "token budget", "運用手順", "\"release notes\""]

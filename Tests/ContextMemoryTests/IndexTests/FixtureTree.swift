@@ -6,8 +6,7 @@ final class FixtureTree {
     let root: URL
 
     init(_ name: String = "project") throws {
-        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures").appendingPathComponent(name)
+        let source = TestPaths.fixtures.appendingPathComponent(name)
         root = FileManager.default.temporaryDirectory.appendingPathComponent("ctxmem-\(UUID().uuidString)")
         try FileManager.default.copyItem(at: source, to: root)
     }
@@ -19,8 +18,7 @@ final class FixtureTree {
         try FileManager.default.copyItem(at: source, to: root)
     }
 
-    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
+    static let repositoryRoot = TestPaths.repository
 
     deinit {
         try? FileManager.default.removeItem(at: root)

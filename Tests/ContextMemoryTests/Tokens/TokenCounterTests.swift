@@ -5,9 +5,8 @@ import Testing
 /// Expected counts come from the reference (reftok.py, i.e. HF `tokenizers`), written by
 /// scripts/gen-token-fixtures into Fixtures/token-counts*.json.
 enum TokenFixtures {
-    static let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    static let claudeURL = tests.deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Tokenizers/claude2-tokenizer.json")
+    static let tests = TestPaths.tests
+    static let claudeURL = TestPaths.repository.appendingPathComponent("Tokenizers/claude2-tokenizer.json")
 
     /// Loaded once for every test of the suite.
     static let claude: BPETokenizer = try! BPETokenizer(contentsOf: claudeURL)
