@@ -13,11 +13,12 @@ extension SQLiteStore {
             ORDER BY d.path, r.line, r."column"
             """
         return try read { db in
-            try Row.fetchAll(db, sql: sql).compactMap { row in
-                guard let kind = Reference.Kind(rawValue: row[2]), let status = Reference.Status(rawValue: row[6]) else { return nil }
-                return StoredReference(path: row[0], documentKind: DocumentKind(rawValue: row[1]) ?? .referenced, kind: kind,
-                                       target: row[3], resolvedPath: row[4], fragment: row[5], status: status,
-                                       line: row[7], column: row[8])
+            try Row.fetchAll(db, sql: sql).map { row in
+                let kind = try StoredValue.decode(Reference.Kind.self, try row.decode(atIndex: 2))
+                let status = try StoredValue.decode(Reference.Status.self, try row.decode(atIndex: 6))
+                return StoredReference(path: (try row.decode(atIndex: 0)), documentKind: (try StoredValue.decode(DocumentKind.self, (try row.decode(atIndex: 1)))), kind: kind,
+                                       target: (try row.decode(atIndex: 3)), resolvedPath: (try row.decode(atIndex: 4)), fragment: (try row.decode(atIndex: 5)), status: status,
+                                       line: (try row.decode(atIndex: 7)), column: (try row.decode(atIndex: 8)))
             }
         }
     }
@@ -27,8 +28,8 @@ extension SQLiteStore {
             var result: [String: Set<String>] = [:]
             let decoder = JSONDecoder()
             for row in try Row.fetchAll(db, sql: "SELECT path, anchors FROM documents WHERE status = 'indexed'") {
-                let json: String = row[1]
-                result[row[0]] = Set((try? decoder.decode([String].self, from: Data(json.utf8))) ?? [])
+                let json: String = (try row.decode(atIndex: 1))
+                result[(try row.decode(atIndex: 0))] = Set((try? decoder.decode([String].self, from: Data(json.utf8))) ?? [])
             }
             return result
         }
@@ -45,11 +46,11 @@ extension SQLiteStore {
             """
         return try read { db in
             try Row.fetchAll(db, sql: sql, arguments: [minimumTokens]).map { row in
-                let headingPath: String = row[3]
-                let inode: Int64 = row[6]
-                return RepeatedSection(path: row[0], slug: row[1], startLine: row[2],
+                let headingPath: String = (try row.decode(atIndex: 3))
+                let inode: Int64 = (try row.decode(atIndex: 6))
+                return RepeatedSection(path: (try row.decode(atIndex: 0)), slug: (try row.decode(atIndex: 1)), startLine: (try row.decode(atIndex: 2)),
                                        headingPath: Self.splitHeadingPath(headingPath),
-                                       tokens: row[4], contentHash: row[5], inode: UInt64(bitPattern: inode))
+                                       tokens: (try row.decode(atIndex: 4)), contentHash: (try row.decode(atIndex: 5)), inode: UInt64(bitPattern: inode))
             }
         }
     }

@@ -9,15 +9,15 @@ extension SQLiteStore {
         s.tier_reason, s.tokens, s.content_hash, d.kind, d.import_depth, d.mtime_ns
         """
 
-    private static func record(_ row: Row, withBody: Bool) -> SectionRecord {
-        let headingPath: String = row[4]
+    private static func record(_ row: Row, withBody: Bool) throws -> SectionRecord {
+        let headingPath: String = (try row.decode(atIndex: 4))
         return SectionRecord(
-            id: row[0], path: row[1], ordinal: row[2], level: row[3],
+            id: (try row.decode(atIndex: 0)), path: (try row.decode(atIndex: 1)), ordinal: (try row.decode(atIndex: 2)), level: (try row.decode(atIndex: 3)),
             headingPath: splitHeadingPath(headingPath),
-            slug: row[5], startLine: row[6], endLine: row[7],
-            tier: Tier(rawValue: row[8]) ?? .detailed, tierReason: row[9], tokens: row[10], contentHash: row[11],
-            kind: DocumentKind(rawValue: row[12]) ?? .referenced, importDepth: row[13], modified: row[14],
-            body: withBody ? row[15] : nil)
+            slug: (try row.decode(atIndex: 5)), startLine: (try row.decode(atIndex: 6)), endLine: (try row.decode(atIndex: 7)),
+            tier: (try StoredValue.decode(Tier.self, (try row.decode(atIndex: 8)))), tierReason: (try row.decode(atIndex: 9)), tokens: (try row.decode(atIndex: 10)), contentHash: (try row.decode(atIndex: 11)),
+            kind: (try StoredValue.decode(DocumentKind.self, (try row.decode(atIndex: 12)))), importDepth: (try row.decode(atIndex: 13)), modified: (try row.decode(atIndex: 14)),
+            body: withBody ? (try row.decode(atIndex: 15)) : nil)
     }
 
     private func records(where condition: String, arguments: StatementArguments = [], withBody: Bool = true,
@@ -32,7 +32,7 @@ extension SQLiteStore {
             // row first (a third of a pack's reading).
             var result: [SectionRecord] = []
             let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
-            while let row = try rows.next() { result.append(Self.record(row, withBody: withBody)) }
+            while let row = try rows.next() { result.append(try Self.record(row, withBody: withBody)) }
             return result
         }
     }
@@ -87,7 +87,7 @@ extension SQLiteStore {
             if let ranked = try Self.topRanked(db, query, limit: limit) { return ranked.map { (id: $0.0, score: -$0.1) } }
             var result: [(id: Int64, score: Double)] = []
             let rows = try Row.fetchCursor(db, sql: sql, arguments: [expression, limit])
-            while let row = try rows.next() { result.append((row[0], row[1])) }
+            while let row = try rows.next() { result.append(((try row.decode(atIndex: 0)), (try row.decode(atIndex: 1)))) }
             return result
         }
     }
@@ -110,8 +110,8 @@ extension SQLiteStore {
         let query = arguments
         return try read { db in
             try Row.fetchAll(db, sql: sql, arguments: query).map { row in
-                StoredDocument(path: row[0], kind: DocumentKind(rawValue: row[1]) ?? .referenced, frontmatterJSON: row[2],
-                               importDepth: row[3], modified: row[4], lineCount: row[5], tokens: row[6])
+                StoredDocument(path: (try row.decode(atIndex: 0)), kind: (try StoredValue.decode(DocumentKind.self, (try row.decode(atIndex: 1)))), frontmatterJSON: (try row.decode(atIndex: 2)),
+                               importDepth: (try row.decode(atIndex: 3)), modified: (try row.decode(atIndex: 4)), lineCount: (try row.decode(atIndex: 5)), tokens: (try row.decode(atIndex: 6)))
             }
         }
     }
@@ -122,8 +122,8 @@ extension SQLiteStore {
                 SELECT path, kind, frontmatter, import_depth, mtime_ns, line_count, tokens FROM documents
                 WHERE path = ? AND status = 'indexed'
                 """, arguments: [path]).map { row in
-                StoredDocument(path: row[0], kind: DocumentKind(rawValue: row[1]) ?? .referenced, frontmatterJSON: row[2],
-                               importDepth: row[3], modified: row[4], lineCount: row[5], tokens: row[6])
+                StoredDocument(path: (try row.decode(atIndex: 0)), kind: (try StoredValue.decode(DocumentKind.self, (try row.decode(atIndex: 1)))), frontmatterJSON: (try row.decode(atIndex: 2)),
+                               importDepth: (try row.decode(atIndex: 3)), modified: (try row.decode(atIndex: 4)), lineCount: (try row.decode(atIndex: 5)), tokens: (try row.decode(atIndex: 6)))
             }
         }
     }
@@ -150,7 +150,7 @@ extension SQLiteStore {
         return try read { db in
             var result: [(from: String, to: String)] = []
             let rows = try Row.fetchCursor(db, sql: statement, arguments: query)
-            while let row = try rows.next() { result.append((row[0], row[1])) }
+            while let row = try rows.next() { result.append(((try row.decode(atIndex: 0)), (try row.decode(atIndex: 1)))) }
             return result
         }
     }

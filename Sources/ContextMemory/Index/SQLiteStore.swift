@@ -231,6 +231,9 @@ public struct SQLiteStore: MemoryStore {
     static let readerMapBytes = 64 * 1_048_576
 
     static func translate(_ error: any Error, path: String) -> any Error {
+        // A value of the wrong type or an unknown name in a column: written by something else, or damaged.
+        if let error = error as? RowDecodingError { return IndexError.corrupt(path: path, detail: "a stored value cannot be read (\(error))") }
+        if let error = error as? StoredValue.Unknown { return IndexError.corrupt(path: path, detail: "\(error)") }
         guard let error = error as? DatabaseError else { return error }
         switch error.resultCode {
         case .SQLITE_BUSY, .SQLITE_LOCKED:
@@ -422,16 +425,16 @@ public struct SQLiteStore: MemoryStore {
                 """)
             // Columns by position: this runs on every index run, over every file.
             while let row = try rows.next() {
-                let path: String = row[1]
-                let kindName: String = row[2]
-                let hashText: String = row[6]
-                let inode: Int64 = row[5]
-                let status: String = row[7]
+                let path: String = (try row.decode(atIndex: 1))
+                let kindName: String = (try row.decode(atIndex: 2))
+                let hashText: String = (try row.decode(atIndex: 6))
+                let inode: Int64 = (try row.decode(atIndex: 5))
+                let status: String = (try row.decode(atIndex: 7))
                 result[path] = StoredFile(
-                    id: row[0], path: path, kind: DocumentKind(rawValue: kindName) ?? .referenced,
-                    stat: FileStat(size: row[3], modificationTime: row[4], inode: UInt64(bitPattern: inode)),
+                    id: (try row.decode(atIndex: 0)), path: path, kind: (try StoredValue.decode(DocumentKind.self, kindName)),
+                    stat: FileStat(size: (try row.decode(atIndex: 3)), modificationTime: (try row.decode(atIndex: 4)), inode: UInt64(bitPattern: inode)),
                     contentHash: ContentHash(hex: hashText) ?? ContentHash(value: 0),
-                    isSkipped: status == "skipped", importDepth: row[8])
+                    isSkipped: status == "skipped", importDepth: (try row.decode(atIndex: 8)))
             }
             return result
         }
@@ -451,14 +454,15 @@ public struct SQLiteStore: MemoryStore {
             var document: (id: Int64, path: String)?
             var references: [OutgoingReference] = []
             while let row = try rows.next() {
-                let id: Int64 = row[0]
+                let id: Int64 = (try row.decode(atIndex: 0))
                 if id != document?.id {
                     if let document, !references.isEmpty { result[document.path] = references }
-                    document = (id, row[1])
+                    document = (id, (try row.decode(atIndex: 1)))
                     references = []
                 }
-                guard let target: String = row[3], let kind = Reference.Kind(rawValue: row[2]) else { continue }
-                references.append(OutgoingReference(kind: kind, resolvedPath: target, line: row[4]))
+                guard let target: String = (try row.decode(atIndex: 3)) else { continue }
+                let kind = try StoredValue.decode(Reference.Kind.self, try row.decode(atIndex: 2))
+                references.append(OutgoingReference(kind: kind, resolvedPath: target, line: (try row.decode(atIndex: 4))))
             }
             if let document, !references.isEmpty { result[document.path] = references }
             return result
@@ -699,7 +703,7 @@ public struct SQLiteStore: MemoryStore {
         let rankArguments = arguments
         return try read { db in
             let ranked = try (filters.isEmpty ? Self.topRanked(db, query, limit: limit) : nil)
-                ?? Row.fetchAll(db, sql: rankSQL, arguments: rankArguments).map { row -> (Int64, Double) in (row[0], row[1]) }
+                ?? Row.fetchAll(db, sql: rankSQL, arguments: rankArguments).map { row -> (Int64, Double) in ((try row.decode(atIndex: 0)), (try row.decode(atIndex: 1))) }
             guard !ranked.isEmpty else { return [] }
             let placeholders = Array(repeating: "?", count: ranked.count).joined(separator: ", ")
             let rows = try Row.fetchAll(db, sql: """
@@ -709,22 +713,22 @@ public struct SQLiteStore: MemoryStore {
                 WHERE s.id IN (\(placeholders))
                 """, arguments: StatementArguments(ranked.map(\.0)))
             var byID: [Int64: Row] = [:]
-            for row in rows { byID[row["id"]] = row }
-            return ranked.compactMap { id, rank -> SearchHit? in
+            for row in rows { byID[(try row.decode(forColumn: "id"))] = row }
+            return try ranked.compactMap { id, rank -> SearchHit? in
                 guard let row = byID[id] else { return nil }
-                let path: String = row["path"]
-                let slug: String = row["slug"]
-                let headingPath: String = row["heading_path"]
-                let snippetText = (row["head"] as String?).map { Snippet.make(text: $0, query: query) } ?? ""
+                let path: String = (try row.decode(forColumn: "path"))
+                let slug: String = (try row.decode(forColumn: "slug"))
+                let headingPath: String = (try row.decode(forColumn: "heading_path"))
+                let snippetText = ((try row.decode(forColumn: "head")) as String?).map { Snippet.make(text: $0, query: query) } ?? ""
                 return SearchHit(
-                    path: path, startLine: row["start_line"], endLine: row["end_line"],
+                    path: path, startLine: (try row.decode(forColumn: "start_line")), endLine: (try row.decode(forColumn: "end_line")),
                     headingPath: Self.splitHeadingPath(headingPath),
-                    tier: Tier(rawValue: row["tier"]) ?? .detailed,
-                    kind: DocumentKind(rawValue: row["kind"]) ?? .referenced,
+                    tier: (try StoredValue.decode(Tier.self, (try row.decode(forColumn: "tier")))),
+                    kind: (try StoredValue.decode(DocumentKind.self, (try row.decode(forColumn: "kind")))),
                     score: SearchHit.displayScore(-rank),
                     snippet: Self.cleanSnippet(snippetText),
                     handle: MemoryHandle.make(path: path, slug: slug),
-                    tokens: row["tokens"])
+                    tokens: (try row.decode(forColumn: "tokens")))
             }
         }
     }
@@ -739,7 +743,7 @@ public struct SQLiteStore: MemoryStore {
         guard let row = try Row.fetchOne(db, sql: sql, arguments: [limit, query.fts5Shape, query.fts5Expression]) else {
             return []   // nothing matches
         }
-        guard let blob = row[0] as Data? else { return nil }
+        guard let blob = (try row.decode(atIndex: 0)) as Data? else { return nil }
         return FTS5TopRanked.decode(blob).map { ($0.rowid, $0.rank) }
     }
 
@@ -797,13 +801,13 @@ public struct SQLiteStore: MemoryStore {
             var byTier: [String: Int] = [:]
             var tokens = 0
             for row in try Row.fetchAll(db, sql: "SELECT tier, sum(tokens) FROM sections GROUP BY tier") {
-                let count: Int = row[1] ?? 0
-                byTier[row[0]] = count
+                let count: Int = (try row.decode(atIndex: 1)) ?? 0
+                byTier[(try row.decode(atIndex: 0))] = count
                 tokens += count
             }
             var byKind: [String: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT kind, count(*) FROM documents WHERE status = 'indexed' GROUP BY kind") {
-                byKind[row[0]] = row[1]
+                byKind[(try row.decode(atIndex: 0))] = (try row.decode(atIndex: 1))
             }
             let last = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'last_indexed_at'")
             let generation = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'generation'").flatMap { Int($0) } ?? 0
@@ -819,8 +823,8 @@ public struct SQLiteStore: MemoryStore {
             try Row.fetchAll(db, sql: """
                 SELECT rule, severity, path, line, "column", message FROM findings ORDER BY path, line, "column", rule
                 """).map { row in
-                Finding(rule: row["rule"], severity: Finding.Severity(rawValue: row["severity"]) ?? .warning,
-                        path: row["path"], line: row["line"], column: row["column"], message: row["message"])
+                Finding(rule: (try row.decode(forColumn: "rule")), severity: (try StoredValue.decode(Finding.Severity.self, (try row.decode(forColumn: "severity")))),
+                        path: (try row.decode(forColumn: "path")), line: (try row.decode(forColumn: "line")), column: (try row.decode(forColumn: "column")), message: (try row.decode(forColumn: "message")))
             }
         }
     }
@@ -945,5 +949,20 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
             head = 0
         }
         return element
+    }
+}
+
+/// Names stored in enum columns (tier, kind, severity, reference kind and status), read back: a
+/// name ctxmem never writes is damage, not a reason to guess a default.
+enum StoredValue {
+    struct Unknown: Error, CustomStringConvertible {
+        let type: String
+        let value: String
+        var description: String { "unknown \(type) '\(value)' in the index" }
+    }
+
+    static func decode<Value: RawRepresentable>(_ type: Value.Type, _ raw: String) throws -> Value where Value.RawValue == String {
+        guard let value = Value(rawValue: raw) else { throw Unknown(type: "\(Value.self)", value: raw) }
+        return value
     }
 }

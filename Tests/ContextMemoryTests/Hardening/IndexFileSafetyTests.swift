@@ -120,3 +120,42 @@ struct IndexFileSafetyTests {
     }
 }
 
+
+@Suite("An index whose rows were changed by something else")
+struct CraftedIndexTests {
+    /// Changes the index with Python's sqlite3, as another program (or a committed, crafted
+    /// `.ctxmem/index.sqlite`) would.
+    static func alter(_ path: String, _ sql: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        // The full-text trigger needs ctxmem's tokenizer, which Python does not have: drop it first.
+        process.arguments = ["python3", "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+            + "c.execute('PRAGMA ignore_check_constraints = ON'); c.execute('DROP TRIGGER IF EXISTS sections_fts_update'); "
+            + "c.execute(sys.argv[2]); c.commit()", path, sql]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+
+    @Test("a value of the wrong type or an unknown name is damage, never a trap or a guess", arguments: [
+        "UPDATE sections SET start_line = 'x'",
+        "UPDATE sections SET tier = 'urgent'",
+        "UPDATE sections SET end_line = 'y'",
+        "UPDATE documents SET kind = 'nonsense'",
+    ])
+    func wrongValues(sql: String) async throws {
+        let tree = try FixtureTree()
+        _ = try await tree.service.index()
+        try Self.alter(tree.service.databasePath, sql)
+        let fresh = tree.service  // a new service: no cached packing state
+        do {
+            _ = try fresh.search("fabric")
+            _ = try fresh.pack(PackRequest(task: "fabric", budget: 20_000))
+            Issue.record("expected damage to be reported for \(sql)")
+        } catch let IndexError.corrupt(_, detail) {
+            #expect(detail.contains("cannot be read") || detail.contains("unknown"), "\(detail)")
+        }
+        _ = try await tree.service.index(rebuild: true)
+        #expect(try !tree.service.search("fabric").isEmpty)
+    }
+}
