@@ -116,7 +116,12 @@ public struct MCPFace: Sendable {
         if let requested, !PackRequest.budgetRange.contains(requested) { throw PackError.invalidBudget(requested) }
         let agent = try Self.string(arguments, "agent")
         // The pack is the result: its budget is also the cap on what this call returns.
-        let profileBudget = try agent.flatMap { name in try service.agents().first { $0.profile.name == name }?.budget }
+        // Only this agent's profile: `agents()` would compute every agent's essentials to find it.
+        let profileBudget = try agent.flatMap { name -> Int? in
+            let builder = try service.packBuilder()
+            guard let profile = try? builder.profile(named: name, in: builder.profiles()) else { return nil }
+            return profile.budget ?? builder.defaultBudget
+        }
         let wanted = requested ?? profileBudget ?? PackRequest.defaultBudget
         let budget = max(PackRequest.budgetRange.lowerBound, min(wanted, limits.maxTokens))
         // Cut to the server's limit rather than asked for: trim essentials too, rather than fail.
