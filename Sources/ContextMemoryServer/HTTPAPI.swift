@@ -123,16 +123,13 @@ public struct HTTPAPI: Sendable {
         } catch {
             throw APIError.badRequest("invalid_json", "the body must be a JSON object {agent?, task?, budget?, format?, trimEssentials?}: \(Self.describe(error))")
         }
-        if let task = body.task, task.count > PackRequest.maxTaskLength {
-            throw APIError.badRequest("invalid_task", "task is \(task.count) characters; the limit is \(PackRequest.maxTaskLength)")
-        }
         let formatName = body.format ?? "json"
         guard let format = PackFormat(rawValue: formatName) else {
             throw APIError.badRequest("invalid_format", "format must be one of \(PackFormat.choices), not '\(formatName)'")
         }
-        if let budget = body.budget, !PackRequest.budgetRange.contains(budget) { throw PackError.invalidBudget(budget) }
         let packRequest = PackRequest(agent: body.agent, task: body.task, budget: body.budget, format: format,
                                       trimEssentials: body.trimEssentials ?? false)
+        try packRequest.validate()  // before it waits in the pack queue
         let service = service
         // Bounded: past the queue's capacity this throws WorkQueue.Full, a 503 with Retry-After.
         let pack = try await packQueue.run { try service.pack(packRequest) }

@@ -113,8 +113,8 @@ public struct MCPFace: Sendable {
         let format = try PackFormat(rawValue: Self.string(arguments, "format") ?? "markdown")
             .orThrow(ToolError("format must be markdown, xml or json"))
         let requested = try Self.integer(arguments, "budget")
-        if let requested, !PackRequest.budgetRange.contains(requested) { throw PackError.invalidBudget(requested) }
         let agent = try Self.string(arguments, "agent")
+        try PackRequest(agent: agent, task: try Self.string(arguments, "task"), budget: requested).validate()
         // The pack is the result: its budget is also the cap on what this call returns.
         // Only this agent's profile: `agents()` would compute every agent's essentials to find it.
         let profileBudget = try agent.flatMap { name -> Int? in

@@ -21,6 +21,17 @@ public struct PackRequest: Sendable, Equatable {
         self.format = format
         self.trimEssentials = trimEssentials
     }
+
+    /// What a caller may ask, checked before any work, in one place for the CLI, HTTP, MCP and the
+    /// builder: a budget in ``budgetRange``, a task of at most ``maxTaskLength`` characters (Unicode
+    /// code points, as the JSON Schemas of the HTTP and MCP faces count them).
+    /// - Throws: ``PackError/invalidBudget(_:)``, ``PackError/invalidTask(_:)``.
+    public func validate() throws {
+        if let budget, !Self.budgetRange.contains(budget) { throw PackError.invalidBudget(budget) }
+        if let task, task.unicodeScalars.count > Self.maxTaskLength {
+            throw PackError.invalidTask("the task is \(task.unicodeScalars.count) characters long; the limit is \(Self.maxTaskLength)")
+        }
+    }
 }
 
 public enum PackFormat: String, Sendable, CaseIterable, Codable {

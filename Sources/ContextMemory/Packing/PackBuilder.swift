@@ -173,7 +173,8 @@ public struct PackBuilder: Sendable {
     // MARK: - Building
 
     public func build(_ request: PackRequest) throws -> Pack {
-        let task = try Self.validatedTask(request.task)
+        try request.validate()
+        let task = Self.trimmedTask(request.task)
         // Everything the pack reads from the index, read in one transaction: one committed state,
         // even while the index is refreshed.
         let (profile, budget, essentialPairs, roleRecords, candidates) = try store.snapshot {
@@ -596,14 +597,11 @@ public struct PackBuilder: Sendable {
 
     // MARK: - Helpers
 
-    static func validatedTask(_ task: String?) throws -> String? {
+    /// The task without surrounding white space; nil when nothing is left.
+    static func trimmedTask(_ task: String?) -> String? {
         guard let task else { return nil }
         let trimmed = task.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty else { return nil }
-        guard trimmed.count <= PackRequest.maxTaskLength else {
-            throw PackError.invalidTask("the task is \(trimmed.count) characters long; the limit is \(PackRequest.maxTaskLength)")
-        }
-        return trimmed
+        return trimmed.isEmpty ? nil : trimmed
     }
 
     /// Where a document goes in a pack: best tier, importer before imported, Claude Code's loading

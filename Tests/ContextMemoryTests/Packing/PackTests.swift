@@ -412,3 +412,17 @@ enum XMLSchemaCheck {
         if result != 0 { throw Failure(description: "the pack is not valid against context-pack.xsd (libxml2 code \(result))") }
     }
 }
+
+@Suite("PackRequest.validate: one check for every face")
+struct PackRequestValidationTests {
+    @Test("budgets in range, tasks up to the limit in code points", arguments: [
+        (PackRequest(budget: 499), false), (PackRequest(budget: 500), true), (PackRequest(budget: 2_000_001), false),
+        (PackRequest(task: String(repeating: "é", count: PackRequest.maxTaskLength)), true),
+        (PackRequest(task: String(repeating: "é", count: PackRequest.maxTaskLength + 1)), false),
+        (PackRequest(task: String(repeating: "😀", count: PackRequest.maxTaskLength)), true),
+        (PackRequest(task: String(repeating: "e\u{301}", count: PackRequest.maxTaskLength / 2 + 1)), false),
+    ])
+    func validate(request: PackRequest, valid: Bool) {
+        #expect(((try? request.validate()) != nil) == valid)
+    }
+}
