@@ -3,7 +3,11 @@ import PackageDescription
 
 let package = Package(
     name: "ctxmem",
-    platforms: [.macOS(.v15)],
+    // No `platforms`: ctxmem is Linux-only (README, docs/development.md). The watcher reads inotify
+    // and nothing is built or tested on macOS, so the `.macOS(.v15)` that stood here promised a
+    // build nobody runs; guarding inotify with `#if os(Linux)` and falling back to polling would only
+    // move that promise elsewhere. A port would add an FSEvents reader behind the watcher's
+    // `EventReader` and declare the platform with it.
     products: [
         .executable(name: "ctxmem", targets: ["ctxmem"]),
         .library(name: "ContextMemory", targets: ["ContextMemory"]),

@@ -5,37 +5,88 @@ import Synchronization
 /// Keeps the index in step with the files: inotify events, debounced, trigger an incremental
 /// refresh; a full rescan runs periodically as a safety net (and replaces inotify where it is not
 /// available or the kernel's watch limit is reached). A reader that stops beating is restarted.
-public actor MemoryWatcher {
+///
+/// Every duration (debounce, rescan interval, heartbeat silence, lag) is measured on the clock the
+/// watcher is given, as Hummingbird's `MemoryPersistDriver<C: Clock>` does: `ContinuousClock` in
+/// `ctxmem serve`, a clock the test moves by hand in the tests, which therefore never sleep.
+///
+/// ```swift
+/// let watcher = MemoryWatcher(coordinator: coordinator)  // on ContinuousClock
+/// let watching = Task { await watcher.run() }
+/// // ... watching.cancel() stops it
+/// ```
+public actor MemoryWatcher<C: Clock> where C.Duration == Duration {
     public struct Timing: Sendable {
         /// Quiet time after the last event before refreshing (a save writes several events).
-        public var debounce: Duration = .milliseconds(150)
+        public var debounce: Duration
         /// Longest wait under a continuous stream of events.
-        public var maximumDelay: Duration = .seconds(1)
+        public var maximumDelay: Duration
         /// Full rescan interval, whatever inotify says.
-        public var rescanInterval: Duration = .seconds(60)
+        public var rescanInterval: Duration
         /// A reader silent for this long is considered stalled and restarted.
-        public var stallTimeout: Duration = .seconds(5)
+        public var stallTimeout: Duration
 
-        public init() {}
+        /// The defaults are what `ctxmem serve` uses (docs/service.md).
+        public init(debounce: Duration = .milliseconds(150), maximumDelay: Duration = .seconds(1),
+                    rescanInterval: Duration = .seconds(60), stallTimeout: Duration = .seconds(5)) {
+            self.debounce = debounce
+            self.maximumDelay = maximumDelay
+            self.rescanInterval = rescanInterval
+            self.stallTimeout = stallTimeout
+        }
     }
+
+    /// How often the loop looks at pending events, the reader's heartbeat and the rescan.
+    static var tick: Duration { .milliseconds(50) }
+    /// The rescan interval in polling mode (no reader).
+    static var pollingInterval: Duration { .seconds(2) }
+
+    /// Starts the event reader for a root, ignoring some folders, calling back with event counts;
+    /// throws when it cannot (the watcher then polls).
+    typealias ReaderFactory = @Sendable (_ root: String, _ ignoring: [String],
+                                         _ onEvents: @escaping @Sendable (Int) -> Void) throws -> any EventReader<C.Instant>
 
     private let coordinator: IndexCoordinator
     private let timing: Timing
-    private var reader: InotifyReader?
+    private let clock: C
+    private let wallClock: @Sendable () -> Date
+    private let makeReader: ReaderFactory
+    private var reader: (any EventReader<C.Instant>)?
     private var mode = "inotify"
-    private var firstPendingEvent: ContinuousClock.Instant?
-    private var lastPendingEvent: ContinuousClock.Instant?
+    private var firstPendingEvent: C.Instant?
+    private var lastPendingEvent: C.Instant?
     private var pendingEvents = 0
     private var lastEventAt: Date?
     private var lagSeconds: Double?
     private var restarts = 0
-    private var lastRescan = ContinuousClock.now
+    private var lastRescan: C.Instant
     private var lastRescanAt: Date?
     private var running = false
 
-    public init(coordinator: IndexCoordinator, timing: Timing = Timing()) {
+    /// A watcher on `ContinuousClock`, as `ctxmem serve` runs it.
+    public init(coordinator: IndexCoordinator, timing: Timing = Timing()) where C == ContinuousClock {
+        self.init(coordinator: coordinator, timing: timing, clock: .continuous)
+    }
+
+    /// A watcher on `clock`, which measures the debounce, the rescan interval, the reader's
+    /// silence and the lag (the timestamps `/healthz` shows stay wall-clock time).
+    public init(coordinator: IndexCoordinator, timing: Timing = Timing(), clock: C) {
+        let wallClock: @Sendable () -> Date = { Date() }
+        self.init(coordinator: coordinator, timing: timing, clock: clock, wallClock: wallClock) { root, ignoring, onEvents in
+            try InotifyReader(root: root, ignoring: ignoring, clock: clock, wallClock: wallClock, onEvents: onEvents)
+        }
+    }
+
+    /// A watcher whose events come from the reader `makeReader` starts (tests pass a stand-in,
+    /// or a factory that throws to get polling), with the timestamps of `wallClock`.
+    init(coordinator: IndexCoordinator, timing: Timing, clock: C, wallClock: @escaping @Sendable () -> Date,
+         makeReader: @escaping ReaderFactory) {
         self.coordinator = coordinator
         self.timing = timing
+        self.clock = clock
+        self.wallClock = wallClock
+        self.makeReader = makeReader
+        self.lastRescan = clock.now
     }
 
     /// Watches until the task is cancelled.
@@ -48,38 +99,44 @@ public actor MemoryWatcher {
         }
         startReader()
         while !Task.isCancelled {
-            try? await Task.sleep(for: .milliseconds(50))
-            let now = ContinuousClock.now
-            if let reader, now - reader.lastHeartbeat > timing.stallTimeout {
-                reader.stop()
-                restarts += 1
-                startReader()
-                firstPendingEvent = firstPendingEvent ?? now  // events may have been lost: rescan
-                lastPendingEvent = now - timing.debounce
+            try? await clock.sleep(for: Self.tick)
+            await look()
+        }
+    }
+
+    /// One round of the loop: restarts a stalled reader, refreshes once a burst of events has
+    /// settled, and otherwise rescans when the interval is up.
+    private func look() async {
+        let now = clock.now
+        if let reader, reader.lastHeartbeat.duration(to: now) > timing.stallTimeout {
+            reader.stop()
+            restarts += 1
+            startReader()
+            firstPendingEvent = firstPendingEvent ?? now  // events may have been lost: rescan
+            lastPendingEvent = now.advanced(by: .zero - timing.debounce)
+        }
+        if let first = firstPendingEvent, let last = lastPendingEvent,
+           last.duration(to: now) >= timing.debounce || first.duration(to: now) >= timing.maximumDelay {
+            firstPendingEvent = nil
+            lastPendingEvent = nil
+            pendingEvents = 0
+            if (try? await coordinator.refresh()) != nil {
+                lagSeconds = first.duration(to: clock.now).seconds
             }
-            if let first = firstPendingEvent, let last = lastPendingEvent,
-               now - last >= timing.debounce || now - first >= timing.maximumDelay {
-                firstPendingEvent = nil
-                lastPendingEvent = nil
-                pendingEvents = 0
-                if (try? await coordinator.refresh()) != nil {
-                    lagSeconds = Self.seconds(ContinuousClock.now - first)
-                }
-            } else if now - lastRescan >= (mode == "polling" ? .seconds(2) : timing.rescanInterval) {
-                lastRescan = now
-                lastRescanAt = Date()
-                _ = try? await coordinator.refresh()
-            }
+        } else if lastRescan.duration(to: now) >= (mode == "polling" ? Self.pollingInterval : timing.rescanInterval) {
+            lastRescan = now
+            lastRescanAt = wallClock()
+            _ = try? await coordinator.refresh()
         }
     }
 
     /// Events from the reader thread.
     func note(events: Int) {
-        let now = ContinuousClock.now
+        let now = clock.now
         firstPendingEvent = firstPendingEvent ?? now
         lastPendingEvent = now
         pendingEvents += events
-        lastEventAt = Date()
+        lastEventAt = wallClock()
     }
 
     /// Makes the reader stop beating, as a hung reader would (tests of the stall detection).
@@ -87,6 +144,7 @@ public actor MemoryWatcher {
         reader?.freeze()
     }
 
+    /// What `/healthz` and `/metrics` report about the watcher.
     public func state() -> WatcherState {
         WatcherState(mode: mode, running: running && (reader != nil || mode == "polling"), folders: reader?.folderCount ?? 0,
                      heartbeatAt: reader.map { IndexCoordinator.timestamp($0.lastHeartbeatDate) },
@@ -99,7 +157,7 @@ public actor MemoryWatcher {
         let rootPath = FileTreeWalker.realPath(service.root.path) ?? service.root.path
         let indexFolder = URL(fileURLWithPath: service.databasePath).deletingLastPathComponent().standardizedFileURL.path
         do {
-            let reader = try InotifyReader(root: rootPath, ignoring: [indexFolder]) { [weak self] count in
+            let reader = try makeReader(rootPath, [indexFolder]) { [weak self] count in
                 guard let self else { return }
                 Task { await self.note(events: count) }
             }
@@ -110,18 +168,32 @@ public actor MemoryWatcher {
             mode = "polling"  // no inotify (or out of watches): rescan every 2 s instead
         }
     }
+}
 
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
+/// What the watcher needs of the thread that reads file events: ``InotifyReader``, or in tests a
+/// stand-in whose heartbeat the test controls.
+protocol EventReader<Instant>: AnyObject, Sendable {
+    associatedtype Instant: InstantProtocol
+    /// When the reader last went round its loop, on the watcher's clock (at least every 250 ms
+    /// while it is alive).
+    var lastHeartbeat: Instant { get }
+    /// The same moment as a timestamp, for `/healthz`.
+    var lastHeartbeatDate: Date { get }
+    /// Folders watched.
+    var folderCount: Int { get }
+    /// Ends the reader; its thread exits on its next round.
+    func stop()
+    /// Stops the heartbeat while the thread lives on, as a hung reader would.
+    func freeze()
 }
 
 /// One inotify instance watching every folder of the root (except the skipped ones), read by its
-/// own thread so a blocking `poll` never holds a Swift concurrency thread.
-final class InotifyReader: Sendable {
+/// own thread so a blocking `poll` never holds a Swift concurrency thread. Its heartbeat is read
+/// from the watcher's clock.
+final class InotifyReader<C: Clock>: EventReader where C.Duration == Duration {
     private struct State {
-        var heartbeat = ContinuousClock.now
-        var heartbeatDate = Date()
+        var heartbeat: C.Instant
+        var heartbeatDate: Date
         var stopped = false
         var frozen = false
         var folders: [Int32: String] = [:]
@@ -130,21 +202,29 @@ final class InotifyReader: Sendable {
     private let descriptor: Int32
     private let root: String
     private let ignoring: [String]
+    private let clock: C
+    private let wallClock: @Sendable () -> Date
     private let onEvents: @Sendable (Int) -> Void
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
     struct Unavailable: Error {}
 
-    static let mask: UInt32 = UInt32(IN_CREATE) | UInt32(IN_DELETE) | UInt32(IN_MODIFY) | UInt32(IN_CLOSE_WRITE)
-        | UInt32(IN_MOVED_FROM) | UInt32(IN_MOVED_TO) | UInt32(IN_ATTRIB) | UInt32(IN_DELETE_SELF) | UInt32(IN_ONLYDIR)
+    static var mask: UInt32 {
+        UInt32(IN_CREATE) | UInt32(IN_DELETE) | UInt32(IN_MODIFY) | UInt32(IN_CLOSE_WRITE)
+            | UInt32(IN_MOVED_FROM) | UInt32(IN_MOVED_TO) | UInt32(IN_ATTRIB) | UInt32(IN_DELETE_SELF) | UInt32(IN_ONLYDIR)
+    }
 
-    init(root: String, ignoring: [String], onEvents: @escaping @Sendable (Int) -> Void) throws {
+    init(root: String, ignoring: [String], clock: C, wallClock: @escaping @Sendable () -> Date,
+         onEvents: @escaping @Sendable (Int) -> Void) throws {
         let descriptor = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
         guard descriptor >= 0 else { throw Unavailable() }
         self.descriptor = descriptor
         self.root = root
         self.ignoring = ignoring
+        self.clock = clock
+        self.wallClock = wallClock
         self.onEvents = onEvents
+        self.state = Mutex(State(heartbeat: clock.now, heartbeatDate: wallClock()))
         guard watchTree(root) else {
             close(descriptor)
             throw Unavailable()
@@ -154,7 +234,7 @@ final class InotifyReader: Sendable {
         thread.start()
     }
 
-    var lastHeartbeat: ContinuousClock.Instant { state.withLock { $0.heartbeat } }
+    var lastHeartbeat: C.Instant { state.withLock { $0.heartbeat } }
     var lastHeartbeatDate: Date { state.withLock { $0.heartbeatDate } }
     var folderCount: Int { state.withLock { $0.folders.count } }
 
@@ -191,8 +271,8 @@ final class InotifyReader: Sendable {
         while true {
             let (stopped, frozen) = state.withLock { state -> (Bool, Bool) in
                 if !state.frozen {
-                    state.heartbeat = .now
-                    state.heartbeatDate = Date()
+                    state.heartbeat = clock.now
+                    state.heartbeatDate = wallClock()
                 }
                 return (state.stopped, state.frozen)
             }
