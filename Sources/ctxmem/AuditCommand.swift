@@ -32,12 +32,12 @@ struct AuditCommand: AsyncParsableCommand {
 
     @OptionGroup var location: LocationOptions
 
-    @Option(help: ArgumentHelp("Output format: \(AuditFormat.allCases.map(\.rawValue).joined(separator: "|")).", valueName: "format"))
-    var format = "text"
+    @Option(help: ArgumentHelp("Output format.", valueName: "format"))
+    var format: AuditFormat = .text
 
     @Option(name: .customLong("fail-on"),
-            help: ArgumentHelp("Exit 1 when a finding is at or above this severity: error|warning|never.", valueName: "severity"))
-    var failOn = "error"
+            help: ArgumentHelp("Exit 1 when a finding is at or above this severity; never exits 0 whatever the findings.", valueName: "severity"))
+    var failOn: AuditThreshold = .error
 
     @Option(help: ArgumentHelp("Leave out the findings recorded in this file (an earlier --format json report or --write-baseline).", valueName: "file"))
     var baseline: String?
@@ -59,6 +59,16 @@ struct AuditCommand: AsyncParsableCommand {
     @Flag(name: .customLong("list-rules"), help: "List the rules with their default severity, and exit.")
     var listRules = false
 
+    /// Rule ids are checked here rather than typed: `--rule a,b` lists several in one value, and an
+    /// unknown id gets the nearest as a suggestion.
+    func validate() throws {
+        do {
+            _ = try selectedRules()
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
     func run() async throws {
         do {
             if listRules {
@@ -68,14 +78,8 @@ struct AuditCommand: AsyncParsableCommand {
                 }
                 return
             }
-            guard let outputFormat = AuditFormat(rawValue: format) else {
-                throw UsageError("--format must be one of \(AuditFormat.allCases.map(\.rawValue).joined(separator: "|"))")
-            }
-            guard let threshold = AuditThreshold(rawValue: failOn) else {
-                throw UsageError("--fail-on must be one of \(AuditThreshold.allCases.map(\.rawValue).joined(separator: "|"))")
-            }
             var options = AuditOptions(useGit: !noGit)
-            if !rules.isEmpty { options.rules = try AuditError.rules(rules) }
+            if let rules = try selectedRules() { options.rules = rules }
             if let baseline { options.baseline = try AuditBaseline(contentsOf: URL(fileURLWithPath: baseline)) }
 
             let report = try await location.service().audit(options)
@@ -85,13 +89,13 @@ struct AuditCommand: AsyncParsableCommand {
                 return
             }
             if let out {
-                try write(try AuditRenderer.render(report, as: outputFormat), to: out)
+                try write(try AuditRenderer.render(report, as: format), to: out)
                 Terminal.standardError("ctxmem: wrote \(out): " + AuditRenderer.summary(report))
             } else {
-                let color = outputFormat == .text && Terminal.useColor
-                FileHandle.standardOutput.write(Data(try Self.shown(report, as: outputFormat, color: color).utf8))
+                let color = format == .text && Terminal.useColor
+                FileHandle.standardOutput.write(Data(try Self.shown(report, as: format, color: color).utf8))
             }
-            if report.fails(at: threshold) { throw ExitCode(1) }
+            if report.fails(at: failOn) { throw ExitCode(1) }
         } catch let code as ExitCode {
             throw code
         } catch {
@@ -99,6 +103,12 @@ struct AuditCommand: AsyncParsableCommand {
             Terminal.standardError("ctxmem: error: \(error)")
             throw ExitCode(2)
         }
+    }
+
+    /// The rules `--rule` names; nil when it names none (every rule runs).
+    /// - Throws: ``AuditError/unknownRule(_:suggestion:)``.
+    private func selectedRules() throws -> Set<AuditRule>? {
+        rules.isEmpty ? nil : try AuditError.rules(rules)
     }
 
     /// The report for stdout. On a terminal, the findings' text is made visible before the

@@ -40,8 +40,8 @@ struct PackCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Token budget (\(PackRequest.budgetRange.lowerBound)-\(PackRequest.budgetRange.upperBound)).", valueName: "tokens"))
     var budget: Int?
 
-    @Option(help: ArgumentHelp("Output format: \(PackFormat.choices).", valueName: "format"))
-    var format: String = "markdown"
+    @Option(help: ArgumentHelp("Output format.", valueName: "format"))
+    var format: PackFormat = .markdown
 
     @Flag(help: "Print, on stderr, every candidate with its score, tier, tokens and what became of it.")
     var explain = false
@@ -56,11 +56,8 @@ struct PackCommand: ParsableCommand {
 
     func run() throws {
         do {
-            guard let packFormat = PackFormat(rawValue: format) else {
-                throw ValidationError("--format must be one of \(PackFormat.choices)")
-            }
             if let budget, !PackRequest.budgetRange.contains(budget) { throw PackError.invalidBudget(budget) }
-            let request = PackRequest(agent: agent, task: task, budget: budget, format: packFormat, trimEssentials: trimEssentials)
+            let request = PackRequest(agent: agent, task: task, budget: budget, format: format, trimEssentials: trimEssentials)
             let pack = try location.service().pack(request, tokenizer: counting.tokenizer, modelFactor: counting.tokenFactor,
                                                    safetyMargin: counting.safetyMargin)
             if let out {
@@ -74,12 +71,10 @@ struct PackCommand: ParsableCommand {
             } else {
                 // On a terminal, made visible (the JSON format as JSON); to a pipe, byte for byte.
                 let shown = !Terminal.escapesStandardOutput ? pack.text
-                    : packFormat == .json ? Terminal.visibleJSON(pack.text) : Terminal.visible(pack.text)
+                    : format == .json ? Terminal.visibleJSON(pack.text) : Terminal.visible(pack.text)
                 FileHandle.standardOutput.write(Data(shown.utf8))
             }
             if explain { Terminal.standardError(Self.explanation(pack)) }
-        } catch let error as ValidationError {
-            throw error
         } catch {
             throw Failure.exit(error)
         }

@@ -26,8 +26,8 @@ struct TiersCommand: ParsableCommand {
     @Argument(help: "A file, a folder or a glob (default: everything).")
     var path: String?
 
-    @Option(help: ArgumentHelp("Only sections of this tier: \(Tier.choices).", valueName: "tier"))
-    var tier: String?
+    @Option(help: ArgumentHelp("Only sections of this tier.", valueName: "tier"))
+    var tier: Tier?
 
     @Flag(help: "Print the sections as JSON.")
     var json = false
@@ -45,12 +45,7 @@ struct TiersCommand: ParsableCommand {
 
     func run() throws {
         do {
-            var filter: Tier?
-            if let tier {
-                guard let value = Tier(rawValue: tier) else { throw SearchError.invalidOption("--tier must be one of \(Tier.choices)") }
-                filter = value
-            }
-            let records = try location.service().tiers(pathGlob: path).filter { filter == nil || $0.tier == filter }
+            let records = try location.service().tiers(pathGlob: path).filter { tier == nil || $0.tier == tier }
             let rows = records.map {
                 Row(handle: $0.handle, path: $0.path, startLine: $0.startLine, endLine: $0.endLine,
                     headingPath: $0.headingPath, tier: $0.tier, tokens: $0.tokens, reason: $0.tierReason)
