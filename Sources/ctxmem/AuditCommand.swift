@@ -70,39 +70,32 @@ struct AuditCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        do {
-            if listRules {
-                for rule in AuditRule.allCases {
-                    print(rule.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0)
-                          + rule.defaultSeverity.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0) + rule.summary)
-                }
-                return
+        if listRules {
+            for rule in AuditRule.allCases {
+                print(rule.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0)
+                      + rule.defaultSeverity.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0) + rule.summary)
             }
-            var options = AuditOptions(useGit: !noGit)
-            if let rules = try selectedRules() { options.rules = rules }
-            if let baseline { options.baseline = try AuditBaseline(contentsOf: URL(fileURLWithPath: baseline)) }
-
-            let report = try await location.service().audit(options)
-            if let writeBaseline {
-                try write(try AuditRenderer.render(report, as: .json), to: writeBaseline)
-                Terminal.standardError("ctxmem: wrote \(writeBaseline): \(report.findings.count) findings; pass --baseline \(writeBaseline) to fail only on new ones")
-                return
-            }
-            if let out {
-                try write(try AuditRenderer.render(report, as: format), to: out)
-                Terminal.standardError("ctxmem: wrote \(out): " + AuditRenderer.summary(report))
-            } else {
-                let color = format == .text && Terminal.useColor
-                FileHandle.standardOutput.write(Data(try Self.shown(report, as: format, color: color).utf8))
-            }
-            if report.fails(at: failOn) { throw ExitCode(1) }
-        } catch let code as ExitCode {
-            throw code
-        } catch {
-            // 1 is taken by "findings at or above --fail-on": every failure to run is 2.
-            Terminal.standardError("ctxmem: error: \(error)")
-            throw ExitCode(2)
+            return
         }
+        var options = AuditOptions(useGit: !noGit)
+        if let rules = try selectedRules() { options.rules = rules }
+        if let baseline { options.baseline = try AuditBaseline(contentsOf: URL(fileURLWithPath: baseline)) }
+
+        let report = try await location.service().audit(options)
+        if let writeBaseline {
+            try write(try AuditRenderer.render(report, as: .json), to: writeBaseline)
+            Terminal.standardError("ctxmem: wrote \(writeBaseline): \(report.findings.count) findings; pass --baseline \(writeBaseline) to fail only on new ones")
+            return
+        }
+        if let out {
+            try write(try AuditRenderer.render(report, as: format), to: out)
+            Terminal.standardError("ctxmem: wrote \(out): " + AuditRenderer.summary(report))
+        } else {
+            let color = format == .text && Terminal.useColor
+            FileHandle.standardOutput.write(Data(try Self.shown(report, as: format, color: color).utf8))
+        }
+        // 1 is taken by "findings at or above --fail-on": every failure to run exits 2 (CommandFailure).
+        if report.fails(at: failOn) { throw ExitCode(1) }
     }
 
     /// The rules `--rule` names; nil when it names none (every rule runs).
@@ -132,13 +125,7 @@ struct AuditCommand: AsyncParsableCommand {
         do {
             try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            throw UsageError("cannot write \(path): \(error.localizedDescription)")
+            throw CommandFailure.runtime("cannot write \(path): \(error.localizedDescription)")
         }
     }
-}
-
-/// A bad option value, reported as is.
-struct UsageError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }

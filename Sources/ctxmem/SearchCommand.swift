@@ -48,17 +48,11 @@ struct SearchCommand: ParsableCommand {
 
     func run() throws {
         let options = SearchOptions(limit: limit, tier: tier, pathGlob: path.map(Glob.init), kind: kind)
-        do {
-            let hits = try location.service().search(query, options: options)
-            if json {
-                try Terminal.standardOutput(json: SearchResults(query: query, results: hits))
-            } else {
-                printText(hits)
-            }
-        } catch let error as EncodingError {
-            throw Failure.exit(error)
-        } catch {
-            throw Failure.exit(error)
+        let hits = try location.service().search(query, options: options)
+        if json {
+            try Terminal.standardOutput(json: SearchResults(query: query, results: hits))
+        } else {
+            printText(hits)
         }
     }
 

@@ -192,6 +192,32 @@ struct CLITests {
             .map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
         #expect(entry.contains("(values: \(values.joined(separator: ", "))"), "\(entry)")
     }
+
+    @Test("ctxmem help COMMAND and COMMAND --help print the help and exit 0")
+    func helpExits0() throws {
+        for arguments in [["help", "pack"], ["pack", "--help"], ["audit", "-h"], ["--help"]] {
+            let help = try Self.run(arguments)
+            #expect(help.status == 0, "\(arguments)")
+            #expect(help.stdout.contains("USAGE: ctxmem"), "\(arguments)")
+            #expect(help.stderr.isEmpty, "\(arguments): \(help.stderr)")
+        }
+    }
+
+    @Test("tokens: an unreadable file exits 1 after counting the others; an unusable --tokenizer exits 2")
+    func tokensExitCodes() throws {
+        let tree = try Tree()
+        let claude = tree.root.appendingPathComponent("CLAUDE.md").path
+        let missing = tree.root.appendingPathComponent("none.md").path
+        let partial = try Self.run(["tokens", missing, claude, tree.root.path])
+        #expect(partial.status == 1)
+        #expect(partial.stderr == "ctxmem: error: \(missing): no such file\nctxmem: error: \(tree.root.path): is a directory\n")
+        #expect(partial.stdout.contains("\t\(claude)\n") && partial.stdout.contains("TOTAL (3 files)"))
+
+        let tokenizer = try Self.run(["tokens", "--tokenizer", missing, claude])
+        #expect(tokenizer.status == 2)
+        #expect(tokenizer.stderr == "ctxmem: error: \(missing): cannot read the tokenizer: no such file\n")
+        #expect(tokenizer.stdout.isEmpty)
+    }
 }
 
 /// Validates JSON against a JSON Schema with Python's `jsonschema` (installed by `make deps`).

@@ -58,6 +58,23 @@ struct PackCLITests {
         #expect(handle.stderr.contains("leaves the memory root"))
         let missing = try CLITests.run(["read", "--root", tree.root.path, "memory://CLAUDE.md#no-such-heading"])
         #expect(missing.status == 1)
+        #expect(missing.stderr.hasPrefix("ctxmem: error: nothing in the index at memory://CLAUDE.md#no-such-heading"))
+    }
+
+    @Test("runtime errors exit 1 with the same message: a pack that cannot be written, a --tokenizer that cannot be read")
+    func runtimeErrors() throws {
+        let tree = try Self.indexed()
+        let out = tree.root.appendingPathComponent("no/such/folder/pack.md").path
+        let unwritable = try CLITests.run(["pack", "--root", tree.root.path, "--budget", "4000", "--out", out])
+        #expect(unwritable.status == 1)
+        #expect(unwritable.stderr.hasPrefix("ctxmem: error: cannot write \(out): "), "\(unwritable.stderr)")
+        let tokenizer = tree.root.appendingPathComponent("none.json").path
+        let unreadable = try CLITests.run(["pack", "--root", tree.root.path, "--budget", "4000", "--tokenizer", tokenizer])
+        #expect(unreadable.status == 1)
+        #expect(unreadable.stderr == "ctxmem: error: \(tokenizer): cannot read the tokenizer: no such file\n")
+        let pack = try CLITests.run(["pack", "--root", tree.root.path, "--budget", "4000", "--format", "xml"])
+        #expect(pack.status == 0)
+        #expect(pack.stdout.hasPrefix("<"), "--format xml reaches the packer: \(pack.stdout.prefix(80))")
     }
 
     @Test("--explain reports every candidate on stderr; read prints what a handle names")
