@@ -32,12 +32,12 @@ struct AuditCommand: AsyncParsableCommand {
 
     @OptionGroup var location: LocationOptions
 
-    @Option(help: ArgumentHelp("Output format: \(AuditFormat.allCases.map(\.rawValue).joined(separator: "|")).", valueName: "format"))
-    var format = "text"
+    @Option(help: ArgumentHelp("Output format.", valueName: "format"))
+    var format: AuditFormat = .text
 
     @Option(name: .customLong("fail-on"),
-            help: ArgumentHelp("Exit 1 when a finding is at or above this severity: error|warning|never.", valueName: "severity"))
-    var failOn = "error"
+            help: ArgumentHelp("Exit 1 when a finding is at or above this severity; never exits 0 whatever the findings.", valueName: "severity"))
+    var failOn: AuditThreshold = .error
 
     @Option(help: ArgumentHelp("Leave out the findings recorded in this file (an earlier --format json report or --write-baseline).", valueName: "file"))
     var baseline: String?
@@ -59,46 +59,49 @@ struct AuditCommand: AsyncParsableCommand {
     @Flag(name: .customLong("list-rules"), help: "List the rules with their default severity, and exit.")
     var listRules = false
 
-    func run() async throws {
+    /// Rule ids are checked here rather than typed: `--rule a,b` lists several in one value, and an
+    /// unknown id gets the nearest as a suggestion.
+    func validate() throws {
         do {
-            if listRules {
-                for rule in AuditRule.allCases {
-                    print(rule.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0)
-                          + rule.defaultSeverity.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0) + rule.summary)
-                }
-                return
-            }
-            guard let outputFormat = AuditFormat(rawValue: format) else {
-                throw UsageError("--format must be one of \(AuditFormat.allCases.map(\.rawValue).joined(separator: "|"))")
-            }
-            guard let threshold = AuditThreshold(rawValue: failOn) else {
-                throw UsageError("--fail-on must be one of \(AuditThreshold.allCases.map(\.rawValue).joined(separator: "|"))")
-            }
-            var options = AuditOptions(useGit: !noGit)
-            if !rules.isEmpty { options.rules = try AuditError.rules(rules) }
-            if let baseline { options.baseline = try AuditBaseline(contentsOf: URL(fileURLWithPath: baseline)) }
-
-            let report = try await location.service().audit(options)
-            if let writeBaseline {
-                try write(try AuditRenderer.render(report, as: .json), to: writeBaseline)
-                Terminal.standardError("ctxmem: wrote \(writeBaseline): \(report.findings.count) findings; pass --baseline \(writeBaseline) to fail only on new ones")
-                return
-            }
-            if let out {
-                try write(try AuditRenderer.render(report, as: outputFormat), to: out)
-                Terminal.standardError("ctxmem: wrote \(out): " + AuditRenderer.summary(report))
-            } else {
-                let color = outputFormat == .text && Terminal.useColor
-                FileHandle.standardOutput.write(Data(try Self.shown(report, as: outputFormat, color: color).utf8))
-            }
-            if report.fails(at: threshold) { throw ExitCode(1) }
-        } catch let code as ExitCode {
-            throw code
+            _ = try selectedRules()
         } catch {
-            // 1 is taken by "findings at or above --fail-on": every failure to run is 2.
-            Terminal.standardError("ctxmem: error: \(error)")
-            throw ExitCode(2)
+            throw ValidationError("\(error)")
         }
+    }
+
+    func run() async throws {
+        if listRules {
+            for rule in AuditRule.allCases {
+                print(rule.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0)
+                      + rule.defaultSeverity.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0) + rule.summary)
+            }
+            return
+        }
+        var options = AuditOptions(useGit: !noGit)
+        if let rules = try selectedRules() { options.rules = rules }
+        if let baseline { options.baseline = try AuditBaseline(contentsOf: URL(fileURLWithPath: baseline)) }
+
+        let report = try await location.service().audit(options)
+        if let writeBaseline {
+            try write(try AuditRenderer.render(report, as: .json), to: writeBaseline)
+            Terminal.standardError("ctxmem: wrote \(writeBaseline): \(report.findings.count) findings; pass --baseline \(writeBaseline) to fail only on new ones")
+            return
+        }
+        if let out {
+            try write(try AuditRenderer.render(report, as: format), to: out)
+            Terminal.standardError("ctxmem: wrote \(out): " + AuditRenderer.summary(report))
+        } else {
+            let color = format == .text && Terminal.useColor
+            FileHandle.standardOutput.write(Data(try Self.shown(report, as: format, color: color).utf8))
+        }
+        // 1 is taken by "findings at or above --fail-on": every failure to run exits 2 (CommandFailure).
+        if report.fails(at: failOn) { throw ExitCode(1) }
+    }
+
+    /// The rules `--rule` names; nil when it names none (every rule runs).
+    /// - Throws: ``AuditError/unknownRule(_:suggestion:)``.
+    private func selectedRules() throws -> Set<AuditRule>? {
+        rules.isEmpty ? nil : try AuditError.rules(rules)
     }
 
     /// The report for stdout. On a terminal, the findings' text is made visible before the
@@ -122,13 +125,7 @@ struct AuditCommand: AsyncParsableCommand {
         do {
             try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            throw UsageError("cannot write \(path): \(error.localizedDescription)")
+            throw CommandFailure.runtime("cannot write \(path): \(error.localizedDescription)")
         }
     }
-}
-
-/// A bad option value, reported as is.
-struct UsageError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }

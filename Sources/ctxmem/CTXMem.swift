@@ -34,21 +34,32 @@ struct CTXMem: AsyncParsableCommand {
                       TiersCommand.self, TokensCommand.self, StatsCommand.self, DoctorCommand.self]
     )
 
-    /// ArgumentParser exits 64 on a usage error; ctxmem documents 2 for every usage error.
+    /// Parses, runs, and turns what a command throws into the documented exit code
+    /// (``CommandFailure/exit(for:in:)``). ArgumentParser exits 64 on a usage error; ctxmem
+    /// documents 2 for every usage error.
     static func main() async {
+        var command: any ParsableCommand
         do {
-            var command = try parseAsRoot()
-            if var asyncCommand = command as? any AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
-            }
+            command = try parseAsRoot()
         } catch {
             if exitCode(for: error) == .validationFailure {
                 FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
                 Foundation.exit(2)
             }
-            exit(withError: error)
+            exit(withError: error)  // --help, --version: 0
+        }
+        do {
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch where !(error is ExitCode) && exitCode(for: error) == .success {
+            exit(withError: error)  // `ctxmem help pack` and `ctxmem pack --help` run ArgumentParser's help command
+        } catch {
+            let failure = CommandFailure.exit(for: error, in: type(of: command))
+            if let message = failure.message { Terminal.standardError("ctxmem: error: \(message)") }
+            Foundation.exit(failure.code)
         }
     }
 }
@@ -65,21 +76,6 @@ struct LocationOptions: ParsableArguments {
     func service(readerConnections: Int = 1) -> MemoryService {
         _ = Log.bootstrap
         return MemoryService(root: URL(fileURLWithPath: root), databasePath: db, readerConnections: readerConnections)
-    }
-}
-
-/// Turns core errors into a message on stderr and the documented exit code.
-enum Failure {
-    static func exit(_ error: any Error) -> ExitCode {
-        Terminal.standardError("ctxmem: error: \(error)")
-        switch error {
-        case is SearchError, is ConfigurationError, is PackError: return ExitCode(2)
-        case let error as ReadError:
-            if case .invalidHandle = error { return ExitCode(2) }
-            return ExitCode(1)
-        case let error as ExitCodeError: return ExitCode(error.code)
-        default: return ExitCode(1)
-        }
     }
 }
 

@@ -27,12 +27,7 @@ struct DoctorCommand: ParsableCommand {
 
     func run() throws {
         let service = location.service()
-        let problems: [String]
-        do {
-            problems = try service.checkIntegrity()
-        } catch {
-            throw Failure.exit(error)
-        }
+        let problems = try service.checkIntegrity()
         if json {
             struct Result: Encodable { var index: String; var intact: Bool; var problems: [String] }
             print(try Terminal.json(Result(index: service.databasePath, intact: problems.isEmpty, problems: problems)))

@@ -54,7 +54,7 @@ struct IndexCommand: AsyncParsableCommand {
             }, progress: onProgress)
         } catch {
             if showProgress { meter.clear() }
-            throw Failure.exit(error)
+            throw error
         }
         if showProgress { meter.clear() }
         if json {

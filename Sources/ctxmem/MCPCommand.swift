@@ -38,21 +38,12 @@ struct MCPCommand: AsyncParsableCommand {
     func run() async throws {
         let service = location.service(readerConnections: ProcessInfo.processInfo.activeProcessorCount)
         let coordinator = IndexCoordinator(service: service)
-        do {
-            try await coordinator.refresh()
-        } catch {
-            throw Failure.exit(error)
-        }
+        try await coordinator.refresh()
         let face = MCPFace(coordinator: coordinator,
                            limits: MCPFace.Limits(maxTokens: maxResultTokens, maxBytes: maxResultBytes),
                            logger: Logger(label: "ctxmem.mcp"))
         var transportLogger = Logger(label: "ctxmem.mcp.stdio")
         transportLogger.logLevel = .warning
-        do {
-            try await face.run(transport: StdioTransport(logger: transportLogger))
-        } catch {
-            Terminal.standardError("ctxmem: error: \(error)")
-            throw ExitCode(1)
-        }
+        try await face.run(transport: StdioTransport(logger: transportLogger))
     }
 }

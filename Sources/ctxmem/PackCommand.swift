@@ -40,8 +40,8 @@ struct PackCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Token budget (\(PackRequest.budgetRange.lowerBound)-\(PackRequest.budgetRange.upperBound)).", valueName: "tokens"))
     var budget: Int?
 
-    @Option(help: ArgumentHelp("Output format: \(PackFormat.choices).", valueName: "format"))
-    var format: String = "markdown"
+    @Option(help: ArgumentHelp("Output format.", valueName: "format"))
+    var format: PackFormat = .markdown
 
     @Flag(help: "Print, on stderr, every candidate with its score, tier, tokens and what became of it.")
     var explain = false
@@ -55,34 +55,25 @@ struct PackCommand: ParsableCommand {
     var trimEssentials = false
 
     func run() throws {
-        do {
-            guard let packFormat = PackFormat(rawValue: format) else {
-                throw ValidationError("--format must be one of \(PackFormat.choices)")
+        if let budget, !PackRequest.budgetRange.contains(budget) { throw PackError.invalidBudget(budget) }
+        let request = PackRequest(agent: agent, task: task, budget: budget, format: format, trimEssentials: trimEssentials)
+        let pack = try location.service().pack(request, tokenizer: counting.tokenizer, modelFactor: counting.tokenFactor,
+                                               safetyMargin: counting.safetyMargin)
+        if let out {
+            do {
+                try Data(pack.text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
+            } catch {
+                throw CommandFailure.runtime("cannot write \(out): \(error.localizedDescription)")
             }
-            if let budget, !PackRequest.budgetRange.contains(budget) { throw PackError.invalidBudget(budget) }
-            let request = PackRequest(agent: agent, task: task, budget: budget, format: packFormat, trimEssentials: trimEssentials)
-            let pack = try location.service().pack(request, tokenizer: counting.tokenizer, modelFactor: counting.tokenFactor,
-                                                   safetyMargin: counting.safetyMargin)
-            if let out {
-                do {
-                    try Data(pack.text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
-                } catch {
-                    throw ExitCodeError(code: 1, message: "cannot write \(out): \(error.localizedDescription)")
-                }
-                Terminal.standardError("ctxmem: wrote \(out): \(pack.manifest.tokens) of \(pack.manifest.budget) tokens, "
-                    + "\(pack.manifest.sections) sections from \(pack.manifest.documents) documents (pack \(pack.manifest.packId))")
-            } else {
-                // On a terminal, made visible (the JSON format as JSON); to a pipe, byte for byte.
-                let shown = !Terminal.escapesStandardOutput ? pack.text
-                    : packFormat == .json ? Terminal.visibleJSON(pack.text) : Terminal.visible(pack.text)
-                FileHandle.standardOutput.write(Data(shown.utf8))
-            }
-            if explain { Terminal.standardError(Self.explanation(pack)) }
-        } catch let error as ValidationError {
-            throw error
-        } catch {
-            throw Failure.exit(error)
+            Terminal.standardError("ctxmem: wrote \(out): \(pack.manifest.tokens) of \(pack.manifest.budget) tokens, "
+                + "\(pack.manifest.sections) sections from \(pack.manifest.documents) documents (pack \(pack.manifest.packId))")
+        } else {
+            // On a terminal, made visible (the JSON format as JSON); to a pipe, byte for byte.
+            let shown = !Terminal.escapesStandardOutput ? pack.text
+                : format == .json ? Terminal.visibleJSON(pack.text) : Terminal.visible(pack.text)
+            FileHandle.standardOutput.write(Data(shown.utf8))
         }
+        if explain { Terminal.standardError(Self.explanation(pack)) }
     }
 
     static func explanation(_ pack: Pack) -> String {
@@ -111,11 +102,4 @@ struct CountingOptions: ParsableArguments {
         if let tokenFactor, !(0.25...4).contains(tokenFactor) { throw ValidationError("--token-factor must be between 0.25 and 4") }
         if let safetyMargin, !(0...1).contains(safetyMargin) { throw ValidationError("--safety-margin must be between 0 and 1") }
     }
-}
-
-/// A runtime failure with its own message and exit code.
-struct ExitCodeError: Error, CustomStringConvertible {
-    var code: Int32
-    var message: String
-    var description: String { message }
 }

@@ -32,19 +32,15 @@ struct ReadCommand: ParsableCommand {
     var noRedact = false
 
     func run() throws {
-        do {
-            let service = try location.service()
-            if noRedact {
-                Terminal.standardError("ctxmem: warning: --no-redact prints credentials as written; do not paste this output into an agent's context")
-            }
-            let result = try noRedact ? service.readUnredacted(handle: handle) : service.read(handle: handle)
-            if json {
-                try Terminal.standardOutput(json: result)
-            } else {
-                Terminal.standardOutput(result.text.hasSuffix("\n") ? String(result.text.dropLast()) : result.text)
-            }
-        } catch {
-            throw Failure.exit(error)
+        let service = location.service()
+        if noRedact {
+            Terminal.standardError("ctxmem: warning: --no-redact prints credentials as written; do not paste this output into an agent's context")
+        }
+        let result = try noRedact ? service.readUnredacted(handle: handle) : service.read(handle: handle)
+        if json {
+            try Terminal.standardOutput(json: result)
+        } else {
+            Terminal.standardOutput(result.text.hasSuffix("\n") ? String(result.text.dropLast()) : result.text)
         }
     }
 }

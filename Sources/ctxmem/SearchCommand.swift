@@ -34,42 +34,25 @@ struct SearchCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "How many results (1-1000).")
     var limit = 10
 
-    @Option(help: ArgumentHelp("Only sections of this tier: \(Tier.choices).", valueName: "tier"))
-    var tier: String?
+    @Option(help: ArgumentHelp("Only sections of this tier.", valueName: "tier"))
+    var tier: Tier?
 
     @Option(help: ArgumentHelp("Only files matching this glob, e.g. 'project_management/**'.", valueName: "glob"))
     var path: String?
 
-    @Option(help: ArgumentHelp("Only documents of this kind: \(DocumentKind.choices).", valueName: "kind"))
-    var kind: String?
+    @Option(help: ArgumentHelp("Only documents of this kind.", valueName: "kind"))
+    var kind: DocumentKind?
 
     @Flag(help: "Print results as JSON (Schemas/search-results.schema.json).")
     var json = false
 
     func run() throws {
-        var options = SearchOptions(limit: limit)
-        do {
-            if let tier {
-                guard let value = Tier(rawValue: tier) else { throw SearchError.invalidOption("--tier must be one of \(Tier.choices)") }
-                options.tier = value
-            }
-            if let kind {
-                guard let value = DocumentKind(rawValue: kind) else {
-                    throw SearchError.invalidOption("--kind must be one of \(DocumentKind.choices)")
-                }
-                options.kind = value
-            }
-            options.pathGlob = path.map(Glob.init)
-            let hits = try location.service().search(query, options: options)
-            if json {
-                try Terminal.standardOutput(json: SearchResults(query: query, results: hits))
-            } else {
-                printText(hits)
-            }
-        } catch let error as EncodingError {
-            throw Failure.exit(error)
-        } catch {
-            throw Failure.exit(error)
+        let options = SearchOptions(limit: limit, tier: tier, pathGlob: path.map(Glob.init), kind: kind)
+        let hits = try location.service().search(query, options: options)
+        if json {
+            try Terminal.standardOutput(json: SearchResults(query: query, results: hits))
+        } else {
+            printText(hits)
         }
     }
 

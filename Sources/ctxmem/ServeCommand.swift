@@ -100,12 +100,8 @@ struct ServeCommand: AsyncParsableCommand {
             Terminal.standardError("ctxmem: warning: serving on \(host) without --token: anyone who can reach it can read the memory")
         }
         let coordinator = IndexCoordinator(service: service)
-        do {
-            let report = try await coordinator.refresh()
-            Terminal.standardError("ctxmem: indexed \(report.documents) documents of \(service.root.path) (generation \(report.generation))")
-        } catch {
-            throw Failure.exit(error)
-        }
+        let report = try await coordinator.refresh()
+        Terminal.standardError("ctxmem: indexed \(report.documents) documents of \(service.root.path) (generation \(report.generation))")
         let watcher = MemoryWatcher(coordinator: coordinator)
         var logger = Logger(label: "ctxmem.serve")
         logger.logLevel = ProcessInfo.processInfo.environment["CTXMEM_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
@@ -129,11 +125,6 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let watching = Task { await watcher.run() }
         defer { watching.cancel() }
-        do {
-            try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
-        } catch {
-            Terminal.standardError("ctxmem: error: \(error)")
-            throw ExitCode(1)
-        }
+        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
     }
 }

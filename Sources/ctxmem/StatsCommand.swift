@@ -15,12 +15,7 @@ struct StatsCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let stats: IndexStatistics
-        do {
-            stats = try location.service().statistics()
-        } catch {
-            throw Failure.exit(error)
-        }
+        let stats = try location.service().statistics()
         if json {
             try Terminal.standardOutput(json: stats)
             return

@@ -26,8 +26,8 @@ struct TiersCommand: ParsableCommand {
     @Argument(help: "A file, a folder or a glob (default: everything).")
     var path: String?
 
-    @Option(help: ArgumentHelp("Only sections of this tier: \(Tier.choices).", valueName: "tier"))
-    var tier: String?
+    @Option(help: ArgumentHelp("Only sections of this tier.", valueName: "tier"))
+    var tier: Tier?
 
     @Flag(help: "Print the sections as JSON.")
     var json = false
@@ -44,41 +44,32 @@ struct TiersCommand: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            var filter: Tier?
-            if let tier {
-                guard let value = Tier(rawValue: tier) else { throw SearchError.invalidOption("--tier must be one of \(Tier.choices)") }
-                filter = value
-            }
-            let records = try location.service().tiers(pathGlob: path).filter { filter == nil || $0.tier == filter }
-            let rows = records.map {
-                Row(handle: $0.handle, path: $0.path, startLine: $0.startLine, endLine: $0.endLine,
-                    headingPath: $0.headingPath, tier: $0.tier, tokens: $0.tokens, reason: $0.tierReason)
-            }
-            if json {
-                try Terminal.standardOutput(json: rows)
-                return
-            }
-            guard !rows.isEmpty else {
-                Terminal.standardOutput(path.map { "No indexed sections under '\($0)'." } ?? "The index has no sections.")
-                return
-            }
-            var currentPath = ""
-            var totals: [Tier: Int] = [:]
-            for row in rows {
-                if row.path != currentPath {
-                    Terminal.standardOutput(currentPath.isEmpty ? row.path : "\n" + row.path)
-                    currentPath = row.path
-                }
-                let heading = row.headingPath.isEmpty ? "(preamble)" : row.headingPath.joined(separator: " › ")
-                Terminal.standardOutput(String(format: "  %5d-%-5d ", row.startLine, row.endLine)
-                    + row.tier.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
-                    + String(format: " %6d  ", row.tokens) + "\(heading)  (\(row.reason))")
-                totals[row.tier, default: 0] += row.tokens
-            }
-            Terminal.standardOutput("\n\(rows.count) sections; tokens: " + Tier.allCases.map { "\($0.rawValue) \(totals[$0] ?? 0)" }.joined(separator: ", "))
-        } catch {
-            throw Failure.exit(error)
+        let records = try location.service().tiers(pathGlob: path).filter { tier == nil || $0.tier == tier }
+        let rows = records.map {
+            Row(handle: $0.handle, path: $0.path, startLine: $0.startLine, endLine: $0.endLine,
+                headingPath: $0.headingPath, tier: $0.tier, tokens: $0.tokens, reason: $0.tierReason)
         }
+        if json {
+            try Terminal.standardOutput(json: rows)
+            return
+        }
+        guard !rows.isEmpty else {
+            Terminal.standardOutput(path.map { "No indexed sections under '\($0)'." } ?? "The index has no sections.")
+            return
+        }
+        var currentPath = ""
+        var totals: [Tier: Int] = [:]
+        for row in rows {
+            if row.path != currentPath {
+                Terminal.standardOutput(currentPath.isEmpty ? row.path : "\n" + row.path)
+                currentPath = row.path
+            }
+            let heading = row.headingPath.isEmpty ? "(preamble)" : row.headingPath.joined(separator: " › ")
+            Terminal.standardOutput(String(format: "  %5d-%-5d ", row.startLine, row.endLine)
+                + row.tier.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
+                + String(format: " %6d  ", row.tokens) + "\(heading)  (\(row.reason))")
+            totals[row.tier, default: 0] += row.tokens
+        }
+        Terminal.standardOutput("\n\(rows.count) sections; tokens: " + Tier.allCases.map { "\($0.rawValue) \(totals[$0] ?? 0)" }.joined(separator: ", "))
     }
 }

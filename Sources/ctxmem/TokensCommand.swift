@@ -55,8 +55,7 @@ struct TokensCommand: ParsableCommand {
         do {
             exact = try tokenizer.map { try BPETokenizer(contentsOf: URL(fileURLWithPath: $0)) }
         } catch {
-            Terminal.standardError("ctxmem: error: \(error)")
-            throw ExitCode(2)
+            throw CommandFailure.usage("\(error)")  // documented: an unusable --tokenizer is a usage error here
         }
         let estimator = ClaudeTokenEstimator()
         let encoder = JSONEncoder()
@@ -98,10 +97,6 @@ struct TokensCommand: ParsableCommand {
         }
     }
 
-    struct ReadError: Error, CustomStringConvertible {
-        var description: String
-    }
-
     /// The file as UTF-8 with invalid bytes replaced, as Python's `errors="replace"` does.
     static func read(_ file: String) throws -> String {
         if file == "-" {
@@ -109,11 +104,11 @@ struct TokensCommand: ParsableCommand {
         }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) else {
-            throw ReadError(description: "no such file")
+            throw CommandFailure.runtime("no such file")
         }
-        guard !isDirectory.boolValue else { throw ReadError(description: "is a directory") }
+        guard !isDirectory.boolValue else { throw CommandFailure.runtime("is a directory") }
         guard let data = FileManager.default.contents(atPath: file) else {
-            throw ReadError(description: "cannot be read (permission denied?)")
+            throw CommandFailure.runtime("cannot be read (permission denied?)")
         }
         return String(decoding: data, as: UTF8.self)
     }

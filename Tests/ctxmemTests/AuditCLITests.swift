@@ -22,11 +22,20 @@ struct AuditCLITests {
         let two = try Self.audit(tree, ["--rule", "orphan-document", "broken-anchor", "--format", "json"])
         let rules = try #require(try JSONSerialization.jsonObject(with: Data(two.stdout.utf8)) as? [String: Any])["rules"] as? [String]
         #expect(rules == ["broken-anchor", "orphan-document"])
+        let comma = try Self.audit(tree, ["--rule", "orphan-document,Broken-Anchor", "--format", "json"])
+        #expect(comma.status == 0, "warnings and infos pass --fail-on error")
+        #expect(try #require(try JSONSerialization.jsonObject(with: Data(comma.stdout.utf8)) as? [String: Any])["rules"] as? [String] == rules)
+        let findings = try Self.audit(tree)
+        #expect(findings.status == 1)
+        #expect(findings.stderr.isEmpty, "findings are the verdict, not an error: \(findings.stderr)")
 
         for (arguments, message) in [
             (["--rule", "broken-links"], "unknown rule 'broken-links'; did you mean 'broken-link'?"),
-            (["--format", "xml"], "--format must be one of text|json|sarif"),
-            (["--fail-on", "sometimes"], "--fail-on must be one of error|warning|never"),
+            (["--format", "xml"], "The value 'xml' is invalid for '--format <format>'. Please provide one of 'text', 'json' or 'sarif'."),
+            (["--fail-on", "sometimes"], "The value 'sometimes' is invalid for '--fail-on <severity>'. Please provide one of 'error', 'warning' or 'never'."),
+            (["--list-rules", "--rule", "broken-links"], "unknown rule 'broken-links'; did you mean 'broken-link'?"),
+            (["--out", tree.root.appendingPathComponent("no/such/folder/report.txt").path], "ctxmem: error: cannot write "),
+            (["--write-baseline", tree.root.appendingPathComponent("no/such/folder/b.json").path], "ctxmem: error: cannot write "),
             (["--baseline", tree.root.appendingPathComponent("none.json").path], "create one with `ctxmem audit --write-baseline"),
             (["--frmat", "json"], "Unknown option '--frmat'"),
         ] {

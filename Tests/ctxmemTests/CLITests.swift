@@ -1,3 +1,4 @@
+import ContextMemory
 import Foundation
 import Testing
 
@@ -121,7 +122,23 @@ struct CLITests {
 
         let badTier = try Self.run(["search", "--root", tree.root.path, "--tier", "urgent", "fabric"])
         #expect(badTier.status == 2)
-        #expect(badTier.stderr.contains("essential|detailed|operational"))
+        #expect(badTier.stderr.contains("The value 'urgent' is invalid for '--tier <tier>'. Please provide one of 'essential', 'detailed' or 'operational'."),
+                "\(badTier.stderr)")
+
+        let badKind = try Self.run(["search", "--root", tree.root.path, "--kind", "wiki", "fabric"])
+        #expect(badKind.status == 2)
+        #expect(badKind.stderr.contains("The value 'wiki' is invalid for '--kind <kind>'"))
+        #expect(DocumentKind.allCases.allSatisfy { badKind.stderr.contains("  - \($0.rawValue)\n") }, "\(badKind.stderr)")
+
+        let badTiersTier = try Self.run(["tiers", "--root", tree.root.path, "--tier", "urgent"])
+        #expect(badTiersTier.status == 2)
+        #expect(badTiersTier.stderr.contains("Please provide one of 'essential', 'detailed' or 'operational'."))
+
+        let tier = try Self.run(["search", "--root", tree.root.path, "--tier", "detailed", "--kind", "referenced", "--json", "VPC"])
+        #expect(tier.status == 0, "\(tier.stderr)")
+        let results = try #require(try JSONSerialization.jsonObject(with: Data(tier.stdout.utf8)) as? [String: Any])["results"] as? [[String: Any]]
+        #expect(results?.isEmpty == false)
+        #expect(results?.allSatisfy { $0["tier"] as? String == "detailed" && $0["kind"] as? String == "referenced" } == true)
 
         let badLimit = try Self.run(["search", "--root", tree.root.path, "--limit", "0", "fabric"])
         #expect(badLimit.status == 2)
@@ -154,6 +171,51 @@ struct CLITests {
         for fragment in ["\"quoted phrase\"", "a OR b", "-word", "prefix*", "ADR-0005", "--json"] {
             #expect(help.stdout.contains(fragment), "help lacks \(fragment)")
         }
+    }
+
+    @Test("--help lists the values of every enum option, from the core's own cases", arguments: [
+        (["search"], "--tier", Tier.allCases.map(\.rawValue)),
+        (["search"], "--kind", DocumentKind.allCases.map(\.rawValue)),
+        (["tiers"], "--tier", Tier.allCases.map(\.rawValue)),
+        (["pack"], "--format", PackFormat.allCases.map(\.rawValue)),
+        (["audit"], "--format", AuditFormat.allCases.map(\.rawValue)),
+        (["audit"], "--fail-on", AuditThreshold.allCases.map(\.rawValue)),
+    ])
+    func enumHelp(command: [String], option: String, values: [String]) throws {
+        let help = try Self.run(command + ["--help"])
+        #expect(help.status == 0)
+        // The option's entry, its wrapped lines joined: "  --tier <tier>  Only sections ... (values: a, b, c)".
+        let lines = help.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        let start = try #require(lines.firstIndex { $0.hasPrefix("  \(option) <") })
+        let entry = ([lines[start]] + lines[(start + 1)...].prefix { $0.hasPrefix("      ") })
+            .map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+        #expect(entry.contains("(values: \(values.joined(separator: ", "))"), "\(entry)")
+    }
+
+    @Test("ctxmem help COMMAND and COMMAND --help print the help and exit 0")
+    func helpExits0() throws {
+        for arguments in [["help", "pack"], ["pack", "--help"], ["audit", "-h"], ["--help"]] {
+            let help = try Self.run(arguments)
+            #expect(help.status == 0, "\(arguments)")
+            #expect(help.stdout.contains("USAGE: ctxmem"), "\(arguments)")
+            #expect(help.stderr.isEmpty, "\(arguments): \(help.stderr)")
+        }
+    }
+
+    @Test("tokens: an unreadable file exits 1 after counting the others; an unusable --tokenizer exits 2")
+    func tokensExitCodes() throws {
+        let tree = try Tree()
+        let claude = tree.root.appendingPathComponent("CLAUDE.md").path
+        let missing = tree.root.appendingPathComponent("none.md").path
+        let partial = try Self.run(["tokens", missing, claude, tree.root.path])
+        #expect(partial.status == 1)
+        #expect(partial.stderr == "ctxmem: error: \(missing): no such file\nctxmem: error: \(tree.root.path): is a directory\n")
+        #expect(partial.stdout.contains("\t\(claude)\n") && partial.stdout.contains("TOTAL (3 files)"))
+
+        let tokenizer = try Self.run(["tokens", "--tokenizer", missing, claude])
+        #expect(tokenizer.status == 2)
+        #expect(tokenizer.stderr == "ctxmem: error: \(missing): cannot read the tokenizer: no such file\n")
+        #expect(tokenizer.stdout.isEmpty)
     }
 }
 

@@ -46,7 +46,10 @@ struct PackCLITests {
         #expect(tight.status == 2)
         #expect(tight.stderr.contains("essential tier alone needs"))
         let format = try CLITests.run(["pack", "--root", tree.root.path, "--format", "yaml"])
-        #expect(format.status == 64 || format.status == 2, "ArgumentParser's validation exit code")
+        #expect(format.status == 2, "a usage error, where ArgumentParser would exit 64")
+        #expect(format.stderr.hasPrefix("Error: The value 'yaml' is invalid for '--format <format>'. Please provide one of 'markdown', 'xml' or 'json'.\n"),
+                "\(format.stderr)")
+        #expect(format.stdout.isEmpty)
         let budget = try CLITests.run(["pack", "--root", tree.root.path, "--budget", "10"])
         #expect(budget.status == 2)
         let handle = try CLITests.run(["read", "--root", tree.root.path, "memory://../../etc/passwd"])
@@ -54,6 +57,23 @@ struct PackCLITests {
         #expect(handle.stderr.contains("leaves the memory root"))
         let missing = try CLITests.run(["read", "--root", tree.root.path, "memory://CLAUDE.md#no-such-heading"])
         #expect(missing.status == 1)
+        #expect(missing.stderr.hasPrefix("ctxmem: error: nothing in the index at memory://CLAUDE.md#no-such-heading"))
+    }
+
+    @Test("runtime errors exit 1 with the same message: a pack that cannot be written, a --tokenizer that cannot be read")
+    func runtimeErrors() throws {
+        let tree = try Self.indexed()
+        let out = tree.root.appendingPathComponent("no/such/folder/pack.md").path
+        let unwritable = try CLITests.run(["pack", "--root", tree.root.path, "--budget", "4000", "--out", out])
+        #expect(unwritable.status == 1)
+        #expect(unwritable.stderr.hasPrefix("ctxmem: error: cannot write \(out): "), "\(unwritable.stderr)")
+        let tokenizer = tree.root.appendingPathComponent("none.json").path
+        let unreadable = try CLITests.run(["pack", "--root", tree.root.path, "--budget", "4000", "--tokenizer", tokenizer])
+        #expect(unreadable.status == 1)
+        #expect(unreadable.stderr == "ctxmem: error: \(tokenizer): cannot read the tokenizer: no such file\n")
+        let pack = try CLITests.run(["pack", "--root", tree.root.path, "--budget", "4000", "--format", "xml"])
+        #expect(pack.status == 0)
+        #expect(pack.stdout.hasPrefix("<"), "--format xml reaches the packer: \(pack.stdout.prefix(80))")
     }
 
     @Test("--explain reports every candidate on stderr; read prints what a handle names")
