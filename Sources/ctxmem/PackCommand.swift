@@ -55,8 +55,8 @@ struct PackCommand: ParsableCommand {
     var trimEssentials = false
 
     func run() throws {
-        if let budget, !PackRequest.budgetRange.contains(budget) { throw PackError.invalidBudget(budget) }
         let request = PackRequest(agent: agent, task: task, budget: budget, format: format, trimEssentials: trimEssentials)
+        try request.validate()  // before the index is opened
         let pack = try location.service().pack(request, tokenizer: counting.tokenizer, modelFactor: counting.tokenFactor,
                                                safetyMargin: counting.safetyMargin)
         if let out {
