@@ -1,9 +1,6 @@
 import ContextMemory
 @testable import ContextMemoryServer
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import Testing
 
 /// `serve --token`: every request needs the token except the open probes, whatever the spelling of
@@ -44,42 +41,13 @@ struct AuthenticationTests {
     }
 
     /// Sends one request as written and returns the status code (0 when the server closed without one).
-    /// The blocking socket calls run on a Dispatch thread: on the test's cooperative threads (two
-    /// here) they would starve the server's own handlers.
     static func send(port: Int, method: String, target: String, headers: [String] = []) async throws -> Int {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try blockingSend(port: port, method: method, target: target, headers: headers) })
-            }
-        }
-    }
-
-    private static func blockingSend(port: Int, method: String, target: String, headers: [String]) throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        try #require(fd >= 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        try #require(connected == 0)
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)  // a server that never answers fails the test, not hangs it
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let connection = try await RawConnection.open(port: port)
+        defer { connection.close() }
         let request = (["\(method) \(target) HTTP/1.1", "Host: 127.0.0.1", "Content-Length: 0", "Connection: close"] + headers)
             .joined(separator: "\r\n") + "\r\n\r\n"
-        _ = request.withCString { write(fd, $0, strlen($0)) }
-        var received: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = read(fd, &buffer, buffer.count)
-            if count <= 0 { break }
-            received += buffer[0..<count]
-        }
-        let statusLine = String(decoding: received.prefix { $0 != 13 }, as: UTF8.self)
-        return statusLine.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+        _ = try await connection.send(request)
+        return try await connection.outcome(timeout: 5).status ?? 0
     }
 
     @Test("every documented route needs the token in every spelling of its path; only /healthz is open")
