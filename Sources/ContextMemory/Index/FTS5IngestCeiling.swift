@@ -37,7 +37,7 @@ public enum FTS5IngestCeiling {
                 }
             }
             try scratch.close()
-            return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, rows.count)
+            return (elapsed.seconds, rows.count)
         } catch {
             throw SQLiteStore.translate(error, path: scratchPath)
         }

@@ -315,12 +315,14 @@ struct Indexer {
         let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, jobs.count))
         let configuration = configuration
         let root = root
+        let redaction = SecretRedaction(scanner: configuration.secrets.scanner)  // once per run, not per file
         return await withTaskGroup(of: (Int, [(String, Processed)]).self) { group in
             for worker in 0..<workers {
                 group.addTask {
                     (worker, stride(from: worker, to: jobs.count, by: workers).map { index in
                         let job = jobs[index]
-                        return (job.path, Self.process(job, root: root, rootPath: rootPath, configuration: configuration, counter: counter))
+                        return (job.path, Self.process(job, root: root, rootPath: rootPath, configuration: configuration,
+                                                          redaction: redaction, counter: counter))
                     })
                 }
             }
@@ -331,7 +333,7 @@ struct Indexer {
         }
     }
 
-    private static func process(_ job: Job, root: URL, rootPath: String, configuration: Configuration,
+    private static func process(_ job: Job, root: URL, rootPath: String, configuration: Configuration, redaction: SecretRedaction,
                                 counter: any TokenCounter) -> Processed {
         func skipped(_ rule: String, _ message: String, hash: ContentHash = ContentHash(value: 0),
                      severity: Finding.Severity = .warning) -> Processed {
@@ -366,7 +368,7 @@ struct Indexer {
         }
         let decoded = TextDecoding.decode(bytes)
         // Credentials leave the text before anything else sees it (docs/security.md).
-        let (text, secrets) = SecretRedaction(scanner: configuration.secrets.scanner).redact(decoded.text, path: job.path)
+        let (text, secrets) = redaction.redact(decoded.text, path: job.path)
         var document = DocumentParser.parse(text: text, path: job.path, rootPath: rootPath)
         document.findings += secrets
         if let invalid = decoded.invalidFinding(path: job.path) { document.findings.append(invalid) }
