@@ -56,10 +56,10 @@ public struct HTTPAPI: Sendable {
                                  contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
         router.post("/v1/packs") { request, context in try await self.pack(request, context) }
-        router.get("/v1/search") { request, _ in try self.search(request) }
+        router.get("/v1/search") { request, _ in try await self.search(request) }
         router.get("/v1/audit") { request, _ in try await self.audit(request) }
-        router.get("/v1/agents") { _, _ in JSONBody.response(try self.service.agents()) }
-        router.get("/v1/memory") { request, _ in try self.read(request) }
+        router.get("/v1/agents") { _, _ in JSONBody.response(try await self.service.agents()) }
+        router.get("/v1/memory") { request, _ in try await self.read(request) }
         router.post("/v1/index") { request, _ in
             let rebuild = try Self.flag(request, "rebuild")
             return JSONBody.response(try await self.coordinator.refresh(rebuild: rebuild))
@@ -131,7 +131,9 @@ public struct HTTPAPI: Sendable {
                                       trimEssentials: body.trimEssentials ?? false)
         try packRequest.validate()  // before it waits in the pack queue
         let service = service
-        // Bounded: past the queue's capacity this throws WorkQueue.Full, a 503 with Retry-After.
+        // Bounded: past the queue's capacity this throws WorkQueue.Full, a 503 with Retry-After. The
+        // queue's own threads run the pack (the synchronous entry point): the async one would run
+        // it on a reader's connection thread, without a bound on how many wait.
         let pack = try await packQueue.run { try service.pack(packRequest) }
         metrics.recordPack(tokens: pack.manifest.tokens)
         let contentType = switch format {
@@ -145,7 +147,7 @@ public struct HTTPAPI: Sendable {
         return response
     }
 
-    private func search(_ request: Request) throws -> Response {
+    private func search(_ request: Request) async throws -> Response {
         let parameters = FormQuery(request.uri.query)
         guard let query = parameters.get("q"), !query.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw APIError.badRequest("missing_parameter", "q is required: the search query (words, \"phrases\", OR, -exclusion, prefix*)")
@@ -167,7 +169,7 @@ public struct HTTPAPI: Sendable {
             options.kind = value
         }
         options.pathGlob = parameters.get("path").map(Glob.init)
-        return JSONBody.text(SearchResultsJSON.encode(query: query, hits: try service.search(query, options: options)),
+        return JSONBody.text(SearchResultsJSON.encode(query: query, hits: try await service.search(query, options: options)),
                              contentType: "application/json; charset=utf-8")
     }
 
@@ -190,11 +192,11 @@ public struct HTTPAPI: Sendable {
                              contentType: format == .sarif ? "application/sarif+json" : "application/json; charset=utf-8")
     }
 
-    private func read(_ request: Request) throws -> Response {
+    private func read(_ request: Request) async throws -> Response {
         guard let handle = FormQuery(request.uri.query).get("handle"), !handle.isEmpty else {
             throw APIError.badRequest("missing_parameter", "handle is required, e.g. handle=memory://CLAUDE.md%23build")
         }
-        return JSONBody.response(try service.read(handle: handle))
+        return JSONBody.response(try await service.read(handle: handle))
     }
 
     // MARK: - Parameters

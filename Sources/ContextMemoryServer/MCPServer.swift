@@ -95,9 +95,9 @@ public struct MCPFace: Sendable {
         do {
             let text: String
             switch parameters.name {
-            case "context_pack": text = try pack(arguments)
-            case "search_memory": text = try search(arguments)
-            case "read_memory": text = try read(arguments)
+            case "context_pack": text = try await pack(arguments)
+            case "search_memory": text = try await search(arguments)
+            case "read_memory": text = try await read(arguments)
             case "audit_references": text = try await audit(arguments)
             default:
                 return CallTool.Result(content: [.text(text: "unknown tool '\(parameters.name)'; tools: context_pack, search_memory, read_memory, audit_references", annotations: nil, _meta: nil)], isError: true)
@@ -109,7 +109,7 @@ public struct MCPFace: Sendable {
         }
     }
 
-    private func pack(_ arguments: [String: Value]) throws -> String {
+    private func pack(_ arguments: [String: Value]) async throws -> String {
         let format = try PackFormat(rawValue: Self.string(arguments, "format") ?? "markdown")
             .orThrow(ToolError("format must be markdown, xml or json"))
         let requested = try Self.integer(arguments, "budget")
@@ -117,20 +117,17 @@ public struct MCPFace: Sendable {
         try PackRequest(agent: agent, task: try Self.string(arguments, "task"), budget: requested).validate()
         // The pack is the result: its budget is also the cap on what this call returns.
         // Only this agent's profile: `agents()` would compute every agent's essentials to find it.
-        let profileBudget = try agent.flatMap { name -> Int? in
-            let builder = try service.packBuilder()
-            guard let profile = try? builder.profile(named: name, in: builder.profiles()) else { return nil }
-            return profile.budget ?? builder.defaultBudget
-        }
+        var profileBudget: Int?
+        if let agent { profileBudget = try await service.budget(forAgent: agent) }
         let wanted = requested ?? profileBudget ?? PackRequest.defaultBudget
         let budget = max(PackRequest.budgetRange.lowerBound, min(wanted, limits.maxTokens))
         // Cut to the server's limit rather than asked for: trim essentials too, rather than fail.
-        let pack = try service.pack(PackRequest(agent: agent, task: try Self.string(arguments, "task"), budget: budget,
+        let pack = try await service.pack(PackRequest(agent: agent, task: try Self.string(arguments, "task"), budget: budget,
                                                 format: format, trimEssentials: budget < wanted))
         return pack.text
     }
 
-    private func search(_ arguments: [String: Value]) throws -> String {
+    private func search(_ arguments: [String: Value]) async throws -> String {
         guard let query = try Self.string(arguments, "query"), !query.isEmpty else { throw ToolError("query is required") }
         var options = SearchOptions(limit: min(100, max(1, try Self.integer(arguments, "limit") ?? 10)))
         if let tier = try Self.string(arguments, "tier") {
@@ -140,7 +137,7 @@ public struct MCPFace: Sendable {
         struct Results: Encodable { var query: String; var results: [SearchHit] }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var hits = try service.search(query, options: options)
+        var hits = try await service.search(query, options: options)
         // Fewer results rather than a cut JSON document.
         while true {
             let text = String(decoding: try encoder.encode(Results(query: query, results: hits)), as: UTF8.self)
@@ -149,9 +146,9 @@ public struct MCPFace: Sendable {
         }
     }
 
-    private func read(_ arguments: [String: Value]) throws -> String {
+    private func read(_ arguments: [String: Value]) async throws -> String {
         guard let handle = try Self.string(arguments, "handle") else { throw ToolError("handle is required (memory://PATH#slug)") }
-        let result = try service.read(handle: handle)
+        let result = try await service.read(handle: handle)
         return "\(result.handle) (\(result.path):\(result.startLine)-\(result.endLine), \(result.tier.rawValue), \(result.tokens) tokens)\n\n\(result.text)"
     }
 

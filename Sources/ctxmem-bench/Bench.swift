@@ -173,7 +173,7 @@ struct Bench: AsyncParsableCommand {
         result.noChangeSeconds = median(noChange)
 
         // One file changed: a file of median size (the typical edit), then the largest file.
-        let (typical, largest) = try editTargets(database: database)
+        let (typical, largest) = try editTargets(service: service)
         result.oneChangeSeconds = try await timeEdits(of: typical, root: root, service: service)
         result.largestChangeSeconds = try await timeEdits(of: largest, root: root, service: service)
         result.typicalFileKB = Double(fileSize(root, typical)) / 1024
@@ -183,14 +183,14 @@ struct Bench: AsyncParsableCommand {
         var latencies: [Double] = []
         var hits = 0
         for query in queries {
-            _ = try service.search(query, options: SearchOptions(limit: 10))  // warm-up
+            _ = try Self.searchNow(service, query, limit: 10)  // warm-up
         }
         let clock = ContinuousClock()
         var perQuery: [String: [Double]] = [:]
         for _ in 0..<repeats {
             for query in queries {
                 let start = clock.now
-                hits += try service.search(query, options: SearchOptions(limit: 10)).count
+                hits += try Self.searchNow(service, query, limit: 10).count
                 let elapsed = (clock.now - start).milliseconds
                 latencies.append(elapsed)
                 perQuery[query, default: []].append(elapsed)
@@ -198,7 +198,7 @@ struct Bench: AsyncParsableCommand {
         }
         if verbose {
             for query in queries {
-                let count = try service.search(query, options: SearchOptions(limit: 1000)).count
+                let count = try Self.searchNow(service, query, limit: 1000).count
                 print(String(format: "  %8.3f ms median  %5d%@ hits  %@", median(perQuery[query] ?? []), count,
                              count == 1000 ? "+" : " ", query))
             }
@@ -262,11 +262,20 @@ struct Bench: AsyncParsableCommand {
                      texts.count, mb, median(seconds), mb / median(seconds), sections / max(1, runs)))
     }
 
+    /// A search on the calling thread: the latency the command line sees (an async context would
+    /// pick the servers' entry point, which adds a hop to the reader's thread).
+    static func searchNow(_ service: MemoryService, _ query: String, limit: Int) throws -> [SearchHit] {
+        try service.search(query, options: SearchOptions(limit: limit))
+    }
+
     /// The indexed Markdown files of median and of largest size.
-    private func editTargets(database: String) throws -> (typical: String, largest: String) {
-        let files = try SQLiteStore(path: database, mode: .read).storedFiles().values
-            .filter { !$0.isSkipped && $0.path.hasSuffix(".md") }
-            .sorted { ($0.stat.size, $0.path) < ($1.stat.size, $1.path) }
+    private func editTargets(service: MemoryService) throws -> (typical: String, largest: String) {
+        let files = try service.storage.reader().documents(kind: nil).map(\.path).filter { $0.hasSuffix(".md") }
+            .map { path in
+                let size = (try? FileManager.default.attributesOfItem(atPath: service.root.appendingPathComponent(path).path))?[.size]
+                return (path: path, size: (size as? Int) ?? 0)
+            }
+            .sorted { ($0.size, $0.path) < ($1.size, $1.path) }
         guard let largest = files.last else { throw ValidationError("the corpus has no indexed Markdown") }
         return (files[files.count / 2].path, largest.path)
     }

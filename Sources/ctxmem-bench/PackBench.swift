@@ -69,7 +69,7 @@ extension Bench {
             var row = item.id.padding(toLength: 48, withPad: " ", startingAt: 0)
             for (index, budget) in budgets.enumerated() {
                 let request = PackRequest(agent: item.agent, task: item.task, budget: budget, format: .markdown, trimEssentials: true)
-                let pack = try service.pack(request)
+                let pack = try await service.pack(request)
                 let included = pack.explanation.filter { $0.outcome == .included || $0.outcome == .trimmed }
                 let byHandle = Dictionary(included.map { ($0.handle, $0) }, uniquingKeysWith: { a, _ in a })
                 let hits = item.expected.filter { byHandle[$0] != nil }

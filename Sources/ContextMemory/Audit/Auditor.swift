@@ -15,7 +15,7 @@ struct AgentBudget: Sendable {
 /// not memory. Imports are checked only where Claude Code evaluates them: in CLAUDE.md files and
 /// rules, and in what they import, to the depth limit.
 struct Auditor {
-    let store: any MemoryStore
+    let store: any MemoryReader
     let listing: RootListing
     let rules: Set<AuditRule>
     /// Claude Code's import hops (`import_depth`, default 4).
@@ -41,7 +41,7 @@ struct Auditor {
         references.filter { kinds.contains($0.kind) }
     }
 
-    init(store: any MemoryStore, listing: RootListing, rules: Set<AuditRule>, importDepthLimit: Int,
+    init(store: any MemoryReader, listing: RootListing, rules: Set<AuditRule>, importDepthLimit: Int,
          agents: [AgentBudget], history: @escaping @Sendable () -> ChangeHistory, trace: ((String) -> Void)? = nil) {
         self.store = store
         self.listing = listing
@@ -56,7 +56,7 @@ struct Auditor {
     mutating func run() throws -> [Finding] {
         findings = []
         references = try store.references(kinds: Reference.Kind.allCases)
-        let documents = try store.documents(kind: nil, frontmatterMentioning: nil)
+        let documents = try store.documents(kind: nil)
         documentCount = documents.count
         let evaluated = importGraph(documents: documents)
         trace?("imports")

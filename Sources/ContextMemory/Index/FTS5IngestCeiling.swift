@@ -10,13 +10,13 @@ public enum FTS5IngestCeiling {
     /// returns the seconds the insert took, and the number of sections.
     /// - Throws: ``IndexError`` when the index cannot be read or the scratch file written.
     public static func measure(indexAt databasePath: String, scratchPath: String) throws -> (seconds: Double, sections: Int) {
-        let source = try SQLiteStore(path: databasePath, mode: .read)
+        let source = try SQLiteConnection(path: databasePath, mode: .read)
         let rows = try source.read { db in
-            try Row.fetchAll(db, sql: "SELECT path, heading_path, title, body FROM sections ORDER BY id")
+            try Row.fetchAll(db, sql: "SELECT path, heading_path, title, body FROM sections_text ORDER BY id")
                 .map { [$0[0] as String, $0[1] as String, $0[2] as String, $0[3] as String] }
         }
-        try SQLiteStore.remove(at: scratchPath)
-        defer { try? SQLiteStore.remove(at: scratchPath) }
+        try SQLiteConnection.remove(at: scratchPath)
+        defer { try? SQLiteConnection.remove(at: scratchPath) }
         var configuration = GRDB.Configuration()
         configuration.prepareDatabase { db in db.add(tokenizer: FTS5MemoryTokenizer.self) }
         do {
@@ -26,7 +26,7 @@ public enum FTS5IngestCeiling {
                 try db.execute(sql: "PRAGMA synchronous = OFF")
                 try db.execute(sql: "PRAGMA cache_size = -65536")
                 try db.execute(sql: "CREATE VIRTUAL TABLE sections_fts USING fts5(path, heading_path, title, body, tokenize = 'ctxmem')")
-                // The index's own FTS5 setting (SQLiteStore's migration), so only the other work differs.
+                // The index's own FTS5 setting (SQLiteSchema), so only the other work differs.
                 try db.execute(sql: "INSERT INTO sections_fts(sections_fts, rank) VALUES('hashsize', 33554432)")
             }
             let clock = ContinuousClock()
@@ -39,7 +39,7 @@ public enum FTS5IngestCeiling {
             try scratch.close()
             return (elapsed.seconds, rows.count)
         } catch {
-            throw SQLiteStore.translate(error, path: scratchPath)
+            throw SQLiteConnection.translate(error, path: scratchPath)
         }
     }
 }

@@ -2,7 +2,7 @@ import GRDB
 
 /// ``SearchTokenizer`` registered with SQLite as the FTS5 tokenizer `ctxmem`.
 ///
-/// Every connection that reads or writes `sections_fts` must register it (``SQLiteStore`` does in
+/// Every connection that reads or writes `sections_fts` must register it (``SQLiteConnection`` does in
 /// `prepareDatabase`); the `sqlite3` shell cannot query that table for this reason.
 final class FTS5MemoryTokenizer: FTS5CustomTokenizer {
     static let name = "ctxmem"

@@ -146,7 +146,7 @@ enum FTS5Rank {
 /// exists, and a reader of an older state finds its rows or none (0: it asks FTS5). When the lowest
 /// live id has passed the middle of what is kept (a re-parse of everything leaves all old ids
 /// dead), the lengths are read again from there. One instance serves every reading connection of
-/// an index file (``SQLiteStore/init(path:mode:busyTimeout:lengths:)``); a rebuilt index is a new
+/// an index file (``SQLiteConnection/init(path:mode:busyTimeout:lengths:)``); a rebuilt index is a new
 /// file with new lengths.
 final class SectionLengths: Sendable {
     /// Lengths of the ids `first..<first + buffer.count`, 0 where unknown. A published slot is

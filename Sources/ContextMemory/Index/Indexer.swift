@@ -39,7 +39,7 @@ public struct IndexProgress: Sendable {
 /// 4. All changes are written in one transaction.
 struct Indexer {
     let root: URL
-    let store: any MemoryStore
+    let store: any MemoryWriter
     let configuration: Configuration
     /// The `--include` globs of this run (already in `configuration`), remembered for refreshes.
     let extraIncludes: [String]
@@ -53,8 +53,9 @@ struct Indexer {
     private static let extraIncludesKey = "extra_include"
 
     /// The `--include` globs the last run was given besides the configuration's.
-    static func extraIncludes(in store: any MemoryStore) throws -> [String] {
-        guard let json = try store.metadata(extraIncludesKey) else { return [] }
+    /// - Parameter metadata: reads a value the last run recorded (a reader's or a writer's).
+    static func extraIncludes(from metadata: (String) throws -> String?) throws -> [String] {
+        guard let json = try metadata(extraIncludesKey) else { return [] }
         return (try? JSONDecoder().decode([String].self, from: Data(json.utf8))) ?? []
     }
 
@@ -377,7 +378,7 @@ struct Indexer {
             document.sections[index].tokens = counter.count(document.sections[index].text)
         }
         if job.kind == .agent {
-            document.findings += AgentProfile.parse(path: job.path, frontmatter: document.frontmatterValues) {
+            document.findings += AgentProfile.parse(path: job.path, frontmatter: document.frontmatter) {
                 AgentProfile.frontmatterLine(of: $0, in: text)
             }.findings
         }

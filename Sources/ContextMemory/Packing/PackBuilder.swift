@@ -8,7 +8,7 @@ import Synchronization
 /// or pointed to; identical content once; the whole rendered pack within the budget, measured by
 /// the counter in force; the same inputs and index state give the same bytes.
 public struct PackBuilder: Sendable {
-    public let store: any MemoryStore
+    public let store: any MemoryReader
     public let counter: PackTokenCounter
     /// How many `@import` hops are followed from launch-loaded files (Claude Code's limit).
     public let importDepth: Int
@@ -25,7 +25,7 @@ public struct PackBuilder: Sendable {
 
     /// - Parameter cache: keeps what every pack of an index generation reads alike (agents,
     ///   essential sections, import edges) between builds; nil reads it for each build.
-    public init(store: any MemoryStore, counter: PackTokenCounter, importDepth: Int = Configuration.defaultImportDepth,
+    public init(store: any MemoryReader, counter: PackTokenCounter, importDepth: Int = Configuration.defaultImportDepth,
                 defaultBudget: Int = PackRequest.defaultBudget, cache: PackingCache? = nil,
                 logger: Logger = Logger(label: "ctxmem.pack")) {
         self.logger = logger
@@ -817,12 +817,12 @@ public struct PackingState: Sendable {
     var importEdges: [String: [String]]
     var essentialSections: [SectionRecord]
 
-    init(store: any MemoryStore, withBodies: Bool) throws {
-        profiles = try store.documents(kind: .agent, frontmatterMentioning: nil).compactMap {
+    init(store: any MemoryReader, withBodies: Bool) throws {
+        profiles = try store.documents(kind: .agent).compactMap {
             AgentProfile.parse(path: $0.path, frontmatter: $0.frontmatter).profile
         }
         audiences = [:]
-        for document in try store.documents(kind: nil, frontmatterMentioning: "\"agent") where document.kind != .agent {
+        for document in try store.documents(withFrontmatterKeys: ["agents", "agent"]) where document.kind != .agent {
             guard let frontmatter = document.frontmatter, let value = frontmatter["agents"] ?? frontmatter["agent"] else { continue }
             let names = (value.arrayValue ?? [value]).compactMap(\.stringValue)
             if !names.isEmpty { audiences[document.path] = Set(names) }

@@ -3,8 +3,8 @@ public struct Document: Sendable, Equatable {
     /// Path relative to the memory root, `/`-separated.
     public var path: String
     public var format: Format
-    /// The frontmatter as JSON text (a mapping), when the file has valid frontmatter.
-    public var frontmatterJSON: String?
+    /// The frontmatter mapping, when the file has valid frontmatter.
+    public var frontmatter: [String: JSONValue]?
     /// The first line after the frontmatter (1 when there is none).
     public var bodyStartLine: Int
     public var lineCount: Int

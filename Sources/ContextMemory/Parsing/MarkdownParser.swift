@@ -40,17 +40,11 @@ public enum MarkdownParser {
             lines: lines, skip: walker.opaqueLines, firstLine: frontmatter.lineCount + 1, resolver: walker.resolver)
         references.sort { ($0.line, $0.column) < ($1.line, $1.column) }
 
-        var frontmatterJSON: String?
-        if let values = frontmatter.values {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = .sortedKeys
-            frontmatterJSON = (try? encoder.encode(values)).map { String(decoding: $0, as: UTF8.self) }
-        }
         let title = frontmatter.values?["title"]?.stringValue
             ?? walker.headings.first(where: { $0.level == 1 })?.title
             ?? walker.headings.first?.title
         return Document(
-            path: path, format: .markdown, frontmatterJSON: frontmatterJSON,
+            path: path, format: .markdown, frontmatter: frontmatter.values,
             bodyStartLine: frontmatter.lineCount + 1, lineCount: lines.count, title: title,
             sections: sections, references: references, markers: walker.markers, findings: findings,
             anchors: walker.anchors)

@@ -8,7 +8,7 @@ public enum MarkupParser {
     public static func parse(text: String, path: String, rootPath: String, format: Document.Format) -> Document {
         var lines = MarkdownParser.lines(of: text)
         if lines.last?.isEmpty == true, lines.count > 1 { lines.removeLast() }   // as MarkdownParser counts
-        var document = Document(path: path, format: format, frontmatterJSON: nil, bodyStartLine: 1,
+        var document = Document(path: path, format: format, frontmatter: nil, bodyStartLine: 1,
                                 lineCount: lines.count, title: nil, sections: [], references: [], markers: [],
                                 findings: [], anchors: [])
         var copy = text

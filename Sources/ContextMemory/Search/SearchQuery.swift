@@ -99,28 +99,6 @@ public struct SearchQuery: Sendable, Equatable {
         self.exclusions = exclusions
     }
 
-    /// The FTS5 expression: every term a quoted phrase of tokens that contain only letters and
-    /// digits, so nothing the user typed is read as FTS5 syntax.
-    ///
-    /// `vpc "peering api" OR sync* -legacy` becomes
-    /// `("vpc") AND ("peering api" OR "sync" *) NOT ("legacy")`.
-    public var fts5Expression: String {
-        func phrase(_ term: Term) -> String {
-            "\"" + term.tokens.joined(separator: " ") + "\"" + (term.isPrefix ? " *" : "")
-        }
-        var expression = groups.map { "(" + $0.map(phrase).joined(separator: " OR ") + ")" }.joined(separator: " AND ")
-        for exclusion in exclusions {
-            expression = "(\(expression)) NOT (\(phrase(exclusion)))"
-        }
-        return expression
-    }
-
-    /// The boolean form of ``fts5Expression`` for ``FTS5TopRanked``: phrases per group, then the
-    /// excluded phrases (`vpc "peering api" OR sync* -legacy` gives `1,2;1`).
-    var fts5Shape: String {
-        FTS5TopRanked.Shape(groups: groups.map(\.count), exclusions: exclusions.count).text
-    }
-
     private struct Lexeme {
         var text: String
         var quoted: Bool

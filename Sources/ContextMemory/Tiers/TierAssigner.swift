@@ -33,7 +33,7 @@ public struct TierAssigner: Sendable {
     ]
 
     public func assign(_ document: inout Document, kind: DocumentKind) {
-        let frontmatter = document.frontmatterValues
+        let frontmatter = document.frontmatter
         var frontmatterTier: Tier?
         if let raw = frontmatter?["tier"] {
             if let value = raw.stringValue.flatMap({ Tier(rawValue: $0.lowercased()) }) {
@@ -112,13 +112,5 @@ public struct TierAssigner: Sendable {
         case .agentsMD, .included, .referenced:
             return (.detailed, "default")
         }
-    }
-}
-
-extension Document {
-    /// The frontmatter mapping, decoded from the stored JSON.
-    public var frontmatterValues: [String: JSONValue]? {
-        guard let frontmatterJSON, let data = frontmatterJSON.data(using: .utf8) else { return nil }
-        return try? JSONDecoder().decode([String: JSONValue].self, from: data)
     }
 }

@@ -57,7 +57,7 @@ struct GoldenOutputTests {
         _ = try await service.index(include: corpus.include)
 
         var outputs: [String: String] = [:]
-        let agents = try service.agents().map(\.profile.name).sorted()
+        let agents = await try service.agents().map(\.profile.name).sorted()
         for agent in agents {
             for format in corpus.agentFormats {
                 outputs["pack \(agent) \(format.rawValue)"] = try packText(service, PackRequest(agent: agent, task: task, format: format))
@@ -67,7 +67,7 @@ struct GoldenOutputTests {
             outputs["pack generic \(format.rawValue)"] = try packText(service, PackRequest(task: task, budget: 60_000, format: format))
         }
         for query in queries {
-            outputs["search \(query)"] = SearchResultsJSON.encode(query: query, hits: try service.search(query, options: SearchOptions(limit: 20)))
+            outputs["search \(query)"] = await SearchResultsJSON.encode(query: query, hits: try service.search(query, options: SearchOptions(limit: 20)))
         }
         var report = try await service.audit(AuditOptions(refreshIndex: false, useGit: false))
         report.root = "/golden-root"

@@ -29,9 +29,9 @@ struct HostileFrontmatterTests {
         #expect(findings.map(\.rule) == [Finding.Rule.invalidAgent], "\(findings)")
         #expect(findings.first?.line == 5)
         #expect(findings.first?.message.contains("between 500 and 2000000") == true)
-        let agent = try #require(try tree.service.agents().first { $0.profile.name == "huge" })
+        let agent = await try #require(try tree.service.agents().first { $0.profile.name == "huge" })
         #expect(agent.budget == 200_000)  // the default, since the setting was refused
-        #expect(try tree.service.search("quokka").map(\.path) == [".claude/agents/huge.md"])
+        await #expect(try tree.service.search("quokka").map(\.path) == [".claude/agents/huge.md"])
     }
 
     @Test("YAML 1.1 sexagesimal numbers are text (YAML 1.2, as Claude Code reads them), never an overflow",
@@ -71,10 +71,10 @@ struct HostileFrontmatterTests {
         let findings = try tree.service.findings().filter { $0.rule == Finding.Rule.invalidFrontmatter }
         #expect(Set(findings.map(\.path)) == [".claude/agents/bomb.md", "project_management/bomb.md"])
         #expect(findings.allSatisfy { $0.message.contains("more than 10000 values") })
-        #expect(try tree.service.search("zeppelin").map(\.path) == [".claude/agents/bomb.md"])
-        #expect(try tree.service.search("marzipan").map(\.path) == ["project_management/bomb.md"])
+        await #expect(try tree.service.search("zeppelin").map(\.path) == [".claude/agents/bomb.md"])
+        await #expect(try tree.service.search("marzipan").map(\.path) == ["project_management/bomb.md"])
         // The body keeps its own line numbers after the refused block.
-        #expect(try tree.service.search("marzipan").first?.startLine == 12)
+        await #expect(try tree.service.search("marzipan").first?.startLine == 12)
     }
 
     @Test("deep nesting, an oversized block and a block never closed are findings", arguments: [

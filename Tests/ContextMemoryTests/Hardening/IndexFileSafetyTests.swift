@@ -16,7 +16,7 @@ struct IndexFileSafetyTests {
         let reports = try await [first, second]
         #expect(reports.allSatisfy { $0.documents == reports[0].documents && $0.documents > 0 })
         #expect(try tree.service.checkIntegrity() == [])
-        #expect(try !tree.service.search("fabric").isEmpty)
+        await #expect(try !tree.service.search("fabric").isEmpty)
     }
 
     @Test("two first-time index runs at once: both succeed, one index")
@@ -66,19 +66,19 @@ struct IndexFileSafetyTests {
         // The same during a rebuild: the index in place is untouched and still served.
         try Data(repeating: 0, count: 4096).write(to: URL(fileURLWithPath: path + ".building"))
         #expect(try tree.service.statistics().generation == generation)
-        #expect(try !tree.service.search("fabric").isEmpty)
+        await #expect(try !tree.service.search("fabric").isEmpty)
     }
 
     @Test("readers keep the old file until the rename, then see the new one")
     func readersAcrossRebuild() async throws {
         let tree = try FixtureTree()
         _ = try await tree.service.index()
-        let reader = try SQLiteStore(path: tree.service.databasePath, mode: .read)
+        let reader = try SQLiteReader(path: tree.service.databasePath)
         #expect(try reader.statistics().documents > 0)
         try tree.write("project_management/new.md", "# New\n\nwombat\n")
         _ = try await tree.service.index(rebuild: true)
         #expect(try reader.statistics().documents > 0)  // the old file, still readable
-        #expect(try tree.service.search("wombat").map(\.path) == ["project_management/new.md"])
+        await #expect(try tree.service.search("wombat").map(\.path) == ["project_management/new.md"])
         #expect(try tree.service.checkIntegrity() == [])
     }
 
@@ -88,17 +88,17 @@ struct IndexFileSafetyTests {
         _ = try await tree.service.index()
         let path = tree.service.databasePath
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path)).prefix(size)
-        try SQLiteStore.remove(at: path)
+        try SQLiteConnection.remove(at: path)
         try bytes.write(to: URL(fileURLWithPath: path))
         do {
-            _ = try tree.service.search("fabric")
+            _ = await try tree.service.search("fabric")
             Issue.record("expected damage")
         } catch let IndexError.corrupt(_, detail) {
             #expect(size == 0 ? detail == "the file is empty" : detail.contains("pages") || detail.contains("SQLite"), "\(detail)")
         }
         let report = try await tree.service.index()
         #expect(report.replacedDamagedIndex != nil)
-        #expect(try !tree.service.search("fabric").isEmpty)
+        await #expect(try !tree.service.search("fabric").isEmpty)
     }
 
     @Test("doctor reads every page: damage in the middle of the file is found")
@@ -149,13 +149,13 @@ struct CraftedIndexTests {
         try Self.alter(tree.service.databasePath, sql)
         let fresh = tree.service  // a new service: no cached packing state
         do {
-            _ = try fresh.search("fabric")
-            _ = try fresh.pack(PackRequest(task: "fabric", budget: 20_000))
+            _ = await try fresh.search("fabric")
+            _ = await try fresh.pack(PackRequest(task: "fabric", budget: 20_000))
             Issue.record("expected damage to be reported for \(sql)")
         } catch let IndexError.corrupt(_, detail) {
             #expect(detail.contains("cannot be read") || detail.contains("unknown"), "\(detail)")
         }
         _ = try await tree.service.index(rebuild: true)
-        #expect(try !tree.service.search("fabric").isEmpty)
+        await #expect(try !tree.service.search("fabric").isEmpty)
     }
 }

@@ -16,7 +16,7 @@ struct BadInputTests {
         let recorded = try findings(tree, rule: Finding.Rule.invalidUTF8)
         #expect(recorded.map(\.path) == ["project_management/latin1.md"])
         #expect(recorded.first?.line == 1)
-        #expect(try tree.service.search("zanzibar").map(\.path) == ["project_management/latin1.md"])
+        await #expect(try tree.service.search("zanzibar").map(\.path) == ["project_management/latin1.md"])
     }
 
     @Test("binary files are skipped and recorded")
@@ -52,7 +52,7 @@ struct BadInputTests {
         _ = try await tree.service.index()
         let recorded = try findings(tree, rule: Finding.Rule.invalidFrontmatter)
         #expect(recorded.map(\.path) == ["project_management/bad.md"])
-        let hit = try #require(try tree.service.search("marmalade").first)
+        let hit = await try #require(try tree.service.search("marmalade").first)
         #expect(hit.startLine == 5)
     }
 
@@ -76,7 +76,7 @@ struct BadInputTests {
         #expect(all.contains { $0.rule == Finding.Rule.symlinkLoop && $0.path == "project_management/loop" })
         #expect(all.contains { $0.rule == Finding.Rule.symlinkOutsideRoot && $0.path == "project_management/outside" })
         #expect(all.contains { $0.rule == Finding.Rule.symlinkOutsideRoot && $0.path == "project_management/outside.md" })
-        #expect(try tree.service.search("exfiltrate").isEmpty)
+        await #expect(try tree.service.search("exfiltrate").isEmpty)
         // A symlink to a file inside the root is indexed under its own path.
         #expect(try tree.indexedPaths().contains("project_management/alias.md"))
     }
@@ -147,11 +147,11 @@ struct BadInputTests {
         _ = try await tree.service.index()
         #expect(try tree.indexedPaths().contains("project_management/notepad.md"))
         #expect(try tree.service.findings().filter { $0.path == "project_management/notepad.md" }.isEmpty)
-        let hit = try #require(try tree.service.search("quokka").first)
+        let hit = await try #require(try tree.service.search("quokka").first)
         #expect(hit.path == "project_management/notepad.md")
         #expect(hit.headingPath == ["Notes", "Windows"])
         #expect(hit.startLine == 3 && hit.endLine == 5)
-        #expect(try tree.service.read(handle: hit.handle).text.contains("The quokka \u{1F998} uses Notepad."))
+        await #expect(try tree.service.read(handle: hit.handle).text.contains("The quokka \u{1F998} uses Notepad."))
     }
 
     @Test("an unpaired surrogate in UTF-16 is decoded as U+FFFD and recorded with its line")
@@ -166,8 +166,8 @@ struct BadInputTests {
         #expect(recorded.map(\.path) == ["project_management/broken.md"])
         #expect(recorded.first?.line == 3 && recorded.first?.column == 6)
         #expect(recorded.first?.message.contains("UTF-16LE") == true)
-        let hit = try #require(try tree.service.search("wombat").first)
-        #expect(try tree.service.read(handle: hit.handle).text.contains("half \u{FFFD} wombat"))
+        let hit = await try #require(try tree.service.search("wombat").first)
+        await #expect(try tree.service.read(handle: hit.handle).text.contains("half \u{FFFD} wombat"))
     }
 
     @Test("a UTF-8 byte order mark is not text: the first heading is clean")
@@ -175,7 +175,7 @@ struct BadInputTests {
         let tree = try FixtureTree()
         try tree.writeBytes("project_management/bom.md", [0xEF, 0xBB, 0xBF] + Array("# Kiwi plan\n\nbody\n".utf8))
         _ = try await tree.service.index()
-        let hit = try #require(try tree.service.search("kiwi").first)
+        let hit = await try #require(try tree.service.search("kiwi").first)
         #expect(hit.headingPath == ["Kiwi plan"])
         #expect(hit.handle == "memory://project_management/bom.md#kiwi-plan")
         #expect(try findings(tree, rule: Finding.Rule.invalidUTF8).isEmpty)
@@ -187,7 +187,7 @@ struct BadInputTests {
         try tree.write("CLAUDE.md", "# Root\n\n@../../../../etc/passwd\n@/etc/hostname\n@~/.claude/CLAUDE.md\n")
         _ = try await tree.service.index()
         #expect(try tree.indexedPaths().allSatisfy { !$0.contains("passwd") && !$0.contains("hostname") })
-        #expect(try tree.service.search("root").contains { $0.path == "CLAUDE.md" })
+        await #expect(try tree.service.search("root").contains { $0.path == "CLAUDE.md" })
     }
 
     @Test("import cycles are recorded once and do not loop")
@@ -214,10 +214,10 @@ struct BadInputTests {
         let tree = try FixtureTree()
         _ = try await tree.service.index()
         let path = tree.service.databasePath
-        try SQLiteStore.remove(at: path)
+        try SQLiteConnection.remove(at: path)
         try Data(repeating: 0x5A, count: 8192).write(to: URL(fileURLWithPath: path))
         do {
-            _ = try tree.service.search("fabric")
+            _ = await try tree.service.search("fabric")
             Issue.record("expected a damaged-index error")
         } catch let error as IndexError {
             guard case .corrupt = error else { Issue.record("unexpected \(error)"); return }
@@ -225,7 +225,7 @@ struct BadInputTests {
         }
         let report = try await tree.service.index()
         #expect(report.replacedDamagedIndex == "not an SQLite database")
-        #expect(try !tree.service.search("fabric").isEmpty)
+        await #expect(try !tree.service.search("fabric").isEmpty)
     }
 
     @Test("searching before indexing says how to index")
@@ -238,14 +238,14 @@ struct BadInputTests {
     func lockedIndex() async throws {
         let tree = try FixtureTree()
         _ = try await tree.service.index()
-        let store = try SQLiteStore(path: tree.service.databasePath, mode: .write, busyTimeout: 0.1)
-        try store.holdingWriteLock {
+        let store = try SQLiteWriter(path: tree.service.databasePath, busyTimeout: 0.1)
+        try store.connection.holdingWriteLock {
             #expect(throws: IndexError.locked(path: tree.service.databasePath)) {
-                let blocked = try SQLiteStore(path: tree.service.databasePath, mode: .write, busyTimeout: 0.1)
+                let blocked = try SQLiteWriter(path: tree.service.databasePath, busyTimeout: 0.1)
                 try blocked.apply(IndexChanges())
             }
             // Readers are not blocked by a writer.
-            let reader = try SQLiteStore(path: tree.service.databasePath, mode: .read, busyTimeout: 0.1)
+            let reader = try SQLiteReader(path: tree.service.databasePath)
             #expect(try reader.statistics().documents > 0)
         }
     }

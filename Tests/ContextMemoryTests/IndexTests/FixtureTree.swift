@@ -54,13 +54,13 @@ final class FixtureTree {
     }
 
     /// A reading store of the index of its own (its own row lengths, unlike the service's readers).
-    func readStore() throws -> SQLiteStore {
-        try SQLiteStore(path: service.databasePath, mode: .read)
+    func readStore() throws -> SQLiteReader {
+        try SQLiteReader(path: service.databasePath)
     }
 
     /// What the index holds of each file, by path.
     func storedFiles() throws -> [String: StoredFile] {
-        try readStore().storedFiles()
+        try SQLiteWriter(path: service.databasePath).storedFiles()
     }
 
     /// Paths of the indexed documents.

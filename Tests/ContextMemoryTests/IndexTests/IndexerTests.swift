@@ -112,24 +112,24 @@ struct IndexerTests {
         try tree.write("project_management/plans/new-plan.md", "# New plan\n\nQuasar rollout.\n")
         var report = try await tree.service.index()
         #expect(report.added == 1 && report.changed == 0 && report.removed == 0)
-        #expect(try tree.service.search("quasar").map(\.path) == ["project_management/plans/new-plan.md"])
+        await #expect(try tree.service.search("quasar").map(\.path) == ["project_management/plans/new-plan.md"])
 
         try tree.write("project_management/plans/new-plan.md", "# New plan\n\nPulsar rollout.\n")
         report = try await tree.service.index()
         #expect(report.changed == 1 && report.added == 0)
-        #expect(try tree.service.search("quasar").isEmpty)
-        #expect(try tree.service.search("pulsar").count == 1)
+        await #expect(try tree.service.search("quasar").isEmpty)
+        await #expect(try tree.service.search("pulsar").count == 1)
 
         try FileManager.default.moveItem(at: tree.url("project_management/plans/new-plan.md"),
                                          to: tree.url("project_management/plans/renamed.md"))
         report = try await tree.service.index()
         #expect(report.added == 1 && report.removed == 1)
-        #expect(try tree.service.search("pulsar").map(\.path) == ["project_management/plans/renamed.md"])
+        await #expect(try tree.service.search("pulsar").map(\.path) == ["project_management/plans/renamed.md"])
 
         try tree.remove("project_management/plans/renamed.md")
         report = try await tree.service.index()
         #expect(report.removed == 1)
-        #expect(try tree.service.search("pulsar").isEmpty)
+        await #expect(try tree.service.search("pulsar").isEmpty)
     }
 
     @Test("a large run indexes its text while files are still being parsed, and every section is found once")
@@ -148,16 +148,16 @@ struct IndexerTests {
         }
         #expect(counts.0 > 1_600 && counts.1 == counts.0)
         for file in [0, 41, 79] {
-            #expect(try tree.service.search("alpha\(file)x7").map(\.path) == ["project_management/bulk/file-\(file).md"])
+            await #expect(try tree.service.search("alpha\(file)x7").map(\.path) == ["project_management/bulk/file-\(file).md"])
         }
         // Changed and removed files leave nothing behind in the full-text index.
         for file in 0..<40 { try write(file, word: "beta") }
         for file in 70..<80 { try tree.remove("project_management/bulk/file-\(file).md") }
         _ = try await tree.service.index()
-        #expect(try tree.service.search("alpha0x7").isEmpty)
-        #expect(try tree.service.search("beta0x7").count == 1)
-        #expect(try tree.service.search("alpha75x7").isEmpty)
-        #expect(try tree.service.search("alpha41x7").count == 1)
+        await #expect(try tree.service.search("alpha0x7").isEmpty)
+        await #expect(try tree.service.search("beta0x7").count == 1)
+        await #expect(try tree.service.search("alpha75x7").isEmpty)
+        await #expect(try tree.service.search("alpha41x7").count == 1)
         let after = try store.read { db in
             (try Int.fetchOne(db, sql: "SELECT count(*) FROM sections") ?? 0, try Int.fetchOne(db, sql: "SELECT count(*) FROM sections_fts") ?? 0)
         }
@@ -202,7 +202,7 @@ struct IndexerTests {
         let paths = try tree.indexedPaths()
         #expect(paths.contains("unrelated/ignored.md"))
         #expect(!paths.contains("project_management/archive/old.md"))
-        let hits = try tree.service.search("reached link", options: SearchOptions(tier: .essential))
+        let hits = await try tree.service.search("reached link", options: SearchOptions(tier: .essential))
         #expect(hits.map(\.path) == ["notes/linked.md"])
     }
 
@@ -213,7 +213,7 @@ struct IndexerTests {
         try tree.write(".ctxmem.yaml", "tier_rules:\n  - path: \"AGENTS.md\"\n    tier: operational\n")
         let second = try await tree.service.index()
         #expect(second.changed == first.added)
-        #expect(try tree.service.search("orchestrator").first?.tier == .operational)
+        await #expect(try tree.service.search("orchestrator").first?.tier == .operational)
     }
 
     @Test("an invalid configuration is a clear error")

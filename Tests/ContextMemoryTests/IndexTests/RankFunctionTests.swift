@@ -9,20 +9,20 @@ struct RankFunctionTests {
                           "ADR-0005", "crd:sync", "ファブリック", "agent", "the"]
 
     /// Every row's score for `query` by `function` with the store's column weights.
-    private static func scores(_ store: SQLiteStore, _ function: String, _ query: String, refresh: Bool) throws -> [Int64: Double] {
-        let expression = try SearchQuery(parsing: query).fts5Expression
+    private static func scores(_ store: SQLiteReader, _ function: String, _ query: String, refresh: Bool) throws -> [Int64: Double] {
+        let expression = FTS5Query.expression(try SearchQuery(parsing: query))
         return try store.read { db in
             if refresh { try store.sectionLengths.refresh(db) }
             let rows = try Row.fetchAll(db, sql: """
-                SELECT rowid, \(function)(sections_fts, \(SQLiteStore.pathWeight), \(SQLiteStore.headingPathWeight),
-                                          \(SQLiteStore.titleWeight), \(SQLiteStore.bodyWeight))
+                SELECT rowid, \(function)(sections_fts, \(FTS5Query.pathWeight), \(FTS5Query.headingPathWeight),
+                                          \(FTS5Query.titleWeight), \(FTS5Query.bodyWeight))
                 FROM sections_fts WHERE sections_fts MATCH ?
                 """, arguments: [expression])
             return Dictionary(uniqueKeysWithValues: rows.map { ($0[0], $0[1]) })
         }
     }
 
-    private static func expectSameAsBM25(_ store: SQLiteStore, refresh: Bool) throws {
+    private static func expectSameAsBM25(_ store: SQLiteReader, refresh: Bool) throws {
         var matched = 0
         for query in queries {
             let expected = try scores(store, "bm25", query, refresh: false)
@@ -38,18 +38,18 @@ struct RankFunctionTests {
     }
 
     /// `ctxmem_top`'s best rows against `ORDER BY bm25(...), rowid LIMIT limit`, rows and scores alike.
-    private static func expectTopSameAsBM25(_ store: SQLiteStore, queries: [String] = queries) throws {
+    private static func expectTopSameAsBM25(_ store: SQLiteReader, queries: [String] = queries) throws {
         var compared = 0
         for query in queries {
             let parsed = try SearchQuery(parsing: query)
             for limit in [1, 3, 10, 2_000] {
                 let (expected, actual) = try store.read { db in
                     let expected = try Row.fetchAll(db, sql: """
-                        SELECT rowid, bm25(sections_fts, \(SQLiteStore.pathWeight), \(SQLiteStore.headingPathWeight),
-                                           \(SQLiteStore.titleWeight), \(SQLiteStore.bodyWeight)) AS rank
+                        SELECT rowid, bm25(sections_fts, \(FTS5Query.pathWeight), \(FTS5Query.headingPathWeight),
+                                           \(FTS5Query.titleWeight), \(FTS5Query.bodyWeight)) AS rank
                         FROM sections_fts WHERE sections_fts MATCH ? ORDER BY rank, rowid LIMIT ?
-                        """, arguments: [parsed.fts5Expression, limit]).map { FTS5TopRanked.Ranked(rowid: $0[0], rank: $0[1]) }
-                    let actual = try SQLiteStore.topRanked(db, parsed, limit: limit)
+                        """, arguments: [FTS5Query.expression(parsed), limit]).map { FTS5TopRanked.Ranked(rowid: $0[0], rank: $0[1]) }
+                    let actual = try SQLiteReader.topRanked(db, parsed, limit: limit)
                     return (expected, actual)
                 }
                 let top = try #require(actual, "ctxmem_top declined \(query)")
@@ -86,7 +86,7 @@ struct RankFunctionTests {
         let tree = try FixtureTree()
         _ = try await tree.service.index()
         let store = try tree.readStore()
-        let expression = try SearchQuery(parsing: "vpc peering").fts5Expression
+        let expression = FTS5Query.expression(try SearchQuery(parsing: "vpc peering"))
         for shape in ["1;0", "1,1;1", "", "x", "1,0;0", "2;-1"] {
             let result = try store.read { db in
                 try Row.fetchOne(db, sql: "SELECT \(FTS5TopRanked.name)(sections_fts, 5, ?, 1.0) FROM sections_fts WHERE sections_fts MATCH ? LIMIT 1",
@@ -96,7 +96,7 @@ struct RankFunctionTests {
             #expect(row[0] as Data? == nil, "shape \(shape)")
         }
         #expect(FTS5TopRanked.Shape("1,2;1") == FTS5TopRanked.Shape(groups: [1, 2], exclusions: 1))
-        #expect(try SearchQuery(parsing: "vpc \"peering api\" OR sync* -legacy").fts5Shape == "1,2;1")
+        #expect(FTS5Query.shape(try SearchQuery(parsing: "vpc \"peering api\" OR sync* -legacy")) == "1,2;1")
     }
 
     /// Runs `FTS5TopRanked.best` over phrases given as (row id, weighted frequency) lists, walking
@@ -198,10 +198,10 @@ struct RankFunctionTests {
         let tree = try FixtureTree()
         let service = MemoryService(root: tree.root, readerConnections: 2)
         _ = try await service.index()
-        let first = try service.openStore(), second = try service.openStore()
+        let first = try service.sqliteReader(), second = try service.sqliteReader()
         #expect(first.sectionLengths === second.sectionLengths)
         _ = try await service.index(rebuild: true)
-        #expect(try service.openStore().sectionLengths !== first.sectionLengths)
+        #expect(try service.sqliteReader().sectionLengths !== first.sectionLengths)
     }
 
     @Test("lengths are read when a query is large enough to pay for it, not for a few matches")

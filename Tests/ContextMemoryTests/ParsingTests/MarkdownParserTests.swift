@@ -357,7 +357,7 @@ struct MarkdownParserFrontmatterTests {
         let document = parse(text)
         #expect(document.bodyStartLine == 5)
         #expect(document.lineCount == 10)
-        #expect(document.frontmatterJSON == #"{"tags":["a","b"],"title":"T"}"#)
+        #expect(document.frontmatter == ["tags": .array([.string("a"), .string("b")]), "title": .string("T")])
         #expect(document.sections.map { [$0.startLine, $0.endLine] } == [[6, 9], [10, 10]])
         #expect(document.references.map { [$0.line, $0.column] } == [[7, 1], [8, 1], [9, 1]])
         #expect(document.findings.isEmpty)
@@ -375,7 +375,7 @@ struct MarkdownParserFrontmatterTests {
     func onlyFrontmatter() {
         for text in ["---\na: 1\n---\n", "---\na: 1\n---"] {
             let document = parse(text)
-            #expect(document.frontmatterJSON == #"{"a":1}"#)
+            #expect(document.frontmatter == ["a": .number(1)])
             #expect(document.lineCount == 3)
             #expect(document.bodyStartLine == 4)
             #expect(document.sections.isEmpty)
@@ -389,14 +389,14 @@ struct MarkdownParserFrontmatterTests {
         #expect(document.findings.map(\.rule) == [Finding.Rule.invalidFrontmatter])
         #expect(document.findings.first?.line == 3)
         #expect(document.findings.first?.path == "agents/x.md")
-        #expect(document.frontmatterJSON == #"{"description":"Use when: things happen","name":"x"}"#)
+        #expect(document.frontmatter == ["description": .string("Use when: things happen"), "name": .string("x")])
         #expect(document.sections.first?.startLine == 5)
     }
 
     @Test("an unclosed --- is a thematic break, not frontmatter")
     func unclosedFrontmatter() {
         let document = parse("---\nnot: closed\n# H\n")
-        #expect(document.frontmatterJSON == nil)
+        #expect(document.frontmatter == nil)
         #expect(document.bodyStartLine == 1)
         #expect(document.sections.map(\.startLine) == [1, 3])
     }

@@ -28,7 +28,7 @@ struct SearchQueryTests {
         ("  spaced\tout  ", #"("spaced") AND ("out")"#),
     ])
     func expression(query: String, expected: String) throws {
-        #expect(try SearchQuery(parsing: query).fts5Expression == expected)
+        #expect(FTS5Query.expression(try SearchQuery(parsing: query)) == expected)
     }
 
     @Test("terms, groups and exclusions")
@@ -176,7 +176,7 @@ struct SearchQueryFuzzTests {
         for _ in 0..<5_000 {
             let query = Self.randomQuery(&generator)
             do {
-                let expression = try SearchQuery(parsing: query).fts5Expression
+                let expression = FTS5Query.expression(try SearchQuery(parsing: query))
                 parsed += 1
                 if let problem = Self.problem(in: expression) {
                     failures.append("\(query.debugDescription) -> \(expression.debugDescription): \(problem)")
@@ -225,15 +225,33 @@ struct SearchResultsJSONTests {
 
 @Suite("Heading paths")
 struct HeadingPathTests {
-    @Test("split back into titles as they were joined")
-    func split() {
-        for titles in [["A"], ["Plan: VPC > peering", "Tests"], ["", "x"], ["ファブリック", "運用 > 手順", "end >"], ["a>b", " > "]] {
-            let joined = titles.joined(separator: SQLiteStore.headingSeparator)
-            // A title containing " > " cannot round-trip (the separator is not escaped); the others must.
-            if titles.contains(where: { $0.contains(" > ") }) { continue }
-            #expect(SQLiteStore.splitHeadingPath(joined) == (joined.isEmpty ? [] : titles), "\(titles)")
+    static let paths: [[String]] = [
+        [], ["A"], ["Plan: VPC > peering", "Tests"], ["", "x"], ["ファブリック", "運用 > 手順", "end >"], ["a>b", " > "],
+        ["quote \" and \\ backslash", "tab\tand\u{1}control", "emoji 🚀 and \u{2028}"],
+    ]
+
+    @Test("stored as JSON arrays, every title read back as written (\" > \" included)")
+    func roundTrip() throws {
+        for titles in Self.paths {
+            let json = HeadingPathColumn.encode(titles)
+            #expect(try HeadingPathColumn.decode(json) == titles, "\(titles)")
+            // Valid JSON that any reader (sqlite3's json functions, Python) decodes the same.
+            #expect(try JSONDecoder().decode([String].self, from: Data(json.utf8)) == titles)
         }
-        #expect(SQLiteStore.splitHeadingPath("") == [])
-        #expect(SQLiteStore.splitHeadingPath("A > B > C") == ["A", "B", "C"])
+        #expect(HeadingPathColumn.encode(["A", "B"]) == #"["A","B"]"#)
+        #expect(try HeadingPathColumn.decode(#"["\ud83d\ude80 x","\u00e9\/"]"#) == ["🚀 x", "é/"])
+    }
+
+    @Test("the full-text index sees the titles joined as before, without JSON's escapes")
+    func indexedText() {
+        #expect(HeadingPathColumn.text(ofJSON: HeadingPathColumn.encode(["A\tB", "C \"D\""])) == "A\tB > C \"D\"")
+        #expect(HeadingPathColumn.text(ofJSON: "[]") == "")
+    }
+
+    @Test("anything but an array of strings is damage, not a guess", arguments: [
+        "", "A > B", "[", "[\"a\"", "[\"a\",]", "[1]", "[\"a\" ,\"b\"]", "[\"\\x\"]", "[\"\\ud800\"]", "{\"a\":1}",
+    ])
+    func damaged(_ text: String) {
+        #expect(throws: StoredValue.Unknown.self) { try HeadingPathColumn.decode(text) }
     }
 }

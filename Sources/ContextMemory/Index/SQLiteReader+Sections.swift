@@ -3,27 +3,11 @@ import GRDB
 
 // The queries packs, `ctxmem tiers`, `ctxmem agents` and `ctxmem read` need: sections with their
 // document's kind and import depth, ranked by FTS5, or picked by tier, path or glob.
-extension SQLiteStore {
-    private static let sectionColumns = """
-        s.id, s.path, s.ordinal, s.level, s.heading_path, s.slug, s.start_line, s.end_line, s.tier, \
-        s.tier_reason, s.tokens, s.content_hash, d.kind, d.import_depth, d.mtime_ns
-        """
-
-    private static func record(_ row: Row, withBody: Bool) throws -> SectionRecord {
-        let headingPath: String = (try row.decode(atIndex: 4))
-        return SectionRecord(
-            id: (try row.decode(atIndex: 0)), path: (try row.decode(atIndex: 1)), ordinal: (try row.decode(atIndex: 2)), level: (try row.decode(atIndex: 3)),
-            headingPath: splitHeadingPath(headingPath),
-            slug: (try row.decode(atIndex: 5)), startLine: (try row.decode(atIndex: 6)), endLine: (try row.decode(atIndex: 7)),
-            tier: (try StoredValue.decode(Tier.self, (try row.decode(atIndex: 8)))), tierReason: (try row.decode(atIndex: 9)), tokens: (try row.decode(atIndex: 10)), contentHash: (try row.decode(atIndex: 11)),
-            kind: (try StoredValue.decode(DocumentKind.self, (try row.decode(atIndex: 12)))), importDepth: (try row.decode(atIndex: 13)), modified: (try row.decode(atIndex: 14)),
-            body: withBody ? (try row.decode(atIndex: 15)) : nil)
-    }
-
+extension SQLiteReader {
     private func records(where condition: String, arguments: StatementArguments = [], withBody: Bool = true,
                          limit: Int? = nil) throws -> [SectionRecord] {
         let sql = """
-            SELECT \(Self.sectionColumns)\(withBody ? ", s.body" : "")
+            SELECT \(SectionRow.selection(withBody: withBody))
             FROM sections s JOIN documents d ON d.id = s.document_id
             WHERE \(condition) ORDER BY s.path, s.ordinal\(limit.map { " LIMIT \($0)" } ?? "")
             """
@@ -31,8 +15,8 @@ extension SQLiteStore {
             // A cursor decodes each row straight from the statement; `fetchAll` would copy every
             // row first (a third of a pack's reading).
             var result: [SectionRecord] = []
-            let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
-            while let row = try rows.next() { result.append(try Self.record(row, withBody: withBody)) }
+            let rows = try SectionRow.fetchCursor(db, sql: sql, arguments: arguments)
+            while let row = try rows.next() { result.append(row.record) }
             return result
         }
     }
@@ -79,10 +63,10 @@ extension SQLiteStore {
 
     public func rank(_ query: SearchQuery, limit: Int) throws -> [(id: Int64, score: Double)] {
         let sql = """
-            SELECT rowid, -\(FTS5Rank.name)(sections_fts, \(Self.pathWeight), \(Self.headingPathWeight), \(Self.titleWeight), \(Self.bodyWeight)) AS score
+            SELECT rowid, -\(FTS5Rank.name)(sections_fts, \(FTS5Query.columnWeights)) AS score
             FROM sections_fts WHERE sections_fts MATCH ? ORDER BY score DESC, rowid LIMIT ?
             """
-        let expression = query.fts5Expression
+        let expression = FTS5Query.expression(query)
         return try read { db in
             if let ranked = try Self.topRanked(db, query, limit: limit) { return ranked.map { (id: $0.0, score: -$0.1) } }
             var result: [(id: Int64, score: Double)] = []
@@ -92,39 +76,34 @@ extension SQLiteStore {
         }
     }
 
-    public func documents(kind: DocumentKind?, frontmatterMentioning word: String?) throws -> [StoredDocument] {
-        var conditions = ["status = 'indexed'"]
-        var arguments: StatementArguments = []
-        if let kind {
-            conditions.append("kind = ?")
-            _ = arguments.append(contentsOf: [kind.rawValue])
-        }
-        if let word {
-            conditions.append("instr(frontmatter, ?) > 0")
-            _ = arguments.append(contentsOf: [word])
-        }
-        let sql = """
-            SELECT path, kind, frontmatter, import_depth, mtime_ns, line_count, tokens FROM documents
-            WHERE \(conditions.joined(separator: " AND ")) ORDER BY path
-            """
-        let query = arguments
+    public func documents(kind: DocumentKind?) throws -> [StoredDocument] {
+        let condition = kind == nil ? "" : " AND kind = ?"
+        let arguments: StatementArguments = kind.map { [$0.rawValue] } ?? []
         return try read { db in
-            try Row.fetchAll(db, sql: sql, arguments: query).map { row in
-                StoredDocument(path: (try row.decode(atIndex: 0)), kind: (try StoredValue.decode(DocumentKind.self, (try row.decode(atIndex: 1)))), frontmatterJSON: (try row.decode(atIndex: 2)),
-                               importDepth: (try row.decode(atIndex: 3)), modified: (try row.decode(atIndex: 4)), lineCount: (try row.decode(atIndex: 5)), tokens: (try row.decode(atIndex: 6)))
-            }
+            try DocumentRow.fetchAll(db, sql: """
+                SELECT \(DocumentRow.selection) FROM documents WHERE status = 'indexed'\(condition) ORDER BY path
+                """, arguments: arguments).map(\.document)
+        }
+    }
+
+    public func documents(withFrontmatterKeys keys: [String]) throws -> [StoredDocument] {
+        guard !keys.isEmpty else { return [] }
+        // JSON paths of top-level keys, quoted: a key may hold any character.
+        let condition = keys.map { _ in "json_type(frontmatter, ?) IS NOT NULL" }.joined(separator: " OR ")
+        let arguments = StatementArguments(keys.map { "$.\"" + $0.replacingOccurrences(of: "\"", with: "\\\"") + "\"" })
+        return try read { db in
+            try DocumentRow.fetchAll(db, sql: """
+                SELECT \(DocumentRow.selection) FROM documents
+                WHERE status = 'indexed' AND frontmatter IS NOT NULL AND (\(condition)) ORDER BY path
+                """, arguments: arguments).map(\.document)
         }
     }
 
     public func document(path: String) throws -> StoredDocument? {
         try read { db in
-            try Row.fetchOne(db, sql: """
-                SELECT path, kind, frontmatter, import_depth, mtime_ns, line_count, tokens FROM documents
-                WHERE path = ? AND status = 'indexed'
-                """, arguments: [path]).map { row in
-                StoredDocument(path: (try row.decode(atIndex: 0)), kind: (try StoredValue.decode(DocumentKind.self, (try row.decode(atIndex: 1)))), frontmatterJSON: (try row.decode(atIndex: 2)),
-                               importDepth: (try row.decode(atIndex: 3)), modified: (try row.decode(atIndex: 4)), lineCount: (try row.decode(atIndex: 5)), tokens: (try row.decode(atIndex: 6)))
-            }
+            try DocumentRow.fetchOne(db, sql: """
+                SELECT \(DocumentRow.selection) FROM documents WHERE path = ? AND status = 'indexed'
+                """, arguments: [path])?.document
         }
     }
 

@@ -2,25 +2,17 @@ import Foundation
 import GRDB
 
 // The queries the audit needs: references as written, anchors, and sections repeated across files.
-extension SQLiteStore {
+extension SQLiteReader {
     public func references(kinds: [Reference.Kind]) throws -> [StoredReference] {
         guard !kinds.isEmpty else { return [] }
         let kindList = kinds.map { "'\($0.rawValue)'" }.joined(separator: ",")
         let sql = """
-            SELECT d.path, d.kind, r.kind, r.target, r.resolved_path, r.fragment, r.status, r.line, r."column"
+            SELECT \(ReferenceRow.selection)
             FROM "references" r JOIN documents d ON d.id = r.document_id
             WHERE d.status = 'indexed' AND r.kind IN (\(kindList))
             ORDER BY d.path, r.line, r."column"
             """
-        return try read { db in
-            try Row.fetchAll(db, sql: sql).map { row in
-                let kind = try StoredValue.decode(Reference.Kind.self, try row.decode(atIndex: 2))
-                let status = try StoredValue.decode(Reference.Status.self, try row.decode(atIndex: 6))
-                return StoredReference(path: (try row.decode(atIndex: 0)), documentKind: (try StoredValue.decode(DocumentKind.self, (try row.decode(atIndex: 1)))), kind: kind,
-                                       target: (try row.decode(atIndex: 3)), resolvedPath: (try row.decode(atIndex: 4)), fragment: (try row.decode(atIndex: 5)), status: status,
-                                       line: (try row.decode(atIndex: 7)), column: (try row.decode(atIndex: 8)))
-            }
-        }
+        return try read { db in try ReferenceRow.fetchAll(db, sql: sql).map(\.reference) }
     }
 
     public func anchorsByPath() throws -> [String: Set<String>] {
@@ -49,7 +41,7 @@ extension SQLiteStore {
                 let headingPath: String = (try row.decode(atIndex: 3))
                 let inode: Int64 = (try row.decode(atIndex: 6))
                 return RepeatedSection(path: (try row.decode(atIndex: 0)), slug: (try row.decode(atIndex: 1)), startLine: (try row.decode(atIndex: 2)),
-                                       headingPath: Self.splitHeadingPath(headingPath),
+                                       headingPath: try HeadingPathColumn.decode(headingPath),
                                        tokens: (try row.decode(atIndex: 4)), contentHash: (try row.decode(atIndex: 5)), inode: UInt64(bitPattern: inode))
             }
         }

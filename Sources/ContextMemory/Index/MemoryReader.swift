@@ -1,28 +1,25 @@
 import Foundation
 
-/// The index behind one protocol, so another backend (PostgreSQL for an organisation-wide
-/// deployment) is an added type, not a rewrite. ``SQLiteStore`` is the one shipped.
-public protocol MemoryStore: Sendable {
-    /// What the index holds about every file, by path, to decide what changed.
-    func storedFiles() throws -> [String: StoredFile]
-    /// The in-root targets of every stored document's imports and links, by document path, to
-    /// follow the references of files that are not parsed again.
-    func outgoingReferences() throws -> [String: [OutgoingReference]]
-    /// Applies one index run's changes atomically: a reader sees the state before or after.
-    func apply(_ changes: IndexChanges) throws
-    /// Starts a transaction that takes files while they are parsed; ``IndexWriteSession/finish(_:)``
-    /// commits it with the rest of the run's changes, atomically as ``apply(_:)``. Until then the
-    /// session holds this store's connection: read what the run needs first, or use another store.
-    func beginWrite() throws -> any IndexWriteSession
+/// Reads of one index: what search, packs, `read`, `tiers`, `agents` and the audit need. Several
+/// calls inside ``snapshot(_:)`` (or ``read(_:)``, for servers) see one committed state even while
+/// an index run commits.
+///
+/// Implemented by ``SQLiteReader``; a ``MemoryStorage`` hands readers out. Query syntax (FTS5 for
+/// SQLite) stays inside the implementation: callers pass a parsed ``SearchQuery``.
+public protocol MemoryReader: Sendable {
     func search(_ query: SearchQuery, options: SearchOptions) throws -> [SearchHit]
     func statistics() throws -> IndexStatistics
     /// Findings recorded by the last index run, file by file.
     func findings() throws -> [Finding]
     /// A value the last index run recorded (`generation`, `fingerprint`, `last_indexed_at`, `root`).
     func metadata(_ key: String) throws -> String?
-    /// Runs `body` with every read of this store in one read transaction, so that several queries
+    /// Runs `body` with every read of this reader in one read transaction, so that several queries
     /// see one committed state even while an index run commits (a pack reads a dozen times).
+    /// Blocks the calling thread: a command-line run's way.
     func snapshot<T>(_ body: () throws -> T) throws -> T
+    /// ``snapshot(_:)`` for servers: `body` runs on this reader's own connection thread, so no
+    /// thread of Swift's cooperative pool waits for SQLite or for the work done inside (a pack).
+    func read<T: Sendable>(_ body: @escaping @Sendable (any MemoryReader) throws -> T) async throws -> T
 
     // Packs, tiers, agents and read: sections with their document's kind, in path and document order.
     func sections(ids: [Int64]) throws -> [SectionRecord]
@@ -33,8 +30,10 @@ public protocol MemoryStore: Sendable {
     func sections(matchingAny globs: [String], withBody: Bool, limit: Int?) throws -> [SectionRecord]
     /// The best `limit` sections for `query` by BM25 (higher is better).
     func rank(_ query: SearchQuery, limit: Int) throws -> [(id: Int64, score: Double)]
-    /// Indexed documents, optionally of one kind or with `word` in their frontmatter JSON.
-    func documents(kind: DocumentKind?, frontmatterMentioning word: String?) throws -> [StoredDocument]
+    /// Indexed documents, optionally of one kind, in path order.
+    func documents(kind: DocumentKind?) throws -> [StoredDocument]
+    /// Indexed documents whose frontmatter has any of these top-level keys (`agent`, `agents`).
+    func documents(withFrontmatterKeys keys: [String]) throws -> [StoredDocument]
     func document(path: String) throws -> StoredDocument?
     /// In-root references of these kinds, as (document path, target path); from every document when `fromPaths` is nil.
     func referenceEdges(kinds: [Reference.Kind], fromPaths: [String]?) throws -> [(from: String, to: String)]
@@ -63,7 +62,7 @@ public struct StoredReference: Sendable, Equatable {
     public var column: Int
 }
 
-/// A section whose text another document repeats (``MemoryStore/repeatedSections(minimumTokens:)``).
+/// A section whose text another document repeats (``MemoryReader/repeatedSections(minimumTokens:)``).
 public struct RepeatedSection: Sendable, Equatable {
     public var path: String
     public var slug: String
@@ -75,7 +74,7 @@ public struct RepeatedSection: Sendable, Equatable {
     public var inode: UInt64
 }
 
-extension MemoryStore {
+extension MemoryReader {
     public func sections(inPaths paths: [String]) throws -> [SectionRecord] { try sections(inPaths: paths, withBody: true) }
     public func sections(tier: Tier) throws -> [SectionRecord] { try sections(tier: tier, withBody: true) }
 }
@@ -132,97 +131,22 @@ public struct SectionRecord: Sendable, Equatable {
 public struct StoredDocument: Sendable, Equatable {
     public var path: String
     public var kind: DocumentKind
-    public var frontmatterJSON: String?
+    /// The frontmatter mapping, decoded once when the row is read.
+    public var frontmatter: [String: JSONValue]?
     public var importDepth: Int?
     public var modified: Int64
     public var lineCount: Int
     public var tokens: Int
 
-    public var frontmatter: [String: JSONValue]? {
-        guard let frontmatterJSON, let data = frontmatterJSON.data(using: .utf8) else { return nil }
-        return try? JSONDecoder().decode([String: JSONValue].self, from: data)
-    }
-}
-
-/// One index run's transaction, fed while parsing continues.
-public protocol IndexWriteSession: Sendable {
-    /// Queues a new or changed file; returns at once.
-    func upsert(_ file: IndexedFile)
-    /// Writes `changes` (its `upserts` are ignored: send those with ``upsert(_:)``) and commits.
-    func finish(_ changes: IndexChanges) async throws
-    /// Rolls back everything queued.
-    func cancel() async
-}
-
-/// A file's identity on disk, to skip reading files that did not change.
-public struct FileStat: Sendable, Equatable, Hashable {
-    public var size: Int
-    /// Modification time in nanoseconds since 1970.
-    public var modificationTime: Int64
-    public var inode: UInt64
-
-    public init(size: Int, modificationTime: Int64, inode: UInt64) {
-        self.size = size
-        self.modificationTime = modificationTime
-        self.inode = inode
-    }
-
-    /// A `stat` time in nanoseconds, saturating: ext4 stores dates past 2262 (`touch -d 2300-01-01`),
-    /// which overflow Int64 nanoseconds; such a file keeps the largest time instead of trapping.
-    public static func nanoseconds(seconds: Int64, nanoseconds: Int64) -> Int64 {
-        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        if overflow { return seconds < 0 ? .min : .max }
-        let (sum, overflowAgain) = scaled.addingReportingOverflow(nanoseconds)
-        return overflowAgain ? (seconds < 0 ? .min : .max) : sum
-    }
-}
-
-/// A file as the index remembers it.
-public struct StoredFile: Sendable, Equatable {
-    public var id: Int64
-    public var path: String
-    public var kind: DocumentKind
-    public var stat: FileStat
-    public var contentHash: ContentHash
-    public var isSkipped: Bool
-    public var importDepth: Int?
-}
-
-/// A reference of a stored document that discovery follows.
-public struct OutgoingReference: Sendable, Equatable {
-    public var kind: Reference.Kind
-    public var resolvedPath: String
-    public var line: Int
-}
-
-/// One file to write (new or changed).
-public struct IndexedFile: Sendable {
-    public var path: String
-    public var kind: DocumentKind
-    public var stat: FileStat
-    public var contentHash: ContentHash
-    /// nil when the file was skipped (binary, too large, unreadable); `findings` says why.
-    public var document: Document?
-    public var findings: [Finding]
-    public var importDepth: Int?
-}
-
-/// Everything one index run changes, applied in one transaction.
-public struct IndexChanges: Sendable {
-    public var removedPaths: [String] = []
-    public var upserts: [IndexedFile] = []
-    /// Unchanged content under a new modification time or inode (a touch, a checkout).
-    public var statUpdates: [(path: String, stat: FileStat)] = []
-    /// Documents whose import depth or kind changed without their content changing.
-    public var depthUpdates: [(path: String, depth: Int?)] = []
-    /// Findings about the tree rather than one file (symlink loops, import cycles, unreadable folders).
-    public var treeFindings: [Finding] = []
-    public var metadata: [String: String] = [:]
-
-    public init() {}
-
-    public var isEmpty: Bool {
-        removedPaths.isEmpty && upserts.isEmpty && statUpdates.isEmpty && depthUpdates.isEmpty
+    public init(path: String, kind: DocumentKind, frontmatter: [String: JSONValue]?, importDepth: Int?, modified: Int64,
+                lineCount: Int, tokens: Int) {
+        self.path = path
+        self.kind = kind
+        self.frontmatter = frontmatter
+        self.importDepth = importDepth
+        self.modified = modified
+        self.lineCount = lineCount
+        self.tokens = tokens
     }
 }
 

@@ -1,0 +1,415 @@
+import Foundation
+import GRDB
+
+// Rows as the queries select them. Each type's `Column` enum lists its columns in SELECT order and
+// makes the SELECT list, so a value is read at the position its column was selected at (by name,
+// GRDB looks each column up per row: a pack reads thousands of sections).
+
+/// A `sections` row with its document's kind, import depth and modification time.
+struct SectionRow: FetchableRecord {
+    enum Column: Int, CaseIterable {
+        case id, path, ordinal, level, headingPath, slug, startLine, endLine, tier, tierReason, tokens, contentHash
+        case kind, importDepth, modified, body
+
+        var sql: String {
+            switch self {
+            case .id: "s.id"
+            case .path: "s.path"
+            case .ordinal: "s.ordinal"
+            case .level: "s.level"
+            case .headingPath: "s.heading_path"
+            case .slug: "s.slug"
+            case .startLine: "s.start_line"
+            case .endLine: "s.end_line"
+            case .tier: "s.tier"
+            case .tierReason: "s.tier_reason"
+            case .tokens: "s.tokens"
+            case .contentHash: "s.content_hash"
+            case .kind: "d.kind"
+            case .importDepth: "d.import_depth"
+            case .modified: "d.mtime_ns"
+            case .body: "s.body"
+            }
+        }
+    }
+
+    /// The SELECT list over `sections s JOIN documents d`; the body only when asked.
+    static func selection(withBody: Bool) -> String {
+        Column.allCases.filter { withBody || $0 != .body }.map(\.sql).joined(separator: ", ")
+    }
+
+    let record: SectionRecord
+
+    init(row: Row) throws {
+        func value<Value: DatabaseValueConvertible>(_ column: Column) throws -> Value {
+            try row.decode(atIndex: column.rawValue)
+        }
+        record = SectionRecord(
+            id: try value(.id), path: try value(.path), ordinal: try value(.ordinal), level: try value(.level),
+            headingPath: try HeadingPathColumn.decode(try value(.headingPath)), slug: try value(.slug),
+            startLine: try value(.startLine), endLine: try value(.endLine),
+            tier: try StoredValue.decode(Tier.self, try value(.tier)), tierReason: try value(.tierReason),
+            tokens: try value(.tokens), contentHash: try value(.contentHash),
+            kind: try StoredValue.decode(DocumentKind.self, try value(.kind)), importDepth: try value(.importDepth),
+            modified: try value(.modified), body: row.count > Column.body.rawValue ? try value(.body) : nil)
+    }
+}
+
+/// An indexed `documents` row, its frontmatter decoded once.
+struct DocumentRow: FetchableRecord {
+    enum Column: Int, CaseIterable {
+        case path, kind, frontmatter, importDepth, modified, lineCount, tokens
+
+        var sql: String {
+            switch self {
+            case .path: "path"
+            case .kind: "kind"
+            case .frontmatter: "frontmatter"
+            case .importDepth: "import_depth"
+            case .modified: "mtime_ns"
+            case .lineCount: "line_count"
+            case .tokens: "tokens"
+            }
+        }
+    }
+
+    static let selection = Column.allCases.map(\.sql).joined(separator: ", ")
+
+    let document: StoredDocument
+
+    init(row: Row) throws {
+        func value<Value: DatabaseValueConvertible>(_ column: Column) throws -> Value {
+            try row.decode(atIndex: column.rawValue)
+        }
+        let path: String = try value(.path)
+        document = StoredDocument(
+            path: path, kind: try StoredValue.decode(DocumentKind.self, try value(.kind)),
+            frontmatter: try FrontmatterColumn.decode(try value(.frontmatter), path: path),
+            importDepth: try value(.importDepth), modified: try value(.modified), lineCount: try value(.lineCount),
+            tokens: try value(.tokens))
+    }
+}
+
+/// What an index run compares with the tree: a `documents` row's identity on disk.
+struct StoredFileRow: FetchableRecord {
+    enum Column: Int, CaseIterable {
+        case id, path, kind, size, modified, inode, contentHash, status, importDepth
+
+        var sql: String {
+            switch self {
+            case .id: "id"
+            case .path: "path"
+            case .kind: "kind"
+            case .size: "size"
+            case .modified: "mtime_ns"
+            case .inode: "inode"
+            case .contentHash: "content_hash"
+            case .status: "status"
+            case .importDepth: "import_depth"
+            }
+        }
+    }
+
+    static let selection = Column.allCases.map(\.sql).joined(separator: ", ")
+
+    let file: StoredFile
+
+    init(row: Row) throws {
+        func value<Value: DatabaseValueConvertible>(_ column: Column) throws -> Value {
+            try row.decode(atIndex: column.rawValue)
+        }
+        let path: String = try value(.path)
+        let hash: String = try value(.contentHash)
+        guard let contentHash = ContentHash(hex: hash) else {
+            throw StoredValue.Unknown(type: "content hash", value: hash)
+        }
+        let inode: Int64 = try value(.inode)
+        file = StoredFile(
+            id: try value(.id), path: path, kind: try StoredValue.decode(DocumentKind.self, try value(.kind)),
+            stat: FileStat(size: try value(.size), modificationTime: try value(.modified),
+                           inode: UInt64(bitPattern: inode)),
+            contentHash: contentHash, isSkipped: try StoredValue.decode(DocumentStatus.self, try value(.status)) == .skipped,
+            importDepth: try value(.importDepth))
+    }
+}
+
+/// A reference as written, with the document that writes it (the audit's rows).
+struct ReferenceRow: FetchableRecord {
+    enum Column: Int, CaseIterable {
+        case path, documentKind, kind, target, resolvedPath, fragment, status, line, column
+
+        var sql: String {
+            switch self {
+            case .path: "d.path"
+            case .documentKind: "d.kind"
+            case .kind: "r.kind"
+            case .target: "r.target"
+            case .resolvedPath: "r.resolved_path"
+            case .fragment: "r.fragment"
+            case .status: "r.status"
+            case .line: "r.line"
+            case .column: "r.\"column\""
+            }
+        }
+    }
+
+    static let selection = Column.allCases.map(\.sql).joined(separator: ", ")
+
+    let reference: StoredReference
+
+    init(row: Row) throws {
+        func value<Value: DatabaseValueConvertible>(_ column: Column) throws -> Value {
+            try row.decode(atIndex: column.rawValue)
+        }
+        reference = StoredReference(
+            path: try value(.path), documentKind: try StoredValue.decode(DocumentKind.self, try value(.documentKind)),
+            kind: try StoredValue.decode(Reference.Kind.self, try value(.kind)), target: try value(.target),
+            resolvedPath: try value(.resolvedPath), fragment: try value(.fragment),
+            status: try StoredValue.decode(Reference.Status.self, try value(.status)), line: try value(.line),
+            column: try value(.column))
+    }
+}
+
+/// A `findings` row.
+struct FindingRow: FetchableRecord {
+    enum Column: Int, CaseIterable {
+        case rule, severity, path, line, column, message
+
+        var sql: String {
+            switch self {
+            case .rule: "rule"
+            case .severity: "severity"
+            case .path: "path"
+            case .line: "line"
+            case .column: "\"column\""
+            case .message: "message"
+            }
+        }
+    }
+
+    static let selection = Column.allCases.map(\.sql).joined(separator: ", ")
+    /// Every finding, in the order reports list them.
+    static let query = "SELECT \(selection) FROM findings ORDER BY path, line, \"column\", rule"
+
+    let finding: Finding
+
+    init(row: Row) throws {
+        func value<Value: DatabaseValueConvertible>(_ column: Column) throws -> Value {
+            try row.decode(atIndex: column.rawValue)
+        }
+        finding = Finding(
+            rule: try value(.rule), severity: try StoredValue.decode(Finding.Severity.self, try value(.severity)),
+            path: try value(.path), line: try value(.line), column: try value(.column), message: try value(.message))
+    }
+}
+
+/// A section of a search's results, with the start of its body for the snippet.
+struct SearchHitRow: FetchableRecord {
+    enum Column: Int, CaseIterable {
+        case id, path, startLine, endLine, headingPath, slug, tier, tokens, kind, head
+
+        var sql: String {
+            switch self {
+            case .id: "s.id"
+            case .path: "s.path"
+            case .startLine: "s.start_line"
+            case .endLine: "s.end_line"
+            case .headingPath: "s.heading_path"
+            case .slug: "s.slug"
+            case .tier: "s.tier"
+            case .tokens: "s.tokens"
+            case .kind: "d.kind"
+            case .head: "substr(s.body, 1, \(SQLiteReader.snippetScanLimit))"
+            }
+        }
+    }
+
+    static let selection = Column.allCases.map(\.sql).joined(separator: ", ")
+
+    let id: Int64
+    let path: String
+    let slug: String
+    let startLine: Int
+    let endLine: Int
+    let headingPath: [String]
+    let tier: Tier
+    let kind: DocumentKind
+    let tokens: Int
+    let head: String?
+
+    init(row: Row) throws {
+        func value<Value: DatabaseValueConvertible>(_ column: Column) throws -> Value {
+            try row.decode(atIndex: column.rawValue)
+        }
+        id = try value(.id)
+        path = try value(.path)
+        slug = try value(.slug)
+        startLine = try value(.startLine)
+        endLine = try value(.endLine)
+        headingPath = try HeadingPathColumn.decode(try value(.headingPath))
+        tier = try StoredValue.decode(Tier.self, try value(.tier))
+        kind = try StoredValue.decode(DocumentKind.self, try value(.kind))
+        tokens = try value(.tokens)
+        head = try value(.head)
+    }
+}
+
+/// `documents.status`.
+enum DocumentStatus: String {
+    case indexed, skipped
+}
+
+/// Names stored in enum columns (tier, kind, severity, reference kind and status), read back: a
+/// name ctxmem never writes is damage, not a reason to guess a default.
+enum StoredValue {
+    struct Unknown: Error, CustomStringConvertible {
+        let type: String
+        let value: String
+        var description: String { "unknown \(type) '\(value)' in the index" }
+    }
+
+    static func decode<Value: RawRepresentable>(_ type: Value.Type, _ raw: String) throws -> Value
+    where Value.RawValue == String {
+        guard let value = Value(rawValue: raw) else { throw Unknown(type: "\(Value.self)", value: raw) }
+        return value
+    }
+}
+
+/// `documents.frontmatter`: the mapping as JSON text with sorted keys, decoded when read.
+enum FrontmatterColumn {
+    static func encode(_ values: [String: JSONValue]?) -> String? {
+        guard let values else { return nil }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return (try? encoder.encode(values)).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    static func decode(_ text: String?, path: String) throws -> [String: JSONValue]? {
+        guard let text else { return nil }
+        do {
+            return try JSONDecoder().decode([String: JSONValue].self, from: Data(text.utf8))
+        } catch {
+            throw StoredValue.Unknown(type: "frontmatter of \(path)", value: String(text.prefix(80)))
+        }
+    }
+}
+
+/// `sections.heading_path`: the titles from the outermost heading to the section's own, as a JSON
+/// array of strings (`["Build","Tests"]`), so any title survives, `>` included. Written and read
+/// here without Foundation's JSON coders: every stored and every fetched section has one.
+///
+/// The full-text index sees the titles joined with " > " (``text(ofJSON:)``, SQL
+/// `ctxmem_heading_text`): JSON's escapes (`\t`, `\u0001`) would add words the titles do not have.
+enum HeadingPathColumn {
+    /// Joins titles for the full-text index.
+    static let separator = " > "
+
+    static func encode(_ titles: [String]) -> String {
+        var bytes: [UInt8] = [0x5B]  // [
+        for (index, title) in titles.enumerated() {
+            if index > 0 { bytes.append(0x2C) }  // ,
+            bytes.append(0x22)
+            for byte in title.utf8 {
+                switch byte {
+                case 0x22, 0x5C: bytes += [0x5C, byte]  // \" \\
+                case 0x00..<0x20: bytes += Array(String(format: "\\u%04x", byte).utf8)
+                default: bytes.append(byte)
+                }
+            }
+            bytes.append(0x22)
+        }
+        bytes.append(0x5D)  // ]
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// - Throws: ``StoredValue/Unknown`` for anything but a JSON array of strings.
+    static func decode(_ json: String) throws -> [String] {
+        var copy = json
+        let titles = copy.withUTF8 { parse($0) }
+        guard let titles else { throw StoredValue.Unknown(type: "heading path", value: String(json.prefix(80))) }
+        return titles
+    }
+
+    /// The titles joined with " > ", as the full-text index holds them; nil for anything but a
+    /// JSON array of strings.
+    static func text(ofJSON json: String) -> String? {
+        var copy = json
+        return copy.withUTF8 { parse($0) }?.joined(separator: separator)
+    }
+
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> [String]? {
+        guard bytes.count >= 2, bytes[0] == 0x5B, bytes[bytes.count - 1] == 0x5D else { return nil }
+        var titles: [String] = []
+        var index = 1
+        let end = bytes.count - 1
+        if index == end { return [] }
+        while true {
+            guard index < end, bytes[index] == 0x22 else { return nil }
+            index += 1
+            var title: [UInt8] = []
+            var closed = false
+            while index < end {
+                let byte = bytes[index]
+                if byte == 0x22 { closed = true; index += 1; break }
+                if byte != 0x5C { title.append(byte); index += 1; continue }
+                guard index + 1 < end else { return nil }
+                let escaped = bytes[index + 1]
+                index += 2
+                switch escaped {
+                case 0x22, 0x5C, 0x2F: title.append(escaped)
+                case 0x62: title.append(0x08)
+                case 0x66: title.append(0x0C)
+                case 0x6E: title.append(0x0A)
+                case 0x72: title.append(0x0D)
+                case 0x74: title.append(0x09)
+                case 0x75:
+                    guard let unit = hex4(bytes, at: index, end: end) else { return nil }
+                    index += 4
+                    var scalar = Unicode.Scalar(unit)
+                    if scalar == nil, (0xD800..<0xDC00).contains(unit), index + 6 <= end, bytes[index] == 0x5C,
+                       bytes[index + 1] == 0x75, let low = hex4(bytes, at: index + 2, end: end),
+                       (0xDC00..<0xE000).contains(low) {
+                        scalar = Unicode.Scalar(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))
+                        index += 6
+                    }
+                    guard let scalar else { return nil }
+                    title += Array(String(Character(scalar)).utf8)
+                default: return nil
+                }
+            }
+            guard closed else { return nil }
+            titles.append(String(decoding: title, as: UTF8.self))
+            if index == end { return titles }
+            guard bytes[index] == 0x2C else { return nil }
+            index += 1
+        }
+    }
+
+    private static func hex4(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int, end: Int) -> UInt32? {
+        guard index + 4 <= end else { return nil }
+        var value: UInt32 = 0
+        for byte in bytes[index..<index + 4] {
+            let digit: UInt32
+            switch byte {
+            case 0x30...0x39: digit = UInt32(byte - 0x30)
+            case 0x41...0x46: digit = UInt32(byte - 0x41 + 10)
+            case 0x61...0x66: digit = UInt32(byte - 0x61 + 10)
+            default: return nil
+            }
+            value = value << 4 | digit
+        }
+        return value
+    }
+
+    /// `ctxmem_heading_text(json)`: what the full-text index holds for a heading path.
+    static let textFunction = DatabaseFunction("ctxmem_heading_text", argumentCount: 1, pure: true) { values in
+        guard let json = String.fromDatabaseValue(values[0]) else { return nil }
+        return text(ofJSON: json)
+    }
+
+    /// `ctxmem_heading_json(joined)`: the migration of a " > "-joined path to a JSON array.
+    static let migrationFunction = DatabaseFunction("ctxmem_heading_json", argumentCount: 1, pure: true) { values in
+        guard let joined = String.fromDatabaseValue(values[0]) else { return nil }
+        return encode(joined.isEmpty ? [] : joined.components(separatedBy: separator))
+    }
+}

@@ -1,0 +1,212 @@
+public import Foundation
+import Logging
+
+// What the faces read: packs, agents, sections, search, statistics. Each read has a synchronous
+// form (the command line) and an `async` one (HTTP and MCP), both over the same body: the async
+// one runs it on a reader's connection thread (``MemoryReader/read(_:)``), so a server's
+// cooperative threads never wait for SQLite or for a pack being assembled.
+extension MemoryService {
+    /// Runs `body` on a reader, in one snapshot, on the calling thread.
+    private func reading<T>(_ body: (any MemoryReader) throws -> T) throws -> T {
+        let reader = try storage.reader()
+        return try reader.snapshot { try body(reader) }
+    }
+
+    /// Runs `body` on a reader, in one snapshot, on the reader's own thread.
+    private func reading<T: Sendable>(_ body: @escaping @Sendable (any MemoryReader) throws -> T) async throws -> T {
+        try await storage.reader().read(body)
+    }
+
+    // MARK: - Packs
+
+    /// Assembles a context pack (the project's main job). Token counting: `tokenizer`,
+    /// `modelFactor` and `safetyMargin` override the configuration's.
+    /// - Throws: ``PackError`` (unknown agent, budget, essentials over budget), ``IndexError``.
+    public func pack(_ request: PackRequest, tokenizer: String? = nil, modelFactor: Double? = nil,
+                     safetyMargin: Double? = nil) throws -> Pack {
+        let parts = try packBuilderParts(tokenizer: tokenizer, modelFactor: modelFactor, safetyMargin: safetyMargin)
+        return try reading { try parts.builder(reading: $0).build(request) }
+    }
+
+    /// ``pack(_:tokenizer:modelFactor:safetyMargin:)`` off the cooperative pool.
+    public func pack(_ request: PackRequest, tokenizer: String? = nil, modelFactor: Double? = nil,
+                     safetyMargin: Double? = nil) async throws -> Pack {
+        let parts = try packBuilderParts(tokenizer: tokenizer, modelFactor: modelFactor, safetyMargin: safetyMargin)
+        return try await reading { try parts.builder(reading: $0).build(request) }
+    }
+
+    /// A builder on a reader of its own (tests and the benchmark build many packs with one).
+    public func packBuilder(tokenizer: String? = nil, modelFactor: Double? = nil, safetyMargin: Double? = nil) throws -> PackBuilder {
+        try packBuilderParts(tokenizer: tokenizer, modelFactor: modelFactor, safetyMargin: safetyMargin)
+            .builder(reading: storage.reader())
+    }
+
+    /// What a ``PackBuilder`` is made of besides its reader: the configuration's counter, depth and budget.
+    func packBuilderParts(tokenizer: String? = nil, modelFactor: Double? = nil,
+                          safetyMargin: Double? = nil) throws -> PackBuilderParts {
+        let configuration = try configuration()
+        let counter = PackTokenCounter(base: try baseCounter(configuration: configuration, tokenizer: tokenizer),
+                                       modelFactor: modelFactor ?? configuration.tokenFactor,
+                                       safetyMargin: safetyMargin ?? configuration.safetyMargin)
+        return PackBuilderParts(counter: counter, importDepth: configuration.importDepth,
+                                defaultBudget: configuration.budget ?? PackRequest.defaultBudget, cache: packingCache,
+                                logger: logger)
+    }
+
+    // MARK: - Agents
+
+    /// Every agent defined in `.claude/agents`, with its budget and the essential tokens it starts with.
+    public func agents() throws -> [AgentSummary] {
+        let parts = try packBuilderParts()
+        return try reading { try Self.agents(parts.builder(reading: $0), reader: $0) }
+    }
+
+    /// ``agents()`` off the cooperative pool.
+    public func agents() async throws -> [AgentSummary] {
+        let parts = try packBuilderParts()
+        return try await reading { try Self.agents(parts.builder(reading: $0), reader: $0) }
+    }
+
+    /// The budget of the agent named `name` (its profile's, else the default); nil when no agent
+    /// has that name. Reads only that agent's profile, not every agent's essentials.
+    public func budget(forAgent name: String) async throws -> Int? {
+        let parts = try packBuilderParts()
+        return try await reading { reader in
+            let builder = parts.builder(reading: reader)
+            guard let profile = try? builder.profile(named: name, in: builder.profiles()) else { return nil }
+            return profile.budget ?? builder.defaultBudget
+        }
+    }
+
+    static func agents(_ builder: PackBuilder, reader: any MemoryReader) throws -> [AgentSummary] {
+        let findings = try reader.findings().filter { $0.rule == Finding.Rule.invalidAgent }
+        return try builder.profiles().map { profile in
+            let (essentials, role) = try builder.essentials(for: profile, withBodies: false)
+            let tokens = essentials.reduce(0) { $0 + $1.0.tokens } + role.reduce(0) { $0 + $1.tokens }
+            return AgentSummary(profile: profile, budget: profile.budget ?? builder.defaultBudget, essentialTokens: tokens,
+                                essentialSections: essentials.count + role.count,
+                                findings: findings.filter { $0.path == profile.path })
+        }
+    }
+
+    // MARK: - Sections
+
+    /// Sections with their tier, tokens and the reason for the tier; `pathGlob` narrows to matching files.
+    public func tiers(pathGlob: String? = nil) throws -> [SectionRecord] {
+        let pattern = pathGlob.map { glob in
+            // A plain folder or file path means everything under it.
+            glob.contains("*") || glob.contains("?") ? glob : (glob.hasSuffix("/") ? glob + "**" : glob)
+        }
+        return try reading { reader in
+            guard let pattern else { return try reader.sections(matchingAny: ["**"], withBody: false, limit: nil) }
+            var records = try reader.sections(matchingAny: [pattern], withBody: false, limit: nil)
+            if records.isEmpty, !pattern.contains("*") {
+                records = try reader.sections(matchingAny: [pattern + "/**"], withBody: false, limit: nil)
+            }
+            return records
+        }
+    }
+
+    /// The section or file a `memory://PATH#slug` handle names, from the index (never from disk, so
+    /// nothing outside the indexed memory can be served). - Throws: ``ReadError``.
+    public func read(handle: String) throws -> MemoryReadResult {
+        let (path, slug) = try MemoryHandle.parse(handle)
+        return try reading { try Self.read(handle: handle, path: path, slug: slug, reader: $0) }
+    }
+
+    /// ``read(handle:)`` off the cooperative pool.
+    public func read(handle: String) async throws -> MemoryReadResult {
+        let (path, slug) = try MemoryHandle.parse(handle)
+        return try await reading { try Self.read(handle: handle, path: path, slug: slug, reader: $0) }
+    }
+
+    private static func read(handle: String, path: String, slug: String?, reader: any MemoryReader) throws -> MemoryReadResult {
+        guard try reader.document(path: path) != nil else {
+            let known = try reader.documents(kind: nil).map(\.path)
+            throw ReadError.notFound(handle: handle, suggestion: Suggest.nearest(to: path, in: known).map { MemoryHandle.make(path: $0, slug: "") })
+        }
+        let sections = try reader.sections(inPaths: [path]).sorted { $0.ordinal < $1.ordinal }
+        if let slug {
+            guard let section = sections.first(where: { $0.slug == slug }) else {
+                let suggestion = Suggest.nearest(to: slug, in: sections.map(\.slug).filter { !$0.isEmpty })
+                throw ReadError.notFound(handle: handle, suggestion: suggestion.map { MemoryHandle.make(path: path, slug: $0) })
+            }
+            return MemoryReadResult(handle: section.handle, path: path, startLine: section.startLine, endLine: section.endLine,
+                                    headingPath: section.headingPath, tier: section.tier, tokens: section.tokens,
+                                    text: section.body ?? "")
+        }
+        return MemoryReadResult(handle: MemoryHandle.make(path: path, slug: ""), path: path,
+                                startLine: sections.first?.startLine ?? 1, endLine: sections.last?.endLine ?? 1,
+                                headingPath: [], tier: sections.map(\.tier).min() ?? .detailed,
+                                tokens: sections.reduce(0) { $0 + $1.tokens },
+                                text: sections.compactMap(\.body).joined(separator: "\n"))
+    }
+
+    /// What ``read(handle:)`` finds, with its lines as they are on disk now: credentials included.
+    /// For a person at a terminal (`ctxmem read --no-redact`), never for HTTP or MCP. The file
+    /// must still resolve inside the root.
+    /// - Throws: ``ReadError`` as `read` does; `IndexError.unreadable` when the file cannot be read now.
+    public func readUnredacted(handle: String) throws -> MemoryReadResult {
+        var result: MemoryReadResult = try read(handle: handle)
+        let rootPath = FileTreeWalker.realPath(root.path) ?? root.path
+        guard let real = FileTreeWalker.realPath(root.appendingPathComponent(result.path).path), real.hasPrefix(rootPath + "/") else {
+            throw ReadError.notFound(handle: handle, suggestion: nil)
+        }
+        let bytes: Data
+        do {
+            bytes = try BoundedRead.contents(of: URL(fileURLWithPath: real), limit: Configuration.maxFileSizeLimit)
+        } catch {
+            throw ReadError.notFound(handle: handle, suggestion: nil)
+        }
+        let lines = MarkdownParser.lines(of: TextDecoding.decode(Array(bytes)).text)
+        let first = max(0, result.startLine - 1), last = min(lines.count, result.endLine)
+        result.text = first < last ? lines[first..<last].joined(separator: "\n") + "\n" : ""
+        return result
+    }
+
+    // MARK: - Search and statistics
+
+    /// Searches the index. - Throws: ``SearchError`` for a malformed query, ``IndexError``.
+    public func search(_ text: String, options: SearchOptions = SearchOptions()) throws -> [SearchHit] {
+        let query = try Self.searchQuery(text, options: options)
+        return try reading { try $0.search(query, options: options) }
+    }
+
+    /// ``search(_:options:)`` off the cooperative pool.
+    public func search(_ text: String, options: SearchOptions = SearchOptions()) async throws -> [SearchHit] {
+        let query = try Self.searchQuery(text, options: options)
+        return try await reading { try $0.search(query, options: options) }
+    }
+
+    private static func searchQuery(_ text: String, options: SearchOptions) throws -> SearchQuery {
+        let query = try SearchQuery(parsing: text)
+        guard (1...SearchOptions.maxLimit).contains(options.limit) else {
+            throw SearchError.invalidOption("--limit must be between 1 and \(SearchOptions.maxLimit)")
+        }
+        return query
+    }
+
+    public func statistics() throws -> IndexStatistics {
+        try reading { try $0.statistics() }
+    }
+
+    /// Findings of the last index run.
+    public func findings() throws -> [Finding] {
+        try reading { try $0.findings() }
+    }
+}
+
+/// A ``PackBuilder`` without its reader: what the configuration decides, made once per request
+/// and given a reader where the pack is read (on the reader's thread, for a server).
+struct PackBuilderParts: Sendable {
+    let counter: PackTokenCounter
+    let importDepth: Int
+    let defaultBudget: Int
+    let cache: PackingCache
+    let logger: Logger
+
+    func builder(reading reader: any MemoryReader) -> PackBuilder {
+        PackBuilder(store: reader, counter: counter, importDepth: importDepth, defaultBudget: defaultBudget,
+                    cache: cache, logger: logger)
+    }
+}
