@@ -160,13 +160,16 @@ public struct MemoryService: Sendable {
         try packBuilder(tokenizer: tokenizer, modelFactor: modelFactor, safetyMargin: safetyMargin).build(request)
     }
 
-    public func packBuilder(tokenizer: String? = nil, modelFactor: Double? = nil, safetyMargin: Double? = nil) throws -> PackBuilder {
+    /// - Parameter policy: the packing stages' tuning (the benchmark and tests vary it).
+    public func packBuilder(tokenizer: String? = nil, modelFactor: Double? = nil, safetyMargin: Double? = nil,
+                            policy: PackingPolicy = .default) throws -> PackBuilder {
         let configuration = try configuration()
         let counter = PackTokenCounter(base: try baseCounter(configuration: configuration, tokenizer: tokenizer),
                                        modelFactor: modelFactor ?? configuration.tokenFactor,
                                        safetyMargin: safetyMargin ?? configuration.safetyMargin)
         return PackBuilder(store: try openStore(), counter: counter, importDepth: configuration.importDepth,
-                           defaultBudget: configuration.budget ?? PackRequest.defaultBudget, cache: packingCache, logger: logger)
+                           defaultBudget: configuration.budget ?? PackRequest.defaultBudget, cache: packingCache,
+                           policy: policy, logger: logger)
     }
 
     /// Every agent defined in `.claude/agents`, with its budget and the essential tokens it starts with.
