@@ -36,9 +36,12 @@ extension MemoryService {
     }
 
     /// A builder on a reader of its own (tests and the benchmark build many packs with one).
-    public func packBuilder(tokenizer: String? = nil, modelFactor: Double? = nil, safetyMargin: Double? = nil) throws -> PackBuilder {
-        try packBuilderParts(tokenizer: tokenizer, modelFactor: modelFactor, safetyMargin: safetyMargin)
-            .builder(reading: storage.reader())
+    /// - Parameter policy: the packing stages' tuning (the benchmark and tests vary it).
+    public func packBuilder(tokenizer: String? = nil, modelFactor: Double? = nil, safetyMargin: Double? = nil,
+                            policy: PackingPolicy = .default) throws -> PackBuilder {
+        var parts = try packBuilderParts(tokenizer: tokenizer, modelFactor: modelFactor, safetyMargin: safetyMargin)
+        parts.policy = policy
+        return parts.builder(reading: try storage.reader())
     }
 
     /// What a ``PackBuilder`` is made of besides its reader: the configuration's counter, depth and budget.
@@ -203,10 +206,11 @@ struct PackBuilderParts: Sendable {
     let importDepth: Int
     let defaultBudget: Int
     let cache: PackingCache
+    var policy = PackingPolicy.default
     let logger: Logger
 
     func builder(reading reader: any MemoryReader) -> PackBuilder {
         PackBuilder(store: reader, counter: counter, importDepth: importDepth, defaultBudget: defaultBudget,
-                    cache: cache, logger: logger)
+                    cache: cache, policy: policy, logger: logger)
     }
 }

@@ -18,6 +18,8 @@ struct Bench: AsyncParsableCommand {
               swift run -c release ctxmem-bench --files 1000 --mb 5
               swift run -c release ctxmem-bench --dir ../shared/corpora/kubernetes__community --include '**/*.md'
               swift run -c release ctxmem-bench --audit --commits 1000     # audit of 50 MB with git history
+              swift run -c release ctxmem-bench --relevance Bench/relevance-cases.json \\
+                --policy documentWeight=0.3,mostRelevantFirst=10            # recall with other packing tuning
 
             Report every figure with the machine and date: shared machines are noisy, so each figure is the \
             median of --runs runs (search: of every query repeated --repeats times).
@@ -80,6 +82,12 @@ struct Bench: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Report pack recall of the labelled cases in this file (Bench/relevance-cases.json) at 20k, 50k and 200k tokens.", valueName: "file"))
     var relevance: String?
+
+    @Option(help: ArgumentHelp(
+        "Pack with these packing policy fields changed (docs/packing.md, \"Tuning\"): for --relevance and the pack "
+            + "timings. Fields: \(PackingPolicy.fieldNames.joined(separator: ", ")).",
+        valueName: "name=value[,name=value]"), transform: { try PackingPolicy.default.overriding($0) })
+    var policy = PackingPolicy.default
 
     func run() async throws {
         if let fuzz {

@@ -1,0 +1,52 @@
+import Synchronization
+
+/// What every pack of one index generation reads alike: the agents, the documents addressed to
+/// agents, the import edges and the essential sections.
+public struct PackingState: Sendable {
+    var profiles: [AgentProfile]
+    /// Documents whose frontmatter names their agents (`agents: [a, b]` or `agent: a`).
+    var audiences: [String: Set<String>]
+    var importEdges: [String: [String]]
+    var essentialSections: [SectionRecord]
+
+    init(store: any MemoryReader, withBodies: Bool) throws {
+        profiles = try store.documents(kind: .agent).compactMap {
+            AgentProfile.parse(path: $0.path, frontmatter: $0.frontmatter).profile
+        }
+        audiences = [:]
+        for document in try store.documents(withFrontmatterKeys: ["agents", "agent"]) where document.kind != .agent {
+            guard let frontmatter = document.frontmatter,
+                  let value = frontmatter["agents"] ?? frontmatter["agent"] else { continue }
+            let names = (value.arrayValue ?? [value]).compactMap(\.stringValue)
+            if !names.isEmpty { audiences[document.path] = Set(names) }
+        }
+        importEdges = [:]
+        for edge in try store.referenceEdges(kinds: [.import], fromPaths: nil) {
+            importEdges[edge.from, default: []].append(edge.to)
+        }
+        essentialSections = try store.sections(tier: .essential, withBody: withBodies)
+    }
+}
+
+/// Keeps the ``PackingState`` of the newest index generation between builds: a server's packs
+/// then read only what depends on their agent and task (agents' frontmatter alone was a tenth of
+/// a pack). Shared by the copies of a ``MemoryService``.
+public final class PackingCache: Sendable {
+    private let entry = Mutex<(key: String, state: PackingState)?>(nil)
+
+    public init() {}
+
+    /// The state for index generation `key`, loaded once per generation (two builds that miss at
+    /// once may both load it).
+    ///
+    /// `load` runs outside the lock: it reads the index, and a build holds its connection while it
+    /// asks for the state; loading under the lock let one build wait for the lock inside a read
+    /// while another, holding the lock, waited for that read's connection (a deadlock seen in
+    /// the tests, which share one connection, and possible in a server whose requests share one).
+    func state(for key: String, load: () throws -> PackingState) throws -> PackingState {
+        if let cached = entry.withLock({ $0 }), cached.key == key { return cached.state }
+        let state = try load()
+        entry.withLock { $0 = (key, state) }
+        return state
+    }
+}

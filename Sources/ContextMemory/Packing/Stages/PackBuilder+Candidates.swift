@@ -1,0 +1,66 @@
+import Foundation
+
+/// Stage 2, candidates: which sections are worth ranking. Takes the inputs (profile, task,
+/// essentials); gives the sections BM25 ranks for the task or the role, those the profile's
+/// `include` globs match, every section of the documents that answer the task best and of the files
+/// the essentials link to (never an essential or the role brief again), with the scores ranking needs.
+extension PackBuilder {
+    /// The sections worth ranking, and what ranking needs to know of them.
+    struct CandidatePool {
+        var records: [SectionRecord]
+        /// BM25 for the task and for the role, by section id, each divided by its best match.
+        var taskScores: [Int64: Double]
+        var roleScores: [Int64: Double]
+        /// Each document's best task match (sections lift each other by it).
+        var documentTaskScores: [String: Double]
+        /// Documents the essentials (and the agent's definition) import or link to.
+        var linked: Set<String>
+    }
+
+    func candidatePool(for inputs: PackInputs) throws -> CandidatePool {
+        let profile = inputs.profile
+        let excluding = Set(inputs.essentials.map(\.record.id)).union(inputs.role.map(\.id))
+        let essentialPaths = Set(inputs.essentials.map(\.record.path)).union(profile.map { [$0.path] } ?? [])
+        let taskScores = try normalizedRanks(inputs.task.flatMap { SearchQuery.relevance(from: $0) })
+        let roleText = profile.map {
+            ([$0.name.replacingOccurrences(of: "-", with: " "), $0.description] + $0.keywords).joined(separator: " ")
+        }
+        let roleScores = try normalizedRanks(roleText.flatMap { SearchQuery.relevance(from: $0) })
+        let edges = try store.referenceEdges(kinds: [.import, .link, .referenceLink],
+                                             fromPaths: essentialPaths.sorted())
+        let linked = Set(edges.map(\.to))
+
+        var ids = Set(taskScores.keys).union(roleScores.keys)
+        if let include = profile?.include, !include.isEmpty {
+            let preferred = try store.sections(matchingAny: include, withBody: false, limit: policy.includeLimit)
+            ids.formUnion(preferred.map(\.id))
+        }
+        var records = try store.sections(ids: ids.subtracting(excluding).sorted())
+        // The documents that answer the task best come whole: their other sections are candidates
+        // too (the neighbours of an answer are usually part of it, even when their own words are
+        // too common to rank), as are the sections of files the essentials link to.
+        var documentTaskScores: [String: Double] = [:]
+        for record in records {
+            if let score = taskScores[record.id] {
+                documentTaskScores[record.path] = max(documentTaskScores[record.path] ?? 0, score)
+            }
+        }
+        let answering = documentTaskScores.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
+            .prefix(policy.answeringDocuments).map(\.key)
+        let known = Set(records.map(\.id))
+        records += try store.sections(inPaths: linked.union(answering).subtracting(essentialPaths).sorted())
+            .filter { !excluding.contains($0.id) && !known.contains($0.id) }
+        return CandidatePool(records: records, taskScores: taskScores, roleScores: roleScores,
+                             documentTaskScores: documentTaskScores, linked: linked)
+    }
+
+    /// BM25 scores divided by the best one, so task and role weigh alike whatever their length.
+    private func normalizedRanks(_ query: SearchQuery?) throws -> [Int64: Double] {
+        guard let query else { return [:] }
+        let ranked = try store.rank(query, limit: policy.rankLimit)
+        guard let best = ranked.first?.score, best > 0 else { return [:] }
+        var result: [Int64: Double] = [:]
+        for (id, score) in ranked { result[id] = max(0, score / best) }
+        return result
+    }
+}
