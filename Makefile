@@ -9,7 +9,7 @@ DEMO_AGENT ?= backend-manager
 DEMO_TASK ?= add the VPC peering API
 APT_PACKAGES = pkg-config libcmark-dev libxml2-dev libsqlite3-dev python3-jsonschema python3-yaml
 
-.PHONY: demo test deps build release coverage bench clean
+.PHONY: demo test lint format deps build release coverage bench clean
 
 ## Index the bundled example memory and pack what its backend manager starts with.
 demo: deps
@@ -23,6 +23,16 @@ demo: deps
 ## Run the whole test suite.
 test: deps
 	$(SWIFT) test
+
+## Style and structure (CI runs it before the tests): swift-format's lint with the committed
+## .swift-format (any finding fails), and scripts/layers (no folder of the core uses one above it).
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel Package.swift Sources Tests
+	scripts/layers
+
+## Rewrite the tree as .swift-format says (then `make lint` passes).
+format:
+	$(SWIFT) format --in-place --recursive --parallel Package.swift Sources Tests
 
 ## Install missing system packages (apt-get; uses sudo when not root).
 deps:

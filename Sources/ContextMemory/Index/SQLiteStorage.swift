@@ -140,11 +140,3 @@ extension SQLiteWriter {
         self.init(connection: try SQLiteConnection(path: path, mode: .write, busyTimeout: busyTimeout))
     }
 }
-
-extension MemoryService {
-    /// The next reader of this service's pool, as its own type (tests look inside).
-    func sqliteReader() throws -> SQLiteReader {
-        guard let storage = storage as? SQLiteStorage else { throw IndexError.missing(path: databasePath) }
-        return try storage.sqliteReader()
-    }
-}

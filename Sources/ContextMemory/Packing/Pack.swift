@@ -1,44 +1,3 @@
-/// What to pack: for whom, for which task, within how many tokens, in which format.
-public struct PackRequest: Sendable, Equatable {
-    /// The agent's `name` (from `.claude/agents/`), or nil for a generic pack.
-    public var agent: String?
-    public var task: String?
-    /// Tokens; nil means the profile's `context.budget`, else ``defaultBudget``.
-    public var budget: Int?
-    public var format: PackFormat
-    /// Lets essentials be trimmed instead of failing when they alone exceed the budget.
-    public var trimEssentials: Bool
-
-    public static let defaultBudget = 200_000
-    public static let budgetRange = 500...2_000_000
-    public static let maxTaskLength = 4_000
-
-    public init(agent: String? = nil, task: String? = nil, budget: Int? = nil, format: PackFormat = .markdown,
-                trimEssentials: Bool = false) {
-        self.agent = agent
-        self.task = task
-        self.budget = budget
-        self.format = format
-        self.trimEssentials = trimEssentials
-    }
-
-    /// What a caller may ask, checked before any work, in one place for the CLI, HTTP, MCP and the
-    /// builder: a budget in ``budgetRange``, a task of at most ``maxTaskLength`` characters (Unicode
-    /// code points, as the JSON Schemas of the HTTP and MCP faces count them).
-    /// - Throws: ``PackError/invalidBudget(_:)``, ``PackError/invalidTask(_:)``.
-    public func validate() throws {
-        if let budget, !Self.budgetRange.contains(budget) { throw PackError.invalidBudget(budget) }
-        if let task, task.unicodeScalars.count > Self.maxTaskLength {
-            throw PackError.invalidTask("the task is \(task.unicodeScalars.count) characters long; the limit is \(Self.maxTaskLength)")
-        }
-    }
-}
-
-public enum PackFormat: String, Sendable, CaseIterable, Codable {
-    case markdown, xml, json
-
-    public static let choices = allCases.map(\.rawValue).joined(separator: "|")
-}
 
 /// A pack: the text to hand to a new agent, and what went into it.
 public struct Pack: Sendable {
@@ -149,36 +108,4 @@ public struct PackDecision: Sendable, Equatable, Codable {
     public var score: Double
     public var outcome: Outcome
     public var reason: String
-}
-
-/// Why a pack cannot be made.
-public enum PackError: Error, CustomStringConvertible, Equatable {
-    case unknownAgent(name: String, known: [String])
-    case invalidBudget(Int)
-    case invalidTask(String)
-    case essentialsExceedBudget(budget: Int, essentialTokens: Int, largest: [(handle: String, tokens: Int, reason: String)])
-
-    public static func == (lhs: PackError, rhs: PackError) -> Bool { lhs.description == rhs.description }
-
-    public var description: String {
-        switch self {
-        case let .unknownAgent(name, known):
-            let suggestion = Suggest.nearest(to: name, in: known).map { " Did you mean '\($0)'?" } ?? ""
-            let list = known.isEmpty ? "no agents are defined (.claude/agents/*.md)" : "known agents: \(known.joined(separator: ", "))"
-            return "no agent named '\(name)'.\(suggestion) (\(list); `ctxmem agents` lists them)"
-        case let .invalidBudget(value):
-            return "budget \(value) is out of range: use \(PackRequest.budgetRange.lowerBound)...\(PackRequest.budgetRange.upperBound) tokens"
-        case let .invalidTask(detail):
-            return "invalid task: \(detail)"
-        case let .essentialsExceedBudget(budget, essential, largest):
-            let lines = largest.map { "  \($0.tokens) tokens  \($0.handle)  (\($0.reason))" }.joined(separator: "\n")
-            return """
-                the essential tier alone needs \(essential) tokens, over the budget of \(budget). Largest essential sections:
-                \(lines)
-                Re-tier some of them: put `<!-- ctxmem: tier=detailed -->` before a heading (or at the top of a file), \
-                set `tier: detailed` in a file's frontmatter, or add a `tier_rules` entry to .ctxmem.yaml; \
-                or raise the budget (--budget), or pass --trim-essentials to cut essentials to fit.
-                """
-        }
-    }
 }

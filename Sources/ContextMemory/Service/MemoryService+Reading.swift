@@ -214,3 +214,11 @@ struct PackBuilderParts: Sendable {
                     cache: cache, policy: policy, logger: logger)
     }
 }
+
+extension MemoryService {
+    /// The next reader of this service's pool, as its own type (tests look inside).
+    func sqliteReader() throws -> SQLiteReader {
+        guard let storage = storage as? SQLiteStorage else { throw IndexError.missing(path: databasePath) }
+        return try storage.sqliteReader()
+    }
+}

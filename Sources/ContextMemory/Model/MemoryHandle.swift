@@ -1,28 +1,27 @@
 public import Foundation
-import Synchronization
 
-/// `ctxmem agents`: one agent with what it would start with.
-public struct AgentSummary: Sendable, Codable, Equatable {
-    public var profile: AgentProfile
-    /// The profile's budget, or the default.
-    public var budget: Int
-    /// Tokens of the essential sections and the definition (what every pack for it starts with).
-    public var essentialTokens: Int
-    public var essentialSections: Int
-    /// Problems in its definition (`invalid-agent`).
-    public var findings: [Finding]
-}
+/// `memory://PATH#slug`: a stable name for a file or a section of it.
+public enum MemoryHandle {
+    public static let scheme = "memory://"
 
-/// What `ctxmem read` prints.
-public struct MemoryReadResult: Sendable, Codable, Equatable {
-    public var handle: String
-    public var path: String
-    public var startLine: Int
-    public var endLine: Int
-    public var headingPath: [String]
-    public var tier: Tier
-    public var tokens: Int
-    public var text: String
+    public static func make(path: String, slug: String) -> String {
+        // Most paths are plain ASCII that needs no escaping: skip Foundation for them.
+        let plain = path.utf8.allSatisfy { $0 < 0x80 && plainASCII[Int($0)] }
+        let encodedPath = plain ? path : path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path
+        return scheme + encodedPath + (slug.isEmpty ? "" : "#" + slug)
+    }
+
+    /// ASCII bytes `allowed` keeps as they are (letters, digits, `-._~/` and the like).
+    private static let plainASCII: [Bool] = (0..<128).map { code in
+        let scalar = Unicode.Scalar(UInt8(code))
+        return allowed.contains(scalar) && scalar != " "
+    }
+
+    private static let allowed: CharacterSet = {
+        var set = CharacterSet.urlPathAllowed
+        set.remove(charactersIn: "#?%")
+        return set
+    }()
 }
 
 public enum ReadError: Error, CustomStringConvertible, Equatable {
@@ -62,19 +61,5 @@ extension MemoryHandle {
         }
         let cleanSlug = slug.flatMap { $0.removingPercentEncoding ?? $0 }
         return (path, cleanSlug?.isEmpty == true ? nil : cleanSlug)
-    }
-}
-
-/// Loaded tokenizers by file, so a service loads each once (parsing tokenizer.json takes a while).
-final class TokenizerCache: Sendable {
-    static let shared = TokenizerCache()
-    private let loaded = Mutex<[String: any TokenCounter]>([:])
-
-    func tokenizer(at url: URL) throws -> any TokenCounter {
-        let key = url.standardizedFileURL.path
-        if let cached = loaded.withLock({ $0[key] }) { return cached }
-        let tokenizer = try BPETokenizer(contentsOf: url)
-        loaded.withLock { $0[key] = tokenizer }
-        return tokenizer
     }
 }
