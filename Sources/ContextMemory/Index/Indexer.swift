@@ -113,6 +113,7 @@ struct Indexer {
         var report = IndexReport()
         report.scannedFiles = walk.files.count
         var depths: [String: Int] = [:]
+        var importGraph = ImportGraph(imports: [:])
         // Parsed files stream into the transaction while the next batches are parsed.
         let session = try store.beginWrite()
         mark("session")
@@ -149,7 +150,11 @@ struct Indexer {
                                             bytesParsed: report.bytesParsed, seconds: (clock.now - start).seconds))
                 }
                 let previousDepths = depths
-                depths = Self.importDepths(from: importRoots.filter { processed[$0] != nil }, processed: processed)
+                let roots = importRoots.filter { processed[$0] != nil }
+                importGraph = ImportGraph(reachableFrom: roots) {
+                    Self.imports(of: $0, processed: processed).map(\.resolvedPath)
+                }
+                depths = importGraph.depths(from: roots)
                 mark("depths")
                 let newlyImporting = depths.keys.filter { previousDepths[$0] == nil && !Self.sortedContains(waveFiles, $0) }
                 frontier = nextWave(scanning: waveFiles, newlyImporting: newlyImporting, processed: processed,
@@ -199,7 +204,7 @@ struct Indexer {
             changes.removedPaths = stored.keys.filter { processed[$0] == nil }.sorted()
             report.removed = changes.removedPaths.count
             report.documents = processed.count - report.skipped
-            changes.treeFindings = walk.findings + Self.importCycles(processed: processed, depths: depths)
+            changes.treeFindings = walk.findings + Self.importCycles(in: importGraph, depths: depths, processed: processed)
             mark("cycles")
             let changed = written > 0 || !changes.isEmpty
             report.generation = changed ? previousGeneration + 1 : previousGeneration
@@ -393,40 +398,20 @@ struct Indexer {
 
     // MARK: - The import graph
 
-    /// Hops from the nearest file Claude Code expands imports in (`roots`, 0 for those themselves).
-    private static func importDepths(from roots: [String], processed: [String: Processed]) -> [String: Int] {
-        var depths: [String: Int] = [:]
-        var queue = roots
-        for path in queue { depths[path] = 0 }
-        var index = 0
-        while index < queue.count {
-            let path = queue[index]
-            index += 1
-            let depth = depths[path] ?? 0
-            for reference in processed[path]?.outgoing ?? [] where reference.kind == .import {
-                let target = reference.resolvedPath
-                guard processed[target] != nil, depths[target] == nil else { continue }
-                depths[target] = depth + 1
-                queue.append(target)
-            }
-        }
-        return depths
+    /// A file's imports of files this run processed, in the order written: the import graph's
+    /// edges (of the files reachable from those Claude Code expands imports in, to any depth).
+    private static func imports(of path: String, processed: [String: Processed]) -> [OutgoingReference] {
+        (processed[path]?.outgoing ?? []).filter { $0.kind == .import && processed[$0.resolvedPath] != nil }
     }
 
-    /// One finding per import cycle among files Claude Code expands imports in.
-    private static func importCycles(processed: [String: Processed], depths: [String: Int]) -> [Finding] {
-        var edges: [String: [(String, Int)]] = [:]
-        for path in depths.keys {
-            guard let item = processed[path] else { continue }
-            edges[path] = item.outgoing.filter { $0.kind == .import && depths[$0.resolvedPath] != nil }
-                .map { ($0.resolvedPath, $0.line) }
-        }
-        let cycles = CycleSearch.cycles(from: edges.keys.sorted()) { path in
-            (edges[path] ?? []).map { (target: $0.0, label: (path: path, line: $0.1)) }
-        }
-        return cycles.map { label, cycle in
-            Finding(rule: Finding.Rule.importCycle, severity: .warning, path: label.path, line: label.line,
-                    message: "import cycle: \(cycle.joined(separator: " -> ")) (Claude Code loads each file once)")
+    /// One finding per import that closes a cycle among the files Claude Code expands imports in,
+    /// at the line it is written on.
+    private static func importCycles(in graph: ImportGraph, depths: [String: Int],
+                                     processed: [String: Processed]) -> [Finding] {
+        graph.cycles(among: Set(depths.keys)).map { cycle in
+            let line = imports(of: cycle.importer, processed: processed)[cycle.importIndex].line
+            return Finding(rule: Finding.Rule.importCycle, severity: .warning, path: cycle.importer, line: line,
+                           message: cycle.message)
         }
     }
 }

@@ -200,6 +200,9 @@ struct BadInputTests {
         let cycles = try findings(tree, rule: Finding.Rule.importCycle)
         #expect(cycles.count == 1)
         #expect(cycles.first?.message.contains("docs/a.md -> docs/b.md -> docs/a.md") == true)
+        // One cycle, one message: the audit words it as the index does.
+        let options = AuditOptions(rules: [.importCycle], refreshIndex: false, useGit: false)
+        #expect(try await tree.service.audit(options).findings.map(\.message) == cycles.map(\.message))
     }
 
     @Test("an unreadable root is a clear error")
