@@ -173,7 +173,7 @@ public struct MemoryService: Sendable {
     public func agents() throws -> [AgentSummary] {
         let builder = try packBuilder()
         let store = try openStore()
-        let findings = try store.findings().filter { $0.rule == Finding.Rule.invalidAgent }
+        let findings = try store.findings().filter { $0.rule == .invalidAgent }
         return try builder.profiles().map { profile in
             let (essentials, role) = try builder.essentials(for: profile, withBodies: false)
             let tokens = essentials.reduce(0) { $0 + $1.0.tokens } + role.reduce(0) { $0 + $1.tokens }
@@ -247,7 +247,8 @@ public struct MemoryService: Sendable {
     }
 
     /// Audits the memory's references: broken imports, links and anchors, stale and orphaned
-    /// documents, and the other ``AuditRule``s. Refreshes the index first unless told not to.
+    /// documents, and the other audit rules (``RuleID/auditRules``). Refreshes the index first
+    /// unless told not to.
     /// - Throws: ``IndexError``, ``ConfigurationError``, ``AuditError``.
     public func audit(_ options: AuditOptions = AuditOptions()) async throws -> AuditReport {
         let clock = ContinuousClock()
@@ -270,8 +271,8 @@ public struct MemoryService: Sendable {
         mark("agents")
         var auditor = Auditor(store: store, listing: listing, rules: options.rules, importDepthLimit: configuration.importDepth,
                               agents: agents, history: history.value, trace: logger.logLevel <= .trace ? { mark($0) } : nil)
-        let found = try auditor.run().sorted { ($0.path, $0.line ?? 0, $0.column ?? 0, $0.rule, $0.target ?? "")
-            < ($1.path, $1.line ?? 0, $1.column ?? 0, $1.rule, $1.target ?? "") }
+        let found = try auditor.run().sorted { ($0.path, $0.line ?? 0, $0.column ?? 0, $0.rule.rawValue, $0.target ?? "")
+            < ($1.path, $1.line ?? 0, $1.column ?? 0, $1.rule.rawValue, $1.target ?? "") }
 
         mark("rules")
         // Inline comments first, then the baseline absorbs what is left.
@@ -295,7 +296,8 @@ public struct MemoryService: Sendable {
             case .fileTimes: "file times"
             }
         }
-        return AuditReport(root: rootPath, rules: options.rules.sorted(), findings: findings, suppressed: suppressed,
+        return AuditReport(root: rootPath, rules: RuleID.auditRules.filter(options.rules.contains), findings: findings,
+                           suppressed: suppressed,
                            documents: auditor.documentCount, history: historyText,
                            seconds: (clock.now - start).seconds)
     }

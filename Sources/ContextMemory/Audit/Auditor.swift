@@ -17,7 +17,7 @@ struct AgentBudget: Sendable {
 struct Auditor {
     let store: any MemoryStore
     let listing: RootListing
-    let rules: Set<AuditRule>
+    let rules: Set<RuleID>
     /// Claude Code's import hops (`import_depth`, default 4).
     let importDepthLimit: Int
     let agents: [AgentBudget]
@@ -41,7 +41,7 @@ struct Auditor {
         references.filter { kinds.contains($0.kind) }
     }
 
-    init(store: any MemoryStore, listing: RootListing, rules: Set<AuditRule>, importDepthLimit: Int,
+    init(store: any MemoryStore, listing: RootListing, rules: Set<RuleID>, importDepthLimit: Int,
          agents: [AgentBudget], history: @escaping @Sendable () -> ChangeHistory, trace: ((String) -> Void)? = nil) {
         self.store = store
         self.listing = listing
@@ -72,7 +72,7 @@ struct Auditor {
         trace?("duplicates")
         if rules.contains(.oversizedMemory) { checkSizes(documents: documents) }
         // Recorded while indexing, with the severity the parser gave them.
-        let recorded = Set([AuditRule.invalidFrontmatter, .invalidAgent, .secretInMemory].filter(rules.contains).map(\.rawValue))
+        let recorded = Set([RuleID.invalidFrontmatter, .invalidAgent, .secretInMemory].filter(rules.contains))
         if !recorded.isEmpty {
             findings += try store.findings().filter { recorded.contains($0.rule) }.map { finding in
                 var located = finding  // every audit finding has a line and column, for SARIF and editors
@@ -84,12 +84,12 @@ struct Auditor {
         return findings
     }
 
-    private mutating func add(_ rule: AuditRule, _ path: String, line: Int? = 1, column: Int? = 1, _ message: String,
+    private mutating func add(_ rule: RuleID, _ path: String, line: Int? = 1, column: Int? = 1, _ message: String,
                               target: String? = nil, suggestion: String? = nil) {
         guard rules.contains(rule) else { return }
         var text = message
         if let suggestion { text += "; did you mean \(suggestion)?" }
-        findings.append(Finding(rule: rule.rawValue, severity: rule.defaultSeverity, path: path, line: line, column: column,
+        findings.append(Finding(rule: rule, severity: rule.defaultSeverity, path: path, line: line, column: column,
                                 message: text, target: target, suggestion: suggestion))
     }
 

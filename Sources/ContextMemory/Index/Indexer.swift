@@ -340,7 +340,7 @@ struct Indexer {
 
     private static func process(_ job: Job, root: URL, rootPath: String, configuration: Configuration, redaction: SecretRedaction,
                                 counter: any TokenCounter) -> Processed {
-        func skipped(_ rule: String, _ message: String, hash: ContentHash = ContentHash(value: 0),
+        func skipped(_ rule: RuleID, _ message: String, hash: ContentHash = ContentHash(value: 0),
                      severity: Finding.Severity = .warning) -> Processed {
             let finding = Finding(rule: rule, severity: severity, path: job.path, message: message)
             let file = IndexedFile(path: job.path, kind: job.kind, stat: job.stat, contentHash: hash, document: nil,
@@ -348,28 +348,28 @@ struct Indexer {
             return Processed(outcome: .written(file), outgoing: [])
         }
         if CredentialFiles.matches(job.path) {
-            return skipped(Finding.Rule.secretInMemory, "\(job.path) holds credentials by convention and is never read "
+            return skipped(.secretInMemory, "\(job.path) holds credentials by convention and is never read "
                 + "(docs/security.md lists such files); remove the @import, link or include that reaches it", severity: .error)
         }
         if job.type != .regular {  // never opened: a FIFO would block the run
-            return skipped(Finding.Rule.notRegularFile, "\(job.type.description), not a regular file; never opened, not indexed")
+            return skipped(.notRegularFile, "\(job.type.description), not a regular file; never opened, not indexed")
         }
         if job.stat.size > configuration.maxFileSize {
-            return skipped(Finding.Rule.fileTooLarge,
+            return skipped(.fileTooLarge,
                            "file is \(job.stat.size) bytes, over the \(configuration.maxFileSize)-byte limit (max_file_size in .ctxmem.yaml); not indexed")
         }
         let bytes: [UInt8]
         do {
             bytes = try FileReader.read(root.appendingPathComponent(job.path).path, limit: configuration.maxFileSize)
         } catch {
-            return skipped(Finding.Rule.unreadable, "cannot read the file: \(error)")
+            return skipped(.unreadable, "cannot read the file: \(error)")
         }
         let hash = ContentHash(bytes)
         if let previous = job.previous, previous.contentHash == hash, previous.kind == job.kind {
             return Processed(outcome: .touched(job.stat, importDepth: previous.importDepth), outgoing: job.previousReferences)
         }
         if TextDecoding.looksBinary(bytes) {
-            return skipped(Finding.Rule.binaryFile, "binary file (NUL bytes); not indexed", hash: hash)
+            return skipped(.binaryFile, "binary file (NUL bytes); not indexed", hash: hash)
         }
         let decoded = TextDecoding.decode(bytes)
         // Credentials leave the text before anything else sees it (docs/security.md).
@@ -410,7 +410,7 @@ struct Indexer {
                                      processed: [String: Processed]) -> [Finding] {
         graph.cycles(among: Set(depths.keys)).map { cycle in
             let line = imports(of: cycle.importer, processed: processed)[cycle.importIndex].line
-            return Finding(rule: Finding.Rule.importCycle, severity: .warning, path: cycle.importer, line: line,
+            return Finding(rule: .importCycle, severity: .warning, path: cycle.importer, line: line,
                            message: cycle.message)
         }
     }

@@ -629,7 +629,7 @@ public struct SQLiteStore: MemoryStore {
             INSERT INTO findings (document_id, rule, severity, path, line, "column", message) VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
         try statement.execute(arguments: [
-            documentID, finding.rule, finding.severity.rawValue, finding.path, finding.line, finding.column, finding.message,
+            documentID, finding.rule.rawValue, finding.severity.rawValue, finding.path, finding.line, finding.column, finding.message,
         ])
     }
 
@@ -823,7 +823,7 @@ public struct SQLiteStore: MemoryStore {
             try Row.fetchAll(db, sql: """
                 SELECT rule, severity, path, line, "column", message FROM findings ORDER BY path, line, "column", rule
                 """).map { row in
-                Finding(rule: (try row.decode(forColumn: "rule")), severity: (try StoredValue.decode(Finding.Severity.self, (try row.decode(forColumn: "severity")))),
+                Finding(rule: (try StoredValue.decode(RuleID.self, (try row.decode(forColumn: "rule")))), severity: (try StoredValue.decode(Finding.Severity.self, (try row.decode(forColumn: "severity")))),
                         path: (try row.decode(forColumn: "path")), line: (try row.decode(forColumn: "line")), column: (try row.decode(forColumn: "column")), message: (try row.decode(forColumn: "message")))
             }
         }

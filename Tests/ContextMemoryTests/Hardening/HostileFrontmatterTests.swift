@@ -26,7 +26,7 @@ struct HostileFrontmatterTests {
         try tree.write(".claude/agents/huge.md", "---\nname: huge\ndescription: hostile budget\ncontext:\n  budget: \(value)\n---\n# Huge\n\nquokka\n")
         _ = try await tree.service.index()
         let findings = try tree.service.findings().filter { $0.path == ".claude/agents/huge.md" }
-        #expect(findings.map(\.rule) == [Finding.Rule.invalidAgent], "\(findings)")
+        #expect(findings.map(\.rule) == [RuleID.invalidAgent], "\(findings)")
         #expect(findings.first?.line == 5)
         #expect(findings.first?.message.contains("between 500 and 2000000") == true)
         let agent = try #require(try tree.service.agents().first { $0.profile.name == "huge" })
@@ -68,7 +68,7 @@ struct HostileFrontmatterTests {
         }
         #expect(elapsed < .seconds(5))
         _ = try await tree.service.index()
-        let findings = try tree.service.findings().filter { $0.rule == Finding.Rule.invalidFrontmatter }
+        let findings = try tree.service.findings().filter { $0.rule == RuleID.invalidFrontmatter }
         #expect(Set(findings.map(\.path)) == [".claude/agents/bomb.md", "project_management/bomb.md"])
         #expect(findings.allSatisfy { $0.message.contains("more than 10000 values") })
         #expect(try tree.service.search("zeppelin").map(\.path) == [".claude/agents/bomb.md"])
