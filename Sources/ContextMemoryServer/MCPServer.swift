@@ -80,7 +80,7 @@ public struct MCPFace: Sendable {
         Tool(name: "audit_references",
              description: "Broken @imports, links and anchors, stale references and orphaned documents in project memory, at file:line:column with suggested fixes.",
              inputSchema: schema(properties: [
-                 "rules": ["type": "array", "items": ["type": "string", "enum": .array(AuditRule.allCases.map { .string($0.rawValue) })],
+                 "rules": ["type": "array", "items": ["type": "string", "enum": .array(RuleID.auditRules.map { .string($0.rawValue) })],
                            "description": "Only these rules (default: all)."],
              ], required: [])),
     ]

@@ -24,7 +24,7 @@ extension Bench {
         let gitOnly = try await time(AuditOptions(rules: [.staleReference], refreshIndex: false))
         let linksOnly = try await time(AuditOptions(rules: [.brokenImport, .brokenLink, .brokenAnchor, .caseMismatch], refreshIndex: false))
         var byRule: [String: Int] = [:]
-        for finding in full.report.findings { byRule[finding.rule, default: 0] += 1 }
+        for finding in full.report.findings { byRule[finding.rule.rawValue, default: 0] += 1 }
         func f(_ value: Double) -> String { String(format: "%.3f", value) }
         print("""
             corpus:                      \(corpusName)

@@ -71,7 +71,7 @@ struct AuditCommand: AsyncParsableCommand {
 
     func run() async throws {
         if listRules {
-            for rule in AuditRule.allCases {
+            for rule in RuleID.auditRules {
                 print(rule.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0)
                       + rule.defaultSeverity.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0) + rule.summary)
             }
@@ -100,7 +100,7 @@ struct AuditCommand: AsyncParsableCommand {
 
     /// The rules `--rule` names; nil when it names none (every rule runs).
     /// - Throws: ``AuditError/unknownRule(_:suggestion:)``.
-    private func selectedRules() throws -> Set<AuditRule>? {
+    private func selectedRules() throws -> Set<RuleID>? {
         rules.isEmpty ? nil : try AuditError.rules(rules)
     }
 
@@ -115,7 +115,6 @@ struct AuditCommand: AsyncParsableCommand {
             var finding = finding
             finding.path = Terminal.visible(finding.path)
             finding.message = Terminal.visible(finding.message)
-            finding.rule = Terminal.visible(finding.rule)
             return finding
         }
         return try AuditRenderer.render(visible, as: .text, color: color)

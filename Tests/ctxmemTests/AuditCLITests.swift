@@ -111,7 +111,7 @@ struct AuditCLITests {
     func help() throws {
         let list = try CLITests.run(["audit", "--list-rules"])
         #expect(list.status == 0)
-        #expect(list.stdout.split(separator: "\n").count == AuditRule.allCases.count)
+        #expect(list.stdout.split(separator: "\n").count == RuleID.auditRules.count)
         #expect(list.stdout.contains("broken-import       error    "))
         let help = try CLITests.run(["audit", "--help"])
         for fragment in ["<!-- ctxmem-ignore RULE -->", "--write-baseline", "--format sarif", "Exit codes", "docs/audit-rules.md"] {

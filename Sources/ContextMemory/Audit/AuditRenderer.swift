@@ -34,7 +34,7 @@ public enum AuditRenderer {
             let paintedSeverity = paint(severity.padding(toLength: 7, withPad: " ", startingAt: 0),
                                         finding.severity == .error ? "31" : finding.severity == .warning ? "33" : "36")
             out += "  " + paint(location.padding(toLength: max(8, location.count), withPad: " ", startingAt: 0), "2")
-                + "  " + paintedSeverity + "  " + finding.message + "  " + paint(finding.rule, "2") + "\n"
+                + "  " + paintedSeverity + "  " + finding.message + "  " + paint(finding.rule.rawValue, "2") + "\n"
         }
         if !report.findings.isEmpty { out += "\n" }
         out += summary(report) + "\n"
@@ -88,7 +88,7 @@ public enum AuditRenderer {
             summary = Summary(errors: report.count(.error), warnings: report.count(.warning), infos: report.count(.info),
                               suppressedInline: inline, baselined: report.suppressed.count - inline, documents: report.documents)
             findings = report.findings.map {
-                Item(rule: $0.rule, severity: $0.severity.rawValue, path: $0.path, line: $0.line, column: $0.column,
+                Item(rule: $0.rule.rawValue, severity: $0.severity.rawValue, path: $0.path, line: $0.line, column: $0.column,
                      message: $0.message, target: $0.target, suggestion: $0.suggestion, fingerprint: $0.fingerprint)
             }
         }
@@ -156,8 +156,8 @@ public enum AuditRenderer {
             let silenced = report.suppressed.map { ($0.finding, $0.reason as SuppressedFinding.Reason?) }
             let results = (active + silenced).map { finding, reason in
                 Result(
-                    ruleId: finding.rule,
-                    ruleIndex: AuditRule(rawValue: finding.rule).flatMap(rules.firstIndex(of:)),
+                    ruleId: finding.rule.rawValue,
+                    ruleIndex: rules.firstIndex(of: finding.rule),
                     level: Self.level(finding.severity),
                     message: Text(text: finding.message),
                     locations: [Location(physicalLocation: PhysicalLocation(
@@ -165,7 +165,7 @@ public enum AuditRenderer {
                         region: finding.line.map { Region(startLine: max(1, $0), startColumn: max(1, finding.column ?? 1)) }))],
                     partialFingerprints: ["ctxmem/v1": finding.fingerprint],
                     suppressions: reason.map {
-                        [$0 == .inline ? Suppression(kind: "inSource", justification: "<!-- ctxmem-ignore \(finding.rule) -->")
+                        [$0 == .inline ? Suppression(kind: "inSource", justification: "<!-- ctxmem-ignore \(finding.rule.rawValue) -->")
                                        : Suppression(kind: "external", justification: "listed in the audit baseline")]
                     },
                     properties: finding.target == nil && finding.suggestion == nil

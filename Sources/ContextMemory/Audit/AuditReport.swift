@@ -3,7 +3,7 @@ public import Foundation
 /// What `ctxmem audit` checks and how.
 public struct AuditOptions: Sendable {
     /// The rules to run (all by default).
-    public var rules: Set<AuditRule>
+    public var rules: Set<RuleID>
     /// Known findings to leave out of the report (`--baseline`).
     public var baseline: AuditBaseline?
     /// Brings the index in step with the root first (the CLI does; a service with a live index need not).
@@ -11,7 +11,7 @@ public struct AuditOptions: Sendable {
     /// Dates `stale-reference` from git history when the root is a work tree (else from file times).
     public var useGit: Bool
 
-    public init(rules: Set<AuditRule> = Set(AuditRule.allCases), baseline: AuditBaseline? = nil,
+    public init(rules: Set<RuleID> = Set(RuleID.auditRules), baseline: AuditBaseline? = nil,
                 refreshIndex: Bool = true, useGit: Bool = true) {
         self.rules = rules
         self.baseline = baseline
@@ -23,7 +23,8 @@ public struct AuditOptions: Sendable {
 /// The findings of one audit, sorted by file, line, column and rule, with what was suppressed.
 public struct AuditReport: Sendable {
     public var root: String
-    public var rules: [AuditRule]
+    /// The audit rules that ran, in catalogue order.
+    public var rules: [RuleID]
     /// Findings to act on.
     public var findings: [Finding]
     /// Findings silenced by a `<!-- ctxmem-ignore RULE -->` comment or by the baseline.
@@ -88,12 +89,29 @@ public struct AuditBaseline: Sendable, Equatable {
         do { data = try BoundedRead.contents(of: url, limit: 256 * 1024 * 1024) } catch {
             throw AuditError.invalidBaseline(path: url.path, detail: "cannot read it (\(error)); create one with `ctxmem audit --write-baseline \(url.path)`")
         }
-        struct File: Decodable { var findings: [Finding] }
+        struct File: Decodable { var findings: [Entry] }
         do {
-            self.init(findings: try JSONDecoder().decode(File.self, from: data).findings)
+            remaining = [:]
+            for entry in try JSONDecoder().decode(File.self, from: data).findings {
+                let key = Finding.fingerprint(rule: entry.rule, path: entry.path, target: entry.target,
+                                              message: entry.message)
+                remaining[key, default: 0] += 1
+            }
         } catch {
             throw AuditError.invalidBaseline(path: url.path, detail: "not an audit JSON report (\(AuditError.describe(error)))")
         }
+    }
+
+    /// A finding as a baseline file holds it, its rule id as text: an id this build does not know
+    /// (a rule renamed since, or added by a later version) matches nothing rather than refusing the
+    /// whole file. Otherwise as strict as ``Finding``'s own decoding.
+    private struct Entry: Decodable {
+        var rule: String
+        var severity: Finding.Severity
+        var path: String
+        var line, column: Int?
+        var message: String
+        var target, suggestion: String?
     }
 
     /// Takes one matching entry; false when the finding is new.
@@ -115,7 +133,7 @@ public enum AuditError: Error, CustomStringConvertible, Equatable {
             "baseline \(path): \(detail)"
         case let .unknownRule(id, suggestion):
             "unknown rule '\(id)'" + (suggestion.map { "; did you mean '\($0)'?" } ?? "")
-                + " (rules: \(AuditRule.allCases.map(\.rawValue).joined(separator: ", ")))"
+                + " (rules: \(RuleID.auditRules.map(\.rawValue).joined(separator: ", ")))"
         }
     }
 
@@ -130,11 +148,11 @@ public enum AuditError: Error, CustomStringConvertible, Equatable {
     }
 
     /// Parses rule ids as given on the command line (repeated or comma-separated).
-    public static func rules(_ ids: [String]) throws -> Set<AuditRule> {
-        var rules: Set<AuditRule> = []
+    public static func rules(_ ids: [String]) throws -> Set<RuleID> {
+        var rules: Set<RuleID> = []
         for id in ids.flatMap({ $0.split(separator: ",").map(String.init) }) where !id.trimmingCharacters(in: .whitespaces).isEmpty {
-            guard let rule = AuditRule(id: id) else {
-                throw AuditError.unknownRule(id, suggestion: Suggest.nearest(to: id, in: AuditRule.allCases.map(\.rawValue)))
+            guard let rule = RuleID(auditRule: id) else {
+                throw AuditError.unknownRule(id, suggestion: Suggest.nearest(to: id, in: RuleID.auditRules.map(\.rawValue)))
             }
             rules.insert(rule)
         }
@@ -146,7 +164,7 @@ public enum AuditError: Error, CustomStringConvertible, Equatable {
 /// no rule it silences every rule there. Findings about a whole document (orphan-document,
 /// oversized-memory) are silenced by the comment anywhere in the file.
 enum InlineSuppression {
-    static let documentRules: Set<String> = [AuditRule.orphanDocument.rawValue, AuditRule.oversizedMemory.rawValue]
+    static let documentRules: Set<RuleID> = [.orphanDocument, .oversizedMemory]
 
     /// The rules a comment on this line silences: nil when there is none, empty for all.
     static func rules(onLine line: Substring) -> Set<String>? {
@@ -164,7 +182,7 @@ enum InlineSuppression {
     static func silences(_ finding: Finding, lines: [Int: Substring]) -> Bool {
         func matches(_ line: Substring?) -> Bool {
             guard let line, let rules = rules(onLine: line) else { return false }
-            return rules.isEmpty || rules.contains(finding.rule)
+            return rules.isEmpty || rules.contains(finding.rule.rawValue)
         }
         if documentRules.contains(finding.rule) { return lines.values.contains { matches($0) } }
         guard let number = finding.line else { return false }

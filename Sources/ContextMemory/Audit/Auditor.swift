@@ -17,7 +17,7 @@ struct AgentBudget: Sendable {
 struct Auditor {
     let store: any MemoryReader
     let listing: RootListing
-    let rules: Set<AuditRule>
+    let rules: Set<RuleID>
     /// Claude Code's import hops (`import_depth`, default 4).
     let importDepthLimit: Int
     let agents: [AgentBudget]
@@ -41,7 +41,7 @@ struct Auditor {
         references.filter { kinds.contains($0.kind) }
     }
 
-    init(store: any MemoryReader, listing: RootListing, rules: Set<AuditRule>, importDepthLimit: Int,
+    init(store: any MemoryReader, listing: RootListing, rules: Set<RuleID>, importDepthLimit: Int,
          agents: [AgentBudget], history: @escaping @Sendable () -> ChangeHistory, trace: ((String) -> Void)? = nil) {
         self.store = store
         self.listing = listing
@@ -72,7 +72,7 @@ struct Auditor {
         trace?("duplicates")
         if rules.contains(.oversizedMemory) { checkSizes(documents: documents) }
         // Recorded while indexing, with the severity the parser gave them.
-        let recorded = Set([AuditRule.invalidFrontmatter, .invalidAgent, .secretInMemory].filter(rules.contains).map(\.rawValue))
+        let recorded = Set([RuleID.invalidFrontmatter, .invalidAgent, .secretInMemory].filter(rules.contains))
         if !recorded.isEmpty {
             findings += try store.findings().filter { recorded.contains($0.rule) }.map { finding in
                 var located = finding  // every audit finding has a line and column, for SARIF and editors
@@ -84,12 +84,12 @@ struct Auditor {
         return findings
     }
 
-    private mutating func add(_ rule: AuditRule, _ path: String, line: Int? = 1, column: Int? = 1, _ message: String,
+    private mutating func add(_ rule: RuleID, _ path: String, line: Int? = 1, column: Int? = 1, _ message: String,
                               target: String? = nil, suggestion: String? = nil) {
         guard rules.contains(rule) else { return }
         var text = message
         if let suggestion { text += "; did you mean \(suggestion)?" }
-        findings.append(Finding(rule: rule.rawValue, severity: rule.defaultSeverity, path: path, line: line, column: column,
+        findings.append(Finding(rule: rule, severity: rule.defaultSeverity, path: path, line: line, column: column,
                                 message: text, target: target, suggestion: suggestion))
     }
 
@@ -101,72 +101,62 @@ struct Auditor {
         let indexed = Set(documents.map(\.path))
         var byPath: [String: [StoredReference]] = [:]
         for reference in references([.import]) { byPath[reference.path, default: []].append(reference) }
-        var depths: [String: Int] = [:]
-        var queue = documents.filter { $0.kind.evaluatesImports }.map(\.path)
-        for path in queue { depths[path] = 0 }
-        var tooDeep: [(StoredReference, String)] = []
-        var index = 0
-        while index < queue.count {
-            let path = queue[index]
-            index += 1
-            let depth = depths[path] ?? 0
-            for reference in byPath[path] ?? [] {
-                switch reference.status {
-                case .home, .external:
-                    continue  // the user's own memory, never read
-                case .outsideRoot:
-                    add(.importOutsideRoot, path, line: reference.line, column: reference.column,
-                        "@\(reference.target) resolves outside the memory root; Claude Code asks for approval before loading it, and ctxmem never reads it",
-                        target: reference.target)
-                case .inRoot:
-                    guard let target = reference.resolvedPath else { continue }
-                    if listing.isFolder(target) {
-                        let folder = target.isEmpty ? "" : target + "/"
-                        let readme = [folder + "README.md", folder + "CLAUDE.md"].first(where: listing.isFile)
-                        add(.importDirectory, path, line: reference.line, column: reference.column,
-                            "@\(reference.target) is a folder; Claude Code imports files only, so it loads nothing",
-                            target: reference.target, suggestion: readme.map { "@" + suggestedTarget($0, like: reference) })
-                    } else if listing.isFile(target) {
-                        if depth + 1 > importDepthLimit {
-                            tooDeep.append((reference, target))
-                        } else if depths[target] == nil, indexed.contains(target) {
-                            depths[target] = depth + 1
-                            queue.append(target)
-                        }
-                    } else if let actual = listing.caseInsensitiveMatch(target) {
-                        add(.caseMismatch, path, line: reference.line, column: reference.column,
-                            "@\(reference.target) matches \(actual) only when letter case is ignored; on Linux it loads nothing",
-                            target: reference.target, suggestion: "@" + suggestedTarget(actual, like: reference))
-                    } else if Self.looksLikePath(reference.target) {
-                        add(.brokenImport, path, line: reference.line, column: reference.column,
-                            "@\(reference.target) names no file (\(target) does not exist); Claude Code drops it without a word",
-                            target: reference.target, suggestion: importSuggestion(for: target, reference: reference))
-                    }
-                }
+        // The imports that name a path in the root, by importer: the graph's edges, in that order.
+        let inRoot = byPath.mapValues { $0.filter { $0.status == .inRoot && $0.resolvedPath != nil } }
+        let graph = ImportGraph(imports: inRoot.mapValues { $0.compactMap(\.resolvedPath) })
+        // Claude Code follows an import to a file; the audit, to one it has in the index as well.
+        let depths = graph.filter { listing.isFile($0) && indexed.contains($0) }
+            .depths(from: documents.filter { $0.kind.evaluatesImports }.map(\.path), limit: importDepthLimit)
+        for path in depths.keys.sorted() {
+            checkImports(of: path, depth: depths[path] ?? 0, references: byPath[path] ?? [], depths: depths)
+        }
+        if rules.contains(.importCycle) {
+            for cycle in graph.cycles(among: Set(depths.keys)) {
+                let reference = inRoot[cycle.importer]![cycle.importIndex]
+                add(.importCycle, reference.path, line: reference.line, column: reference.column, cycle.message,
+                    target: reference.target)
             }
         }
-        // Past the limit from one file, a target may still load through a shorter chain.
-        for (reference, target) in tooDeep where depths[target] == nil {
-            add(.importTooDeep, reference.path, line: reference.line, column: reference.column,
-                "@\(reference.target) is \(depths[reference.path, default: 0] + 1) imports deep from the nearest CLAUDE.md or rule; Claude Code follows \(importDepthLimit) (import_depth), so it never loads \(target)",
-                target: reference.target)
-        }
-        if rules.contains(.importCycle) { findCycles(byPath: byPath, depths: depths) }
         return Set(depths.keys)
     }
 
-    /// One finding per import that closes a cycle, at that import.
-    private mutating func findCycles(byPath: [String: [StoredReference]], depths: [String: Int]) {
-        let cycles = CycleSearch.cycles(from: depths.keys.sorted()) { path in
-            (byPath[path] ?? []).compactMap { reference -> (target: String, label: StoredReference)? in
-                guard reference.status == .inRoot, let target = reference.resolvedPath, depths[target] != nil else { return nil }
-                return (target: target, label: reference)
+    /// The findings about the imports of one file Claude Code expands imports in, `depth` hops
+    /// from the nearest launch file.
+    private mutating func checkImports(of path: String, depth: Int, references: [StoredReference],
+                                       depths: [String: Int]) {
+        for reference in references {
+            switch reference.status {
+            case .home, .external:
+                continue  // the user's own memory, never read
+            case .outsideRoot:
+                add(.importOutsideRoot, path, line: reference.line, column: reference.column,
+                    "@\(reference.target) resolves outside the memory root; Claude Code asks for approval before loading it, and ctxmem never reads it",
+                    target: reference.target)
+            case .inRoot:
+                guard let target = reference.resolvedPath else { continue }
+                if listing.isFolder(target) {
+                    let folder = target.isEmpty ? "" : target + "/"
+                    let readme = [folder + "README.md", folder + "CLAUDE.md"].first(where: listing.isFile)
+                    add(.importDirectory, path, line: reference.line, column: reference.column,
+                        "@\(reference.target) is a folder; Claude Code imports files only, so it loads nothing",
+                        target: reference.target, suggestion: readme.map { "@" + suggestedTarget($0, like: reference) })
+                } else if listing.isFile(target) {
+                    // Past the limit from this file, the target may still load through a shorter chain.
+                    if depth + 1 > importDepthLimit, depths[target] == nil {
+                        add(.importTooDeep, reference.path, line: reference.line, column: reference.column,
+                            "@\(reference.target) is \(depth + 1) imports deep from the nearest CLAUDE.md or rule; Claude Code follows \(importDepthLimit) (import_depth), so it never loads \(target)",
+                            target: reference.target)
+                    }
+                } else if let actual = listing.caseInsensitiveMatch(target) {
+                    add(.caseMismatch, path, line: reference.line, column: reference.column,
+                        "@\(reference.target) matches \(actual) only when letter case is ignored; on Linux it loads nothing",
+                        target: reference.target, suggestion: "@" + suggestedTarget(actual, like: reference))
+                } else if Self.looksLikePath(reference.target) {
+                    add(.brokenImport, path, line: reference.line, column: reference.column,
+                        "@\(reference.target) names no file (\(target) does not exist); Claude Code drops it without a word",
+                        target: reference.target, suggestion: importSuggestion(for: target, reference: reference))
+                }
             }
-        }
-        for (reference, cycle) in cycles {
-            add(.importCycle, reference.path, line: reference.line, column: reference.column,
-                "import cycle: \(cycle.joined(separator: " -> ")); Claude Code loads each file once, so the cycle only hides the order",
-                target: reference.target)
         }
     }
 

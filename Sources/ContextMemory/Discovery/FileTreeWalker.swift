@@ -92,7 +92,7 @@ public struct FileTreeWalker: Sendable {
         var pending: [(String, String, String)] = [("", rootReal, rootReal)]
         while let (relative, absolute, real) = pending.popLast() {
             guard let directory = opendir(absolute) else {
-                result.findings.append(Finding(rule: Finding.Rule.unreadable, severity: .warning, path: relative.isEmpty ? "." : relative,
+                result.findings.append(Finding(rule: RuleID.unreadable, severity: .warning, path: relative.isEmpty ? "." : relative,
                                                message: "cannot read this folder: \(String(cString: strerror(errno)))"))
                 continue
             }
@@ -116,15 +116,15 @@ public struct FileTreeWalker: Sendable {
                         // ELOOP: a chain of symlinks that comes back on itself (a.md -> b.md -> a.md),
                         // or one more than the kernel's 40 links deep; never a missing target.
                         result.findings.append(errno == ELOOP
-                            ? Finding(rule: Finding.Rule.symlinkLoop, severity: .warning, path: childRelative,
+                            ? Finding(rule: RuleID.symlinkLoop, severity: .warning, path: childRelative,
                                       message: "symlink to '\(Self.linkTarget(childAbsolute))' never reaches a file: "
                                         + "its chain of symlinks loops (or is over 40 links deep); not followed")
-                            : Finding(rule: Finding.Rule.brokenSymlink, severity: .warning, path: childRelative,
+                            : Finding(rule: RuleID.brokenSymlink, severity: .warning, path: childRelative,
                                       message: "symlink to '\(Self.linkTarget(childAbsolute))' points at nothing"))
                         continue
                     }
                     guard let target = Self.realPath(childAbsolute), target == rootReal || target.hasPrefix(rootReal + "/") else {
-                        result.findings.append(Finding(rule: Finding.Rule.symlinkOutsideRoot, severity: .warning, path: childRelative,
+                        result.findings.append(Finding(rule: RuleID.symlinkOutsideRoot, severity: .warning, path: childRelative,
                                                        message: "symlink to '\(Self.linkTarget(childAbsolute))' leaves the memory root; not read"))
                         continue
                     }
@@ -139,7 +139,7 @@ public struct FileTreeWalker: Sendable {
                     guard visited.insert(childReal).inserted else {
                         let isLoop = real == childReal || real.hasPrefix(childReal + "/")
                         result.findings.append(Finding(
-                            rule: Finding.Rule.symlinkLoop, severity: .warning, path: childRelative,
+                            rule: RuleID.symlinkLoop, severity: .warning, path: childRelative,
                             message: isLoop ? "symlink loops back to '\(Self.relative(childReal, to: rootReal))'; not followed"
                                 : "folder already indexed as '\(Self.relative(childReal, to: rootReal))'; not followed twice"))
                         continue

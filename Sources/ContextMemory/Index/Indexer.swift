@@ -114,6 +114,7 @@ struct Indexer {
         var report = IndexReport()
         report.scannedFiles = walk.files.count
         var depths: [String: Int] = [:]
+        var importGraph = ImportGraph(imports: [:])
         // Parsed files stream into the transaction while the next batches are parsed.
         let session = try store.beginWrite()
         mark("session")
@@ -150,7 +151,11 @@ struct Indexer {
                                             bytesParsed: report.bytesParsed, seconds: (clock.now - start).seconds))
                 }
                 let previousDepths = depths
-                depths = Self.importDepths(from: importRoots.filter { processed[$0] != nil }, processed: processed)
+                let roots = importRoots.filter { processed[$0] != nil }
+                importGraph = ImportGraph(reachableFrom: roots) {
+                    Self.imports(of: $0, processed: processed).map(\.resolvedPath)
+                }
+                depths = importGraph.depths(from: roots)
                 mark("depths")
                 let newlyImporting = depths.keys.filter { previousDepths[$0] == nil && !Self.sortedContains(waveFiles, $0) }
                 frontier = nextWave(scanning: waveFiles, newlyImporting: newlyImporting, processed: processed,
@@ -200,7 +205,7 @@ struct Indexer {
             changes.removedPaths = stored.keys.filter { processed[$0] == nil }.sorted()
             report.removed = changes.removedPaths.count
             report.documents = processed.count - report.skipped
-            changes.treeFindings = walk.findings + Self.importCycles(processed: processed, depths: depths)
+            changes.treeFindings = walk.findings + Self.importCycles(in: importGraph, depths: depths, processed: processed)
             mark("cycles")
             let changed = written > 0 || !changes.isEmpty
             report.generation = changed ? previousGeneration + 1 : previousGeneration
@@ -336,7 +341,7 @@ struct Indexer {
 
     private static func process(_ job: Job, root: URL, rootPath: String, configuration: Configuration, redaction: SecretRedaction,
                                 counter: any TokenCounter) -> Processed {
-        func skipped(_ rule: String, _ message: String, hash: ContentHash = ContentHash(value: 0),
+        func skipped(_ rule: RuleID, _ message: String, hash: ContentHash = ContentHash(value: 0),
                      severity: Finding.Severity = .warning) -> Processed {
             let finding = Finding(rule: rule, severity: severity, path: job.path, message: message)
             let file = IndexedFile(path: job.path, kind: job.kind, stat: job.stat, contentHash: hash, document: nil,
@@ -344,28 +349,28 @@ struct Indexer {
             return Processed(outcome: .written(file), outgoing: [])
         }
         if CredentialFiles.matches(job.path) {
-            return skipped(Finding.Rule.secretInMemory, "\(job.path) holds credentials by convention and is never read "
+            return skipped(.secretInMemory, "\(job.path) holds credentials by convention and is never read "
                 + "(docs/security.md lists such files); remove the @import, link or include that reaches it", severity: .error)
         }
         if job.type != .regular {  // never opened: a FIFO would block the run
-            return skipped(Finding.Rule.notRegularFile, "\(job.type.description), not a regular file; never opened, not indexed")
+            return skipped(.notRegularFile, "\(job.type.description), not a regular file; never opened, not indexed")
         }
         if job.stat.size > configuration.maxFileSize {
-            return skipped(Finding.Rule.fileTooLarge,
+            return skipped(.fileTooLarge,
                            "file is \(job.stat.size) bytes, over the \(configuration.maxFileSize)-byte limit (max_file_size in .ctxmem.yaml); not indexed")
         }
         let bytes: [UInt8]
         do {
             bytes = try FileReader.read(root.appendingPathComponent(job.path).path, limit: configuration.maxFileSize)
         } catch {
-            return skipped(Finding.Rule.unreadable, "cannot read the file: \(error)")
+            return skipped(.unreadable, "cannot read the file: \(error)")
         }
         let hash = ContentHash(bytes)
         if let previous = job.previous, previous.contentHash == hash, previous.kind == job.kind {
             return Processed(outcome: .touched(job.stat, importDepth: previous.importDepth), outgoing: job.previousReferences)
         }
         if TextDecoding.looksBinary(bytes) {
-            return skipped(Finding.Rule.binaryFile, "binary file (NUL bytes); not indexed", hash: hash)
+            return skipped(.binaryFile, "binary file (NUL bytes); not indexed", hash: hash)
         }
         let decoded = TextDecoding.decode(bytes)
         // Credentials leave the text before anything else sees it (docs/security.md).
@@ -394,40 +399,20 @@ struct Indexer {
 
     // MARK: - The import graph
 
-    /// Hops from the nearest file Claude Code expands imports in (`roots`, 0 for those themselves).
-    private static func importDepths(from roots: [String], processed: [String: Processed]) -> [String: Int] {
-        var depths: [String: Int] = [:]
-        var queue = roots
-        for path in queue { depths[path] = 0 }
-        var index = 0
-        while index < queue.count {
-            let path = queue[index]
-            index += 1
-            let depth = depths[path] ?? 0
-            for reference in processed[path]?.outgoing ?? [] where reference.kind == .import {
-                let target = reference.resolvedPath
-                guard processed[target] != nil, depths[target] == nil else { continue }
-                depths[target] = depth + 1
-                queue.append(target)
-            }
-        }
-        return depths
+    /// A file's imports of files this run processed, in the order written: the import graph's
+    /// edges (of the files reachable from those Claude Code expands imports in, to any depth).
+    private static func imports(of path: String, processed: [String: Processed]) -> [OutgoingReference] {
+        (processed[path]?.outgoing ?? []).filter { $0.kind == .import && processed[$0.resolvedPath] != nil }
     }
 
-    /// One finding per import cycle among files Claude Code expands imports in.
-    private static func importCycles(processed: [String: Processed], depths: [String: Int]) -> [Finding] {
-        var edges: [String: [(String, Int)]] = [:]
-        for path in depths.keys {
-            guard let item = processed[path] else { continue }
-            edges[path] = item.outgoing.filter { $0.kind == .import && depths[$0.resolvedPath] != nil }
-                .map { ($0.resolvedPath, $0.line) }
-        }
-        let cycles = CycleSearch.cycles(from: edges.keys.sorted()) { path in
-            (edges[path] ?? []).map { (target: $0.0, label: (path: path, line: $0.1)) }
-        }
-        return cycles.map { label, cycle in
-            Finding(rule: Finding.Rule.importCycle, severity: .warning, path: label.path, line: label.line,
-                    message: "import cycle: \(cycle.joined(separator: " -> ")) (Claude Code loads each file once)")
+    /// One finding per import that closes a cycle among the files Claude Code expands imports in,
+    /// at the line it is written on.
+    private static func importCycles(in graph: ImportGraph, depths: [String: Int],
+                                     processed: [String: Processed]) -> [Finding] {
+        graph.cycles(among: Set(depths.keys)).map { cycle in
+            let line = imports(of: cycle.importer, processed: processed)[cycle.importIndex].line
+            return Finding(rule: .importCycle, severity: .warning, path: cycle.importer, line: line,
+                           message: cycle.message)
         }
     }
 }

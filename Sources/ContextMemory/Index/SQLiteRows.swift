@@ -198,7 +198,7 @@ struct FindingRow: FetchableRecord {
             try row.decode(atIndex: column.rawValue)
         }
         finding = Finding(
-            rule: try value(.rule), severity: try StoredValue.decode(Finding.Severity.self, try value(.severity)),
+            rule: try StoredValue.decode(RuleID.self, try value(.rule)), severity: try StoredValue.decode(Finding.Severity.self, try value(.severity)),
             path: try value(.path), line: try value(.line), column: try value(.column), message: try value(.message))
     }
 }

@@ -230,7 +230,7 @@ public struct SQLiteWriter: MemoryWriter {
             INSERT INTO findings (document_id, rule, severity, path, line, "column", message) VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
         try statement.execute(arguments: [
-            documentID, finding.rule, finding.severity.rawValue, finding.path, finding.line, finding.column, finding.message,
+            documentID, finding.rule.rawValue, finding.severity.rawValue, finding.path, finding.line, finding.column, finding.message,
         ])
     }
 }

@@ -39,7 +39,7 @@ public struct AgentProfile: Sendable, Equatable, Codable {
     ) -> (profile: AgentProfile?, findings: [Finding]) {
         var findings: [Finding] = []
         func problem(_ key: String, _ message: String, severity: Finding.Severity = .error) {
-            findings.append(Finding(rule: Finding.Rule.invalidAgent, severity: severity, path: path,
+            findings.append(Finding(rule: RuleID.invalidAgent, severity: severity, path: path,
                                     line: lineOf(key) ?? 1, message: message))
         }
         let stem = path.split(separator: "/").last.map { String($0.dropLast(".md".count)) } ?? path

@@ -19,7 +19,7 @@ public enum MarkdownParser {
         let frontmatter = Frontmatter.extract(lines: lines)
         var findings: [Finding] = []
         if let problem = frontmatter.problem {
-            findings.append(Finding(rule: Finding.Rule.invalidFrontmatter, severity: .warning, path: path,
+            findings.append(Finding(rule: RuleID.invalidFrontmatter, severity: .warning, path: path,
                                     line: problem.line, message: problem.message))
         }
         // Blank the frontmatter instead of cutting it, so cmark's line numbers are the file's.
@@ -148,14 +148,14 @@ private struct BlockWalker {
             }
         }
         if let pendingMarker {
-            findings.append(Finding(rule: Finding.Rule.invalidMarker, severity: .warning, path: path, line: pendingMarker.line,
+            findings.append(Finding(rule: RuleID.invalidMarker, severity: .warning, path: path, line: pendingMarker.line,
                                     message: "tier marker is not followed by a heading, so it applies to nothing"))
         }
     }
 
     private mutating func noteContent() {
         if let pendingMarker {
-            findings.append(Finding(rule: Finding.Rule.invalidMarker, severity: .warning, path: path, line: pendingMarker.line,
+            findings.append(Finding(rule: RuleID.invalidMarker, severity: .warning, path: path, line: pendingMarker.line,
                                     message: "tier marker must come right before a heading or at the top of the file"))
             self.pendingMarker = nil
         }
@@ -195,7 +195,7 @@ private struct BlockWalker {
         }
         let value = String(match.1).lowercased()
         guard let tier = Tier(rawValue: value) else {
-            findings.append(Finding(rule: Finding.Rule.invalidMarker, severity: .warning, path: path, line: line,
+            findings.append(Finding(rule: RuleID.invalidMarker, severity: .warning, path: path, line: line,
                                     message: "tier marker says '\(value)'; it must be one of \(Tier.choices)"))
             return
         }

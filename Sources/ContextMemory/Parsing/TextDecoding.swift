@@ -30,10 +30,10 @@ public enum TextDecoding {
             guard let invalid = firstInvalid else { return nil }
             switch encoding {
             case .utf8:
-                return Finding(rule: Finding.Rule.invalidUTF8, severity: .warning, path: path, line: invalid.line, column: invalid.column,
+                return Finding(rule: RuleID.invalidUTF8, severity: .warning, path: path, line: invalid.line, column: invalid.column,
                                message: "invalid UTF-8 (first bad byte here); decoded with U+FFFD replacement characters")
             case .utf16LittleEndian, .utf16BigEndian:
-                return Finding(rule: Finding.Rule.invalidUTF16, severity: .warning, path: path, line: invalid.line, column: invalid.column,
+                return Finding(rule: RuleID.invalidUTF16, severity: .warning, path: path, line: invalid.line, column: invalid.column,
                                message: "invalid \(encoding.rawValue) (an unpaired surrogate or odd last byte first here, column in "
                                 + "16-bit units); decoded with U+FFFD replacement characters")
             }

@@ -9,7 +9,7 @@ import Foundation
 /// block) is replaced by the marker and as many line breaks, so every line number stays the file's.
 /// `<!-- ctxmem-ignore secret-in-memory -->` on the value's line or the line before keeps it.
 struct SecretRedaction: Sendable {
-    static let rule = Finding.Rule.secretInMemory
+    static let rule = RuleID.secretInMemory
 
     let scanner: SecretScanner
 
@@ -67,7 +67,7 @@ struct SecretRedaction: Sendable {
             return Substring(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))
         }
         for start in [previousLineStart, lineStart].compactMap({ $0 }) {
-            if let rules = InlineSuppression.rules(onLine: line(from: start)), rules.isEmpty || rules.contains(rule) { return true }
+            if let rules = InlineSuppression.rules(onLine: line(from: start)), rules.isEmpty || rules.contains(rule.rawValue) { return true }
         }
         return false
     }

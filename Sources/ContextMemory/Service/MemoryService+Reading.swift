@@ -82,7 +82,7 @@ extension MemoryService {
     }
 
     static func agents(_ builder: PackBuilder, reader: any MemoryReader) throws -> [AgentSummary] {
-        let findings = try reader.findings().filter { $0.rule == Finding.Rule.invalidAgent }
+        let findings = try reader.findings().filter { $0.rule == .invalidAgent }
         return try builder.profiles().map { profile in
             let (essentials, role) = try builder.essentials(for: profile, withBodies: false)
             let tokens = essentials.reduce(0) { $0 + $1.0.tokens } + role.reduce(0) { $0 + $1.tokens }

@@ -112,7 +112,8 @@ public struct MemoryService: Sendable {
     }
 
     /// Audits the memory's references: broken imports, links and anchors, stale and orphaned
-    /// documents, and the other ``AuditRule``s. Refreshes the index first unless told not to.
+    /// documents, and the other audit rules (``RuleID/auditRules``). Refreshes the index first
+    /// unless told not to.
     /// - Throws: ``IndexError``, ``ConfigurationError``, ``AuditError``.
     public func audit(_ options: AuditOptions = AuditOptions()) async throws -> AuditReport {
         let clock = ContinuousClock()
@@ -144,8 +145,8 @@ public struct MemoryService: Sendable {
             var auditor = Auditor(store: reader, listing: listing, rules: options.rules,
                                   importDepthLimit: configuration.importDepth, agents: agents, history: history.value,
                                   trace: trace ? { mark($0) } : nil)
-            let found = try auditor.run().sorted { ($0.path, $0.line ?? 0, $0.column ?? 0, $0.rule, $0.target ?? "")
-                < ($1.path, $1.line ?? 0, $1.column ?? 0, $1.rule, $1.target ?? "") }
+            let found = try auditor.run().sorted { ($0.path, $0.line ?? 0, $0.column ?? 0, $0.rule.rawValue, $0.target ?? "")
+                < ($1.path, $1.line ?? 0, $1.column ?? 0, $1.rule.rawValue, $1.target ?? "") }
             mark("rules")
             return (found, auditor.documentCount, try Self.sourceLines(of: Set(found.map(\.path)), reader: reader))
         }
@@ -169,7 +170,8 @@ public struct MemoryService: Sendable {
             case .fileTimes: "file times"
             }
         }
-        return AuditReport(root: rootPath, rules: options.rules.sorted(), findings: findings, suppressed: suppressed,
+        return AuditReport(root: rootPath, rules: RuleID.auditRules.filter(options.rules.contains), findings: findings,
+                           suppressed: suppressed,
                            documents: documentCount, history: historyText,
                            seconds: (clock.now - start).seconds)
     }

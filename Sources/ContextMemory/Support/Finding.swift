@@ -15,8 +15,8 @@ public struct Finding: Sendable, Equatable, Hashable, Codable, CustomStringConve
         }
     }
 
-    /// A stable identifier such as `invalid-utf8` or `symlink-loop`.
-    public var rule: String
+    /// What kind of problem it is: `invalid-utf8`, `broken-link`.
+    public var rule: RuleID
     public var severity: Severity
     /// Path relative to the root ("." for the root itself).
     public var path: String
@@ -28,7 +28,7 @@ public struct Finding: Sendable, Equatable, Hashable, Codable, CustomStringConve
     /// The likely fix, when there is one ("did you mean ..."): an existing path, heading or rule.
     public var suggestion: String?
 
-    public init(rule: String, severity: Severity, path: String, line: Int? = nil, column: Int? = nil, message: String,
+    public init(rule: RuleID, severity: Severity, path: String, line: Int? = nil, column: Int? = nil, message: String,
                 target: String? = nil, suggestion: String? = nil) {
         self.rule = rule
         self.severity = severity
@@ -44,6 +44,12 @@ public struct Finding: Sendable, Equatable, Hashable, Codable, CustomStringConve
     /// target, the message stands in, digits dropped ("has 201 lines" and "has 230 lines" match).
     /// A baseline matches findings by it (as SARIF's `partialFingerprints` do).
     public var fingerprint: String {
+        Self.fingerprint(rule: rule.rawValue, path: path, target: target, message: message)
+    }
+
+    /// The fingerprint of a finding given by its rule id as text: a baseline file may name a rule
+    /// this build does not know (renamed, or added by a later version).
+    static func fingerprint(rule: String, path: String, target: String?, message: String) -> String {
         ContentHash([rule, path, target ?? message.filter { !$0.isNumber }].joined(separator: "\u{0}")).hex
     }
 
@@ -51,26 +57,6 @@ public struct Finding: Sendable, Equatable, Hashable, Codable, CustomStringConve
         var location = path
         if let line { location += ":\(line)" }
         if let column { location += ":\(column)" }
-        return "\(location): \(severity.rawValue): \(message) [\(rule)]"
-    }
-}
-
-extension Finding {
-    /// The rule identifiers recorded while indexing.
-    public enum Rule {
-        public static let invalidUTF8 = "invalid-utf8"
-        public static let invalidUTF16 = "invalid-utf16"
-        public static let binaryFile = "binary-file"
-        public static let fileTooLarge = "file-too-large"
-        public static let unreadable = "unreadable"
-        public static let notRegularFile = "not-a-regular-file"
-        public static let brokenSymlink = "broken-symlink"
-        public static let symlinkLoop = "symlink-loop"
-        public static let symlinkOutsideRoot = "symlink-outside-root"
-        public static let invalidFrontmatter = "invalid-frontmatter"
-        public static let importCycle = "import-cycle"
-        public static let invalidMarker = "invalid-marker"
-        public static let secretInMemory = "secret-in-memory"
-        public static let invalidAgent = "invalid-agent"
+        return "\(location): \(severity.rawValue): \(message) [\(rule.rawValue)]"
     }
 }

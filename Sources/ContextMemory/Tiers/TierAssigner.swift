@@ -40,7 +40,7 @@ public struct TierAssigner: Sendable {
                 frontmatterTier = value
             } else {
                 document.findings.append(Finding(
-                    rule: Finding.Rule.invalidFrontmatter, severity: .warning, path: document.path, line: 2,
+                    rule: RuleID.invalidFrontmatter, severity: .warning, path: document.path, line: 2,
                     message: "frontmatter key 'tier' must be one of \(Tier.choices)"))
             }
         }

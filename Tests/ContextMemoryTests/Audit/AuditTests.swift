@@ -6,9 +6,9 @@ import Testing
 @Suite("Auditing references")
 struct AuditTests {
     /// Every rule but stale-reference (dated by file times, which a copy does not keep in order).
-    static let timeless = Set(AuditRule.allCases).subtracting([.staleReference])
+    static let timeless = Set(RuleID.auditRules).subtracting([.staleReference])
 
-    static func audit(_ tree: FixtureTree, rules: Set<AuditRule> = timeless, baseline: AuditBaseline? = nil,
+    static func audit(_ tree: FixtureTree, rules: Set<RuleID> = timeless, baseline: AuditBaseline? = nil,
                       useGit: Bool = false) async throws -> AuditReport {
         try await tree.service.audit(AuditOptions(rules: rules, baseline: baseline, useGit: useGit))
     }
@@ -19,7 +19,7 @@ struct AuditTests {
     }
 
     static func keys(_ findings: [Finding]) -> Set<Key> {
-        Set(findings.map { Key(rule: $0.rule, path: $0.path, line: $0.line ?? 0) })
+        Set(findings.map { Key(rule: $0.rule.rawValue, path: $0.path, line: $0.line ?? 0) })
     }
 
     @Test("each rule fires where it must and nowhere else")
@@ -150,7 +150,7 @@ struct AuditTests {
     func ruleSelection() async throws {
         let tree = try FixtureTree("audit")
         let report = try await Self.audit(tree, rules: [.brokenAnchor])
-        #expect(Set(report.findings.map(\.rule)) == ["broken-anchor"])
+        #expect(Set(report.findings.map(\.rule)) == [.brokenAnchor])
         #expect(report.findings.count == 2)
         #expect(try AuditError.rules(["broken-link,broken-anchor", "orphan-document"]) == [.brokenLink, .brokenAnchor, .orphanDocument])
         #expect(throws: AuditError.unknownRule("broken-links", suggestion: "broken-link")) { try AuditError.rules(["broken-links"]) }
@@ -161,7 +161,7 @@ struct AuditTests {
         let tree = try FixtureTree("audit")
         try tree.write(".ctxmem.yaml", "import_depth: 5\n")
         let rules = try await Self.audit(tree).findings.map(\.rule)
-        #expect(!rules.contains("import-too-deep"))
+        #expect(!rules.contains(.importTooDeep))
     }
 
     @Test("a CLAUDE.md over 200 lines is oversized; 200 lines is not")
@@ -291,9 +291,9 @@ struct AuditReportTests {
 
     @Test("SARIF levels, URIs and fingerprints follow the spec")
     func sarifDetails() {
-        let finding = Finding(rule: "broken-link", severity: .error, path: "docs/a b#1.md", line: 3, column: 7,
+        let finding = Finding(rule: .brokenLink, severity: .error, path: "docs/a b#1.md", line: 3, column: 7,
                               message: "m", target: "x.md")
-        let note = Finding(rule: "orphan-document", severity: .info, path: "p.md", line: 1, column: 1, message: "n")
+        let note = Finding(rule: .orphanDocument, severity: .info, path: "p.md", line: 1, column: 1, message: "n")
         let report = AuditReport(root: "/r", rules: [.brokenLink, .orphanDocument], findings: [finding, note], suppressed: [],
                                  documents: 2, history: nil, seconds: 0)
         let log = AuditRenderer.SARIFLog(report)
@@ -307,7 +307,7 @@ struct AuditReportTests {
 
     @Test("fingerprints ignore line and wording, and tell rule, file and target apart")
     func fingerprints() {
-        let a = Finding(rule: "broken-link", severity: .error, path: "a.md", line: 3, message: "x", target: "b.md")
+        let a = Finding(rule: .brokenLink, severity: .error, path: "a.md", line: 3, message: "x", target: "b.md")
         var moved = a
         moved.line = 40
         moved.message = "other words"

@@ -26,7 +26,7 @@ struct HostileFrontmatterTests {
         try tree.write(".claude/agents/huge.md", "---\nname: huge\ndescription: hostile budget\ncontext:\n  budget: \(value)\n---\n# Huge\n\nquokka\n")
         _ = try await tree.service.index()
         let findings = try tree.service.findings().filter { $0.path == ".claude/agents/huge.md" }
-        #expect(findings.map(\.rule) == [Finding.Rule.invalidAgent], "\(findings)")
+        #expect(findings.map(\.rule) == [RuleID.invalidAgent], "\(findings)")
         #expect(findings.first?.line == 5)
         #expect(findings.first?.message.contains("between 500 and 2000000") == true)
         let agent = await try #require(try tree.service.agents().first { $0.profile.name == "huge" })
@@ -68,7 +68,7 @@ struct HostileFrontmatterTests {
         }
         #expect(elapsed < .seconds(5))
         _ = try await tree.service.index()
-        let findings = try tree.service.findings().filter { $0.rule == Finding.Rule.invalidFrontmatter }
+        let findings = try tree.service.findings().filter { $0.rule == RuleID.invalidFrontmatter }
         #expect(Set(findings.map(\.path)) == [".claude/agents/bomb.md", "project_management/bomb.md"])
         #expect(findings.allSatisfy { $0.message.contains("more than 10000 values") })
         await #expect(try tree.service.search("zeppelin").map(\.path) == [".claude/agents/bomb.md"])
@@ -160,23 +160,19 @@ struct HostileInputTests {
     @Test("an import chain 50,000 files long has its cycle found without recursion")
     func longImportChain() {
         let count = 50_000
-        let cycles = CycleSearch.cycles(from: ["n0"]) { node -> [(target: String, label: Int)] in
-            let index = Int(node.dropFirst()) ?? 0
-            return [(target: "n\((index + 1) % count)", label: index)]
-        }
+        var imports: [String: [String]] = [:]
+        for index in 0..<count { imports["n\(index)"] = ["n\((index + 1) % count)"] }
+        let cycles = ImportGraph(imports: imports).cycles(among: Set(imports.keys))
         #expect(cycles.count == 1)
-        #expect(cycles.first?.label == count - 1)
-        #expect(cycles.first?.cycle.count == count + 1)
+        #expect(cycles.first?.files.count == count + 1)
     }
 
     @Test("cycles are reported as the recursive search reported them")
     func cycleOrder() {
-        let edges = ["a": ["b", "c"], "b": ["a", "c"], "c": ["a"], "d": ["d"]]
-        let cycles = CycleSearch.cycles(from: ["a", "b", "c", "d"]) { node in
-            (edges[node] ?? []).map { (target: $0, label: "\(node)->\($0)") }
-        }
-        #expect(cycles.map(\.label) == ["b->a", "c->a", "d->d"])
-        #expect(cycles.map(\.cycle) == [["a", "b", "a"], ["a", "b", "c", "a"], ["d", "d"]])
+        let graph = ImportGraph(imports: ["a": ["b", "c"], "b": ["a", "c"], "c": ["a"], "d": ["d"]])
+        let cycles = graph.cycles(among: ["a", "b", "c", "d"])
+        #expect(cycles.map { "\($0.importer)->\(graph.imports(of: $0.importer)[$0.importIndex])" } == ["b->a", "c->a", "d->d"])
+        #expect(cycles.map(\.files) == [["a", "b", "a"], ["a", "b", "c", "a"], ["d", "d"]])
     }
 
     @Test("file times past 2262 saturate instead of overflowing")

@@ -85,7 +85,7 @@ struct SecretRedactionTests {
                           "project_management/ops.md:11:1", "project_management/settings.json:1:12"])
         #expect(report.findings.map { $0.message.contains("[REDACTED:") } == [true, true, true, true])
         #expect(report.findings.last?.message.contains("[REDACTED:slack-token]") == true)
-        #expect(report.findings.allSatisfy { $0.severity == .error && $0.rule == "secret-in-memory" })
+        #expect(report.findings.allSatisfy { $0.severity == .error && $0.rule == .secretInMemory })
         for finding in report.findings { Self.expectNoSecret("\(finding) \(finding.suggestion ?? "")", "a finding") }
         let sarif = try AuditRenderer.render(report, as: .sarif)
         #expect(sarif.contains("\"ruleId\" : \"secret-in-memory\""))
@@ -114,7 +114,7 @@ struct SecretRedactionTests {
         _ = try await tree.service.index()
         text = await try tree.service.read(handle: "memory://project_management/notes.md").text
         #expect(text.contains(Self.aws) && text.contains(Self.github))
-        #expect(try tree.service.findings().filter { $0.rule == "secret-in-memory" }.isEmpty)
+        #expect(try tree.service.findings().filter { $0.rule == .secretInMemory }.isEmpty)
     }
 
     @Test("an unknown rule in disable_rules is a configuration error with a suggestion")
@@ -139,7 +139,7 @@ struct CredentialFileTests {
         try tree.write("CLAUDE.md", "# Root\n\n@.env\n@.env.production\n@id_rsa\n@deploy/server.pem\n@ci.token.b64\n@.npmrc\n@.env.example\n")
         _ = try await tree.service.index()
         await #expect(try tree.service.search("honeybadger").map(\.path) == [".env.example"])
-        let errors = try tree.service.findings().filter { $0.rule == "secret-in-memory" && $0.severity == .error }
+        let errors = try tree.service.findings().filter { $0.rule == .secretInMemory && $0.severity == .error }
         #expect(Set(errors.map(\.path)) == [".env", ".env.production", "id_rsa", "deploy/server.pem", "ci.token.b64", ".npmrc"])
     }
 

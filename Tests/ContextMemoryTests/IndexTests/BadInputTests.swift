@@ -4,7 +4,7 @@ import Testing
 
 @Suite("Bad input: a finding or a clear error, and nothing else lost")
 struct BadInputTests {
-    private func findings(_ tree: FixtureTree, rule: String) throws -> [Finding] {
+    private func findings(_ tree: FixtureTree, rule: RuleID) throws -> [Finding] {
         try tree.service.findings().filter { $0.rule == rule }
     }
 
@@ -13,7 +13,7 @@ struct BadInputTests {
         let tree = try FixtureTree()
         try tree.writeBytes("project_management/latin1.md", Array("# Caf\u{E9}\n\nline two\n".utf8.prefix(5)) + [0xE9] + Array("\n\nzanzibar here\n".utf8))
         _ = try await tree.service.index()
-        let recorded = try findings(tree, rule: Finding.Rule.invalidUTF8)
+        let recorded = try findings(tree, rule: RuleID.invalidUTF8)
         #expect(recorded.map(\.path) == ["project_management/latin1.md"])
         #expect(recorded.first?.line == 1)
         await #expect(try tree.service.search("zanzibar").map(\.path) == ["project_management/latin1.md"])
@@ -25,12 +25,12 @@ struct BadInputTests {
         try tree.writeBytes("project_management/diagram.md", [0x89, 0x50, 0x4E, 0x47, 0x00, 0x00, 0x01])
         let report = try await tree.service.index()
         #expect(report.skipped == 1)
-        #expect(try findings(tree, rule: Finding.Rule.binaryFile).map(\.path) == ["project_management/diagram.md"])
+        #expect(try findings(tree, rule: RuleID.binaryFile).map(\.path) == ["project_management/diagram.md"])
         #expect(try !tree.indexedPaths().contains("project_management/diagram.md"))
         // Still skipped, and still recorded, when nothing changed.
         let again = try await tree.service.index()
         #expect(again.skipped == 1 && again.unchanged == report.added + report.unchanged)
-        #expect(try findings(tree, rule: Finding.Rule.binaryFile).count == 1)
+        #expect(try findings(tree, rule: RuleID.binaryFile).count == 1)
     }
 
     @Test("files over the size limit are skipped without being read")
@@ -39,7 +39,7 @@ struct BadInputTests {
         try tree.write(".ctxmem.yaml", "max_file_size: 1000\n")
         try tree.write("project_management/big.md", "# Big\n\n" + String(repeating: "word ", count: 400))
         _ = try await tree.service.index()
-        let recorded = try findings(tree, rule: Finding.Rule.fileTooLarge)
+        let recorded = try findings(tree, rule: RuleID.fileTooLarge)
         #expect(recorded.map(\.path) == ["project_management/big.md"])
         #expect(recorded.first?.message.contains("max_file_size") == true)
         #expect(try tree.indexedPaths().contains("CLAUDE.md"))
@@ -50,7 +50,7 @@ struct BadInputTests {
         let tree = try FixtureTree()
         try tree.write("project_management/bad.md", "---\ntitle: [unclosed\nowner: x\n---\n# Heading\n\nmarmalade\n")
         _ = try await tree.service.index()
-        let recorded = try findings(tree, rule: Finding.Rule.invalidFrontmatter)
+        let recorded = try findings(tree, rule: RuleID.invalidFrontmatter)
         #expect(recorded.map(\.path) == ["project_management/bad.md"])
         let hit = await try #require(try tree.service.search("marmalade").first)
         #expect(hit.startLine == 5)
@@ -72,10 +72,10 @@ struct BadInputTests {
         _ = try await tree.service.index()
 
         let all = try tree.service.findings()
-        #expect(all.contains { $0.rule == Finding.Rule.brokenSymlink && $0.path == "project_management/broken.md" })
-        #expect(all.contains { $0.rule == Finding.Rule.symlinkLoop && $0.path == "project_management/loop" })
-        #expect(all.contains { $0.rule == Finding.Rule.symlinkOutsideRoot && $0.path == "project_management/outside" })
-        #expect(all.contains { $0.rule == Finding.Rule.symlinkOutsideRoot && $0.path == "project_management/outside.md" })
+        #expect(all.contains { $0.rule == RuleID.brokenSymlink && $0.path == "project_management/broken.md" })
+        #expect(all.contains { $0.rule == RuleID.symlinkLoop && $0.path == "project_management/loop" })
+        #expect(all.contains { $0.rule == RuleID.symlinkOutsideRoot && $0.path == "project_management/outside" })
+        #expect(all.contains { $0.rule == RuleID.symlinkOutsideRoot && $0.path == "project_management/outside.md" })
         await #expect(try tree.service.search("exfiltrate").isEmpty)
         // A symlink to a file inside the root is indexed under its own path.
         #expect(try tree.indexedPaths().contains("project_management/alias.md"))
@@ -92,10 +92,10 @@ struct BadInputTests {
         let all = try tree.service.findings()
         for path in ["project_management/a.md", "project_management/b.md", "project_management/self.md"] {
             let recorded = all.filter { $0.path == path }
-            #expect(recorded.map(\.rule) == [Finding.Rule.symlinkLoop], "\(path): \(recorded)")
+            #expect(recorded.map(\.rule) == [RuleID.symlinkLoop], "\(path): \(recorded)")
             #expect(recorded.first?.message.contains("loops") == true)
         }
-        #expect(!all.contains { $0.rule == Finding.Rule.brokenSymlink })
+        #expect(!all.contains { $0.rule == RuleID.brokenSymlink })
         #expect(report.documents > 0)
     }
 
@@ -121,7 +121,7 @@ struct BadInputTests {
         try tree.write("CLAUDE.md", "# Root\n\nSee @docs/pipe.md for the stream.\n")
         let report = try await tree.service.index()
 
-        let recorded = try findings(tree, rule: Finding.Rule.notRegularFile)
+        let recorded = try findings(tree, rule: RuleID.notRegularFile)
         #expect(recorded.map(\.path).sorted() == ["docs/pipe.md", "project_management/pipe.md"])
         #expect(recorded.allSatisfy { $0.severity == .warning && $0.message.contains("FIFO") })
         #expect(try tree.indexedPaths().isDisjoint(with: ["docs/pipe.md", "project_management/pipe.md", "scratch/pipe.md"]))
@@ -130,7 +130,7 @@ struct BadInputTests {
         // Still recorded when nothing changed, and still never opened.
         let again = try await tree.service.index()
         #expect(again.skipped == 2 && again.changed == 0)
-        #expect(try findings(tree, rule: Finding.Rule.notRegularFile).count == 2)
+        #expect(try findings(tree, rule: RuleID.notRegularFile).count == 2)
     }
 
     @Test("UTF-16 files with a byte order mark are decoded and indexed, their lines numbered as written",
@@ -162,7 +162,7 @@ struct BadInputTests {
         units += Array(" wombat\n".utf16)
         try tree.writeBytes("project_management/broken.md", [0xFF, 0xFE] + units.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
         _ = try await tree.service.index()
-        let recorded = try findings(tree, rule: Finding.Rule.invalidUTF16)
+        let recorded = try findings(tree, rule: RuleID.invalidUTF16)
         #expect(recorded.map(\.path) == ["project_management/broken.md"])
         #expect(recorded.first?.line == 3 && recorded.first?.column == 6)
         #expect(recorded.first?.message.contains("UTF-16LE") == true)
@@ -178,7 +178,7 @@ struct BadInputTests {
         let hit = await try #require(try tree.service.search("kiwi").first)
         #expect(hit.headingPath == ["Kiwi plan"])
         #expect(hit.handle == "memory://project_management/bom.md#kiwi-plan")
-        #expect(try findings(tree, rule: Finding.Rule.invalidUTF8).isEmpty)
+        #expect(try findings(tree, rule: RuleID.invalidUTF8).isEmpty)
     }
 
     @Test("imports that leave the root are never read")
@@ -197,9 +197,12 @@ struct BadInputTests {
         try tree.write("docs/a.md", "# A\n\n@b.md\n")
         try tree.write("docs/b.md", "# B\n\n@a.md\n")
         _ = try await tree.service.index()
-        let cycles = try findings(tree, rule: Finding.Rule.importCycle)
+        let cycles = try findings(tree, rule: RuleID.importCycle)
         #expect(cycles.count == 1)
         #expect(cycles.first?.message.contains("docs/a.md -> docs/b.md -> docs/a.md") == true)
+        // One cycle, one message: the audit words it as the index does.
+        let options = AuditOptions(rules: [.importCycle], refreshIndex: false, useGit: false)
+        #expect(try await tree.service.audit(options).findings.map(\.message) == cycles.map(\.message))
     }
 
     @Test("an unreadable root is a clear error")

@@ -352,7 +352,7 @@ struct AgentProfileTests {
         #expect(line("context.include") == 6)
         #expect(line("context.tiers") == 7)
         #expect(line("context.colour") == 8)
-        #expect(findings.allSatisfy { $0.rule == "invalid-agent" })
+        #expect(findings.allSatisfy { $0.rule == .invalidAgent })
     }
 
     @Test("a definition without name or description is reported; without frontmatter it is no agent")

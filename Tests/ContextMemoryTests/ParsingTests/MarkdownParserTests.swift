@@ -386,7 +386,7 @@ struct MarkdownParserFrontmatterTests {
     @Test("invalid frontmatter is a finding with the file's line, and is read leniently")
     func invalidFrontmatter() {
         let document = parse("---\nname: x\ndescription: Use when: things happen\n---\n# A\n", path: "agents/x.md")
-        #expect(document.findings.map(\.rule) == [Finding.Rule.invalidFrontmatter])
+        #expect(document.findings.map(\.rule) == [RuleID.invalidFrontmatter])
         #expect(document.findings.first?.line == 3)
         #expect(document.findings.first?.path == "agents/x.md")
         #expect(document.frontmatter == ["description": .string("Use when: things happen"), "name": .string("x")])
@@ -434,7 +434,7 @@ struct MarkdownParserMarkerTests {
     }
 
     private func markerFindings(_ text: String) -> [Int?] {
-        parse(text).findings.filter { $0.rule == Finding.Rule.invalidMarker }.map(\.line)
+        parse(text).findings.filter { $0.rule == RuleID.invalidMarker }.map(\.line)
     }
 
     @Test("markers at the top of the file and before headings", arguments: [

@@ -73,7 +73,7 @@ struct TextDecodingTests {
             let position = try #require(decoded.firstInvalid)
             #expect([position.line, position.column] == [line, column])
             let finding = try #require(decoded.invalidFinding(path: "w.md"))
-            #expect(finding.rule == Finding.Rule.invalidUTF16 && finding.line == line && finding.column == column)
+            #expect(finding.rule == RuleID.invalidUTF16 && finding.line == line && finding.column == column)
         }
     }
 
@@ -91,7 +91,7 @@ struct TextDecodingTests {
     @Test("the UTF-8 finding keeps its rule and message")
     func utf8Finding() throws {
         let finding = try #require(TextDecoding.decode([0x41, 0xFF]).invalidFinding(path: "l.md"))
-        #expect(finding == Finding(rule: "invalid-utf8", severity: .warning, path: "l.md", line: 1, column: 2,
+        #expect(finding == Finding(rule: .invalidUTF8, severity: .warning, path: "l.md", line: 1, column: 2,
                                    message: "invalid UTF-8 (first bad byte here); decoded with U+FFFD replacement characters"))
     }
 }

@@ -167,7 +167,7 @@ struct TierAssignerTests {
         for value in ["urgent", "[essential]", "3"] {
             let document = assigned("---\ntier: \(value)\n---\n# A\n", path: "CLAUDE.md", kind: .claudeMD)
             #expect(document.sections.map(\.tier) == [.essential])
-            #expect(document.findings.map(\.rule) == [Finding.Rule.invalidFrontmatter])
+            #expect(document.findings.map(\.rule) == [RuleID.invalidFrontmatter])
             #expect(document.findings.first?.line == 2)
             #expect(document.findings.first?.message.contains("essential|detailed|operational") == true)
         }
