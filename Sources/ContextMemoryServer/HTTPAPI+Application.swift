@@ -38,7 +38,7 @@ extension HTTPAPI {
             router: router(),
             server: .http1(configuration: http1),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port),
-                                 serverName: "ctxmem/\(MemoryService.version)",
+                                 serverName: "ctxmem/\(Release.version)",
                                  availableConnectionsDelegate: connections.availableConnectionsDelegate),
             onServerRunning: onServerRunning,
             logger: logger)

@@ -72,7 +72,7 @@ public struct HTTPAPI: Sendable {
     private func health() async throws -> Response {
         struct Health: Encodable {
             var status: String
-            var version = MemoryService.version
+            var version = Release.version
             var root: String
             var index: IndexState
             var watcher: WatcherState?

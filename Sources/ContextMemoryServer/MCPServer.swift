@@ -33,7 +33,7 @@ public struct MCPFace: Sendable {
     public func run(transport: any Transport) async throws {
         let counting = AnsweringTransport(base: transport, logger: logger)
         let server = Server(
-            name: "ctxmem", version: MemoryService.version,
+            name: "ctxmem", version: Release.version,
             instructions: """
                 Project memory of \(service.root.lastPathComponent): call context_pack first (with your agent name and task) \
                 for what to start with; search_memory and read_memory for more (handles are memory://PATH#slug); \

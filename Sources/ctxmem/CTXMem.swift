@@ -29,7 +29,7 @@ struct CTXMem: AsyncParsableCommand {
             Exit codes: 0 success, 1 runtime error (index missing, locked or damaged), 2 usage error \
             (bad option or malformed query). `ctxmem audit` differs: 1 means findings, 2 any error.
             """,
-        version: MemoryService.version,
+        version: Release.version,
         subcommands: [IndexCommand.self, SearchCommand.self, PackCommand.self, ReadCommand.self, AuditCommand.self, ServeCommand.self, MCPCommand.self, AgentsCommand.self,
                       TiersCommand.self, TokensCommand.self, StatsCommand.self, DoctorCommand.self]
     )

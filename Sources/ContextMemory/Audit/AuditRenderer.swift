@@ -61,7 +61,7 @@ public enum AuditRenderer {
     // MARK: - JSON
 
     struct JSONReport: Encodable {
-        struct Tool: Encodable { var name = "ctxmem", version = MemoryService.version }
+        struct Tool: Encodable { var name = "ctxmem", version = Release.version }
         struct Summary: Encodable {
             var errors, warnings, infos, suppressedInline, baselined, documents: Int
         }
@@ -107,8 +107,8 @@ public enum AuditRenderer {
         }
         struct Driver: Encodable {
             var name = "ctxmem"
-            var version = MemoryService.version
-            var semanticVersion = MemoryService.version
+            var version = Release.version
+            var semanticVersion = Release.version
             var rules: [Rule]
         }
         struct Tool: Encodable { var driver: Driver }

@@ -61,11 +61,16 @@ enum MemoryFormats {
         return markdown.contains(ext) || html.contains(ext) || xml.contains(ext) || plain.contains(ext)
     }
 
-    static func format(of path: String) -> Document.Format {
+    static func format(of path: String) -> DocumentFormat {
         let ext = RelativePath.fileExtension(path)
         if html.contains(ext) { return .html }
         if xml.contains(ext) { return .xml }
         if plain.contains(ext) { return .text }
         return .markdown
     }
+}
+
+/// How a memory file is written, which decides its parser.
+public enum DocumentFormat: String, Codable, Sendable {
+    case markdown, html, xml, text
 }

@@ -6,7 +6,8 @@ public struct PackingState: Sendable {
     var profiles: [AgentProfile]
     /// Documents whose frontmatter names their agents (`agents: [a, b]` or `agent: a`).
     var audiences: [String: Set<String>]
-    var importEdges: [String: [String]]
+    /// What every document imports (in the root), for the imports the essentials bring in.
+    var imports: ImportGraph
     var essentialSections: [SectionRecord]
 
     init(store: any MemoryReader, withBodies: Bool) throws {
@@ -20,10 +21,11 @@ public struct PackingState: Sendable {
             let names = (value.arrayValue ?? [value]).compactMap(\.stringValue)
             if !names.isEmpty { audiences[document.path] = Set(names) }
         }
-        importEdges = [:]
+        var edges: [String: [String]] = [:]
         for edge in try store.referenceEdges(kinds: [.import], fromPaths: nil) {
-            importEdges[edge.from, default: []].append(edge.to)
+            edges[edge.from, default: []].append(edge.to)
         }
+        imports = ImportGraph(imports: edges)
         essentialSections = try store.sections(tier: .essential, withBody: withBodies)
     }
 }

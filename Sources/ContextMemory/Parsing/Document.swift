@@ -19,9 +19,7 @@ public struct Document: Sendable, Equatable {
     /// repeats), explicit `{#id}`s and HTML `id`/`name` attributes.
     public var anchors: [String]
 
-    public enum Format: String, Codable, Sendable {
-        case markdown, html, xml, text
-    }
+    public typealias Format = DocumentFormat
 }
 
 /// A heading and its own text up to the next heading of any level; the text before the first

@@ -23,9 +23,6 @@ public struct MemoryService: Sendable {
     /// What packs of one index generation share, kept between a server's requests.
     let packingCache: PackingCache
 
-    /// ctxmem's version, as `--version`, the audit's reports and the service state it.
-    public static let version = "0.1.0"
-
     /// The index folder inside the root, used unless `databasePath` says otherwise.
     public static let indexFolder = ".ctxmem"
 

@@ -60,7 +60,7 @@ extension PackBuilder {
         }
         // What the launch-loaded files and the definition import, Claude Code loads with them.
         let seeds = Set(chosen.values.map(\.0.path)).union(profile.map { [$0.path] } ?? [])
-        let imported = importClosure(of: seeds, edges: shared.importEdges)
+        let imported = shared.imports.closure(from: seeds, limit: importDepth)
         let importedPaths = imported.keys.sorted()
         for record in try store.sections(inPaths: importedPaths, withBody: withBodies) where chosen[record.id] == nil {
             guard record.tier == .detailed, TierAssigner.isFileDefault(record.tierReason), record.kind != .agent else {
@@ -70,24 +70,6 @@ extension PackBuilder {
             chosen[record.id] = (record, "imported by \(imported[record.path] ?? "a launch file")")
         }
         return (Array(chosen.values), role)
-    }
-
-    /// Paths imported from `seeds` within the import depth, with the seed that pulled each in.
-    private func importClosure(of seeds: Set<String>, edges: [String: [String]]) -> [String: String] {
-        guard !seeds.isEmpty else { return [:] }
-        var reached: [String: String] = [:]
-        var frontier = seeds.sorted().map { ($0, $0) }
-        for _ in 0..<importDepth where !frontier.isEmpty {
-            var next: [(String, String)] = []
-            for (path, origin) in frontier {
-                for target in edges[path] ?? [] where !seeds.contains(target) && reached[target] == nil {
-                    reached[target] = origin
-                    next.append((target, origin))
-                }
-            }
-            frontier = next
-        }
-        return reached
     }
 
     /// Documents by hierarchy (importer before imported, root before nested), then path; sections
