@@ -12,7 +12,7 @@ struct AuthenticationTests {
 
     /// Every route and method in Schemas/openapi.yaml, and whether it is open (`security: [{}]`).
     static func documentedRoutes() throws -> [(method: String, path: String, open: Bool)] {
-        let spec = try String(contentsOf: CLITests.Tree.schemas.appendingPathComponent("openapi.yaml"), encoding: .utf8)
+        let spec = try String(contentsOf: TestPaths.schemas.appendingPathComponent("openapi.yaml"), encoding: .utf8)
         var routes: [(String, String, Bool)] = []
         var path: String?
         for line in spec.split(separator: "\n", omittingEmptySubsequences: false) {
