@@ -94,6 +94,20 @@ let package = Package(
             dependencies: ["ContextMemory", "CLibXML2", "CtxmemTestSupport"],
             resources: [.copy("Fixtures")]
         ),
+        // The server library in process: every route through the router `ctxmem serve` runs
+        // (HummingbirdTesting's `.router` mode, no socket), the MCP tools, the watcher, the queues.
+        .testTarget(
+            name: "ContextMemoryServerTests",
+            dependencies: [
+                "ContextMemory", "ContextMemoryServer", "CtxmemTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The built binary end to end, and the server over real sockets.
         .testTarget(
             name: "ctxmemTests",
