@@ -20,9 +20,8 @@ struct SlowClientTests {
     @Test("a client that trickles its headers is answered 408 at the header timeout and closed")
     func trickledHeaders() async throws {
         try await LiveServer.with(configure: Self.limits) { server in
-            let connection = try await RawConnection.open(port: server.port)
+            let connection = try await RawConnection.open(port: server.port, sending: "GET /healthz HTTP/1.1\r\n")
             defer { connection.close() }
-            try await connection.send("GET /healthz HTTP/1.1\r\n")
             // One byte every 100 ms would take 7 s to finish these headers.
             let outcome = try await connection.outcome(timeout: 5, trickle: "Host: 127.0.0.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n")
             #expect(outcome.status == 408, "\(outcome)")
@@ -47,9 +46,10 @@ struct SlowClientTests {
     @Test("a request that promises 10 body bytes and sends 5 is answered 408 at the body timeout")
     func halfSentBody() async throws {
         try await LiveServer.with(configure: Self.limits) { server in
-            let connection = try await RawConnection.open(port: server.port)
+            let connection = try await RawConnection.open(
+                port: server.port,
+                sending: "POST /v1/packs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{\"a\":")
             defer { connection.close() }
-            try await connection.send("POST /v1/packs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{\"a\":")
             let outcome = try await connection.outcome(timeout: 5)
             #expect(outcome.status == 408, "\(outcome)")
             #expect(outcome.code == "request_timeout")
@@ -66,10 +66,9 @@ struct SlowClientTests {
     @Test("a keep-alive connection outlives the header timeout between requests and is closed at the idle timeout")
     func idleKeepAlive() async throws {
         try await LiveServer.with(configure: Self.limits) { server in
-            let connection = try await RawConnection.open(port: server.port)
-            defer { connection.close() }
             let request = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
-            try await connection.send(request)
+            let connection = try await RawConnection.open(port: server.port, sending: request)
+            defer { connection.close() }
             #expect(try await connection.outcome(timeout: 3).status == 200)
             // Quiet for longer than the header timeout (0.6 s) but not the idle one (1.5 s).
             try await Task.sleep(for: .milliseconds(900))
