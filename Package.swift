@@ -85,15 +85,34 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // What the test targets share (paths, fixture copies, schema validation): a target of its
+        // own, since a test target cannot import another. Foundation only; never shipped.
+        .target(name: "CtxmemTestSupport", path: "Tests/Support"),
+        // The core: unit tests (inline cases) and index tests on a fixture tree copy.
         .testTarget(
             name: "ContextMemoryTests",
-            dependencies: ["ContextMemory", "CLibXML2"],
+            dependencies: ["ContextMemory", "CLibXML2", "CtxmemTestSupport"],
             resources: [.copy("Fixtures")]
         ),
+        // The server library in process: every route through the router `ctxmem serve` runs
+        // (HummingbirdTesting's `.router` mode, no socket), the MCP tools, the watcher, the queues.
+        .testTarget(
+            name: "ContextMemoryServerTests",
+            dependencies: [
+                "ContextMemory", "ContextMemoryServer", "CtxmemTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The built binary end to end, and the server over real sockets.
         .testTarget(
             name: "ctxmemTests",
             dependencies: [
-                "ContextMemory", "ContextMemoryServer", "ctxmem",
+                "ContextMemory", "ContextMemoryServer", "ctxmem", "CtxmemTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]

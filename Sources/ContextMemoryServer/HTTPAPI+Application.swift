@@ -9,6 +9,10 @@ extension HTTPAPI {
     /// HTTP/1.1 server with the connection limit, the header, body and idle timeouts and the
     /// header limits of ``configuration``.
     ///
+    /// The one place the application is put together: ctxmemTests run it on a socket, and
+    /// ContextMemoryServerTests send requests straight to its router (HummingbirdTesting's
+    /// `.router` mode), so what they check is what `serve` answers.
+    ///
     /// ```swift
     /// let api = HTTPAPI(coordinator: coordinator, configuration: ServerConfiguration(port: 0), logger: logger)
     /// try await api.application { channel in print(channel.localAddress!) }.runService()

@@ -41,21 +41,8 @@ struct CLITests {
                    stderr: String(decoding: stderr, as: UTF8.self))
     }
 
-    final class Tree {
-        let root: URL
-        /// Fixtures shared with the core tests, beside them.
-        static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("ContextMemoryTests/Fixtures")
-        static let schemas = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Schemas")
-
-        init(_ fixture: String = "project") throws {
-            let source = Self.fixtures.appendingPathComponent(fixture)
-            root = FileManager.default.temporaryDirectory.appendingPathComponent("ctxmem-cli-\(UUID().uuidString)")
-            try FileManager.default.copyItem(at: source, to: root)
-        }
-        deinit { try? FileManager.default.removeItem(at: root) }
-    }
+    /// A fixture copy (Tests/Support).
+    typealias Tree = FixtureTree
 
     @Test("index, then search, then stats, as the README shows")
     func indexSearchStats() throws {
@@ -158,7 +145,7 @@ struct CLITests {
         #expect(search.status == 0)
         let output = tree.root.appendingPathComponent("results.json")
         try Data(search.stdout.utf8).write(to: output)
-        let schema = Tree.schemas.appendingPathComponent("search-results.schema.json")
+        let schema = TestPaths.schemas.appendingPathComponent("search-results.schema.json")
         try SchemaValidator.validate(instance: output, schema: schema)
         let object = try JSONSerialization.jsonObject(with: Data(search.stdout.utf8)) as? [String: Any]
         #expect((object?["results"] as? [Any])?.count ?? 0 >= 2)
@@ -216,49 +203,5 @@ struct CLITests {
         #expect(tokenizer.status == 2)
         #expect(tokenizer.stderr == "ctxmem: error: \(missing): cannot read the tokenizer: no such file\n")
         #expect(tokenizer.stdout.isEmpty)
-    }
-}
-
-/// Validates JSON against a JSON Schema with Python's `jsonschema` (installed by `make deps`).
-enum SchemaValidator {
-    struct Failure: Error, CustomStringConvertible { var description: String }
-
-    /// The first Python that imports `modules` (`CTXMEM_PYTHON`, then `python3`, then the system's).
-    static func python(modules: String = "jsonschema") throws -> String {
-        for candidate in [ProcessInfo.processInfo.environment["CTXMEM_PYTHON"], "python3", "/usr/bin/python3"].compactMap({ $0 }) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [candidate, "-c", "import \(modules)"]
-            process.standardError = FileHandle.nullDevice
-            if (try? process.run()) != nil {
-                process.waitUntilExit()
-                if process.terminationStatus == 0 { return candidate }
-            }
-        }
-        throw Failure(description: "no python3 that imports \(modules); run `make deps` (Debian: python3-jsonschema python3-yaml)")
-    }
-
-    static func validate(instance: URL, schema: URL) throws {
-        try runPython("""
-            import json, sys, jsonschema
-            schema = json.load(open(sys.argv[2]))
-            jsonschema.validators.validator_for(schema).check_schema(schema)
-            jsonschema.validate(json.load(open(sys.argv[1])), schema)
-            """, arguments: [instance.path, schema.path])
-    }
-
-    /// Runs a Python script that imports `modules`; its stderr becomes the failure when it exits non-zero.
-    static func runPython(_ script: String, modules: String = "jsonschema", arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [try python(modules: modules), "-c", script] + arguments
-        let err = Pipe()
-        process.standardError = err
-        try process.run()
-        let message = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Failure(description: String(decoding: message, as: UTF8.self))
-        }
     }
 }

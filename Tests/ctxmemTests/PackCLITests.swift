@@ -21,7 +21,7 @@ struct PackCLITests {
         #expect(pack.status == 0, "\(pack.stderr)")
         let output = tree.root.appendingPathComponent("pack.json")
         try Data(pack.stdout.utf8).write(to: output)
-        let schema = CLITests.Tree.schemas.appendingPathComponent("context-pack.schema.json")
+        let schema = TestPaths.schemas.appendingPathComponent("context-pack.schema.json")
         try SchemaValidator.validate(instance: output, schema: schema)
         let object = try JSONSerialization.jsonObject(with: Data(pack.stdout.utf8)) as? [String: Any]
         let manifest = try #require(object?["manifest"] as? [String: Any])

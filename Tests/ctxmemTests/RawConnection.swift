@@ -36,8 +36,12 @@ struct RawConnection: Sendable {
         }
     }
 
-    static func open(port: Int) async throws -> RawConnection {
-        try await offPool {
+    /// Connects and sends `text` in one step: the server times a request's headers from the
+    /// connection's opening, and between two steps a loaded machine may keep the test waiting for a
+    /// Dispatch thread longer than a short header timeout.
+    static func open(port: Int, sending text: String = "") async throws -> RawConnection {
+        let bytes = Array(text.utf8)
+        return try await offPool {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             try #require(fd >= 0)
             var address = sockaddr_in()
@@ -51,7 +55,9 @@ struct RawConnection: Sendable {
                 Glibc.close(fd)
                 throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .ECONNREFUSED)
             }
-            return RawConnection(fd: fd)
+            let connection = RawConnection(fd: fd)
+            _ = connection.blockingSend(bytes)
+            return connection
         }
     }
 

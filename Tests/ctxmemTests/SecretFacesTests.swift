@@ -56,7 +56,7 @@ struct SecretFacesTests {
 
     @Test("HTTP: /v1/search, /v1/memory, /v1/packs")
     func http() async throws {
-        try await ServerTests.withServer { server in
+        try await LiveServer.with { server in
             try Data("# Payments runbook\n\nRotate the quokka key \(Self.stripe) monthly; CI uses \(Self.github).\n".utf8)
                 .write(to: server.tree.root.appendingPathComponent("project_management/payments.md"))
             _ = try await server.request("POST", "/v1/index")

@@ -19,10 +19,9 @@ struct SlowClientTests {
 
     @Test("a client that trickles its headers is answered 408 at the header timeout and closed")
     func trickledHeaders() async throws {
-        try await ServerTests.withServer(configure: Self.limits) { server in
-            let connection = try await RawConnection.open(port: server.port)
+        try await LiveServer.with(configure: Self.limits) { server in
+            let connection = try await RawConnection.open(port: server.port, sending: "GET /healthz HTTP/1.1\r\n")
             defer { connection.close() }
-            try await connection.send("GET /healthz HTTP/1.1\r\n")
             // One byte every 100 ms would take 7 s to finish these headers.
             let outcome = try await connection.outcome(timeout: 5, trickle: "Host: 127.0.0.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n")
             #expect(outcome.status == 408, "\(outcome)")
@@ -35,7 +34,7 @@ struct SlowClientTests {
 
     @Test("a connection that sends nothing is closed at the header timeout, without an answer")
     func silentConnection() async throws {
-        try await ServerTests.withServer(configure: Self.limits) { server in
+        try await LiveServer.with(configure: Self.limits) { server in
             let connection = try await RawConnection.open(port: server.port)
             defer { connection.close() }
             let outcome = try await connection.outcome(timeout: 5)
@@ -46,10 +45,11 @@ struct SlowClientTests {
 
     @Test("a request that promises 10 body bytes and sends 5 is answered 408 at the body timeout")
     func halfSentBody() async throws {
-        try await ServerTests.withServer(configure: Self.limits) { server in
-            let connection = try await RawConnection.open(port: server.port)
+        try await LiveServer.with(configure: Self.limits) { server in
+            let connection = try await RawConnection.open(
+                port: server.port,
+                sending: "POST /v1/packs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{\"a\":")
             defer { connection.close() }
-            try await connection.send("POST /v1/packs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{\"a\":")
             let outcome = try await connection.outcome(timeout: 5)
             #expect(outcome.status == 408, "\(outcome)")
             #expect(outcome.code == "request_timeout")
@@ -65,11 +65,10 @@ struct SlowClientTests {
 
     @Test("a keep-alive connection outlives the header timeout between requests and is closed at the idle timeout")
     func idleKeepAlive() async throws {
-        try await ServerTests.withServer(configure: Self.limits) { server in
-            let connection = try await RawConnection.open(port: server.port)
-            defer { connection.close() }
+        try await LiveServer.with(configure: Self.limits) { server in
             let request = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
-            try await connection.send(request)
+            let connection = try await RawConnection.open(port: server.port, sending: request)
+            defer { connection.close() }
             #expect(try await connection.outcome(timeout: 3).status == 200)
             // Quiet for longer than the header timeout (0.6 s) but not the idle one (1.5 s).
             try await Task.sleep(for: .milliseconds(900))
@@ -85,7 +84,7 @@ struct SlowClientTests {
     @Test("at the connection limit the connection waiting longest makes room, /healthz is answered, and it is logged")
     func connectionLimit() async throws {
         let log = LogRecorder()
-        try await ServerTests.withServer(configure: { configuration in
+        try await LiveServer.with(configure: { configuration in
             configuration.maxConnections = 4
             configuration.headerTimeout = .seconds(30)  // only the limit can free a slot here
             configuration.bodyTimeout = .seconds(30)
@@ -116,7 +115,7 @@ struct SlowClientTests {
 
     @Test("oversized URLs, headers and header counts, and malformed requests, get the JSON error body")
     func malformedHeads() async throws {
-        try await ServerTests.withServer { server in
+        try await LiveServer.with { server in
             let configuration = ServerConfiguration()
             let cases: [(head: String, code: String)] = [
                 ("GET /v1/search?q=" + String(repeating: "a", count: configuration.maxHeaderFieldBytes + 1) + " HTTP/1.1\r\nHost: x\r\n", "request_head_too_large"),
@@ -149,7 +148,7 @@ struct SlowClientTests {
     @Test("past the pack queue, POST /v1/packs is answered 503 overloaded with Retry-After, counted in /metrics")
     func packQueueOverload() async throws {
         let log = LogRecorder()
-        try await ServerTests.withServer(configure: { configuration in
+        try await LiveServer.with(configure: { configuration in
             configuration.packWorkers = 1
             configuration.packQueue = 0
         }, logger: log.logger) { server in
@@ -182,7 +181,7 @@ struct SlowClientTests {
     @Test("a search query of exactly the limit is searched; one character more is a 400 naming the limit",
           arguments: ["a", "é", "𝐚"])  // 1, 2 and 4 bytes of UTF-8: 3, 6 and 12 bytes percent-encoded
     func searchQueryLimit(letter: String) async throws {
-        try await ServerTests.withServer { server in
+        try await LiveServer.with { server in
             func search(_ length: Int) async throws -> (status: Int, body: String) {
                 let q = String(repeating: letter, count: length).addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
                 let response = try await server.request("GET", "/v1/search?q=\(q)&limit=1")

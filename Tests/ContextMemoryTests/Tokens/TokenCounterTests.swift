@@ -5,7 +5,7 @@ import Testing
 /// Expected counts come from the reference (reftok.py, i.e. HF `tokenizers`), written by
 /// scripts/gen-token-fixtures into Fixtures/token-counts*.json.
 enum TokenFixtures {
-    static let tests = TestPaths.tests
+    static let tests = TestPaths.coreTests
     static let claudeURL = TestPaths.repository.appendingPathComponent("Tokenizers/claude2-tokenizer.json")
 
     /// Loaded once for every test of the suite.

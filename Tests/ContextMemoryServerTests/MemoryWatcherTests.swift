@@ -5,7 +5,7 @@ import Synchronization
 import Testing
 
 /// The watcher's timing on a ``TestClock`` the test advances, with a stand-in for the inotify
-/// thread (``ServerTests`` runs it on real inotify). The durations are the defaults
+/// thread (``WatchedRouterTests`` run it on real inotify). The durations are the defaults
 /// docs/service.md states: 150 ms debounce, 1 s longest wait, 60 s rescan, 5 s stall, 2 s polling.
 /// The time limit only guards against a hang (a watcher that never waits on the clock again): the
 /// suite starts every test at once on two cores, so a test may wait a minute or more for its turn.
@@ -54,7 +54,7 @@ struct MemoryWatcherTests {
 
     /// A running watcher on a fixture copy; stopped when the test's closure returns.
     struct Harness {
-        let tree: CLITests.Tree
+        let tree: FixtureTree
         let clock: TestClock
         let coordinator: IndexCoordinator
         let watcher: MemoryWatcher<TestClock>
@@ -73,7 +73,7 @@ struct MemoryWatcherTests {
 
     /// - Parameter readerFails: no reader can be started (no inotify, or out of watches).
     static func withWatcher(readerFails: Bool = false, _ body: (Harness) async throws -> Void) async throws {
-        let tree = try CLITests.Tree()
+        let tree = try FixtureTree()
         let clock = TestClock()
         let coordinator = IndexCoordinator(service: MemoryService(root: tree.root, readerConnections: 1))
         let readers = Readers()

@@ -6,11 +6,9 @@ import Testing
 /// The pack work queue: so many at work, so many in line, the rest refused at once.
 @Suite("Work queue")
 struct WorkQueueTests {
-    /// Waits (briefly, without a clock of its own) until the queue shows the expected load.
+    /// Waits (polled, without a clock of its own) until the queue shows the expected load.
     static func until(_ queue: WorkQueue, running: Int, waiting: Int) async throws {
-        for _ in 0..<1000 where queue.load.running != running || queue.load.waiting != waiting {
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        _ = await Poll.until { queue.load.running == running && queue.load.waiting == waiting }
         #expect(queue.load.running == running && queue.load.waiting == waiting, "\(queue.load)")
     }
 

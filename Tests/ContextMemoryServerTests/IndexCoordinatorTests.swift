@@ -16,7 +16,7 @@ struct IndexCoordinatorTests {
 
     @Test("a refresh that runs far longer than usual makes /healthz degraded until it ends")
     func overdueRefresh() async throws {
-        let tree = try CLITests.Tree()
+        let tree = try FixtureTree()
         let clock = ManualClock()
         let service = MemoryService(root: tree.root, readerConnections: 1)
         let coordinator = IndexCoordinator(service: service, now: { clock.now })
@@ -24,16 +24,18 @@ struct IndexCoordinatorTests {
         #expect(await coordinator.state().overdueSeconds == nil)
 
         // Another writer holds the index (a stuck run elsewhere): the next refresh waits on it.
-        let holder = try CLITests.run(["index", "--root", tree.root.path])  // makes sure the index exists
-        #expect(holder.status == 0)
         let lockPath = service.databasePath + ".lock"
         let descriptor = open(lockPath, O_RDWR | O_CREAT, 0o644)
         #expect(flock(descriptor, LOCK_EX) == 0)
         let refreshing = Task { try await coordinator.refresh() }
-        try await Task.sleep(for: .milliseconds(300))
-        #expect(await coordinator.state().refreshing)
+        #expect(await Poll.until { await coordinator.state().refreshing })
         #expect(await coordinator.state().overdueSeconds == nil)  // not yet far longer than usual
-        clock.advance(.seconds(31))
+        // 31 s more on the test's clock each round, until the refresh has started timing (it may
+        // not have when `refreshing` shows: the wait on the clock is what is checked, not the start).
+        #expect(await Poll.until {
+            clock.advance(.seconds(31))
+            return await coordinator.state().overdueSeconds != nil
+        })
         let overdue = try #require(await coordinator.state().overdueSeconds)
         #expect(overdue >= 31)
         close(descriptor)  // the other writer is done
