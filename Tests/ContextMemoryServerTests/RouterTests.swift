@@ -58,7 +58,7 @@ struct RouterTests {
             #expect(response.contentType == "application/json; charset=utf-8")
             let health = response.object
             #expect(health["status"] as? String == "ok", "\(response)")
-            #expect(health["version"] as? String == MemoryService.version)
+            #expect(health["version"] as? String == Release.version)
             let root = await server.api.coordinator.service.root.path
             #expect(health["root"] as? String == root)
             let index = try #require(health["index"] as? [String: Any])
@@ -211,7 +211,7 @@ struct RouterTests {
             #expect(json.status == 200)
             #expect(json.contentType == "application/json; charset=utf-8")
             #expect(json.object["tool"] is [String: Any] || json.object["tool"] is String)
-            #expect((json.object["rules"] as? [String])?.count == AuditRule.allCases.count)
+            #expect((json.object["rules"] as? [String])?.count == RuleID.auditRules.count)
             #expect(json.object["findings"] is [Any] && json.object["summary"] is [String: Any])
             let one = try await server.request(.get, "/v1/audit?rule=broken-link&rule=missing-path")
             #expect(one.object["rules"] as? [String] == ["broken-link", "missing-path"])
