@@ -54,13 +54,14 @@ public actor IndexCoordinator {
         let service = service
         let work = Task<IndexReport, any Error> {
             await previous.value
-            await self.began()
+            // The task runs on this actor: began() and ended() need no hop.
+            self.began()
             do {
                 let report = try await service.index(rebuild: rebuild)
-                await self.ended()
+                self.ended()
                 return report
             } catch {
-                await self.ended()
+                self.ended()
                 throw error
             }
         }

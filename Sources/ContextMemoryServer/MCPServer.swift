@@ -317,7 +317,7 @@ actor AnsweringTransport: Transport {
     /// `data` with the id of every error reply to an id the client never sent set to `null`, and
     /// the ids of the replies it carries.
     static func repliesWithKnownIDs(_ data: Data, known: (String) -> Bool) -> (Data, [String]) {
-        guard var (messages, batch) = messages(data) else { return (data, []) }
+        guard case (var messages, let batch)? = messages(data) else { return (data, []) }
         var replied: [String] = []
         var rewritten = false
         for index in messages.indices where messages[index]["method"] == nil {

@@ -88,7 +88,7 @@ struct Indexer {
         // The tree is walked and its memory files found (system calls, then string work) while
         // the index is read (SQLite): two cores, and of a small change's re-index these were the
         // largest parts.
-        let walker = try FileTreeWalker(root: root, exclude: configuration.exclude.map(Glob.init), skippedPaths: skippedPaths)
+        let walker = FileTreeWalker(root: root, exclude: configuration.exclude.map(Glob.init), skippedPaths: skippedPaths)
         async let surveying = Self.survey(walker, includes: configuration.include.map(Glob.init))
         let stored = try store.storedFiles()
         mark("stored")
@@ -413,17 +413,6 @@ struct Indexer {
             let line = imports(of: cycle.importer, processed: processed)[cycle.importIndex].line
             return Finding(rule: .importCycle, severity: .warning, path: cycle.importer, line: line,
                            message: cycle.message)
-        }
-    }
-}
-
-/// Chooses the parser by the file's extension.
-public enum DocumentParser {
-    public static func parse(text: String, path: String, rootPath: String) -> Document {
-        switch MemoryFormats.format(of: path) {
-        case .html: MarkupParser.parse(text: text, path: path, rootPath: rootPath, format: .html)
-        case .xml: MarkupParser.parse(text: text, path: path, rootPath: rootPath, format: .xml)
-        case .markdown, .text: MarkdownParser.parse(text: text, path: path, rootPath: rootPath)
         }
     }
 }

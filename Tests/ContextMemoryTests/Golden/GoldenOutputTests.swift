@@ -57,7 +57,7 @@ struct GoldenOutputTests {
         _ = try await service.index(include: corpus.include)
 
         var outputs: [String: String] = [:]
-        let agents = await try service.agents().map(\.profile.name).sorted()
+        let agents = try await service.agents().map(\.profile.name).sorted()
         for agent in agents {
             for format in corpus.agentFormats {
                 outputs["pack \(agent) \(format.rawValue)"] = try packText(service, PackRequest(agent: agent, task: task, format: format))

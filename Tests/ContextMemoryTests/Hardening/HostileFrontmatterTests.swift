@@ -29,7 +29,7 @@ struct HostileFrontmatterTests {
         #expect(findings.map(\.rule) == [RuleID.invalidAgent], "\(findings)")
         #expect(findings.first?.line == 5)
         #expect(findings.first?.message.contains("between 500 and 2000000") == true)
-        let agent = await try #require(try tree.service.agents().first { $0.profile.name == "huge" })
+        let agent = try await #require(try tree.service.agents().first { $0.profile.name == "huge" })
         #expect(agent.budget == 200_000)  // the default, since the setting was refused
         await #expect(try tree.service.search("quokka").map(\.path) == [".claude/agents/huge.md"])
     }

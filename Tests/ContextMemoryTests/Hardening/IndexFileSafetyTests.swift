@@ -91,7 +91,7 @@ struct IndexFileSafetyTests {
         try SQLiteConnection.remove(at: path)
         try bytes.write(to: URL(fileURLWithPath: path))
         do {
-            _ = await try tree.service.search("fabric")
+            _ = try await tree.service.search("fabric")
             Issue.record("expected damage")
         } catch let IndexError.corrupt(_, detail) {
             #expect(size == 0 ? detail == "the file is empty" : detail.contains("pages") || detail.contains("SQLite"), "\(detail)")
@@ -149,8 +149,8 @@ struct CraftedIndexTests {
         try Self.alter(tree.service.databasePath, sql)
         let fresh = tree.service  // a new service: no cached packing state
         do {
-            _ = await try fresh.search("fabric")
-            _ = await try fresh.pack(PackRequest(task: "fabric", budget: 20_000))
+            _ = try await fresh.search("fabric")
+            _ = try await fresh.pack(PackRequest(task: "fabric", budget: 20_000))
             Issue.record("expected damage to be reported for \(sql)")
         } catch let IndexError.corrupt(_, detail) {
             #expect(detail.contains("cannot be read") || detail.contains("unknown"), "\(detail)")

@@ -52,24 +52,24 @@ struct SecretRedactionTests {
         let tree = try Self.hostileTree()
         _ = try await tree.service.index()
         for format in PackFormat.allCases {
-            let pack = await try tree.service.pack(PackRequest(task: "kiwifruit cluster deploy", budget: 20_000, format: format))
+            let pack = try await tree.service.pack(PackRequest(task: "kiwifruit cluster deploy", budget: 20_000, format: format))
             Self.expectNoSecret(pack.text, "the \(format) pack")
             #expect(pack.text.contains("[REDACTED:github-token]"), "\(format)")
             #expect(pack.text.contains("[REDACTED:private-key]"), "\(format)")
         }
-        let hits = await try tree.service.search("kiwifruit")
+        let hits = try await tree.service.search("kiwifruit")
         #expect(hits.count >= 2)
         for hit in hits { Self.expectNoSecret(hit.snippet, "a snippet") }
         for handle in ["memory://project_management/ops.md", "memory://project_management/settings.json",
                        "memory://project_management/ops.md#ops-runbook"] {
-            let read = await try tree.service.read(handle: handle)
+            let read = try await tree.service.read(handle: handle)
             Self.expectNoSecret(read.text, "read \(handle)")
         }
         // Nothing searchable holds a value, not even a piece of one.
         await #expect(try tree.service.search("ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5").isEmpty)
         await #expect(try tree.service.search("AKIAQWERTYUIOPASDFGH").isEmpty)
         // The private key's lines are kept as lines: the next heading is where the file has it.
-        let after = await try tree.service.read(handle: "memory://project_management/ops.md#after-the-key")
+        let after = try await tree.service.read(handle: "memory://project_management/ops.md#after-the-key")
         #expect(after.startLine == 16)
         // The person at the terminal can still see the file as written.
         #expect(try tree.service.readUnredacted(handle: "memory://project_management/ops.md").text.contains(Self.github))
@@ -106,13 +106,13 @@ struct SecretRedactionTests {
 
             """)
         _ = try await tree.service.index()
-        var text = await try tree.service.read(handle: "memory://project_management/notes.md").text
+        var text = try await tree.service.read(handle: "memory://project_management/notes.md").text
         #expect(text.contains(example))
         #expect(!text.contains(Self.aws) && !text.contains(Self.github))
 
         try tree.write(".ctxmem.yaml", "secrets:\n  allow_values: [\(Self.aws)]\n  disable_rules: [github-token]\n")
         _ = try await tree.service.index()
-        text = await try tree.service.read(handle: "memory://project_management/notes.md").text
+        text = try await tree.service.read(handle: "memory://project_management/notes.md").text
         #expect(text.contains(Self.aws) && text.contains(Self.github))
         #expect(try tree.service.findings().filter { $0.rule == .secretInMemory }.isEmpty)
     }

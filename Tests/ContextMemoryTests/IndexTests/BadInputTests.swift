@@ -52,7 +52,7 @@ struct BadInputTests {
         _ = try await tree.service.index()
         let recorded = try findings(tree, rule: RuleID.invalidFrontmatter)
         #expect(recorded.map(\.path) == ["project_management/bad.md"])
-        let hit = await try #require(try tree.service.search("marmalade").first)
+        let hit = try await #require(try tree.service.search("marmalade").first)
         #expect(hit.startLine == 5)
     }
 
@@ -147,7 +147,7 @@ struct BadInputTests {
         _ = try await tree.service.index()
         #expect(try tree.indexedPaths().contains("project_management/notepad.md"))
         #expect(try tree.service.findings().filter { $0.path == "project_management/notepad.md" }.isEmpty)
-        let hit = await try #require(try tree.service.search("quokka").first)
+        let hit = try await #require(try tree.service.search("quokka").first)
         #expect(hit.path == "project_management/notepad.md")
         #expect(hit.headingPath == ["Notes", "Windows"])
         #expect(hit.startLine == 3 && hit.endLine == 5)
@@ -166,7 +166,7 @@ struct BadInputTests {
         #expect(recorded.map(\.path) == ["project_management/broken.md"])
         #expect(recorded.first?.line == 3 && recorded.first?.column == 6)
         #expect(recorded.first?.message.contains("UTF-16LE") == true)
-        let hit = await try #require(try tree.service.search("wombat").first)
+        let hit = try await #require(try tree.service.search("wombat").first)
         await #expect(try tree.service.read(handle: hit.handle).text.contains("half \u{FFFD} wombat"))
     }
 
@@ -175,7 +175,7 @@ struct BadInputTests {
         let tree = try FixtureTree()
         try tree.writeBytes("project_management/bom.md", [0xEF, 0xBB, 0xBF] + Array("# Kiwi plan\n\nbody\n".utf8))
         _ = try await tree.service.index()
-        let hit = await try #require(try tree.service.search("kiwi").first)
+        let hit = try await #require(try tree.service.search("kiwi").first)
         #expect(hit.headingPath == ["Kiwi plan"])
         #expect(hit.handle == "memory://project_management/bom.md#kiwi-plan")
         #expect(try findings(tree, rule: RuleID.invalidUTF8).isEmpty)
@@ -220,7 +220,7 @@ struct BadInputTests {
         try SQLiteConnection.remove(at: path)
         try Data(repeating: 0x5A, count: 8192).write(to: URL(fileURLWithPath: path))
         do {
-            _ = await try tree.service.search("fabric")
+            _ = try await tree.service.search("fabric")
             Issue.record("expected a damaged-index error")
         } catch let error as IndexError {
             guard case .corrupt = error else { Issue.record("unexpected \(error)"); return }

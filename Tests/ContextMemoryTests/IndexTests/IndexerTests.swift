@@ -202,7 +202,7 @@ struct IndexerTests {
         let paths = try tree.indexedPaths()
         #expect(paths.contains("unrelated/ignored.md"))
         #expect(!paths.contains("project_management/archive/old.md"))
-        let hits = await try tree.service.search("reached link", options: SearchOptions(tier: .essential))
+        let hits = try await tree.service.search("reached link", options: SearchOptions(tier: .essential))
         #expect(hits.map(\.path) == ["notes/linked.md"])
     }
 

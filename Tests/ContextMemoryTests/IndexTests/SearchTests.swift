@@ -19,14 +19,14 @@ struct SearchTests {
     ])
     func identifiers(query: String, expectedPath: String) async throws {
         let tree = try await Self.indexedTree()
-        let hits = await try tree.service.search(query)
+        let hits = try await tree.service.search(query)
         #expect(hits.contains { $0.path == expectedPath }, "\(query) -> \(hits.map(\.path))")
     }
 
     @Test("Japanese text is found inside a sentence", arguments: ["ファブリック", "運用手順", "東京"])
     func cjk(query: String) async throws {
         let tree = try await Self.indexedTree()
-        let hits = await try tree.service.search(query)
+        let hits = try await tree.service.search(query)
         #expect(hits.first?.path == "project_management/status/tokyo.md")
         #expect(hits.first?.snippet.contains(SearchHit.highlightOpen) == true)
     }
@@ -43,7 +43,7 @@ struct SearchTests {
         try tree.write("project_management/a-body.md", "# Notes\n\nWe talked about gizmo once, among many other things that matter.\n")
         try tree.write("project_management/z-heading.md", "# Gizmo\n\nDetails follow here, among many other things that matter.\n")
         _ = try await tree.service.index()
-        let hits = await try tree.service.search("gizmo")
+        let hits = try await tree.service.search("gizmo")
         #expect(hits.map(\.path) == ["project_management/z-heading.md", "project_management/a-body.md"])
         #expect(hits[0].score > hits[1].score)
     }
@@ -56,7 +56,7 @@ struct SearchTests {
                            "# Note \(number)\n\nThe widget appears here\(String(repeating: " widget", count: number % 4)).\n")
         }
         _ = try await tree.service.index()
-        let hits = await try tree.service.search("widget", options: SearchOptions(limit: 20))
+        let hits = try await tree.service.search("widget", options: SearchOptions(limit: 20))
         #expect(hits.count == 20)
         #expect(hits.allSatisfy { $0.score > 0 }, "\(hits.map(\.score))")
         #expect(zip(hits, hits.dropFirst()).allSatisfy { $0.score >= $1.score })
@@ -68,7 +68,7 @@ struct SearchTests {
     @Test("results carry location, heading path, tier, snippet and handle")
     func resultShape() async throws {
         let tree = try await Self.indexedTree()
-        let hit = await try #require(try tree.service.search("\"VPC peering\"").first)
+        let hit = try await #require(try tree.service.search("\"VPC peering\"").first)
         #expect(hit.path == "docs/overview.md")
         #expect(hit.startLine == 11 && hit.endLine == 14)
         #expect(hit.headingPath == ["Architecture overview", "VPC peering"])
@@ -85,11 +85,11 @@ struct SearchTests {
         let filler = String(repeating: "lorem ipsum dolor sit amet ", count: 2_000)
         try tree.write("project_management/huge.md", "# Huge\n\n\(filler)\nthe zeppelin landed here\n\(filler)\n")
         _ = try await tree.service.index()
-        let hit = await try #require(try tree.service.search("zeppelin").first)
+        let hit = try await #require(try tree.service.search("zeppelin").first)
         #expect(hit.path == "project_management/huge.md")
         #expect(hit.snippet.contains("«zeppelin» landed"), "\(hit.snippet)")
         #expect(hit.snippet.count < 400)
-        let prefixHit = await try #require(try tree.service.search("zeppel*").first)
+        let prefixHit = try await #require(try tree.service.search("zeppel*").first)
         #expect(prefixHit.snippet.contains("«zeppelin»"))
     }
 
@@ -103,7 +103,7 @@ struct SearchTests {
         _ = try await tree.service.index()
         for (query, path, start) in [("marker", "oneline.md", "One line «marker»"), ("qqqq*", "oneline.md", "One line marker «qqqq"),
                                      ("kestrel", "rule.md", "…«kestrel» below"), ("ditto", "echo.md", "Echo «ditto ditto")] {
-            let hit = await try #require(try tree.service.search(query).first, "\(query)")
+            let hit = try await #require(try tree.service.search(query).first, "\(query)")
             #expect(hit.path == "project_management/" + path)
             #expect(hit.snippet.hasPrefix(start), "\(query): \(hit.snippet.prefix(100))")
             #expect(hit.snippet.count <= 310, "\(query): \(hit.snippet.count) characters")
@@ -116,7 +116,7 @@ struct SearchTests {
         await #expect(Set(try tree.service.search("\"source of truth\"").map(\.path)) == ["project_management/decisions/ADR-0005-gitops.md"])
         let either = await Set(try tree.service.search("superseded OR vault").map(\.path))
         #expect(either == ["project_management/archive/old.md", ".claude/rules/security.md"])
-        let excluded = await try tree.service.search("fabric -controller").map(\.path)
+        let excluded = try await tree.service.search("fabric -controller").map(\.path)
         #expect(!excluded.contains("docs/overview.md"))
         #expect(!excluded.isEmpty)
         await #expect(try tree.service.search("supersed*").map(\.path) == ["project_management/archive/old.md"])
@@ -125,14 +125,14 @@ struct SearchTests {
     @Test("filters by tier, kind and path glob")
     func filters() async throws {
         let tree = try await Self.indexedTree()
-        let operational = await try tree.service.search("deploy OR plan OR restart", options: SearchOptions(limit: 50, tier: .operational))
+        let operational = try await tree.service.search("deploy OR plan OR restart", options: SearchOptions(limit: 50, tier: .operational))
         #expect(!operational.isEmpty && operational.allSatisfy { $0.tier == .operational })
         #expect(Set(operational.map(\.path)).isSuperset(of: ["project_management/runbooks/deploy.md", "project_management/archive/old.md"]))
-        let agents = await try tree.service.search("backend", options: SearchOptions(kind: .agent))
+        let agents = try await tree.service.search("backend", options: SearchOptions(kind: .agent))
         #expect(agents.map(\.path) == [".claude/agents/backend-manager.md"])
-        let underDocs = await try tree.service.search("depth OR chain", options: SearchOptions(limit: 50, pathGlob: Glob("docs/deep/**")))
+        let underDocs = try await tree.service.search("depth OR chain", options: SearchOptions(limit: 50, pathGlob: Glob("docs/deep/**")))
         #expect(underDocs.count == 5 && underDocs.allSatisfy { $0.path.hasPrefix("docs/deep/") })
-        let limited = await try tree.service.search("depth OR chain", options: SearchOptions(limit: 2))
+        let limited = try await tree.service.search("depth OR chain", options: SearchOptions(limit: 2))
         #expect(limited.count == 2)
     }
 
@@ -160,7 +160,7 @@ struct SearchTests {
             let length = Int(generator.next() % 24)
             let query = String((0..<length).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
             do {
-                _ = await try tree.service.search(query)
+                _ = try await tree.service.search(query)
             } catch is SearchError {
                 // A clear message is the expected answer to nonsense.
             } catch {

@@ -33,15 +33,15 @@ struct PackTests {
     @Test("a pack for every agent of memory/ stays within its budget by the exact BPE, and is identical on rerun")
     func everyAgentWithinBudget() async throws {
         let memory = try await IndexedMemory.shared.value
-        let agents = await try memory.service.agents()
+        let agents = try await memory.service.agents()
         #expect(agents.count == 8)
         for agent in agents {
             let request = PackRequest(agent: agent.profile.name, task: "review the open work for \(agent.profile.name)")
-            let pack = await try memory.service.pack(request)
+            let pack = try await memory.service.pack(request)
             #expect(pack.manifest.tokens <= agent.budget)
             #expect(ExactTokenizer.shared.count(pack.text) <= agent.budget, "\(agent.profile.name) over budget by the exact BPE")
             #expect(pack.manifest.tokensByTier["essential"] ?? 0 > 0)
-            let again = await try memory.service.pack(request)
+            let again = try await memory.service.pack(request)
             #expect(again.text == pack.text)
             #expect(again.manifest.packId == pack.manifest.packId)
         }
@@ -62,7 +62,7 @@ struct PackTests {
             let task = tasks[Int.random(in: 0..<tasks.count, using: &random)]
             let request = PackRequest(agent: agent, task: task, budget: budget, format: format, trimEssentials: true)
             do {
-                let pack = await try memory.service.pack(request)
+                let pack = try await memory.service.pack(request)
                 packs += 1
                 let exact = ExactTokenizer.shared.count(pack.text)
                 #expect(exact <= budget, "budget \(budget) \(format) \(agent ?? "generic"): exact count \(exact)")
@@ -103,7 +103,7 @@ struct PackTests {
                 && message.contains("tier=detailed") && message.contains("tier_rules") && message.contains("--trim-essentials")
         }
         // With the explicit flag, essentials are cut to fit instead.
-        let trimmed = await try memory.service.pack(PackRequest(agent: "backend-manager", budget: 5_000, trimEssentials: true))
+        let trimmed = try await memory.service.pack(PackRequest(agent: "backend-manager", budget: 5_000, trimEssentials: true))
         #expect(trimmed.manifest.tokens <= 5_000)
     }
 
@@ -129,7 +129,7 @@ struct PackTests {
         try tree.write(".claude/agents/zebra-keeper.md", zebraKeeper)
         try tree.append("CLAUDE.md", "\n## Zebra crossing rule\n\nAlways yield to zebras.\n")
         _ = try await service.index()
-        let pack = await try service.pack(PackRequest(agent: "zebra-keeper", budget: 20_000))
+        let pack = try await service.pack(PackRequest(agent: "zebra-keeper", budget: 20_000))
         #expect(pack.text.contains("Always yield to zebras."))
     }
 
@@ -174,8 +174,8 @@ struct PackTests {
     @Test("operational sections come in only when the task calls for them")
     func operationalOnlyWhenCalledFor() async throws {
         let memory = try await IndexedMemory.shared.value
-        let recovery = await try memory.service.pack(PackRequest(agent: "gitops-manager", task: "the sync worker is stuck, recover it with the runbook"))
-        let planning = await try memory.service.pack(PackRequest(agent: "gitops-manager", task: "design the drift detection dashboard"))
+        let recovery = try await memory.service.pack(PackRequest(agent: "gitops-manager", task: "the sync worker is stuck, recover it with the runbook"))
+        let planning = try await memory.service.pack(PackRequest(agent: "gitops-manager", task: "design the drift detection dashboard"))
         #expect(recovery.manifest.tokensByTier["operational"] ?? 0 > 0)
         #expect((planning.manifest.tokensByTier["operational"] ?? 0) < (recovery.manifest.tokensByTier["operational"] ?? 0))
         // Operational sections not included are pointed to, with their handles and costs.
@@ -187,7 +187,7 @@ struct PackTests {
         let memory = try await IndexedMemory.shared.value
         // qa-manager lists [essential, operational]; the sprint page (essential) links the release
         // checklist skill, whose gates the task needs but whose own words barely match it.
-        let pack = await try memory.service.pack(PackRequest(
+        let pack = try await memory.service.pack(PackRequest(
             agent: "qa-manager", task: "Run the v1.10 release sign-off: code freeze on 11-17, staging soak, FRA1 deploy on 11-24",
             budget: 50_000))
         let outcomes = Dictionary(pack.explanation.map { ($0.handle, $0) }, uniquingKeysWith: { a, _ in a })
@@ -202,7 +202,7 @@ struct PackTests {
     @Test("the task and role brief come last; essentials first, root CLAUDE.md before what it imports")
     func order() async throws {
         let memory = try await IndexedMemory.shared.value
-        let pack = await try memory.service.pack(PackRequest(agent: "backend-manager", task: "add the VPC peering API", format: .markdown))
+        let pack = try await memory.service.pack(PackRequest(agent: "backend-manager", task: "add the VPC peering API", format: .markdown))
         let text = pack.text
         let claude = try #require(text.range(of: "## CLAUDE.md\n"))
         let imported = try #require(text.range(of: "## docs/architecture/overview.md\n"))
@@ -219,7 +219,7 @@ struct PackTests {
         try tree.append("CLAUDE.md", "\n## Hostile text\n\nA & B < C, ]]> ends CDATA, \"quotes\" 'too', a bell \u{07} and NUL-like \u{01}\u{1F}.\n")
         _ = try await tree.service.index()
         for agent in [nil, "backend-manager"] {
-            let pack = await try tree.service.pack(PackRequest(agent: agent, task: "hostile text & <tags>", budget: 20_000, format: .xml))
+            let pack = try await tree.service.pack(PackRequest(agent: agent, task: "hostile text & <tags>", budget: 20_000, format: .xml))
             try XMLSchemaCheck.validate(pack.text)
             #expect(pack.text.contains("A &amp; B &lt; C, ]]&gt; ends CDATA"))
             #expect(pack.text.contains("hostile text &amp; &lt;tags&gt;"))
@@ -229,9 +229,9 @@ struct PackTests {
     @Test("the agent's own definition comes once, as the role brief: never also as content or a pointer")
     func definitionOnlyAsRoleBrief() async throws {
         let memory = try await IndexedMemory.shared.value
-        for agent in await try memory.service.agents() {
+        for agent in try await memory.service.agents() {
             // A task in the definition's own words ranks its sections first, were they candidates.
-            let pack = await try memory.service.pack(PackRequest(agent: agent.profile.name, task: agent.profile.description, budget: 50_000))
+            let pack = try await memory.service.pack(PackRequest(agent: agent.profile.name, task: agent.profile.description, budget: 50_000))
             let own = pack.explanation.filter { $0.handle.hasPrefix("memory://\(agent.profile.path)") }
             #expect(own.isEmpty, "\(agent.profile.name): \(own.map { "\($0.handle) \($0.outcome)" })")
             #expect(!pack.text.contains("memory://\(agent.profile.path)#"), "\(agent.profile.name)")
@@ -246,7 +246,7 @@ struct PackTests {
         try tree.write("project_management/a.md", "# A\n\n" + shared)
         try tree.write("project_management/b.md", "# B\n\n" + shared)
         _ = try await tree.service.index()
-        let pack = await try tree.service.pack(PackRequest(task: "release checklist canary", budget: 20_000))
+        let pack = try await tree.service.pack(PackRequest(task: "release checklist canary", budget: 20_000))
         #expect(pack.text.components(separatedBy: "watch the canary for one hour").count == 2)
         #expect(pack.manifest.duplicatesSkipped == 1)
     }
@@ -261,7 +261,7 @@ struct PackTests {
         }
         try tree.write("project_management/guide.md", big)
         _ = try await tree.service.index()
-        let pack = await try tree.service.pack(PackRequest(task: "peering procedure", budget: 3_000))
+        let pack = try await tree.service.pack(PackRequest(task: "peering procedure", budget: 3_000))
         #expect(pack.manifest.tokens <= 3_000)
         let trim = try #require(pack.manifest.trimmed.first)
         #expect(trim.handle == "memory://project_management/guide.md#peering-procedure")
@@ -274,10 +274,10 @@ struct PackTests {
     @Test("read serves a section or a file by handle, and nothing outside the index")
     func read() async throws {
         let memory = try await IndexedMemory.shared.value
-        let section = await try memory.service.read(handle: "memory://CLAUDE.md#stack-at-a-glance")
+        let section = try await memory.service.read(handle: "memory://CLAUDE.md#stack-at-a-glance")
         #expect(section.text.hasPrefix("## Stack at a glance"))
         #expect(section.startLine == 14)
-        let file = await try memory.service.read(handle: "memory://CLAUDE.md")
+        let file = try await memory.service.read(handle: "memory://CLAUDE.md")
         #expect(file.text.contains("## Stack at a glance") && file.text.contains("# Fabrikon"))
         for hostile in ["memory://../../etc/passwd", "memory:///etc/passwd", "memory://%2e%2e/%2e%2e/etc/passwd", "file:///etc/passwd",
                         "memory://docs/../../x.md", "memory://~/.ssh/id_rsa"] {
@@ -291,7 +291,7 @@ struct PackTests {
     @Test("agents lists every definition with its budget and essential tokens")
     func agents() async throws {
         let memory = try await IndexedMemory.shared.value
-        let agents = await try memory.service.agents()
+        let agents = try await memory.service.agents()
         let backend = try #require(agents.first { $0.profile.name == "backend-manager" })
         #expect(backend.budget == 40_000)
         #expect(backend.profile.keywords.contains("django"))
