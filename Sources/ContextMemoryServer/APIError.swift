@@ -37,7 +37,8 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
             case .unknownAgent: return APIError(.notFound, code: "unknown_agent", error.description)
             case .invalidBudget: return .badRequest("invalid_budget", error.description)
             case .invalidTask: return .badRequest("invalid_task", error.description)
-            case .essentialsExceedBudget: return APIError(.unprocessableContent, code: "essentials_exceed_budget", error.description)
+            case .essentialsExceedBudget:
+                return APIError(.unprocessableContent, code: "essentials_exceed_budget", error.description)
             }
         case let error as ReadError:
             switch error {
@@ -49,7 +50,9 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         case let error as ConfigurationError:
             return APIError(.internalServerError, code: "invalid_configuration", error.description)
         case let full as WorkQueue.Full:
-            return APIError(.serviceUnavailable, code: "overloaded", """
+            return APIError(
+                .serviceUnavailable, code: "overloaded",
+                """
                 the server is building \(full.running) packs and \(full.waiting) more are waiting, its limit \
                 (ctxmem serve --pack-workers, --pack-queue); retry after 1 s
                 """, retryAfter: 1)
@@ -59,14 +62,21 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         case let error as HTTPParserError:
             // Reading the body failed: the client sent bad chunking or left before the end (its
             // connection was then usually closed by the body timeout). Its fault, not the server's.
-            return .badRequest("malformed_request", "the request body could not be read (\(error.debugDescription)); send all of the bytes Content-Length promises")
+            return .badRequest(
+                "malformed_request",
+                "the request body could not be read (\(error.debugDescription)); send all of the bytes Content-Length promises"
+            )
         case is NIOTooManyBytesError:
             return APIError(.contentTooLarge, code: "body_too_large", "the request body is over the limit")
         case let error as HTTPError:
             switch error.status {
-            case .notFound: return APIError(.notFound, code: "unknown_route", "no such route; the API is described by Schemas/openapi.yaml")
-            case .contentTooLarge: return APIError(.contentTooLarge, code: "body_too_large", error.body ?? "the request body is too large")
-            case .methodNotAllowed: return APIError(.methodNotAllowed, code: "method_not_allowed", "this route does not take that method")
+            case .notFound:
+                return APIError(
+                    .notFound, code: "unknown_route", "no such route; the API is described by Schemas/openapi.yaml")
+            case .contentTooLarge:
+                return APIError(.contentTooLarge, code: "body_too_large", error.body ?? "the request body is too large")
+            case .methodNotAllowed:
+                return APIError(.methodNotAllowed, code: "method_not_allowed", "this route does not take that method")
             default: return APIError(error.status, code: "bad_request", error.body ?? error.status.reasonPhrase)
             }
         default:
@@ -77,7 +87,10 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     /// `{"error": {"code": ..., "message": ...}}`, as every error body of the API.
     var jsonBody: String {
         struct Body: Encodable {
-            struct Detail: Encodable { var code: String; var message: String }
+            struct Detail: Encodable {
+                var code: String
+                var message: String
+            }
             var error: Detail
         }
         return JSONBody.encode(Body(error: .init(code: code, message: message)))
@@ -105,6 +118,7 @@ enum JSONBody {
     }
 
     static func text(_ text: String, contentType: String, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(string: text)))
+        Response(
+            status: status, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }

@@ -107,7 +107,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         metrics.recordConnectionClosed(reason: answer.code)
-        logger.debug("refused a request NIO could not parse", metadata: ["error": "\(error)", "code": "\(answer.code)"])
+        logger.debug(
+            "refused a request NIO could not parse", metadata: ["error": "\(error)", "code": "\(answer.code)"])
         respondAndClose(context, answer)
     }
 
@@ -115,18 +116,24 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     static func answer(to error: any Error, _ settings: Settings) -> APIError? {
         switch error {
         case HTTPParserError.headerOverflow:
-            return .badRequest("request_head_too_large", """
+            return .badRequest(
+                "request_head_too_large",
+                """
                 the request line and headers are over the server's limits: each field (the request line included) \
                 at most \(settings.maxHeaderFieldBytes) bytes, \(settings.maxHeaderBytes) bytes in all, at most \
                 \(settings.maxHeaderCount) header fields; send long input in a POST body (search queries up to \
                 \(SearchQuery.maxLength) characters fit the request line)
                 """)
         case let error as HTTPParserError:
-            return .badRequest("malformed_request", "the request is not valid HTTP/1.1 (\(error.debugDescription)); check the request line and headers")
+            return .badRequest(
+                "malformed_request",
+                "the request is not valid HTTP/1.1 (\(error.debugDescription)); check the request line and headers")
         case is IOError, is ChannelError:
             return nil
         default:
-            return .badRequest("malformed_request", "the request could not be read as HTTP (\(error)); check the request line and headers")
+            return .badRequest(
+                "malformed_request",
+                "the request could not be read as HTTP (\(error)); check the request line and headers")
         }
     }
 
@@ -173,26 +180,43 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             close(context)
         case .header(let answer):
             metrics.recordConnectionClosed(reason: "header_timeout")
-            logger.info("closed a connection whose request headers did not arrive in time",
-                        metadata: ["limit": "\(Self.seconds(limits.header)) s", "peer": "\(context.remoteAddress?.description ?? "?")"])
+            logger.info(
+                "closed a connection whose request headers did not arrive in time",
+                metadata: [
+                    "limit": "\(Self.seconds(limits.header)) s", "peer": "\(context.remoteAddress?.description ?? "?")",
+                ])
             guard answer else { return close(context) }
-            respondAndClose(context, APIError(.requestTimeout, code: "request_timeout", """
-                the request line and headers did not all arrive within \(Self.seconds(limits.header)) s of the first byte; \
-                send them at once (the server's limit is ctxmem serve --header-timeout)
-                """))
+            respondAndClose(
+                context,
+                APIError(
+                    .requestTimeout, code: "request_timeout",
+                    """
+                    the request line and headers did not all arrive within \(Self.seconds(limits.header)) s of the first byte; \
+                    send them at once (the server's limit is ctxmem serve --header-timeout)
+                    """))
         case .body(let answer):
             metrics.recordConnectionClosed(reason: "body_timeout")
-            logger.info("closed a connection whose request body did not arrive in time",
-                        metadata: ["limit": "\(Self.seconds(limits.body)) s", "peer": "\(context.remoteAddress?.description ?? "?")"])
+            logger.info(
+                "closed a connection whose request body did not arrive in time",
+                metadata: [
+                    "limit": "\(Self.seconds(limits.body)) s", "peer": "\(context.remoteAddress?.description ?? "?")",
+                ])
             guard answer else { return close(context) }
-            respondAndClose(context, APIError(.requestTimeout, code: "request_timeout", """
-                the request body did not all arrive within \(Self.seconds(limits.body)) s of its headers (is Content-Length \
-                the size of the body sent?); the server's limit is ctxmem serve --body-timeout
-                """))
+            respondAndClose(
+                context,
+                APIError(
+                    .requestTimeout, code: "request_timeout",
+                    """
+                    the request body did not all arrive within \(Self.seconds(limits.body)) s of its headers (is Content-Length \
+                    the size of the body sent?); the server's limit is ctxmem serve --body-timeout
+                    """))
         case .stalledReader:
             metrics.recordConnectionClosed(reason: "stalled_reader")
-            logger.info("closed a connection whose client read nothing of its response",
-                        metadata: ["limit": "\(Self.seconds(limits.idle)) s", "peer": "\(context.remoteAddress?.description ?? "?")"])
+            logger.info(
+                "closed a connection whose client read nothing of its response",
+                metadata: [
+                    "limit": "\(Self.seconds(limits.idle)) s", "peer": "\(context.remoteAddress?.description ?? "?")",
+                ])
             close(context)
         }
     }
@@ -200,12 +224,17 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private func respondAndClose(_ context: ChannelHandlerContext, _ error: APIError) {
         closing = true
         let body = ByteBuffer(string: error.jsonBody)
-        let head = HTTPResponse(status: error.status, headerFields: [
-            .contentType: "application/json; charset=utf-8", .contentLength: String(body.readableBytes), .connection: "close",
-        ])
+        let head = HTTPResponse(
+            status: error.status,
+            headerFields: [
+                .contentType: "application/json; charset=utf-8", .contentLength: String(body.readableBytes),
+                .connection: "close",
+            ])
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(body)), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
     }
 
     private func close(_ context: ChannelHandlerContext) {

@@ -99,12 +99,14 @@ public final class ConnectionRegistry: Sendable {
             let message: String
             if let candidate {
                 let waited = Double((now - candidate.wait.since).nanoseconds) / 1e9
-                message = "connection limit reached: \(open) connections open (--max-connections \(maxConnections)); "
+                message =
+                    "connection limit reached: \(open) connections open (--max-connections \(maxConnections)); "
                     + "closed the one nearest its timeout (\(candidate.wait.what) for \(String(format: "%.1f", waited)) s)"
                     + (state.evictedSinceLog > 1 ? "; \(state.evictedSinceLog) closed so since the last such line" : "")
                 state.evictedSinceLog = 0
             } else {
-                message = "connection limit reached: \(open) connections open (--max-connections \(maxConnections)), "
+                message =
+                    "connection limit reached: \(open) connections open (--max-connections \(maxConnections)), "
                     + "every one with a request being answered; new connections wait in the listen backlog"
             }
             return (candidate?.channel, message)

@@ -153,7 +153,9 @@ struct ConnectionState: Equatable {
     func wait(_ limits: Limits) -> Wait? {
         switch phase {
         case .awaitingRequest(let fresh):
-            Wait(since: since, limit: fresh ? limits.header : limits.idle, what: fresh ? "opened without a request" : "idle")
+            Wait(
+                since: since, limit: fresh ? limits.header : limits.idle,
+                what: fresh ? "opened without a request" : "idle")
         case .readingHead where openRequests == 0:
             Wait(since: since, limit: limits.header, what: "sending its headers")
         case .readingBody where openRequests == 1 && !responseStarted:

@@ -23,27 +23,33 @@ extension HTTPAPI {
     /// Hummingbird's own idle timeout stays off: ``ConnectionGuard`` times every phase of a
     /// connection itself (Hummingbird's cannot see a request whose headers are not complete).
     public func application(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in })
-        -> Application<RouterResponder<BasicRequestContext>> {
+        -> Application<RouterResponder<BasicRequestContext>>
+    {
         let settings = ConnectionGuard.Settings(
-            limits: .init(header: TimeAmount(configuration.headerTimeout), body: TimeAmount(configuration.bodyTimeout),
-                          idle: TimeAmount(configuration.idleTimeout)),
+            limits: .init(
+                header: TimeAmount(configuration.headerTimeout), body: TimeAmount(configuration.bodyTimeout),
+                idle: TimeAmount(configuration.idleTimeout)),
             maxHeaderFieldBytes: configuration.maxHeaderFieldBytes, maxHeaderBytes: configuration.maxHeaderBytes,
             maxHeaderCount: configuration.maxHeaderCount)
         let connections = connections
         let metrics = metrics
         let logger = logger
         let http1 = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [ConnectionGuard(settings: settings, registry: connections, metrics: metrics, logger: logger)],
+            additionalChannelHandlers: [
+                ConnectionGuard(settings: settings, registry: connections, metrics: metrics, logger: logger)
+            ],
             idleTimeout: nil,
-            httpDecoderConfiguration: .init(maxHeaderFieldSize: configuration.maxHeaderFieldBytes,
-                                            maxHeaderListSize: configuration.maxHeaderBytes,
-                                            maxHeaderFieldCount: configuration.maxHeaderCount))
+            httpDecoderConfiguration: .init(
+                maxHeaderFieldSize: configuration.maxHeaderFieldBytes,
+                maxHeaderListSize: configuration.maxHeaderBytes,
+                maxHeaderFieldCount: configuration.maxHeaderCount))
         return Application(
             router: router(),
             server: .http1(configuration: http1),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port),
-                                 serverName: "ctxmem/\(Release.version)",
-                                 availableConnectionsDelegate: connections.availableConnectionsDelegate),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port),
+                serverName: "ctxmem/\(Release.version)",
+                availableConnectionsDelegate: connections.availableConnectionsDelegate),
             onServerRunning: onServerRunning,
             logger: logger)
     }

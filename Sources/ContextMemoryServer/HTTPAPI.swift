@@ -20,8 +20,11 @@ public struct HTTPAPI: Sendable {
 
     /// - Parameter logger: where the connection guards and the connection limit log (the limit
     ///   at warning, each slow client at info).
-    public init(coordinator: IndexCoordinator, configuration: ServerConfiguration, metrics: RequestMetrics = RequestMetrics(),
-                watcherState: @escaping @Sendable () async -> WatcherState? = { nil }, logger: Logger = Logger(label: "ctxmem.serve")) {
+    public init(
+        coordinator: IndexCoordinator, configuration: ServerConfiguration, metrics: RequestMetrics = RequestMetrics(),
+        watcherState: @escaping @Sendable () async -> WatcherState? = { nil },
+        logger: Logger = Logger(label: "ctxmem.serve")
+    ) {
         self.coordinator = coordinator
         self.configuration = configuration
         self.metrics = metrics
@@ -50,10 +53,13 @@ public struct HTTPAPI: Sendable {
         router.get("/healthz") { _, _ in try await self.health() }
         router.get("/metrics") { _, _ in
             let queue = self.packQueue.load
-            let load = RequestMetrics.Load(connections: self.connections.count, maxConnections: self.connections.maxConnections,
-                                           packsRunning: queue.running, packsWaiting: queue.waiting, packsRefused: queue.refused)
-            return JSONBody.text(self.metrics.render(index: await self.coordinator.state(), watcher: await self.watcherState(), load: load),
-                                 contentType: "text/plain; version=0.0.4; charset=utf-8")
+            let load = RequestMetrics.Load(
+                connections: self.connections.count, maxConnections: self.connections.maxConnections,
+                packsRunning: queue.running, packsWaiting: queue.waiting, packsRefused: queue.refused)
+            return JSONBody.text(
+                self.metrics.render(
+                    index: await self.coordinator.state(), watcher: await self.watcherState(), load: load),
+                contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
         router.post("/v1/packs") { request, context in try await self.pack(request, context) }
         router.get("/v1/search") { request, _ in try await self.search(request) }
@@ -80,7 +86,8 @@ public struct HTTPAPI: Sendable {
         let index = await coordinator.state()
         let watcher = await watcherState()
         let healthy = index.lastIndexedAt != nil && (watcher?.running ?? true) && index.overdueSeconds == nil
-        return JSONBody.response(Health(status: healthy ? "ok" : "degraded", root: service.root.path, index: index, watcher: watcher))
+        return JSONBody.response(
+            Health(status: healthy ? "ok" : "degraded", root: service.root.path, index: index, watcher: watcher))
     }
 
     private struct PackBody: Decodable {
@@ -101,7 +108,9 @@ public struct HTTPAPI: Sendable {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             for key in CodingKeys.allCases where container.contains(key) {
                 if try container.decodeNil(forKey: key) {
-                    throw APIError.badRequest("invalid_json", "\(key.stringValue) must not be null: give a value or leave the field out for the default")
+                    throw APIError.badRequest(
+                        "invalid_json",
+                        "\(key.stringValue) must not be null: give a value or leave the field out for the default")
                 }
             }
             agent = try container.decodeIfPresent(String.self, forKey: .agent)
@@ -117,18 +126,25 @@ public struct HTTPAPI: Sendable {
         let bytes = try await request.collectBody(upTo: configuration.maxBodyBytes)
         let body: PackBody
         do {
-            body = bytes.readableBytes == 0 ? PackBody() : try JSONDecoder().decode(PackBody.self, from: Data(buffer: bytes))
+            body =
+                bytes.readableBytes == 0
+                ? PackBody() : try JSONDecoder().decode(PackBody.self, from: Data(buffer: bytes))
         } catch let error as APIError {
             throw error
         } catch {
-            throw APIError.badRequest("invalid_json", "the body must be a JSON object {agent?, task?, budget?, format?, trimEssentials?}: \(Self.describe(error))")
+            throw APIError.badRequest(
+                "invalid_json",
+                "the body must be a JSON object {agent?, task?, budget?, format?, trimEssentials?}: \(Self.describe(error))"
+            )
         }
         let formatName = body.format ?? "json"
         guard let format = PackFormat(rawValue: formatName) else {
-            throw APIError.badRequest("invalid_format", "format must be one of \(PackFormat.choices), not '\(formatName)'")
+            throw APIError.badRequest(
+                "invalid_format", "format must be one of \(PackFormat.choices), not '\(formatName)'")
         }
-        let packRequest = PackRequest(agent: body.agent, task: body.task, budget: body.budget, format: format,
-                                      trimEssentials: body.trimEssentials ?? false)
+        let packRequest = PackRequest(
+            agent: body.agent, task: body.task, budget: body.budget, format: format,
+            trimEssentials: body.trimEssentials ?? false)
         try packRequest.validate()  // before it waits in the pack queue
         let service = service
         // Bounded: past the queue's capacity this throws WorkQueue.Full, a 503 with Retry-After. The
@@ -136,11 +152,12 @@ public struct HTTPAPI: Sendable {
         // it on a reader's connection thread, without a bound on how many wait.
         let pack = try await packQueue.run { try service.pack(packRequest) }
         metrics.recordPack(tokens: pack.manifest.tokens)
-        let contentType = switch format {
-        case .json: "application/json; charset=utf-8"
-        case .markdown: "text/markdown; charset=utf-8"
-        case .xml: "application/xml; charset=utf-8"
-        }
+        let contentType =
+            switch format {
+            case .json: "application/json; charset=utf-8"
+            case .markdown: "text/markdown; charset=utf-8"
+            case .xml: "application/xml; charset=utf-8"
+            }
         var response = JSONBody.text(pack.text, contentType: contentType)
         response.headers[HTTPField.Name("Ctxmem-Pack-Id")!] = pack.manifest.packId
         response.headers[HTTPField.Name("Ctxmem-Tokens")!] = String(pack.manifest.tokens)
@@ -150,16 +167,21 @@ public struct HTTPAPI: Sendable {
     private func search(_ request: Request) async throws -> Response {
         let parameters = FormQuery(request.uri.query)
         guard let query = parameters.get("q"), !query.trimmingCharacters(in: .whitespaces).isEmpty else {
-            throw APIError.badRequest("missing_parameter", "q is required: the search query (words, \"phrases\", OR, -exclusion, prefix*)")
+            throw APIError.badRequest(
+                "missing_parameter", "q is required: the search query (words, \"phrases\", OR, -exclusion, prefix*)")
         }
         // Counted as the core counts (Unicode scalars, JSON Schema's `maxLength`), so the schema and the code agree.
         let length = query.unicodeScalars.count
         guard length <= SearchQuery.maxLength else {
-            throw APIError.badRequest("query_too_long", "q is \(length) characters; the limit is \(SearchQuery.maxLength) (and \(SearchQuery.maxTerms) terms)")
+            throw APIError.badRequest(
+                "query_too_long",
+                "q is \(length) characters; the limit is \(SearchQuery.maxLength) (and \(SearchQuery.maxTerms) terms)")
         }
         var options = SearchOptions(limit: try Self.integer(request, "limit") ?? 10)
         if let tier = parameters.get("tier") {
-            guard let value = Tier(rawValue: tier) else { throw APIError.badRequest("invalid_parameter", "tier must be one of \(Tier.choices)") }
+            guard let value = Tier(rawValue: tier) else {
+                throw APIError.badRequest("invalid_parameter", "tier must be one of \(Tier.choices)")
+            }
             options.tier = value
         }
         if let kind = parameters.get("kind") {
@@ -169,8 +191,9 @@ public struct HTTPAPI: Sendable {
             options.kind = value
         }
         options.pathGlob = parameters.get("path").map(Glob.init)
-        return JSONBody.text(SearchResultsJSON.encode(query: query, hits: try await service.search(query, options: options)),
-                             contentType: "application/json; charset=utf-8")
+        return JSONBody.text(
+            SearchResultsJSON.encode(query: query, hits: try await service.search(query, options: options)),
+            contentType: "application/json; charset=utf-8")
     }
 
     private func audit(_ request: Request) async throws -> Response {
@@ -183,13 +206,16 @@ public struct HTTPAPI: Sendable {
         let rules = parameters.getAll("rule")
         // `?rule=` names no rule: refused rather than read as "every rule", which the absent parameter means.
         if rules.contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
-            throw APIError.badRequest("invalid_rule", "rule must name a rule (docs/audit-rules.md), e.g. rule=broken-link; leave it out for every rule")
+            throw APIError.badRequest(
+                "invalid_rule",
+                "rule must name a rule (docs/audit-rules.md), e.g. rule=broken-link; leave it out for every rule")
         }
         if !rules.isEmpty { options.rules = try AuditError.rules(rules) }
         try await coordinator.refresh()
         let report = try await service.audit(options)
-        return JSONBody.text(try AuditRenderer.render(report, as: format),
-                             contentType: format == .sarif ? "application/sarif+json" : "application/json; charset=utf-8")
+        return JSONBody.text(
+            try AuditRenderer.render(report, as: format),
+            contentType: format == .sarif ? "application/sarif+json" : "application/json; charset=utf-8")
     }
 
     private func read(_ request: Request) async throws -> Response {
@@ -203,7 +229,9 @@ public struct HTTPAPI: Sendable {
 
     static func integer(_ request: Request, _ name: String) throws -> Int? {
         guard let text = FormQuery(request.uri.query).get(name) else { return nil }
-        guard let value = Int(text) else { throw APIError.badRequest("invalid_parameter", "\(name) must be a whole number, not '\(text)'") }
+        guard let value = Int(text) else {
+            throw APIError.badRequest("invalid_parameter", "\(name) must be a whole number, not '\(text)'")
+        }
         return value
     }
 
@@ -217,10 +245,12 @@ public struct HTTPAPI: Sendable {
 
     static func describe(_ error: any Error) -> String {
         switch error {
-        case let DecodingError.typeMismatch(type, context):
+        case DecodingError.typeMismatch(let type, let context):
             "\(context.codingPath.map(\.stringValue).joined(separator: ".")) must be \(type == Int.self ? "a whole number" : type == Bool.self ? "true or false" : "a string")"
-        case let DecodingError.dataCorrupted(context): context.underlyingError.map { "\($0.localizedDescription)" } ?? context.debugDescription
-        case let DecodingError.valueNotFound(_, context): "\(context.codingPath.map(\.stringValue).joined(separator: ".")) must not be null"
+        case DecodingError.dataCorrupted(let context):
+            context.underlyingError.map { "\($0.localizedDescription)" } ?? context.debugDescription
+        case DecodingError.valueNotFound(_, let context):
+            "\(context.codingPath.map(\.stringValue).joined(separator: ".")) must not be null"
         default: "\(error)"
         }
     }
@@ -261,7 +291,9 @@ enum RoutedPath {
 struct ErrorAndMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: RequestMetrics
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         let start = ContinuousClock.now
         let response: Response
         do {
@@ -277,8 +309,9 @@ struct ErrorAndMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        metrics.record(route: context.endpointPath ?? "unmatched", method: request.method.rawValue,
-                       status: response.status.code, seconds: seconds)
+        metrics.record(
+            route: context.endpointPath ?? "unmatched", method: request.method.rawValue,
+            status: response.status.code, seconds: seconds)
         return response
     }
 }
@@ -287,10 +320,16 @@ struct ErrorAndMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
 struct MethodMiddleware<Context: RequestContext>: RouterMiddleware {
     let routes: [String: HTTPRequest.Method]
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if let allowed = routes[RoutedPath.of(request.uri.path)], request.method != allowed, !(allowed == .get && request.method == .head) {
-            var response = APIError(.methodNotAllowed, code: "method_not_allowed",
-                                    "\(request.uri.path) takes \(allowed.rawValue) only").response()
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        if let allowed = routes[RoutedPath.of(request.uri.path)], request.method != allowed,
+            !(allowed == .get && request.method == .head)
+        {
+            var response = APIError(
+                .methodNotAllowed, code: "method_not_allowed",
+                "\(request.uri.path) takes \(allowed.rawValue) only"
+            ).response()
             response.headers[.allow] = allowed.rawValue
             return response
         }
@@ -302,9 +341,13 @@ struct MethodMiddleware<Context: RequestContext>: RouterMiddleware {
 struct LimitsMiddleware<Context: RequestContext>: RouterMiddleware {
     let maxQueryStringBytes: Int
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         if let query = request.uri.query, query.utf8.count > maxQueryStringBytes {
-            throw APIError(.uriTooLong, code: "query_too_long", "the query string is \(query.utf8.count) bytes; the limit is \(maxQueryStringBytes)")
+            throw APIError(
+                .uriTooLong, code: "query_too_long",
+                "the query string is \(query.utf8.count) bytes; the limit is \(maxQueryStringBytes)")
         }
         return try await next(request, context)
     }
@@ -326,10 +369,14 @@ struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Liveness probes need no credentials; everything else does (`/metrics` included).
     static var openPaths: Set<String> { ["/healthz"] }
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         if Self.openPaths.contains(RoutedPath.of(request.uri.path)) { return try await next(request, context) }
         guard token.accepts(authorization: request.headers[.authorization]) else {
-            throw APIError(.unauthorized, code: "unauthorized", "this server requires Authorization: Bearer <token> (ctxmem serve --token)")
+            throw APIError(
+                .unauthorized, code: "unauthorized",
+                "this server requires Authorization: Bearer <token> (ctxmem serve --token)")
         }
         return try await next(request, context)
     }

@@ -20,7 +20,9 @@ public actor IndexCoordinator {
     private let now: @Sendable () -> ContinuousClock.Instant
 
     /// - Parameter now: the time source (tests move it forward instead of sleeping).
-    public init(service: MemoryService, now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }) {
+    public init(
+        service: MemoryService, now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
+    ) {
         self.service = service
         self.now = now
     }
@@ -84,10 +86,11 @@ public actor IndexCoordinator {
 
     /// What `/healthz` shows about indexing.
     public func state() -> IndexState {
-        IndexState(refreshing: inProgress > 0, generation: lastReport?.generation, documents: lastReport?.documents,
-                   lastIndexedAt: lastIndexedAt.map(Self.timestamp), lastIndexSeconds: lastReport?.seconds,
-                   lastError: lastError, lastErrorAt: lastErrorAt.map(Self.timestamp), runs: runs, failures: failures,
-                   overdueSeconds: overdueSeconds())
+        IndexState(
+            refreshing: inProgress > 0, generation: lastReport?.generation, documents: lastReport?.documents,
+            lastIndexedAt: lastIndexedAt.map(Self.timestamp), lastIndexSeconds: lastReport?.seconds,
+            lastError: lastError, lastErrorAt: lastErrorAt.map(Self.timestamp), runs: runs, failures: failures,
+            overdueSeconds: overdueSeconds())
     }
 
     static func timestamp(_ date: Date) -> String {

@@ -21,7 +21,8 @@ public struct MCPFace: Sendable {
     public let limits: Limits
     private let logger: Logger
 
-    public init(coordinator: IndexCoordinator, limits: Limits = Limits(), logger: Logger = Logger(label: "ctxmem.mcp")) {
+    public init(coordinator: IndexCoordinator, limits: Limits = Limits(), logger: Logger = Logger(label: "ctxmem.mcp"))
+    {
         self.coordinator = coordinator
         self.limits = limits
         self.logger = logger
@@ -54,40 +55,72 @@ public struct MCPFace: Sendable {
     // MARK: - Tools
 
     static let tools: [Tool] = [
-        Tool(name: "context_pack",
-             description: "What a new agent should start with: the project's essential memory, the detail relevant to the agent's role and task, and memory:// pointers to the rest, never over the token budget.",
-             inputSchema: schema(properties: [
-                 "agent": ["type": "string", "description": "The agent's name from .claude/agents (omit for a generic pack)."],
-                 "task": ["type": "string", "maxLength": .int(PackRequest.maxTaskLength), "description": "What the agent is asked to do."],
-                 "budget": ["type": "integer", "minimum": .int(PackRequest.budgetRange.lowerBound),
-                            "description": "Token budget; capped at the server's result limit."],
-                 "format": ["type": "string", "enum": ["markdown", "xml", "json"], "default": "markdown"],
-             ], required: [])),
-        Tool(name: "search_memory",
-             description: "Search project memory: sections best first, each with path, lines, heading path, tier, snippet and a memory:// handle for read_memory.",
-             inputSchema: schema(properties: [
-                 "query": ["type": "string", "minLength": 1, "maxLength": .int(SearchQuery.maxLength),
-                           "description": .string("Words (all must match), \"phrases\", OR, -exclusion, prefix*; at most \(SearchQuery.maxTerms) terms.")],
-                 "limit": ["type": "integer", "minimum": 1, "maximum": 100, "default": 10],
-                 "tier": ["type": "string", "enum": ["essential", "detailed", "operational"]],
-                 "path": ["type": "string", "description": "Only files matching this glob, e.g. project_management/**."],
-             ], required: ["query"])),
-        Tool(name: "read_memory",
-             description: "Read the section or file a memory:// handle names (from context_pack or search_memory).",
-             inputSchema: schema(properties: [
-                 "handle": ["type": "string", "pattern": "^memory://", "description": "memory://PATH or memory://PATH#slug"],
-             ], required: ["handle"])),
-        Tool(name: "audit_references",
-             description: "Broken @imports, links and anchors, stale references and orphaned documents in project memory, at file:line:column with suggested fixes.",
-             inputSchema: schema(properties: [
-                 "rules": ["type": "array", "items": ["type": "string", "enum": .array(RuleID.auditRules.map { .string($0.rawValue) })],
-                           "description": "Only these rules (default: all)."],
-             ], required: [])),
+        Tool(
+            name: "context_pack",
+            description:
+                "What a new agent should start with: the project's essential memory, the detail relevant to the agent's role and task, and memory:// pointers to the rest, never over the token budget.",
+            inputSchema: schema(
+                properties: [
+                    "agent": [
+                        "type": "string",
+                        "description": "The agent's name from .claude/agents (omit for a generic pack).",
+                    ],
+                    "task": [
+                        "type": "string", "maxLength": .int(PackRequest.maxTaskLength),
+                        "description": "What the agent is asked to do.",
+                    ],
+                    "budget": [
+                        "type": "integer", "minimum": .int(PackRequest.budgetRange.lowerBound),
+                        "description": "Token budget; capped at the server's result limit.",
+                    ],
+                    "format": ["type": "string", "enum": ["markdown", "xml", "json"], "default": "markdown"],
+                ], required: [])),
+        Tool(
+            name: "search_memory",
+            description:
+                "Search project memory: sections best first, each with path, lines, heading path, tier, snippet and a memory:// handle for read_memory.",
+            inputSchema: schema(
+                properties: [
+                    "query": [
+                        "type": "string", "minLength": 1, "maxLength": .int(SearchQuery.maxLength),
+                        "description": .string(
+                            "Words (all must match), \"phrases\", OR, -exclusion, prefix*; at most \(SearchQuery.maxTerms) terms."
+                        ),
+                    ],
+                    "limit": ["type": "integer", "minimum": 1, "maximum": 100, "default": 10],
+                    "tier": ["type": "string", "enum": ["essential", "detailed", "operational"]],
+                    "path": [
+                        "type": "string", "description": "Only files matching this glob, e.g. project_management/**.",
+                    ],
+                ], required: ["query"])),
+        Tool(
+            name: "read_memory",
+            description: "Read the section or file a memory:// handle names (from context_pack or search_memory).",
+            inputSchema: schema(
+                properties: [
+                    "handle": [
+                        "type": "string", "pattern": "^memory://", "description": "memory://PATH or memory://PATH#slug",
+                    ]
+                ], required: ["handle"])),
+        Tool(
+            name: "audit_references",
+            description:
+                "Broken @imports, links and anchors, stale references and orphaned documents in project memory, at file:line:column with suggested fixes.",
+            inputSchema: schema(
+                properties: [
+                    "rules": [
+                        "type": "array",
+                        "items": ["type": "string", "enum": .array(RuleID.auditRules.map { .string($0.rawValue) })],
+                        "description": "Only these rules (default: all).",
+                    ]
+                ], required: [])),
     ]
 
     private static func schema(properties: [String: Value], required: [String]) -> Value {
-        ["type": "object", "properties": .object(properties), "required": .array(required.map { .string($0) }),
-         "additionalProperties": false]
+        [
+            "type": "object", "properties": .object(properties), "required": .array(required.map { .string($0) }),
+            "additionalProperties": false,
+        ]
     }
 
     func call(_ parameters: CallTool.Parameters) async -> CallTool.Result {
@@ -100,7 +133,13 @@ public struct MCPFace: Sendable {
             case "read_memory": text = try await read(arguments)
             case "audit_references": text = try await audit(arguments)
             default:
-                return CallTool.Result(content: [.text(text: "unknown tool '\(parameters.name)'; tools: context_pack, search_memory, read_memory, audit_references", annotations: nil, _meta: nil)], isError: true)
+                return CallTool.Result(
+                    content: [
+                        .text(
+                            text:
+                                "unknown tool '\(parameters.name)'; tools: context_pack, search_memory, read_memory, audit_references",
+                            annotations: nil, _meta: nil)
+                    ], isError: true)
             }
             return CallTool.Result(content: [.text(text: capped(text), annotations: nil, _meta: nil)], isError: false)
         } catch {
@@ -122,19 +161,26 @@ public struct MCPFace: Sendable {
         let wanted = requested ?? profileBudget ?? PackRequest.defaultBudget
         let budget = max(PackRequest.budgetRange.lowerBound, min(wanted, limits.maxTokens))
         // Cut to the server's limit rather than asked for: trim essentials too, rather than fail.
-        let pack = try await service.pack(PackRequest(agent: agent, task: try Self.string(arguments, "task"), budget: budget,
-                                                format: format, trimEssentials: budget < wanted))
+        let pack = try await service.pack(
+            PackRequest(
+                agent: agent, task: try Self.string(arguments, "task"), budget: budget,
+                format: format, trimEssentials: budget < wanted))
         return pack.text
     }
 
     private func search(_ arguments: [String: Value]) async throws -> String {
-        guard let query = try Self.string(arguments, "query"), !query.isEmpty else { throw ToolError("query is required") }
+        guard let query = try Self.string(arguments, "query"), !query.isEmpty else {
+            throw ToolError("query is required")
+        }
         var options = SearchOptions(limit: min(100, max(1, try Self.integer(arguments, "limit") ?? 10)))
         if let tier = try Self.string(arguments, "tier") {
             options.tier = try Tier(rawValue: tier).orThrow(ToolError("tier must be one of \(Tier.choices)"))
         }
         options.pathGlob = try Self.string(arguments, "path").map(Glob.init)
-        struct Results: Encodable { var query: String; var results: [SearchHit] }
+        struct Results: Encodable {
+            var query: String
+            var results: [SearchHit]
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var hits = try await service.search(query, options: options)
@@ -147,14 +193,17 @@ public struct MCPFace: Sendable {
     }
 
     private func read(_ arguments: [String: Value]) async throws -> String {
-        guard let handle = try Self.string(arguments, "handle") else { throw ToolError("handle is required (memory://PATH#slug)") }
+        guard let handle = try Self.string(arguments, "handle") else {
+            throw ToolError("handle is required (memory://PATH#slug)")
+        }
         let result = try await service.read(handle: handle)
-        return "\(result.handle) (\(result.path):\(result.startLine)-\(result.endLine), \(result.tier.rawValue), \(result.tokens) tokens)\n\n\(result.text)"
+        return
+            "\(result.handle) (\(result.path):\(result.startLine)-\(result.endLine), \(result.tier.rawValue), \(result.tokens) tokens)\n\n\(result.text)"
     }
 
     private func audit(_ arguments: [String: Value]) async throws -> String {
         var options = AuditOptions(refreshIndex: false)
-        if case let .array(values)? = arguments["rules"] {
+        if case .array(let values)? = arguments["rules"] {
             options.rules = try AuditError.rules(values.compactMap(\.stringValue))
         }
         try await coordinator.refresh()
@@ -167,7 +216,9 @@ public struct MCPFace: Sendable {
             text = try AuditRenderer.render(report, as: .json)
         }
         if report.findings.count < total {
-            text = "\(total - report.findings.count) of \(total) findings left out to stay within the result limit; ask for fewer rules.\n" + text
+            text =
+                "\(total - report.findings.count) of \(total) findings left out to stay within the result limit; ask for fewer rules.\n"
+                + text
         }
         return text
     }
@@ -181,9 +232,11 @@ public struct MCPFace: Sendable {
     /// Cuts text over a limit at a line boundary, with a note that says so.
     func capped(_ text: String) -> String {
         guard !fits(text) else { return text }
-        let note = "\n\n[ctxmem: result cut at the server's limit (\(limits.maxTokens) tokens, \(limits.maxBytes) bytes); read a narrower section or ask for less]"
+        let note =
+            "\n\n[ctxmem: result cut at the server's limit (\(limits.maxTokens) tokens, \(limits.maxBytes) bytes); read a narrower section or ask for less]"
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        var low = 0, high = lines.count
+        var low = 0
+        var high = lines.count
         while low < high {  // the most lines that fit, with the note
             let middle = (low + high + 1) / 2
             if fits(lines[..<middle].joined(separator: "\n") + note) { low = middle } else { high = middle - 1 }

@@ -27,8 +27,10 @@ public actor MemoryWatcher<C: Clock> where C.Duration == Duration {
         public var stallTimeout: Duration
 
         /// The defaults are what `ctxmem serve` uses (docs/service.md).
-        public init(debounce: Duration = .milliseconds(150), maximumDelay: Duration = .seconds(1),
-                    rescanInterval: Duration = .seconds(60), stallTimeout: Duration = .seconds(5)) {
+        public init(
+            debounce: Duration = .milliseconds(150), maximumDelay: Duration = .seconds(1),
+            rescanInterval: Duration = .seconds(60), stallTimeout: Duration = .seconds(5)
+        ) {
             self.debounce = debounce
             self.maximumDelay = maximumDelay
             self.rescanInterval = rescanInterval
@@ -43,8 +45,11 @@ public actor MemoryWatcher<C: Clock> where C.Duration == Duration {
 
     /// Starts the event reader for a root, ignoring some folders, calling back with event counts;
     /// throws when it cannot (the watcher then polls).
-    typealias ReaderFactory = @Sendable (_ root: String, _ ignoring: [String],
-                                         _ onEvents: @escaping @Sendable (Int) -> Void) throws -> any EventReader<C.Instant>
+    typealias ReaderFactory =
+        @Sendable (
+            _ root: String, _ ignoring: [String],
+            _ onEvents: @escaping @Sendable (Int) -> Void
+        ) throws -> any EventReader<C.Instant>
 
     private let coordinator: IndexCoordinator
     private let timing: Timing
@@ -72,15 +77,18 @@ public actor MemoryWatcher<C: Clock> where C.Duration == Duration {
     /// silence and the lag (the timestamps `/healthz` shows stay wall-clock time).
     public init(coordinator: IndexCoordinator, timing: Timing = Timing(), clock: C) {
         let wallClock: @Sendable () -> Date = { Date() }
-        self.init(coordinator: coordinator, timing: timing, clock: clock, wallClock: wallClock) { root, ignoring, onEvents in
+        self.init(coordinator: coordinator, timing: timing, clock: clock, wallClock: wallClock) {
+            root, ignoring, onEvents in
             try InotifyReader(root: root, ignoring: ignoring, clock: clock, wallClock: wallClock, onEvents: onEvents)
         }
     }
 
     /// A watcher whose events come from the reader `makeReader` starts (tests pass a stand-in,
     /// or a factory that throws to get polling), with the timestamps of `wallClock`.
-    init(coordinator: IndexCoordinator, timing: Timing, clock: C, wallClock: @escaping @Sendable () -> Date,
-         makeReader: @escaping ReaderFactory) {
+    init(
+        coordinator: IndexCoordinator, timing: Timing, clock: C, wallClock: @escaping @Sendable () -> Date,
+        makeReader: @escaping ReaderFactory
+    ) {
         self.coordinator = coordinator
         self.timing = timing
         self.clock = clock
@@ -116,7 +124,8 @@ public actor MemoryWatcher<C: Clock> where C.Duration == Duration {
             lastPendingEvent = now.advanced(by: .zero - timing.debounce)
         }
         if let first = firstPendingEvent, let last = lastPendingEvent,
-           last.duration(to: now) >= timing.debounce || first.duration(to: now) >= timing.maximumDelay {
+            last.duration(to: now) >= timing.debounce || first.duration(to: now) >= timing.maximumDelay
+        {
             firstPendingEvent = nil
             lastPendingEvent = nil
             pendingEvents = 0
@@ -146,16 +155,19 @@ public actor MemoryWatcher<C: Clock> where C.Duration == Duration {
 
     /// What `/healthz` and `/metrics` report about the watcher.
     public func state() -> WatcherState {
-        WatcherState(mode: mode, running: running && (reader != nil || mode == "polling"), folders: reader?.folderCount ?? 0,
-                     heartbeatAt: reader.map { IndexCoordinator.timestamp($0.lastHeartbeatDate) },
-                     lastEventAt: lastEventAt.map(IndexCoordinator.timestamp), lagSeconds: lagSeconds,
-                     pendingEvents: pendingEvents, restarts: restarts, lastRescanAt: lastRescanAt.map(IndexCoordinator.timestamp))
+        WatcherState(
+            mode: mode, running: running && (reader != nil || mode == "polling"), folders: reader?.folderCount ?? 0,
+            heartbeatAt: reader.map { IndexCoordinator.timestamp($0.lastHeartbeatDate) },
+            lastEventAt: lastEventAt.map(IndexCoordinator.timestamp), lagSeconds: lagSeconds,
+            pendingEvents: pendingEvents, restarts: restarts, lastRescanAt: lastRescanAt.map(IndexCoordinator.timestamp)
+        )
     }
 
     private func startReader() {
         let service = coordinator.service
         let rootPath = FileTreeWalker.realPath(service.root.path) ?? service.root.path
-        let indexFolder = URL(fileURLWithPath: service.databasePath).deletingLastPathComponent().standardizedFileURL.path
+        let indexFolder = URL(fileURLWithPath: service.databasePath).deletingLastPathComponent().standardizedFileURL
+            .path
         do {
             let reader = try makeReader(rootPath, [indexFolder]) { [weak self] count in
                 guard let self else { return }
@@ -211,11 +223,14 @@ final class InotifyReader<C: Clock>: EventReader where C.Duration == Duration {
 
     static var mask: UInt32 {
         UInt32(IN_CREATE) | UInt32(IN_DELETE) | UInt32(IN_MODIFY) | UInt32(IN_CLOSE_WRITE)
-            | UInt32(IN_MOVED_FROM) | UInt32(IN_MOVED_TO) | UInt32(IN_ATTRIB) | UInt32(IN_DELETE_SELF) | UInt32(IN_ONLYDIR)
+            | UInt32(IN_MOVED_FROM) | UInt32(IN_MOVED_TO) | UInt32(IN_ATTRIB) | UInt32(IN_DELETE_SELF)
+            | UInt32(IN_ONLYDIR)
     }
 
-    init(root: String, ignoring: [String], clock: C, wallClock: @escaping @Sendable () -> Date,
-         onEvents: @escaping @Sendable (Int) -> Void) throws {
+    init(
+        root: String, ignoring: [String], clock: C, wallClock: @escaping @Sendable () -> Date,
+        onEvents: @escaping @Sendable (Int) -> Void
+    ) throws {
         let descriptor = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
         guard descriptor >= 0 else { throw Unavailable() }
         self.descriptor = descriptor
@@ -277,7 +292,10 @@ final class InotifyReader<C: Clock>: EventReader where C.Duration == Duration {
                 return (state.stopped, state.frozen)
             }
             if stopped { return }
-            if frozen { usleep(100_000); continue }
+            if frozen {
+                usleep(100_000)
+                continue
+            }
             var descriptorSet = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
             guard poll(&descriptorSet, 1, 250) > 0 else { continue }
             let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
@@ -289,15 +307,20 @@ final class InotifyReader<C: Clock>: EventReader where C.Duration == Duration {
                 while offset + MemoryLayout<inotify_event>.size <= count {
                     let event = bytes.loadUnaligned(fromByteOffset: offset, as: inotify_event.self)
                     let nameStart = offset + MemoryLayout<inotify_event>.size
-                    let name = event.len > 0
+                    let name =
+                        event.len > 0
                         ? String(cString: Array(bytes[nameStart..<min(count, nameStart + Int(event.len))]) + [0])
                         : ""
                     offset = nameStart + Int(event.len)
                     if event.mask & UInt32(IN_ISDIR) != 0, event.mask & (UInt32(IN_CREATE) | UInt32(IN_MOVED_TO)) != 0,
-                       let parent = state.withLock({ $0.folders[event.wd] }), !FileTreeWalker.skippedFolders.contains(name) {
+                        let parent = state.withLock({ $0.folders[event.wd] }),
+                        !FileTreeWalker.skippedFolders.contains(name)
+                    {
                         newFolders.append(parent + "/" + name)
                     }
-                    if event.mask & UInt32(IN_IGNORED) != 0 { _ = state.withLock { $0.folders.removeValue(forKey: event.wd) } }
+                    if event.mask & UInt32(IN_IGNORED) != 0 {
+                        _ = state.withLock { $0.folders.removeValue(forKey: event.wd) }
+                    }
                     events += 1
                 }
             }

@@ -15,8 +15,8 @@ public final class RequestMetrics: Sendable {
     }
 
     private struct State {
-        var requests: [String: Int] = [:]       // "route\0method\0status"
-        var latency: [String: Series] = [:]     // "route\0method"
+        var requests: [String: Int] = [:]  // "route\0method\0status"
+        var latency: [String: Series] = [:]  // "route\0method"
         var packTokens = Series()
         var packs = 0
         var connectionsClosed: [String: Int] = [:]
@@ -75,7 +75,8 @@ public final class RequestMetrics: Sendable {
         out += "# TYPE ctxmem_http_requests_total counter\n"
         for (key, count) in snapshot.requests.sorted(by: { $0.key < $1.key }) {
             let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init)
-            out += "ctxmem_http_requests_total{route=\"\(label(parts[0]))\",method=\"\(parts[1])\",status=\"\(parts[2])\"} \(count)\n"
+            out +=
+                "ctxmem_http_requests_total{route=\"\(label(parts[0]))\",method=\"\(parts[1])\",status=\"\(parts[2])\"} \(count)\n"
         }
         out += "# HELP ctxmem_http_request_duration_seconds Time to answer a request, by route and method.\n"
         out += "# TYPE ctxmem_http_request_duration_seconds histogram\n"
@@ -83,13 +84,15 @@ public final class RequestMetrics: Sendable {
             let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init)
             let labels = "route=\"\(label(parts[0]))\",method=\"\(parts[1])\""
             for (index, bound) in Self.buckets.enumerated() {
-                out += "ctxmem_http_request_duration_seconds_bucket{\(labels),le=\"\(bound)\"} \(series.buckets[index])\n"
+                out +=
+                    "ctxmem_http_request_duration_seconds_bucket{\(labels),le=\"\(bound)\"} \(series.buckets[index])\n"
             }
             out += "ctxmem_http_request_duration_seconds_bucket{\(labels),le=\"+Inf\"} \(series.count)\n"
             out += "ctxmem_http_request_duration_seconds_sum{\(labels)} \(series.sum)\n"
             out += "ctxmem_http_request_duration_seconds_count{\(labels)} \(series.count)\n"
         }
-        out += "# HELP ctxmem_http_connections_closed_total Connections the server closed, or requests it refused before routing, by reason.\n"
+        out +=
+            "# HELP ctxmem_http_connections_closed_total Connections the server closed, or requests it refused before routing, by reason.\n"
         out += "# TYPE ctxmem_http_connections_closed_total counter\n"
         for (reason, count) in snapshot.connectionsClosed.sorted(by: { $0.key < $1.key }) {
             out += "ctxmem_http_connections_closed_total{reason=\"\(label(reason))\"} \(count)\n"
@@ -97,27 +100,38 @@ public final class RequestMetrics: Sendable {
         if let load {
             out += "# HELP ctxmem_http_connections Open HTTP connections.\n# TYPE ctxmem_http_connections gauge\n"
             out += "ctxmem_http_connections \(load.connections)\n"
-            out += "# HELP ctxmem_http_connections_max The connection limit (--max-connections).\n# TYPE ctxmem_http_connections_max gauge\n"
+            out +=
+                "# HELP ctxmem_http_connections_max The connection limit (--max-connections).\n# TYPE ctxmem_http_connections_max gauge\n"
             out += "ctxmem_http_connections_max \(load.maxConnections)\n"
             out += "# HELP ctxmem_pack_queue_running Packs being built.\n# TYPE ctxmem_pack_queue_running gauge\n"
             out += "ctxmem_pack_queue_running \(load.packsRunning)\n"
-            out += "# HELP ctxmem_pack_queue_waiting Packs waiting for a worker.\n# TYPE ctxmem_pack_queue_waiting gauge\n"
+            out +=
+                "# HELP ctxmem_pack_queue_waiting Packs waiting for a worker.\n# TYPE ctxmem_pack_queue_waiting gauge\n"
             out += "ctxmem_pack_queue_waiting \(load.packsWaiting)\n"
-            out += "# HELP ctxmem_pack_queue_rejected_total Pack requests refused with 503 overloaded because the queue was full.\n"
-            out += "# TYPE ctxmem_pack_queue_rejected_total counter\nctxmem_pack_queue_rejected_total \(load.packsRefused)\n"
+            out +=
+                "# HELP ctxmem_pack_queue_rejected_total Pack requests refused with 503 overloaded because the queue was full.\n"
+            out +=
+                "# TYPE ctxmem_pack_queue_rejected_total counter\nctxmem_pack_queue_rejected_total \(load.packsRefused)\n"
         }
         out += "# HELP ctxmem_pack_tokens Tokens of the packs served.\n# TYPE ctxmem_pack_tokens summary\n"
-        out += "ctxmem_pack_tokens_sum \(Int(snapshot.packTokens.sum))\nctxmem_pack_tokens_count \(snapshot.packTokens.count)\n"
-        out += "# HELP ctxmem_index_documents Documents in the index after the last refresh.\n# TYPE ctxmem_index_documents gauge\n"
+        out +=
+            "ctxmem_pack_tokens_sum \(Int(snapshot.packTokens.sum))\nctxmem_pack_tokens_count \(snapshot.packTokens.count)\n"
+        out +=
+            "# HELP ctxmem_index_documents Documents in the index after the last refresh.\n# TYPE ctxmem_index_documents gauge\n"
         out += "ctxmem_index_documents \(index.documents ?? 0)\n"
-        out += "# HELP ctxmem_index_generation Index generation after the last refresh.\n# TYPE ctxmem_index_generation gauge\n"
+        out +=
+            "# HELP ctxmem_index_generation Index generation after the last refresh.\n# TYPE ctxmem_index_generation gauge\n"
         out += "ctxmem_index_generation \(index.generation ?? 0)\n"
-        out += "# HELP ctxmem_index_duration_seconds Duration of the last index refresh.\n# TYPE ctxmem_index_duration_seconds gauge\n"
+        out +=
+            "# HELP ctxmem_index_duration_seconds Duration of the last index refresh.\n# TYPE ctxmem_index_duration_seconds gauge\n"
         out += "ctxmem_index_duration_seconds \(index.lastIndexSeconds ?? 0)\n"
-        out += "# HELP ctxmem_index_refreshes_total Index refreshes, by outcome.\n# TYPE ctxmem_index_refreshes_total counter\n"
-        out += "ctxmem_index_refreshes_total{outcome=\"ok\"} \(index.runs)\nctxmem_index_refreshes_total{outcome=\"failed\"} \(index.failures)\n"
+        out +=
+            "# HELP ctxmem_index_refreshes_total Index refreshes, by outcome.\n# TYPE ctxmem_index_refreshes_total counter\n"
+        out +=
+            "ctxmem_index_refreshes_total{outcome=\"ok\"} \(index.runs)\nctxmem_index_refreshes_total{outcome=\"failed\"} \(index.failures)\n"
         if let watcher {
-            out += "# HELP ctxmem_watcher_lag_seconds Time from the last file event to the index refresh that took it in.\n"
+            out +=
+                "# HELP ctxmem_watcher_lag_seconds Time from the last file event to the index refresh that took it in.\n"
             out += "# TYPE ctxmem_watcher_lag_seconds gauge\nctxmem_watcher_lag_seconds \(watcher.lagSeconds ?? 0)\n"
             out += "# HELP ctxmem_watcher_restarts_total Times the watcher was found stalled and restarted.\n"
             out += "# TYPE ctxmem_watcher_restarts_total counter\nctxmem_watcher_restarts_total \(watcher.restarts)\n"

@@ -1,7 +1,8 @@
 import ContextMemory
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Where `ctxmem serve` listens, what it accepts, and how long and how many clients it waits for.
@@ -80,12 +81,14 @@ public struct ServerConfiguration: Sendable {
         return Int(clamping: limit.rlim_cur)
     }
 
-    public init(host: String = "127.0.0.1", port: Int = ServerConfiguration.defaultPort, token: String? = nil,
-                maxBodyBytes: Int = 64 * 1024, maxQueryStringBytes: Int = ServerConfiguration.defaultMaxQueryStringBytes,
-                maxHeaderFieldBytes: Int = 64 * 1024, maxHeaderBytes: Int = 80 * 1024, maxHeaderCount: Int = 100,
-                headerTimeout: Duration = .seconds(10), bodyTimeout: Duration = .seconds(30),
-                idleTimeout: Duration = .seconds(60), maxConnections: Int = ServerConfiguration.defaultMaxConnections(),
-                packWorkers: Int = ServerConfiguration.cores, packQueue: Int = 8 * ServerConfiguration.cores) {
+    public init(
+        host: String = "127.0.0.1", port: Int = ServerConfiguration.defaultPort, token: String? = nil,
+        maxBodyBytes: Int = 64 * 1024, maxQueryStringBytes: Int = ServerConfiguration.defaultMaxQueryStringBytes,
+        maxHeaderFieldBytes: Int = 64 * 1024, maxHeaderBytes: Int = 80 * 1024, maxHeaderCount: Int = 100,
+        headerTimeout: Duration = .seconds(10), bodyTimeout: Duration = .seconds(30),
+        idleTimeout: Duration = .seconds(60), maxConnections: Int = ServerConfiguration.defaultMaxConnections(),
+        packWorkers: Int = ServerConfiguration.cores, packQueue: Int = 8 * ServerConfiguration.cores
+    ) {
         self.host = host
         self.port = port
         self.token = token

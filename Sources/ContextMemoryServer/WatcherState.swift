@@ -18,8 +18,10 @@ public struct WatcherState: Sendable, Codable, Equatable {
     /// When the last full rescan (the safety net) ran.
     public var lastRescanAt: String?
 
-    public init(mode: String, running: Bool, folders: Int, heartbeatAt: String?, lastEventAt: String?, lagSeconds: Double?,
-                pendingEvents: Int, restarts: Int, lastRescanAt: String?) {
+    public init(
+        mode: String, running: Bool, folders: Int, heartbeatAt: String?, lastEventAt: String?, lagSeconds: Double?,
+        pendingEvents: Int, restarts: Int, lastRescanAt: String?
+    ) {
         self.mode = mode
         self.running = running
         self.folders = folders

@@ -22,11 +22,13 @@ extension Bench {
         let full = try await time(AuditOptions())
         let withoutRefresh = try await time(AuditOptions(refreshIndex: false))
         let gitOnly = try await time(AuditOptions(rules: [.staleReference], refreshIndex: false))
-        let linksOnly = try await time(AuditOptions(rules: [.brokenImport, .brokenLink, .brokenAnchor, .caseMismatch], refreshIndex: false))
+        let linksOnly = try await time(
+            AuditOptions(rules: [.brokenImport, .brokenLink, .brokenAnchor, .caseMismatch], refreshIndex: false))
         var byRule: [String: Int] = [:]
         for finding in full.report.findings { byRule[finding.rule.rawValue, default: 0] += 1 }
         func f(_ value: Double) -> String { String(format: "%.3f", value) }
-        print("""
+        print(
+            """
             corpus:                      \(corpusName)
             documents / Markdown:        \(index.documents) / \(String(format: "%.1f", Double(index.bytesParsed) / 1_048_576)) MB
             git history:                 \(commits) commits (\(full.report.history ?? "not used"))
@@ -43,13 +45,18 @@ extension Bench {
     /// changing one file an hour later), through one `git fast-import`; keeps an existing history.
     private func makeHistory(root: URL, commits: Int) throws -> Int {
         if FileManager.default.fileExists(atPath: root.appendingPathComponent(".git").path) {
-            return Int(try git(["rev-list", "--count", "HEAD"], in: root).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+            return Int(
+                try git(["rev-list", "--count", "HEAD"], in: root).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
         }
         guard commits > 0 else { return 0 }
         _ = try git(["init", "-q"], in: root)
         let files = try FileManager.default.subpathsOfDirectory(atPath: root.path)
             .filter { !$0.hasPrefix(".git") && !$0.hasPrefix(".ctxmem") }
-            .filter { var isFolder: ObjCBool = false; return FileManager.default.fileExists(atPath: root.appendingPathComponent($0).path, isDirectory: &isFolder) && !isFolder.boolValue }
+            .filter {
+                var isFolder: ObjCBool = false
+                return FileManager.default.fileExists(
+                    atPath: root.appendingPathComponent($0).path, isDirectory: &isFolder) && !isFolder.boolValue
+            }
             .sorted()
         var stream = Data()
         func append(_ text: String) { stream.append(Data(text.utf8)) }
@@ -61,7 +68,9 @@ extension Bench {
         var time = 1_735_689_600  // 2025-01-01
         var contents: [String: Data] = [:]
         for number in 0..<commits {
-            append("commit refs/heads/main\ncommitter Bench <bench@example.com> \(time) +0000\ndata 8\nchange \(number % 10)\n")
+            append(
+                "commit refs/heads/main\ncommitter Bench <bench@example.com> \(time) +0000\ndata 8\nchange \(number % 10)\n"
+            )
             if number == 0 {
                 for path in files {
                     let data = try Data(contentsOf: root.appendingPathComponent(path))
@@ -102,7 +111,9 @@ extension Bench {
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw ValidationError("git \(arguments.joined(separator: " ")) failed") }
+        guard process.terminationStatus == 0 else {
+            throw ValidationError("git \(arguments.joined(separator: " ")) failed")
+        }
         return String(decoding: data, as: UTF8.self)
     }
 }

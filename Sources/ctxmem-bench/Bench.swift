@@ -29,7 +29,9 @@ struct Bench: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Measure on a copy of this folder instead of a synthetic corpus.", valueName: "dir"))
     var dir: String?
 
-    @Option(help: ArgumentHelp("Also index files matching this glob (repeatable), as `ctxmem index --include`.", valueName: "glob"))
+    @Option(
+        help: ArgumentHelp(
+            "Also index files matching this glob (repeatable), as `ctxmem index --include`.", valueName: "glob"))
     var include: [String] = []
 
     @Option(help: "Synthetic corpus: number of files.")
@@ -44,13 +46,22 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Times each search query is repeated.")
     var repeats = 20
 
-    @Flag(help: "After each cold index, time a bare FTS5 ingest of the same sections (the ceiling) and report cold index speed as a share of it.")
+    @Flag(
+        help:
+            "After each cold index, time a bare FTS5 ingest of the same sections (the ceiling) and report cold index speed as a share of it."
+    )
     var ceiling = false
 
-    @Option(help: ArgumentHelp("Report precision and recall of the secret rules on this labelled set (Bench/secrets-labelled.json); with --dir, also the scan's cost on its files.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Report precision and recall of the secret rules on this labelled set (Bench/secrets-labelled.json); with --dir, also the scan's cost on its files.",
+            valueName: "file"))
     var secrets: String?
 
-    @Option(help: ArgumentHelp("Run this many seeded random inputs through each parser of untrusted text (Markdown with frontmatter, HTML/XML, search queries, secrets), seeded from --dir's files (default memory/).", valueName: "n"))
+    @Option(
+        help: ArgumentHelp(
+            "Run this many seeded random inputs through each parser of untrusted text (Markdown with frontmatter, HTML/XML, search queries, secrets), seeded from --dir's files (default memory/).",
+            valueName: "n"))
     var fuzz: Int?
 
     @Flag(help: "Print the figures as JSON.")
@@ -62,31 +73,47 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "Only measure the parser: parse every Markdown file of --dir on one core, in memory.")
     var parseOnly = false
 
-    @Option(help: ArgumentHelp("Write the synthetic corpus to this folder and stop (to measure it again later with --dir).", valueName: "dir"))
+    @Option(
+        help: ArgumentHelp(
+            "Write the synthetic corpus to this folder and stop (to measure it again later with --dir).",
+            valueName: "dir"))
     var generate: String?
 
-    @Option(help: ArgumentHelp("Queries to time: general (for real corpora) or synthetic (for a generated corpus); default: by corpus.", valueName: "set"))
+    @Option(
+        help: ArgumentHelp(
+            "Queries to time: general (for real corpora) or synthetic (for a generated corpus); default: by corpus.",
+            valueName: "set"))
     var querySet: String?
 
-    @Flag(help: "Only measure token counting (estimator, exact BPE, 1 MB lines, accuracy) on the Markdown of --dir or the synthetic corpus.")
+    @Flag(
+        help:
+            "Only measure token counting (estimator, exact BPE, 1 MB lines, accuracy) on the Markdown of --dir or the synthetic corpus."
+    )
     var tokens = false
 
     @Option(help: ArgumentHelp("The tokenizer.json of --tokens.", valueName: "file"))
     var tokenizer = "Tokenizers/claude2-tokenizer.json"
 
-    @Flag(help: "Only measure the audit, from a warm index, over a git history of --commits commits (made unless --dir already has one).")
+    @Flag(
+        help:
+            "Only measure the audit, from a warm index, over a git history of --commits commits (made unless --dir already has one)."
+    )
     var audit = false
 
     @Option(help: "Commits of the history --audit makes.")
     var commits = 1000
 
-    @Option(help: ArgumentHelp("Report pack recall of the labelled cases in this file (Bench/relevance-cases.json) at 20k, 50k and 200k tokens.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Report pack recall of the labelled cases in this file (Bench/relevance-cases.json) at 20k, 50k and 200k tokens.",
+            valueName: "file"))
     var relevance: String?
 
-    @Option(help: ArgumentHelp(
-        "Pack with these packing policy fields changed (docs/packing.md, \"Tuning\"): for --relevance and the pack "
-            + "timings. Fields: \(PackingPolicy.fieldNames.joined(separator: ", ")).",
-        valueName: "name=value[,name=value]"), transform: { try PackingPolicy.default.overriding($0) })
+    @Option(
+        help: ArgumentHelp(
+            "Pack with these packing policy fields changed (docs/packing.md, \"Tuning\"): for --relevance and the pack "
+                + "timings. Fields: \(PackingPolicy.fieldNames.joined(separator: ", ")).",
+            valueName: "name=value[,name=value]"), transform: { try PackingPolicy.default.overriding($0) })
     var policy = PackingPolicy.default
 
     func run() async throws {
@@ -98,8 +125,10 @@ struct Bench: AsyncParsableCommand {
             print(try SecretBench.labelled(URL(fileURLWithPath: secrets)))
             if let dir {
                 let cost = SecretBench.scanCost(URL(fileURLWithPath: dir))
-                print("  scanning \(dir): \(String(format: "%.1f", cost.megabytes)) MB in \(String(format: "%.3f", cost.seconds)) s on one core "
-                    + "(\(String(format: "%.0f", cost.megabytes / max(cost.seconds, 1e-9))) MB/s, median of 5), \(cost.findings) findings")
+                print(
+                    "  scanning \(dir): \(String(format: "%.1f", cost.megabytes)) MB in \(String(format: "%.3f", cost.seconds)) s on one core "
+                        + "(\(String(format: "%.0f", cost.megabytes / max(cost.seconds, 1e-9))) MB/s, median of 5), \(cost.findings) findings"
+                )
             }
             return
         }
@@ -157,7 +186,8 @@ struct Bench: AsyncParsableCommand {
             coldSeconds.append(elapsed.seconds)
             report = run
             if ceiling {
-                ceilingSeconds.append(try FTS5IngestCeiling.measure(indexAt: database, scratchPath: database + ".ceiling").seconds)
+                ceilingSeconds.append(
+                    try FTS5IngestCeiling.measure(indexAt: database, scratchPath: database + ".ceiling").seconds)
             }
         }
         guard let report else { throw ValidationError("no index run") }
@@ -207,8 +237,10 @@ struct Bench: AsyncParsableCommand {
         if verbose {
             for query in queries {
                 let count = try Self.searchNow(service, query, limit: 1000).count
-                print(String(format: "  %8.3f ms median  %5d%@ hits  %@", median(perQuery[query] ?? []), count,
-                             count == 1000 ? "+" : " ", query))
+                print(
+                    String(
+                        format: "  %8.3f ms median  %5d%@ hits  %@", median(perQuery[query] ?? []), count,
+                        count == 1000 ? "+" : " ", query))
             }
         }
         latencies.sort()
@@ -266,8 +298,10 @@ struct Bench: AsyncParsableCommand {
             seconds.append((clock.now - start).milliseconds / 1000)
         }
         let mb = Double(bytes) / 1_048_576
-        print(String(format: "parsed %d files, %.1f MB: median %.3f s = %.1f MB/s on one core (%d sections)",
-                     texts.count, mb, median(seconds), mb / median(seconds), sections / max(1, runs)))
+        print(
+            String(
+                format: "parsed %d files, %.1f MB: median %.3f s = %.1f MB/s on one core (%d sections)",
+                texts.count, mb, median(seconds), mb / median(seconds), sections / max(1, runs)))
     }
 
     /// A search on the calling thread: the latency the command line sees (an async context would
@@ -280,7 +314,9 @@ struct Bench: AsyncParsableCommand {
     private func editTargets(service: MemoryService) throws -> (typical: String, largest: String) {
         let files = try service.storage.reader().documents(kind: nil).map(\.path).filter { $0.hasSuffix(".md") }
             .map { path in
-                let size = (try? FileManager.default.attributesOfItem(atPath: service.root.appendingPathComponent(path).path))?[.size]
+                let size =
+                    (try? FileManager.default.attributesOfItem(atPath: service.root.appendingPathComponent(path).path))?[
+                        .size]
                 return (path: path, size: (size as? Int) ?? 0)
             }
             .sorted { ($0.size, $0.path) < ($1.size, $1.path) }
@@ -297,14 +333,17 @@ struct Bench: AsyncParsableCommand {
             try handle.write(contentsOf: Data("\nEdited in benchmark round \(round): zebrafish.\n".utf8))
             try handle.close()
             let changed = try await service.index(include: include)
-            guard changed.changed == 1 else { throw ValidationError("expected one changed file, got \(changed.changed)") }
+            guard changed.changed == 1 else {
+                throw ValidationError("expected one changed file, got \(changed.changed)")
+            }
             seconds.append(changed.seconds)
         }
         return median(seconds)
     }
 
     private func fileSize(_ root: URL, _ path: String) -> Int {
-        ((try? FileManager.default.attributesOfItem(atPath: root.appendingPathComponent(path).path))?[.size] as? Int) ?? 0
+        ((try? FileManager.default.attributesOfItem(atPath: root.appendingPathComponent(path).path))?[.size] as? Int)
+            ?? 0
     }
 }
 
@@ -355,7 +394,8 @@ struct BenchResult: Codable {
 func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()
     guard !sorted.isEmpty else { return 0 }
-    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    return sorted.count % 2 == 1
+        ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
 }
 
 func percentile(_ sorted: [Double], _ p: Double) -> Double {

@@ -8,7 +8,8 @@ extension Bench {
     func timePacks(service: MemoryService, tasks: [String], result: inout BenchResult) throws {
         let agent = try service.agents().first?.profile.name
         let requests = tasks.flatMap { task in
-            [PackRequest(task: task, budget: 200_000)] + (agent.map { [PackRequest(agent: $0, task: task, budget: 200_000)] } ?? [])
+            [PackRequest(task: task, budget: 200_000)]
+                + (agent.map { [PackRequest(agent: $0, task: task, budget: 200_000)] } ?? [])
         }
         let clock = ContinuousClock()
         // A builder per pack, as `service.pack` makes one: its set-up is part of a pack's time.
@@ -43,7 +44,8 @@ extension Bench {
         }
         struct Cases: Decodable { var cases: [Case] }
         let cases = try JSONDecoder().decode(Cases.self, from: Data(contentsOf: file)).cases
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("ctxmem-relevance-\(UUID().uuidString)")
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "ctxmem-relevance-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: work) }
         var services: [String: MemoryService] = [:]
         let budgets = [20_000, 50_000, 200_000]
@@ -62,14 +64,16 @@ extension Bench {
                 try FileManager.default.copyItem(at: URL(fileURLWithPath: item.root), to: root)
                 try? FileManager.default.removeItem(at: root.appendingPathComponent(".ctxmem"))
                 try Self.copyModificationDates(from: URL(fileURLWithPath: item.root), to: root)
-                service = MemoryService(root: root, databasePath: work.appendingPathComponent("index-\(services.count).sqlite").path)
+                service = MemoryService(
+                    root: root, databasePath: work.appendingPathComponent("index-\(services.count).sqlite").path)
                 _ = try await service.index(include: item.include)
                 services[key] = service
             }
             expectedTotal += item.expected.count
             var row = item.id.padding(toLength: 48, withPad: " ", startingAt: 0)
             for (index, budget) in budgets.enumerated() {
-                let request = PackRequest(agent: item.agent, task: item.task, budget: budget, format: .markdown, trimEssentials: true)
+                let request = PackRequest(
+                    agent: item.agent, task: item.task, budget: budget, format: .markdown, trimEssentials: true)
                 let pack = try service.packBuilder(policy: policy).build(request)
                 let included = pack.explanation.filter { $0.outcome == .included || $0.outcome == .trimmed }
                 let byHandle = Dictionary(included.map { ($0.handle, $0) }, uniquingKeysWith: { a, _ in a })
@@ -81,19 +85,30 @@ extension Bench {
                 if verbose, budget == 50_000 {
                     for missing in item.expected where byHandle[missing] == nil {
                         let decision = pack.explanation.first { $0.handle == missing }
-                        lines.append("    missing at 50k: \(missing)  " + (decision.map { "\($0.outcome.rawValue), score \($0.score), \($0.tokens) tokens: \($0.reason)" } ?? "never a candidate"))
+                        lines.append(
+                            "    missing at 50k: \(missing)  "
+                                + (decision.map {
+                                    "\($0.outcome.rawValue), score \($0.score), \($0.tokens) tokens: \($0.reason)"
+                                } ?? "never a candidate"))
                     }
                 }
             }
-            lines.insert(row, at: lines.count - (lines.last?.hasPrefix("    ") == true ? lines.reversed().prefix { $0.hasPrefix("    ") }.count : 0))
+            lines.insert(
+                row,
+                at: lines.count
+                    - (lines.last?.hasPrefix("    ") == true
+                        ? lines.reversed().prefix { $0.hasPrefix("    ") }.count : 0))
         }
         if policy != .default { print("packing policy: \(policy.differences())") }
         print("case".padding(toLength: 48, withPad: " ", startingAt: 0) + "    20k    50k   200k")
         print(lines.joined(separator: "\n"))
         for (index, budget) in budgets.enumerated() {
-            print(String(format: "budget %6d: recall %5.1f%% (%d of %d labelled sections), mean share of pack tokens on them %4.1f%%",
-                         budget, 100 * Double(found[index]) / Double(max(1, expectedTotal)), found[index], expectedTotal,
-                         100 * share[index] / Double(max(1, cases.count))))
+            print(
+                String(
+                    format:
+                        "budget %6d: recall %5.1f%% (%d of %d labelled sections), mean share of pack tokens on them %4.1f%%",
+                    budget, 100 * Double(found[index]) / Double(max(1, expectedTotal)), found[index], expectedTotal,
+                    100 * share[index] / Double(max(1, cases.count))))
         }
     }
 
@@ -103,7 +118,10 @@ extension Bench {
         let manager = FileManager.default
         guard let paths = manager.enumerator(atPath: source.path) else { return }
         for case let path as String in paths {
-            guard let date = try? manager.attributesOfItem(atPath: source.appendingPathComponent(path).path)[.modificationDate] else { continue }
+            guard
+                let date = try? manager.attributesOfItem(atPath: source.appendingPathComponent(path).path)[
+                    .modificationDate]
+            else { continue }
             try? manager.setAttributes([.modificationDate: date], ofItemAtPath: copy.appendingPathComponent(path).path)
         }
     }

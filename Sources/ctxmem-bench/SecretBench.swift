@@ -5,23 +5,34 @@ import Foundation
 /// secret rules on a labelled set (each line a real-shaped fake with its rule, or a near miss with
 /// none), and what scanning costs beside a cold index of D's Markdown.
 struct SecretBench {
-    struct Case: Decodable { var text: String; var rule: String? }
+    struct Case: Decodable {
+        var text: String
+        var rule: String?
+    }
 
     static func labelled(_ file: URL) throws -> String {
         let cases = try JSONDecoder().decode([Case].self, from: Data(contentsOf: file))
         let scanner = SecretScanner()
-        var truePositives = 0, falsePositives = 0, falseNegatives = 0, wrongRule = 0
+        var truePositives = 0
+        var falsePositives = 0
+        var falseNegatives = 0
+        var wrongRule = 0
         var misses: [String] = []
         for item in cases {
             let found = scanner.scan(item.text)
             switch (item.rule, found.first?.rule.rawValue) {
-            case let (expected?, got?):
+            case (let expected?, let got?):
                 truePositives += 1
-                if expected != got { wrongRule += 1; misses.append("rule \(got) for \(expected): \(item.text.prefix(60))") }
+                if expected != got {
+                    wrongRule += 1
+                    misses.append("rule \(got) for \(expected): \(item.text.prefix(60))")
+                }
             case (_?, nil):
-                falseNegatives += 1; misses.append("missed: \(item.text.prefix(60))")
+                falseNegatives += 1
+                misses.append("missed: \(item.text.prefix(60))")
             case (nil, _?):
-                falsePositives += 1; misses.append("false positive: \(item.text.prefix(60))")
+                falsePositives += 1
+                misses.append("false positive: \(item.text.prefix(60))")
             case (nil, nil): break
             }
         }
@@ -39,7 +50,8 @@ struct SecretBench {
     static func scanCost(_ root: URL) -> (seconds: Double, megabytes: Double, findings: Int) {
         var texts: [String] = []
         if let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) {
-            for case let url as URL in walker where ["md", "txt", "json", "html", "xml", "yaml", "yml"].contains(url.pathExtension) {
+            for case let url as URL in walker
+            where ["md", "txt", "json", "html", "xml", "yaml", "yml"].contains(url.pathExtension) {
                 if let data = try? Data(contentsOf: url) { texts.append(String(decoding: data, as: UTF8.self)) }
             }
         }

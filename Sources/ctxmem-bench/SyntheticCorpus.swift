@@ -14,12 +14,16 @@ struct SyntheticCorpus {
         self.files = max(10, files)
         self.megabytes = megabytes
         var generator = SplitMix64(seed: 7)
-        let syllables = ["ka", "to", "ri", "mon", "sel", "var", "dex", "qu", "pal", "zen", "lor", "tri", "vin", "os", "ex",
-                         "gra", "pho", "nix", "ul", "bre"]
-        let technical = ["fabric", "vpc", "peering", "switch", "controller", "gitops", "reconcile", "manifest", "rollback",
-                         "deploy", "migration", "serializer", "endpoint", "latency", "incident", "runbook", "cluster",
-                         "namespace", "webhook", "schema", "index", "cache", "token", "budget", "agent", "review",
-                         "release", "the", "and", "a", "to", "of", "in", "for", "with", "is", "on", "that", "by"]
+        let syllables = [
+            "ka", "to", "ri", "mon", "sel", "var", "dex", "qu", "pal", "zen", "lor", "tri", "vin", "os", "ex",
+            "gra", "pho", "nix", "ul", "bre",
+        ]
+        let technical = [
+            "fabric", "vpc", "peering", "switch", "controller", "gitops", "reconcile", "manifest", "rollback",
+            "deploy", "migration", "serializer", "endpoint", "latency", "incident", "runbook", "cluster",
+            "namespace", "webhook", "schema", "index", "cache", "token", "budget", "agent", "review",
+            "release", "the", "and", "a", "to", "of", "in", "for", "with", "is", "on", "that", "by",
+        ]
         var words = technical
         while words.count < 3000 {
             let count = 2 + Int(generator.next() % 3)
@@ -43,7 +47,9 @@ struct SyntheticCorpus {
         try manager.createDirectory(at: root, withIntermediateDirectories: true)
         let bytesPerFile = Int(megabytes * 1_048_576) / files
         let areas = max(1, files / 200)
-        try write(root, "CLAUDE.md", """
+        try write(
+            root, "CLAUDE.md",
+            """
             # Synthetic project
 
             Root memory of a generated corpus.
@@ -57,7 +63,9 @@ struct SyntheticCorpus {
         try write(root, "docs/architecture.md", "# Architecture\n\n" + paragraph(words: 200) + "\n\n@deep/details.md\n")
         try write(root, "docs/deep/details.md", "# Details\n\n" + paragraph(words: 200) + "\n")
         for name in ["backend-manager", "qa-manager", "gitops-manager", "uiux-manager"] {
-            try write(root, ".claude/agents/\(name).md", """
+            try write(
+                root, ".claude/agents/\(name).md",
+                """
                 ---
                 name: \(name)
                 description: Manages \(name.split(separator: "-")[0]) work for the orchestrator.
@@ -87,12 +95,15 @@ struct SyntheticCorpus {
             case 0:
                 text += "- \(paragraph(words: 12))\n- \(paragraph(words: 10))\n  - nested \(paragraph(words: 8))\n\n"
             case 1:
-                text += "```bash\nkubectl apply -f manifests/\(word()).yaml\npython manage.py crd:sync --fabric \(word())\n```\n\n"
+                text +=
+                    "```bash\nkubectl apply -f manifests/\(word()).yaml\npython manage.py crd:sync --fabric \(word())\n```\n\n"
             case 2:
                 let other = Int(random.next() % UInt64(max(1, files - 8)))
-                text += "See [topic \(other)](../area-\(other % areas)/topic-\(other).md#\(word())) and ADR-\(String(format: "%04d", Int(random.next() % 100))).\n\n"
+                text +=
+                    "See [topic \(other)](../area-\(other % areas)/topic-\(other).md#\(word())) and ADR-\(String(format: "%04d", Int(random.next() % 100))).\n\n"
             case 3:
-                text += "The model lives in `netbox_hedgehog/models.py`; VPC_peering rows are reconciled by crd:sync.\n\n"
+                text +=
+                    "The model lives in `netbox_hedgehog/models.py`; VPC_peering rows are reconciled by crd:sync.\n\n"
             case 4:
                 text += "東京データセンターのファブリック運用手順を確認してください。\n\n"
             default:

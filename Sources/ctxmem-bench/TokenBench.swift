@@ -15,8 +15,10 @@ extension Bench {
             try generator.write(to: root)
         }
         defer { temporary.map { try? FileManager.default.removeItem(at: $0) } }
-        let bench = TokenBench(texts: TokenBench.markdownFiles(under: root), tokenizer: URL(fileURLWithPath: tokenizer), runs: runs)
-        let result = try bench.run(corpus: dir.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "synthetic \(files) files")
+        let bench = TokenBench(
+            texts: TokenBench.markdownFiles(under: root), tokenizer: URL(fileURLWithPath: tokenizer), runs: runs)
+        let result = try bench.run(
+            corpus: dir.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "synthetic \(files) files")
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -87,33 +89,50 @@ struct TokenBench {
         result.tokenizerLoadSeconds = median(loads)
 
         let estimator = ClaudeTokenEstimator()
-        result.estimatorMBPerSecond = result.megabytes / median((0..<max(1, runs)).map { _ in
-            time(clock) { texts.reduce(0) { $0 + estimator.count($1.text) } }
-        })
+        result.estimatorMBPerSecond =
+            result.megabytes
+            / median(
+                (0..<max(1, runs)).map { _ in
+                    time(clock) { texts.reduce(0) { $0 + estimator.count($1.text) } }
+                })
         // Cold: a fresh tokenizer (empty piece cache) each run; warm: the same one again.
-        result.exactColdMBPerSecond = result.megabytes / median(tokenizers.map { exact in
-            time(clock) { texts.reduce(0) { $0 + exact.count($1.text) } }
-        })
+        result.exactColdMBPerSecond =
+            result.megabytes
+            / median(
+                tokenizers.map { exact in
+                    time(clock) { texts.reduce(0) { $0 + exact.count($1.text) } }
+                })
         let warm = tokenizers[0]
-        result.exactWarmMBPerSecond = result.megabytes / median((0..<max(1, runs)).map { _ in
-            time(clock) { texts.reduce(0) { $0 + warm.count($1.text) } }
-        })
+        result.exactWarmMBPerSecond =
+            result.megabytes
+            / median(
+                (0..<max(1, runs)).map { _ in
+                    time(clock) { texts.reduce(0) { $0 + warm.count($1.text) } }
+                })
 
         for (name, line) in Self.singleLines(from: texts) {
             var exactTokens = 0
-            let exactSeconds = median((0..<max(1, runs)).map { _ in
-                time(clock) { exactTokens = warm.count(line); return exactTokens }
-            })
+            let exactSeconds = median(
+                (0..<max(1, runs)).map { _ in
+                    time(clock) {
+                        exactTokens = warm.count(line)
+                        return exactTokens
+                    }
+                })
             let estimatorSeconds = median((0..<max(1, runs)).map { _ in time(clock) { estimator.count(line) } })
-            result.singleLine.append(SingleLine(name: name, estimatorSeconds: estimatorSeconds,
-                                                exactSeconds: exactSeconds, exactTokens: exactTokens))
+            result.singleLine.append(
+                SingleLine(
+                    name: name, estimatorSeconds: estimatorSeconds,
+                    exactSeconds: exactSeconds, exactTokens: exactTokens))
         }
 
         // Accuracy: per file, then on packs of >= 150k exact tokens of files concatenated in path order.
         var ratios: [Double] = []
-        var pack = "", packTokens = 0
+        var pack = ""
+        var packTokens = 0
         for (_, text) in texts {
-            let exact = warm.count(text), estimate = estimator.count(text)
+            let exact = warm.count(text)
+            let estimate = estimator.count(text)
             result.exactTokens += exact
             result.estimatedTokens += estimate
             if exact > 0 { ratios.append(Double(estimate) / Double(exact)) }

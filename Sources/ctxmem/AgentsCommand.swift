@@ -40,13 +40,16 @@ struct AgentsCommand: ParsableCommand {
         // Names as shown (made visible on a terminal), so the columns line up.
         let names = agents.map { Terminal.shown($0.profile.name) }
         let width = max(5, names.map(\.count).max() ?? 5)
-        Terminal.standardOutput("agent".padding(toLength: width, withPad: " ", startingAt: 0) + "   budget  essential  share  definition")
+        Terminal.standardOutput(
+            "agent".padding(toLength: width, withPad: " ", startingAt: 0) + "   budget  essential  share  definition")
         for (agent, name) in zip(agents, names) {
             let share = Double(agent.essentialTokens) / Double(max(1, agent.budget)) * 100
             // `name` is already visible; the rest of the line is made so by standardOutput.
-            Terminal.standardOutput(name.padding(toLength: width, withPad: " ", startingAt: 0)
-                + String(format: " %8d  %9d  %4.0f%%  ", agent.budget, agent.essentialTokens, share) + agent.profile.path
-                + (agent.essentialTokens > agent.budget ? "  (essentials exceed the budget)" : ""))
+            Terminal.standardOutput(
+                name.padding(toLength: width, withPad: " ", startingAt: 0)
+                    + String(format: " %8d  %9d  %4.0f%%  ", agent.budget, agent.essentialTokens, share)
+                    + agent.profile.path
+                    + (agent.essentialTokens > agent.budget ? "  (essentials exceed the budget)" : ""))
             for finding in agent.findings { Terminal.standardOutput("    \(finding)") }
         }
     }

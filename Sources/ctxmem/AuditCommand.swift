@@ -35,22 +35,32 @@ struct AuditCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Output format.", valueName: "format"))
     var format: AuditFormat = .text
 
-    @Option(name: .customLong("fail-on"),
-            help: ArgumentHelp("Exit 1 when a finding is at or above this severity; never exits 0 whatever the findings.", valueName: "severity"))
+    @Option(
+        name: .customLong("fail-on"),
+        help: ArgumentHelp(
+            "Exit 1 when a finding is at or above this severity; never exits 0 whatever the findings.",
+            valueName: "severity"))
     var failOn: AuditThreshold = .error
 
-    @Option(help: ArgumentHelp("Leave out the findings recorded in this file (an earlier --format json report or --write-baseline).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Leave out the findings recorded in this file (an earlier --format json report or --write-baseline).",
+            valueName: "file"))
     var baseline: String?
 
-    @Option(name: .customLong("write-baseline"),
-            help: ArgumentHelp("Record the current findings in this file as the baseline, and exit 0.", valueName: "file"))
+    @Option(
+        name: .customLong("write-baseline"),
+        help: ArgumentHelp("Record the current findings in this file as the baseline, and exit 0.", valueName: "file"))
     var writeBaseline: String?
 
-    @Option(name: .customLong("rule"), parsing: .upToNextOption,
-            help: ArgumentHelp("Run only these rules (--rule a b, --rule a --rule b or --rule a,b).", valueName: "id"))
+    @Option(
+        name: .customLong("rule"), parsing: .upToNextOption,
+        help: ArgumentHelp("Run only these rules (--rule a b, --rule a --rule b or --rule a,b).", valueName: "id"))
     var rules: [String] = []
 
-    @Option(help: ArgumentHelp("Write the report to this file instead of stdout (the summary goes to stderr).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Write the report to this file instead of stdout (the summary goes to stderr).", valueName: "file"))
     var out: String?
 
     @Flag(name: .customLong("no-git"), help: "Date stale-reference by file modification times even in a git work tree.")
@@ -72,8 +82,10 @@ struct AuditCommand: AsyncParsableCommand {
     func run() async throws {
         if listRules {
             for rule in RuleID.auditRules {
-                print(rule.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0)
-                      + rule.defaultSeverity.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0) + rule.summary)
+                print(
+                    rule.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0)
+                        + rule.defaultSeverity.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0) + rule.summary
+                )
             }
             return
         }
@@ -84,7 +96,9 @@ struct AuditCommand: AsyncParsableCommand {
         let report = try await location.service().audit(options)
         if let writeBaseline {
             try write(try AuditRenderer.render(report, as: .json), to: writeBaseline)
-            Terminal.standardError("ctxmem: wrote \(writeBaseline): \(report.findings.count) findings; pass --baseline \(writeBaseline) to fail only on new ones")
+            Terminal.standardError(
+                "ctxmem: wrote \(writeBaseline): \(report.findings.count) findings; pass --baseline \(writeBaseline) to fail only on new ones"
+            )
             return
         }
         if let out {

@@ -7,7 +7,8 @@ import Logging
 struct CTXMem: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ctxmem",
-        abstract: "Context memory for teams of AI coding agents: index, search, pack and audit a project's memory, from the command line, over HTTP or MCP.",
+        abstract:
+            "Context memory for teams of AI coding agents: index, search, pack and audit a project's memory, from the command line, over HTTP or MCP.",
         discussion: """
             ctxmem indexes a project's memory (the CLAUDE.md hierarchy and what it imports, .claude/agents, \
             .claude/rules, .claude/skills, project_management/ and every file they link to) into SQLite with \
@@ -30,8 +31,11 @@ struct CTXMem: AsyncParsableCommand {
             (bad option or malformed query). `ctxmem audit` differs: 1 means findings, 2 any error.
             """,
         version: Release.version,
-        subcommands: [IndexCommand.self, SearchCommand.self, PackCommand.self, ReadCommand.self, AuditCommand.self, ServeCommand.self, MCPCommand.self, AgentsCommand.self,
-                      TiersCommand.self, TokensCommand.self, StatsCommand.self, DoctorCommand.self]
+        subcommands: [
+            IndexCommand.self, SearchCommand.self, PackCommand.self, ReadCommand.self, AuditCommand.self,
+            ServeCommand.self, MCPCommand.self, AgentsCommand.self,
+            TiersCommand.self, TokensCommand.self, StatsCommand.self, DoctorCommand.self,
+        ]
     )
 
     /// Parses, runs, and turns what a command throws into the documented exit code
@@ -54,7 +58,7 @@ struct CTXMem: AsyncParsableCommand {
             } else {
                 try command.run()
             }
-        } catch where !(error is ExitCode) && exitCode(for: error) == .success {
+        } catch  where !(error is ExitCode) && exitCode(for: error) == .success {
             exit(withError: error)  // `ctxmem help pack` and `ctxmem pack --help` run ArgumentParser's help command
         } catch {
             let failure = CommandFailure.exit(for: error, in: type(of: command))
@@ -69,7 +73,9 @@ struct LocationOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The memory root (a project folder).", valueName: "dir"))
     var root: String = "."
 
-    @Option(name: .long, help: ArgumentHelp("The index database (default: <root>/.ctxmem/index.sqlite).", valueName: "file"))
+    @Option(
+        name: .long, help: ArgumentHelp("The index database (default: <root>/.ctxmem/index.sqlite).", valueName: "file")
+    )
     var db: String?
 
     /// - Parameter readerConnections: one for a command; a server asks for one per core.
@@ -107,7 +113,8 @@ enum Terminal {
 enum Log {
     static let bootstrap: Void = {
         let environment = ProcessInfo.processInfo.environment
-        let level = environment["CTXMEM_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
+        let level =
+            environment["CTXMEM_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
             ?? (environment["CTXMEM_TRACE"].map { !$0.isEmpty && $0 != "0" } == true ? .trace : .warning)
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

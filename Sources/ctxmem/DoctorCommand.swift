@@ -29,12 +29,18 @@ struct DoctorCommand: ParsableCommand {
         let service = location.service()
         let problems = try service.checkIntegrity()
         if json {
-            struct Result: Encodable { var index: String; var intact: Bool; var problems: [String] }
+            struct Result: Encodable {
+                var index: String
+                var intact: Bool
+                var problems: [String]
+            }
             print(try Terminal.json(Result(index: service.databasePath, intact: problems.isEmpty, problems: problems)))
         } else if problems.isEmpty {
             print("\(service.databasePath): intact (every page read)")
         } else {
-            print("\(service.databasePath): damaged; run `ctxmem index --rebuild` to recreate it from the files (nothing is lost)")
+            print(
+                "\(service.databasePath): damaged; run `ctxmem index --rebuild` to recreate it from the files (nothing is lost)"
+            )
             for problem in problems.prefix(20) { print("  \(problem)") }
             if problems.count > 20 { print("  ... and \(problems.count - 20) more") }
         }

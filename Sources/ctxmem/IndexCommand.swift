@@ -29,7 +29,11 @@ struct IndexCommand: AsyncParsableCommand {
     @Flag(help: "Delete the index and build it from scratch.")
     var rebuild = false
 
-    @Option(name: .long, help: ArgumentHelp("Also index files matching this glob (repeatable), beside .ctxmem.yaml's include. The index remembers them: later runs, --rebuild included, keep them until --include is given again.", valueName: "glob"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Also index files matching this glob (repeatable), beside .ctxmem.yaml's include. The index remembers them: later runs, --rebuild included, keep them until --include is given again.",
+            valueName: "glob"))
     var include: [String] = []
 
     @Flag(name: .shortAndLong, help: "Print nothing but errors.")
@@ -47,11 +51,15 @@ struct IndexCommand: AsyncParsableCommand {
         let onProgress = showProgress ? show : nil
         do {
             let quiet = quiet
-            report = try await service.index(rebuild: rebuild, include: include.isEmpty ? nil : include, waiting: { holder in
-                if !quiet {
-                    Terminal.standardError("ctxmem: waiting for another index run on this index\(holder.map { " (pid \($0))" } ?? "") to finish…")
-                }
-            }, progress: onProgress)
+            report = try await service.index(
+                rebuild: rebuild, include: include.isEmpty ? nil : include,
+                waiting: { holder in
+                    if !quiet {
+                        Terminal.standardError(
+                            "ctxmem: waiting for another index run on this index\(holder.map { " (pid \($0))" } ?? "") to finish…"
+                        )
+                    }
+                }, progress: onProgress)
         } catch {
             if showProgress { meter.clear() }
             throw error
@@ -66,7 +74,8 @@ struct IndexCommand: AsyncParsableCommand {
         }
         guard !quiet else { return }
         let megabytes = Double(report.bytesParsed) / 1_048_576
-        Terminal.standardOutput("""
+        Terminal.standardOutput(
+            """
             Indexed \(report.documents) documents in \(String(format: "%.2f", report.seconds)) s \
             (\(report.added) added, \(report.changed) changed, \(report.removed) removed, \(report.unchanged) unchanged; \
             \(String(format: "%.1f", megabytes)) MB parsed; \(report.scannedFiles) files scanned)
@@ -75,7 +84,9 @@ struct IndexCommand: AsyncParsableCommand {
         if !report.findings.isEmpty {
             Terminal.standardOutput("\(report.findings.count) finding\(report.findings.count == 1 ? "" : "s"):")
             for finding in report.findings.prefix(50) { Terminal.standardOutput("  \(finding)") }
-            if report.findings.count > 50 { Terminal.standardOutput("  ... and \(report.findings.count - 50) more (ctxmem index --json lists all)") }
+            if report.findings.count > 50 {
+                Terminal.standardOutput("  ... and \(report.findings.count - 50) more (ctxmem index --json lists all)")
+            }
         }
     }
 }

@@ -24,7 +24,9 @@ struct MCPCommand: AsyncParsableCommand {
 
     @OptionGroup var location: LocationOptions
 
-    @Option(help: ArgumentHelp("Largest tool result in tokens (Claude Code's own default limit is 25,000).", valueName: "tokens"))
+    @Option(
+        help: ArgumentHelp(
+            "Largest tool result in tokens (Claude Code's own default limit is 25,000).", valueName: "tokens"))
     var maxResultTokens = 25_000
 
     @Option(help: ArgumentHelp("Largest tool result in bytes.", valueName: "bytes"))
@@ -39,9 +41,10 @@ struct MCPCommand: AsyncParsableCommand {
         let service = location.service(readerConnections: ProcessInfo.processInfo.activeProcessorCount)
         let coordinator = IndexCoordinator(service: service)
         try await coordinator.refresh()
-        let face = MCPFace(coordinator: coordinator,
-                           limits: MCPFace.Limits(maxTokens: maxResultTokens, maxBytes: maxResultBytes),
-                           logger: Logger(label: "ctxmem.mcp"))
+        let face = MCPFace(
+            coordinator: coordinator,
+            limits: MCPFace.Limits(maxTokens: maxResultTokens, maxBytes: maxResultBytes),
+            logger: Logger(label: "ctxmem.mcp"))
         var transportLogger = Logger(label: "ctxmem.mcp.stdio")
         transportLogger.logLevel = .warning
         try await face.run(transport: StdioTransport(logger: transportLogger))

@@ -31,13 +31,19 @@ struct PackCommand: ParsableCommand {
 
     @OptionGroup var location: LocationOptions
 
-    @Option(help: ArgumentHelp("The agent's name, as in .claude/agents (see `ctxmem agents`); none for a generic pack.", valueName: "name"))
+    @Option(
+        help: ArgumentHelp(
+            "The agent's name, as in .claude/agents (see `ctxmem agents`); none for a generic pack.", valueName: "name")
+    )
     var agent: String?
 
     @Option(help: ArgumentHelp("What the agent is asked to do; ranks sections by relevance.", valueName: "text"))
     var task: String?
 
-    @Option(help: ArgumentHelp("Token budget (\(PackRequest.budgetRange.lowerBound)-\(PackRequest.budgetRange.upperBound)).", valueName: "tokens"))
+    @Option(
+        help: ArgumentHelp(
+            "Token budget (\(PackRequest.budgetRange.lowerBound)-\(PackRequest.budgetRange.upperBound)).",
+            valueName: "tokens"))
     var budget: Int?
 
     @Option(help: ArgumentHelp("Output format.", valueName: "format"))
@@ -55,21 +61,27 @@ struct PackCommand: ParsableCommand {
     var trimEssentials = false
 
     func run() throws {
-        let request = PackRequest(agent: agent, task: task, budget: budget, format: format, trimEssentials: trimEssentials)
+        let request = PackRequest(
+            agent: agent, task: task, budget: budget, format: format, trimEssentials: trimEssentials)
         try request.validate()  // before the index is opened
-        let pack = try location.service().pack(request, tokenizer: counting.tokenizer, modelFactor: counting.tokenFactor,
-                                               safetyMargin: counting.safetyMargin)
+        let pack = try location.service().pack(
+            request, tokenizer: counting.tokenizer, modelFactor: counting.tokenFactor,
+            safetyMargin: counting.safetyMargin)
         if let out {
             do {
                 try Data(pack.text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
             } catch {
                 throw CommandFailure.runtime("cannot write \(out): \(error.localizedDescription)")
             }
-            Terminal.standardError("ctxmem: wrote \(out): \(pack.manifest.tokens) of \(pack.manifest.budget) tokens, "
-                + "\(pack.manifest.sections) sections from \(pack.manifest.documents) documents (pack \(pack.manifest.packId))")
+            Terminal.standardError(
+                "ctxmem: wrote \(out): \(pack.manifest.tokens) of \(pack.manifest.budget) tokens, "
+                    + "\(pack.manifest.sections) sections from \(pack.manifest.documents) documents (pack \(pack.manifest.packId))"
+            )
         } else {
             // On a terminal, made visible (the JSON format as JSON); to a pipe, byte for byte.
-            let shown = !Terminal.escapesStandardOutput ? pack.text
+            let shown =
+                !Terminal.escapesStandardOutput
+                ? pack.text
                 : format == .json ? Terminal.visibleJSON(pack.text) : Terminal.visible(pack.text)
             FileHandle.standardOutput.write(Data(shown.utf8))
         }
@@ -79,9 +91,11 @@ struct PackCommand: ParsableCommand {
     static func explanation(_ pack: Pack) -> String {
         var lines = ["outcome    tier         tokens  score  handle  (why)"]
         for decision in pack.explanation {
-            lines.append("\(decision.outcome.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) "
-                + "\(decision.tier.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) "
-                + String(format: "%7d  %5.2f  ", decision.tokens, decision.score) + "\(decision.handle)  (\(decision.reason))")
+            lines.append(
+                "\(decision.outcome.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) "
+                    + "\(decision.tier.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) "
+                    + String(format: "%7d  %5.2f  ", decision.tokens, decision.score)
+                    + "\(decision.handle)  (\(decision.reason))")
         }
         return lines.joined(separator: "\n")
     }
@@ -89,17 +103,30 @@ struct PackCommand: ParsableCommand {
 
 /// How tokens are counted: shared by pack, agents, tiers and tokens.
 struct CountingOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Count exactly with this HF tokenizer.json (e.g. Tokenizers/claude2-tokenizer.json) instead of the estimator.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Count exactly with this HF tokenizer.json (e.g. Tokenizers/claude2-tokenizer.json) instead of the estimator.",
+            valueName: "file"))
     var tokenizer: String?
 
-    @Option(help: ArgumentHelp("Multiply every count by this per-model factor (e.g. 1.35 for models with a newer tokenizer).", valueName: "factor"))
+    @Option(
+        help: ArgumentHelp(
+            "Multiply every count by this per-model factor (e.g. 1.35 for models with a newer tokenizer).",
+            valueName: "factor"))
     var tokenFactor: Double?
 
-    @Option(help: ArgumentHelp("Reserve this share against counting error (default 0.05 with the estimator, 0 with --tokenizer).", valueName: "share"))
+    @Option(
+        help: ArgumentHelp(
+            "Reserve this share against counting error (default 0.05 with the estimator, 0 with --tokenizer).",
+            valueName: "share"))
     var safetyMargin: Double?
 
     func validate() throws {
-        if let tokenFactor, !(0.25...4).contains(tokenFactor) { throw ValidationError("--token-factor must be between 0.25 and 4") }
-        if let safetyMargin, !(0...1).contains(safetyMargin) { throw ValidationError("--safety-margin must be between 0 and 1") }
+        if let tokenFactor, !(0.25...4).contains(tokenFactor) {
+            throw ValidationError("--token-factor must be between 0.25 and 4")
+        }
+        if let safetyMargin, !(0...1).contains(safetyMargin) {
+            throw ValidationError("--safety-margin must be between 0 and 1")
+        }
     }
 }

@@ -34,7 +34,9 @@ struct ReadCommand: ParsableCommand {
     func run() throws {
         let service = location.service()
         if noRedact {
-            Terminal.standardError("ctxmem: warning: --no-redact prints credentials as written; do not paste this output into an agent's context")
+            Terminal.standardError(
+                "ctxmem: warning: --no-redact prints credentials as written; do not paste this output into an agent's context"
+            )
         }
         let result = try noRedact ? service.readUnredacted(handle: handle) : service.read(handle: handle)
         if json {

@@ -65,8 +65,10 @@ struct SearchCommand: ParsableCommand {
         for (index, hit) in hits.enumerated() {
             // Made visible before the colour codes go in (Terminal+Escaping.swift).
             let location = Terminal.shown("\(hit.path):\(hit.startLine)-\(hit.endLine)")
-            let heading = Terminal.shown(hit.headingPath.isEmpty ? "(preamble)" : hit.headingPath.joined(separator: " › "))
-            let snippet = color
+            let heading = Terminal.shown(
+                hit.headingPath.isEmpty ? "(preamble)" : hit.headingPath.joined(separator: " › "))
+            let snippet =
+                color
                 ? Terminal.shown(hit.snippet).replacingOccurrences(of: SearchHit.highlightOpen, with: "\u{1B}[1;33m")
                     .replacingOccurrences(of: SearchHit.highlightClose, with: "\u{1B}[0m")
                 : Terminal.shown(hit.snippet)
@@ -75,8 +77,9 @@ struct SearchCommand: ParsableCommand {
             } else {
                 print("\(index + 1). \(location)  \(heading)")
             }
-            print("   \(hit.tier.rawValue) · \(hit.kind.rawValue) · score \(String(format: "%.4g", hit.score)) · \(hit.tokens) tokens · "
-                + Terminal.shown(hit.handle))
+            print(
+                "   \(hit.tier.rawValue) · \(hit.kind.rawValue) · score \(String(format: "%.4g", hit.score)) · \(hit.tokens) tokens · "
+                    + Terminal.shown(hit.handle))
             print("   \(snippet)")
         }
     }

@@ -47,37 +47,59 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Port to listen on (0: any free port, printed at start).", valueName: "port"))
     var port = ServerConfiguration.defaultPort
 
-    @Option(help: ArgumentHelp("Require `Authorization: Bearer TOKEN` on every route but /healthz (default: the CTXMEM_TOKEN variable).", valueName: "token"))
+    @Option(
+        help: ArgumentHelp(
+            "Require `Authorization: Bearer TOKEN` on every route but /healthz (default: the CTXMEM_TOKEN variable).",
+            valueName: "token"))
     var token: String?
 
-    @Option(help: ArgumentHelp("Seconds a client has to send a request's line and headers, from its first byte (a new connection's from its opening).", valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp(
+            "Seconds a client has to send a request's line and headers, from its first byte (a new connection's from its opening).",
+            valueName: "seconds"))
     var headerTimeout = 10.0
 
-    @Option(help: ArgumentHelp("Seconds a client has to send a request's body once its headers are in.", valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp(
+            "Seconds a client has to send a request's body once its headers are in.", valueName: "seconds"))
     var bodyTimeout = 30.0
 
     @Option(help: ArgumentHelp("Seconds an idle keep-alive connection is kept between requests.", valueName: "seconds"))
     var idleTimeout = 60.0
 
-    @Option(help: ArgumentHelp("Most connections open at once (default: 1,024, or the descriptor limit less \(ServerConfiguration.reservedDescriptors) if lower: \(ServerConfiguration.defaultMaxConnections()) here).", valueName: "count"))
+    @Option(
+        help: ArgumentHelp(
+            "Most connections open at once (default: 1,024, or the descriptor limit less \(ServerConfiguration.reservedDescriptors) if lower: \(ServerConfiguration.defaultMaxConnections()) here).",
+            valueName: "count"))
     var maxConnections: Int?
 
-    @Option(help: ArgumentHelp("Packs built at once (default: the cores, \(ProcessInfo.processInfo.activeProcessorCount) here).", valueName: "count"))
+    @Option(
+        help: ArgumentHelp(
+            "Packs built at once (default: the cores, \(ProcessInfo.processInfo.activeProcessorCount) here).",
+            valueName: "count"))
     var packWorkers: Int?
 
-    @Option(help: ArgumentHelp("Pack requests that may wait for a worker; more are answered 503 overloaded (default: 8 per core, \(8 * ProcessInfo.processInfo.activeProcessorCount) here).", valueName: "count"))
+    @Option(
+        help: ArgumentHelp(
+            "Pack requests that may wait for a worker; more are answered 503 overloaded (default: 8 per core, \(8 * ProcessInfo.processInfo.activeProcessorCount) here).",
+            valueName: "count"))
     var packQueue: Int?
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
-        for (name, seconds) in [("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout), ("--idle-timeout", idleTimeout)] {
-            guard seconds >= 0.1, seconds <= 3600 else { throw ValidationError("\(name) must be between 0.1 and 3600 seconds, not \(seconds)") }
+        for (name, seconds) in [
+            ("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout), ("--idle-timeout", idleTimeout),
+        ] {
+            guard seconds >= 0.1, seconds <= 3600 else {
+                throw ValidationError("\(name) must be between 0.1 and 3600 seconds, not \(seconds)")
+            }
         }
         if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
         if let packWorkers, packWorkers < 1 { throw ValidationError("--pack-workers must be at least 1") }
         if let packQueue, packQueue < 0 { throw ValidationError("--pack-queue must be 0 or more") }
-        if let token { try Self.validate(token: token, source: "--token") }
-        else if let token = ProcessInfo.processInfo.environment["CTXMEM_TOKEN"], !token.isEmpty {
+        if let token {
+            try Self.validate(token: token, source: "--token")
+        } else if let token = ProcessInfo.processInfo.environment["CTXMEM_TOKEN"], !token.isEmpty {
             try Self.validate(token: token, source: "CTXMEM_TOKEN")
         }
     }
@@ -88,7 +110,8 @@ struct ServeCommand: AsyncParsableCommand {
     static func validate(token: String, source: String) throws {
         guard token.count >= 8 else { throw ValidationError("\(source) must have at least 8 characters") }
         guard token.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) }) else {
-            throw ValidationError("\(source) must be visible ASCII characters only (no spaces, tabs or control characters)")
+            throw ValidationError(
+                "\(source) must be visible ASCII characters only (no spaces, tabs or control characters)")
         }
     }
 
@@ -97,28 +120,37 @@ struct ServeCommand: AsyncParsableCommand {
         let token = token ?? ProcessInfo.processInfo.environment["CTXMEM_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         let isLoopback = ["127.0.0.1", "::1", "localhost"].contains(host)
         if !isLoopback && token == nil {
-            Terminal.standardError("ctxmem: warning: serving on \(host) without --token: anyone who can reach it can read the memory")
+            Terminal.standardError(
+                "ctxmem: warning: serving on \(host) without --token: anyone who can reach it can read the memory")
         }
         let coordinator = IndexCoordinator(service: service)
         let report = try await coordinator.refresh()
-        Terminal.standardError("ctxmem: indexed \(report.documents) documents of \(service.root.path) (generation \(report.generation))")
+        Terminal.standardError(
+            "ctxmem: indexed \(report.documents) documents of \(service.root.path) (generation \(report.generation))")
         let watcher = MemoryWatcher(coordinator: coordinator)
         var logger = Logger(label: "ctxmem.serve")
-        logger.logLevel = ProcessInfo.processInfo.environment["CTXMEM_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        logger.logLevel =
+            ProcessInfo.processInfo.environment["CTXMEM_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let configuration = ServerConfiguration(
             host: host, port: port, token: token,
-            headerTimeout: .milliseconds(Int64(headerTimeout * 1000)), bodyTimeout: .milliseconds(Int64(bodyTimeout * 1000)),
+            headerTimeout: .milliseconds(Int64(headerTimeout * 1000)),
+            bodyTimeout: .milliseconds(Int64(bodyTimeout * 1000)),
             idleTimeout: .milliseconds(Int64(idleTimeout * 1000)),
             maxConnections: maxConnections ?? ServerConfiguration.defaultMaxConnections(),
             packWorkers: packWorkers ?? cores, packQueue: packQueue ?? 8 * cores)
-        if let maxConnections, let limit = ServerConfiguration.descriptorLimit(), maxConnections > limit - ServerConfiguration.reservedDescriptors {
-            Terminal.standardError("""
+        if let maxConnections, let limit = ServerConfiguration.descriptorLimit(),
+            maxConnections > limit - ServerConfiguration.reservedDescriptors
+        {
+            Terminal.standardError(
+                """
                 ctxmem: warning: --max-connections \(maxConnections) leaves fewer than \(ServerConfiguration.reservedDescriptors) of the \
                 \(limit) descriptors (ulimit -n) for the index and the listener: raise ulimit -n or lower --max-connections
                 """)
         }
-        let api = HTTPAPI(coordinator: coordinator, configuration: configuration, watcherState: { await watcher.state() }, logger: logger)
+        let api = HTTPAPI(
+            coordinator: coordinator, configuration: configuration, watcherState: { await watcher.state() },
+            logger: logger)
         let app = api.application { channel in
             let port = channel.localAddress?.port ?? port
             Terminal.standardError("ctxmem: serving on http://\(host):\(port) (Ctrl-C or SIGTERM to stop)")

@@ -20,9 +20,12 @@ struct StatsCommand: ParsableCommand {
             try Terminal.standardOutput(json: stats)
             return
         }
-        let tiers = Tier.allCases.map { "\($0.rawValue) \(stats.tokensByTier[$0.rawValue] ?? 0)" }.joined(separator: ", ")
-        let kinds = stats.documentsByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-        Terminal.standardOutput("""
+        let tiers = Tier.allCases.map { "\($0.rawValue) \(stats.tokensByTier[$0.rawValue] ?? 0)" }.joined(
+            separator: ", ")
+        let kinds = stats.documentsByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(
+            separator: ", ")
+        Terminal.standardOutput(
+            """
             Documents:   \(stats.documents) (\(kinds.isEmpty ? "none" : kinds))
             Skipped:     \(stats.skippedFiles) files (binary, too large or unreadable)
             Sections:    \(stats.sections)

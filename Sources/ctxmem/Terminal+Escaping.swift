@@ -46,7 +46,9 @@ extension Terminal {
     ///
     ///     Terminal.visible("a\u{1B}[2Jb\r\n")   // "a\\x1b[2Jb\r\n"
     static func visible(_ text: String) -> String {
-        escaping(text) { scalar in scalar.value <= 0xFF ? "\\x" + hex(scalar.value, digits: 2) : "\\u" + hex(scalar.value, digits: 4) }
+        escaping(text) { scalar in
+            scalar.value <= 0xFF ? "\\x" + hex(scalar.value, digits: 2) : "\\u" + hex(scalar.value, digits: 4)
+        }
     }
 
     /// JSON text with DEL, C1 controls and bidi controls written as `\uXXXX` escapes. They can only

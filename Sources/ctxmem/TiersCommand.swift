@@ -46,7 +46,8 @@ struct TiersCommand: ParsableCommand {
     func run() throws {
         let records = try location.service().tiers(pathGlob: path).filter { tier == nil || $0.tier == tier }
         let rows = records.map {
-            Row(handle: $0.handle, path: $0.path, startLine: $0.startLine, endLine: $0.endLine,
+            Row(
+                handle: $0.handle, path: $0.path, startLine: $0.startLine, endLine: $0.endLine,
                 headingPath: $0.headingPath, tier: $0.tier, tokens: $0.tokens, reason: $0.tierReason)
         }
         if json {
@@ -65,11 +66,14 @@ struct TiersCommand: ParsableCommand {
                 currentPath = row.path
             }
             let heading = row.headingPath.isEmpty ? "(preamble)" : row.headingPath.joined(separator: " › ")
-            Terminal.standardOutput(String(format: "  %5d-%-5d ", row.startLine, row.endLine)
-                + row.tier.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
-                + String(format: " %6d  ", row.tokens) + "\(heading)  (\(row.reason))")
+            Terminal.standardOutput(
+                String(format: "  %5d-%-5d ", row.startLine, row.endLine)
+                    + row.tier.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
+                    + String(format: " %6d  ", row.tokens) + "\(heading)  (\(row.reason))")
             totals[row.tier, default: 0] += row.tokens
         }
-        Terminal.standardOutput("\n\(rows.count) sections; tokens: " + Tier.allCases.map { "\($0.rawValue) \(totals[$0] ?? 0)" }.joined(separator: ", "))
+        Terminal.standardOutput(
+            "\n\(rows.count) sections; tokens: "
+                + Tier.allCases.map { "\($0.rawValue) \(totals[$0] ?? 0)" }.joined(separator: ", "))
     }
 }

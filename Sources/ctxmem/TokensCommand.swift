@@ -36,7 +36,10 @@ struct TokensCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Files to count; none or \"-\" reads standard input.", valueName: "file"))
     var files: [String] = []
 
-    @Option(help: ArgumentHelp("A tokenizer.json (byte-level BPE) for exact counts, e.g. Tokenizers/claude2-tokenizer.json.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "A tokenizer.json (byte-level BPE) for exact counts, e.g. Tokenizers/claude2-tokenizer.json.",
+            valueName: "file"))
     var tokenizer: String?
 
     @Flag(help: "Print one JSON object a line instead of a table.")
@@ -75,8 +78,9 @@ struct TokensCommand: ParsableCommand {
                 failed = true
                 continue
             }
-            let row = Row(file: file, estimate: estimator.count(text), tokens: exact?.count(text),
-                          chars: text.unicodeScalars.count, bytes: text.utf8.count)
+            let row = Row(
+                file: file, estimate: estimator.count(text), tokens: exact?.count(text),
+                chars: text.unicodeScalars.count, bytes: text.utf8.count)
             total.estimate += row.estimate
             total.tokens = row.tokens.map { $0 + (total.tokens ?? 0) }
             total.chars += row.chars
@@ -93,7 +97,8 @@ struct TokensCommand: ParsableCommand {
             let line = String(decoding: try encoder.encode(row), as: UTF8.self)
             print(Terminal.escapesStandardOutput ? Terminal.visibleJSON(line) : line)
         } else {
-            Terminal.standardOutput("\(row.estimate)\t" + (row.tokens.map { "\($0)\t" } ?? "") + "\(row.bytes)\t\(row.file)")
+            Terminal.standardOutput(
+                "\(row.estimate)\t" + (row.tokens.map { "\($0)\t" } ?? "") + "\(row.bytes)\t\(row.file)")
         }
     }
 

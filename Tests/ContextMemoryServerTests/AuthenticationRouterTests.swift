@@ -1,7 +1,8 @@
-@testable import ContextMemoryServer
 import HTTPTypes
 import Hummingbird
 import Testing
+
+@testable import ContextMemoryServer
 
 /// `serve --token` in process: which routes need the token, and what a refusal looks like. Every
 /// spelling of every path, sent byte for byte over a socket, is checked in ctxmemTests.
@@ -25,7 +26,9 @@ struct AuthenticationRouterTests {
             for (path, method) in HTTPAPI.routes.sorted(by: { $0.key < $1.key }) {
                 let open = BearerTokenMiddleware<BasicRequestContext>.openPaths.contains(path)
                 // (A trailing space cannot be sent here: HTTPFields trims values. ``trailingSpace()`` checks it.)
-                for header in [nil, "Bearer wrong-token", "Bearer \(Self.token)x", "Basic \(Self.token)", "bearer \(Self.token)"] {
+                for header in [
+                    nil, "Bearer wrong-token", "Bearer \(Self.token)x", "Basic \(Self.token)", "bearer \(Self.token)",
+                ] {
                     var headers: HTTPFields = [:]
                     if let header { headers[.authorization] = header }
                     let response = try await server.request(method, Self.target(path), headers: headers)
@@ -37,11 +40,14 @@ struct AuthenticationRouterTests {
                     #expect(response.errorCode == "unauthorized")
                     #expect(response.header("WWW-Authenticate") == #"Bearer realm="ctxmem""#)
                     if header == nil {
-                        samples.append(.init(route: path, method: method.rawValue.lowercased(), status: response.status,
-                                             contentType: response.contentType, body: response.body))
+                        samples.append(
+                            .init(
+                                route: path, method: method.rawValue.lowercased(), status: response.status,
+                                contentType: response.contentType, body: response.body))
                     }
                 }
-                let authorised = try await server.request(method, Self.target(path), headers: [.authorization: "Bearer \(Self.token)"])
+                let authorised = try await server.request(
+                    method, Self.target(path), headers: [.authorization: "Bearer \(Self.token)"])
                 #expect(authorised.status == 200, "\(method) \(path) with the token: \(authorised)")
             }
             #expect(samples.count == HTTPAPI.routes.count - 1)

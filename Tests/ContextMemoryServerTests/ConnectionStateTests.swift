@@ -1,6 +1,7 @@
-@testable import ContextMemoryServer
 import NIOCore
 import Testing
+
+@testable import ContextMemoryServer
 
 /// The timeouts' state machine with made-up instants: what each phase waits for and how long.
 @Suite("Connection timeouts")
@@ -96,13 +97,13 @@ struct ConnectionStateTests {
     func evictionOrder() throws {
         let now = Self.at(100)
         var halfBody = ConnectionState(now: Self.at(90))
-        halfBody.headRead(now: Self.at(90))                 // 10 s of 30: a third
+        halfBody.headRead(now: Self.at(90))  // 10 s of 30: a third
         var trickler = ConnectionState(now: Self.at(94))
-        trickler.bytesArrived(now: Self.at(95))             // 5 s of 10: a half
+        trickler.bytesArrived(now: Self.at(95))  // 5 s of 10: a half
         var idle = ConnectionState(now: Self.at(50))
         idle.headRead(now: Self.at(50))
         idle.endRead(now: Self.at(50))
-        idle.responseEndWritten(now: Self.at(94))           // 6 s of 60: a tenth
+        idle.responseEndWritten(now: Self.at(94))  // 6 s of 60: a tenth
         let fresh = ConnectionState(now: Self.at(99.999))  // a millisecond of 10 s
         let used = try [trickler, halfBody, idle, fresh].map { try #require($0.wait(Self.limits)).used(at: now) }
         #expect(used == used.sorted(by: >), "\(used)")

@@ -1,11 +1,12 @@
 import ContextMemory
-@testable import ContextMemoryServer
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+
+@testable import ContextMemoryServer
 
 /// The application `ctxmem serve` runs (``HTTPAPI/application(onServerRunning:)``: the router and
 /// its middleware), driven in process by Hummingbird's router test framework: each request goes
@@ -54,10 +55,13 @@ struct InProcessServer: Sendable {
     let clock: TestClock
     let client: any TestClientProtocol
 
-    func request(_ method: HTTPRequest.Method = .get, _ uri: String, body: String? = nil,
-                 headers: HTTPFields = [:]) async throws -> Reply {
-        let response = try await client.execute(uri: uri, method: method, headers: headers,
-                                                body: body.map { ByteBuffer(string: $0) })
+    func request(
+        _ method: HTTPRequest.Method = .get, _ uri: String, body: String? = nil,
+        headers: HTTPFields = [:]
+    ) async throws -> Reply {
+        let response = try await client.execute(
+            uri: uri, method: method, headers: headers,
+            body: body.map { ByteBuffer(string: $0) })
         return Reply(status: Int(response.status.code), headers: response.headers, body: String(buffer: response.body))
     }
 
@@ -69,9 +73,11 @@ struct InProcessServer: Sendable {
     /// Runs `body` against the application `ctxmem serve` builds, on a copy of `source` indexed
     /// first (as `serve` indexes before it listens), with the default limits unless `configure`
     /// changes them.
-    static func with(_ source: Source = .memory, token: String? = nil, watch: Bool = false,
-                     configure: (inout ServerConfiguration) -> Void = { _ in },
-                     _ body: @Sendable (InProcessServer) async throws -> Void) async throws {
+    static func with(
+        _ source: Source = .memory, token: String? = nil, watch: Bool = false,
+        configure: (inout ServerConfiguration) -> Void = { _ in },
+        _ body: @Sendable (InProcessServer) async throws -> Void
+    ) async throws {
         let tree = try source.copy()
         let coordinator = IndexCoordinator(service: MemoryService(root: tree.root, readerConnections: 2))
         try await coordinator.refresh()
@@ -83,7 +89,8 @@ struct InProcessServer: Sendable {
         quiet.logLevel = .critical
         var watcherState: @Sendable () async -> WatcherState? = { nil }
         if watch { watcherState = { await watcher.state() } }
-        let api = HTTPAPI(coordinator: coordinator, configuration: configuration, watcherState: watcherState, logger: quiet)
+        let api = HTTPAPI(
+            coordinator: coordinator, configuration: configuration, watcherState: watcherState, logger: quiet)
         let watching = watch ? Task { await watcher.run() } : nil
         defer { watching?.cancel() }
         if watch { await clock.untilSleeping() }  // inotify watches the tree and the loop waits on the clock

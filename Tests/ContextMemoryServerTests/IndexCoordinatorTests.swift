@@ -1,8 +1,9 @@
 import ContextMemory
-@testable import ContextMemoryServer
 import Foundation
 import Synchronization
 import Testing
+
+@testable import ContextMemoryServer
 
 @Suite("Index refreshes in the service")
 struct IndexCoordinatorTests {
@@ -32,10 +33,11 @@ struct IndexCoordinatorTests {
         #expect(await coordinator.state().overdueSeconds == nil)  // not yet far longer than usual
         // 31 s more on the test's clock each round, until the refresh has started timing (it may
         // not have when `refreshing` shows: the wait on the clock is what is checked, not the start).
-        #expect(await Poll.until {
-            clock.advance(.seconds(31))
-            return await coordinator.state().overdueSeconds != nil
-        })
+        #expect(
+            await Poll.until {
+                clock.advance(.seconds(31))
+                return await coordinator.state().overdueSeconds != nil
+            })
         let overdue = try #require(await coordinator.state().overdueSeconds)
         #expect(overdue >= 31)
         close(descriptor)  // the other writer is done

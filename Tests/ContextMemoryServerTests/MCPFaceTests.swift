@@ -1,8 +1,9 @@
 import ContextMemory
-@testable import ContextMemoryServer
 import Foundation
 import MCP
 import Testing
+
+@testable import ContextMemoryServer
 
 /// The MCP tools in process: ``MCPFace``'s handlers called as functions, on a copy of the example
 /// memory/. The protocol over stdio (the handshake, parse errors, answering after EOF) is checked
@@ -26,7 +27,7 @@ struct MCPFaceTests {
             let values = try JSONDecoder().decode([String: Value].self, from: Data(arguments.utf8))
             let result = await face.call(CallTool.Parameters(name: tool, arguments: values))
             #expect(result.content.count == 1)
-            guard case let .text(text, _, _)? = result.content.first else { return ("", result.isError ?? false) }
+            guard case .text(let text, _, _)? = result.content.first else { return ("", result.isError ?? false) }
             return (text, result.isError ?? false)
         }
     }
@@ -39,7 +40,7 @@ struct MCPFaceTests {
     func tools() throws {
         #expect(MCPFace.tools.map(\.name) == ["context_pack", "search_memory", "read_memory", "audit_references"])
         for tool in MCPFace.tools {
-            guard case let .object(schema) = tool.inputSchema else {
+            guard case .object(let schema) = tool.inputSchema else {
                 Issue.record("\(tool.name): the schema is not an object")
                 continue
             }
@@ -56,11 +57,13 @@ struct MCPFaceTests {
     @Test("context_pack: the agent's pack for its task, within the budget asked")
     func contextPack() async throws {
         let face = try await Face()
-        let pack = try await face.call("context_pack", #"{"agent": "backend-manager", "task": "add the VPC peering API", "budget": 30000}"#)
+        let pack = try await face.call(
+            "context_pack", #"{"agent": "backend-manager", "task": "add the VPC peering API", "budget": 30000}"#)
         #expect(!pack.isError, "\(pack.text.prefix(300))")
         #expect(pack.text.contains("add the VPC peering API"))
         #expect(ClaudeTokenEstimator().count(pack.text) <= 30000)
-        let json = try await face.call("context_pack", #"{"task": "rotate the keys", "format": "json", "budget": 30000}"#)
+        let json = try await face.call(
+            "context_pack", #"{"task": "rotate the keys", "format": "json", "budget": 30000}"#)
         #expect((try Self.object(json.text))["manifest"] is [String: Any])
     }
 
@@ -78,10 +81,14 @@ struct MCPFaceTests {
         #expect(section.text.hasPrefix(handle + " ("), "\(section.text.prefix(200))")
         let file = try await face.call("read_memory", #"{"handle": "memory://CLAUDE.md"}"#)
         #expect(file.text.hasPrefix("memory://CLAUDE.md (CLAUDE.md:1-"))
-        let detailed = try await face.call("search_memory", #"{"query": "VPC", "tier": "detailed", "path": "project_management/**", "limit": 50}"#)
+        let detailed = try await face.call(
+            "search_memory", #"{"query": "VPC", "tier": "detailed", "path": "project_management/**", "limit": 50}"#)
         let hits = try #require(try Self.object(detailed.text)["results"] as? [[String: Any]])
         #expect(!hits.isEmpty)
-        #expect(hits.allSatisfy { $0["tier"] as? String == "detailed" && ($0["path"] as? String)?.hasPrefix("project_management/") == true })
+        #expect(
+            hits.allSatisfy {
+                $0["tier"] as? String == "detailed" && ($0["path"] as? String)?.hasPrefix("project_management/") == true
+            })
     }
 
     @Test("audit_references: the report as JSON, for the rules named")
@@ -92,24 +99,29 @@ struct MCPFaceTests {
         #expect(try Self.object(report.text)["rules"] as? [String] == ["broken-import", "broken-link"])
     }
 
-    @Test("bad arguments and unknown tools are tool errors that say what is wrong", arguments: [
-        ("read_memory", #"{"handle": "memory://../../etc/passwd"}"#, "leaves the memory root"),
-        ("read_memory", #"{"handle": "memory://no/such.md"}"#, "no/such.md"),
-        ("read_memory", "{}", "handle is required"),
-        ("search_memory", #"{"query": "\"unclosed"}"#, "not closed"),
-        ("search_memory", "{}", "query is required"),
-        ("search_memory", #"{"query": "x", "tier": "urgent"}"#, "tier must be one of"),
-        ("search_memory", #"{"query": 42}"#, "query must be a string"),
-        ("search_memory", #"{"query": "\#(String(repeating: "a", count: SearchQuery.maxLength + 1))"}"#, "the limit is \(SearchQuery.maxLength)"),
-        ("context_pack", #"{"budget": "lots"}"#, "budget must be a whole number"),
-        ("context_pack", #"{"budget": 10}"#, "budget 10 is out of range"),
-        ("context_pack", #"{"format": "pdf"}"#, "format must be markdown, xml or json"),
-        ("context_pack", #"{"agent": "nobody"}"#, "nobody"),
-        // A budget asked below the essentials is refused, as by `ctxmem pack`; only the server's cap trims them.
-        ("context_pack", #"{"agent": "backend-manager", "budget": 4000}"#, "the essential tier alone needs"),
-        ("audit_references", #"{"rules": ["broken-links"]}"#, "did you mean 'broken-link'"),
-        ("no_such_tool", "{}", "unknown tool 'no_such_tool'"),
-    ])
+    @Test(
+        "bad arguments and unknown tools are tool errors that say what is wrong",
+        arguments: [
+            ("read_memory", #"{"handle": "memory://../../etc/passwd"}"#, "leaves the memory root"),
+            ("read_memory", #"{"handle": "memory://no/such.md"}"#, "no/such.md"),
+            ("read_memory", "{}", "handle is required"),
+            ("search_memory", #"{"query": "\"unclosed"}"#, "not closed"),
+            ("search_memory", "{}", "query is required"),
+            ("search_memory", #"{"query": "x", "tier": "urgent"}"#, "tier must be one of"),
+            ("search_memory", #"{"query": 42}"#, "query must be a string"),
+            (
+                "search_memory", #"{"query": "\#(String(repeating: "a", count: SearchQuery.maxLength + 1))"}"#,
+                "the limit is \(SearchQuery.maxLength)"
+            ),
+            ("context_pack", #"{"budget": "lots"}"#, "budget must be a whole number"),
+            ("context_pack", #"{"budget": 10}"#, "budget 10 is out of range"),
+            ("context_pack", #"{"format": "pdf"}"#, "format must be markdown, xml or json"),
+            ("context_pack", #"{"agent": "nobody"}"#, "nobody"),
+            // A budget asked below the essentials is refused, as by `ctxmem pack`; only the server's cap trims them.
+            ("context_pack", #"{"agent": "backend-manager", "budget": 4000}"#, "the essential tier alone needs"),
+            ("audit_references", #"{"rules": ["broken-links"]}"#, "did you mean 'broken-link'"),
+            ("no_such_tool", "{}", "unknown tool 'no_such_tool'"),
+        ])
     func errors(tool: String, arguments: String, message: String) async throws {
         let face = try await Face()
         let result = try await face.call(tool, arguments)
@@ -120,32 +132,41 @@ struct MCPFaceTests {
     @Test("a query of exactly the limit is searched")
     func searchQueryLimit() async throws {
         let face = try await Face()
-        let atLimit = try await face.call("search_memory", #"{"query": "\#(String(repeating: "a", count: SearchQuery.maxLength))"}"#)
+        let atLimit = try await face.call(
+            "search_memory", #"{"query": "\#(String(repeating: "a", count: SearchQuery.maxLength))"}"#)
         #expect(!atLimit.isError, "\(atLimit.text.prefix(200))")
     }
 
-    @Test("every result stays within the token and byte caps: fewer results, a pack cut to fit, a section cut with a note")
+    @Test(
+        "every result stays within the token and byte caps: fewer results, a pack cut to fit, a section cut with a note"
+    )
     func caps() async throws {
         let face = try await Face(limits: MCPFace.Limits(maxTokens: 1000, maxBytes: 4096))
-        for (tool, arguments) in [("context_pack", #"{"agent": "backend-manager", "task": "add the VPC peering API"}"#),
-                                  ("search_memory", #"{"query": "fabric OR vpc OR sync", "limit": 100}"#),
-                                  ("read_memory", #"{"handle": "memory://CLAUDE.md"}"#),
-                                  ("audit_references", "{}")] {
+        for (tool, arguments) in [
+            ("context_pack", #"{"agent": "backend-manager", "task": "add the VPC peering API"}"#),
+            ("search_memory", #"{"query": "fabric OR vpc OR sync", "limit": 100}"#),
+            ("read_memory", #"{"handle": "memory://CLAUDE.md"}"#),
+            ("audit_references", "{}"),
+        ] {
             let result = try await face.call(tool, arguments)
             #expect(!result.isError, "\(tool): \(result.text.prefix(200))")
             #expect(result.text.utf8.count <= 4096, "\(tool): \(result.text.utf8.count) bytes")
             #expect(ClaudeTokenEstimator().count(result.text) <= 1000, "\(tool)")
         }
         let search = try await face.call("search_memory", #"{"query": "fabric OR vpc OR sync", "limit": 100}"#)
-        #expect(((try Self.object(search.text))["results"] as? [Any])?.isEmpty == false, "fewer results, still valid JSON")
+        #expect(
+            ((try Self.object(search.text))["results"] as? [Any])?.isEmpty == false, "fewer results, still valid JSON")
         let read = try await face.call("read_memory", #"{"handle": "memory://CLAUDE.md"}"#)
         #expect(read.text.hasSuffix("ask for less]"), "\(read.text.suffix(200))")
     }
 
     @Test("an error reply to an id the client never sent gets the id null, as JSON-RPC 2.0 requires")
     func unknownIDs() throws {
-        #expect(AnsweringTransport.requestIDs(in: Data(#"{"jsonrpc":"2.0","id":7,"method":"tools/list"}"#.utf8)) == ["n:7"])
-        #expect(AnsweringTransport.requestIDs(in: Data(#"[{"jsonrpc":"2.0","id":"a","method":"x"},{"jsonrpc":"2.0","method":"n"}]"#.utf8)) == ["s:a"])
+        #expect(
+            AnsweringTransport.requestIDs(in: Data(#"{"jsonrpc":"2.0","id":7,"method":"tools/list"}"#.utf8)) == ["n:7"])
+        #expect(
+            AnsweringTransport.requestIDs(
+                in: Data(#"[{"jsonrpc":"2.0","id":"a","method":"x"},{"jsonrpc":"2.0","method":"n"}]"#.utf8)) == ["s:a"])
         let reply = Data(#"{"jsonrpc":"2.0","id":"random-1","error":{"code":-32700,"message":"Parse error"}}"#.utf8)
         let (rewritten, replied) = AnsweringTransport.repliesWithKnownIDs(reply, known: { $0 == "n:7" })
         #expect(replied.isEmpty)

@@ -1,8 +1,9 @@
 import ContextMemory
-@testable import ContextMemoryServer
 import Foundation
 import Synchronization
 import Testing
+
+@testable import ContextMemoryServer
 
 /// The watcher's timing on a ``TestClock`` the test advances, with a stand-in for the inotify
 /// thread (``WatchedRouterTests`` run it on real inotify). The durations are the defaults
@@ -77,15 +78,18 @@ struct MemoryWatcherTests {
         let clock = TestClock()
         let coordinator = IndexCoordinator(service: MemoryService(root: tree.root, readerConnections: 1))
         let readers = Readers()
-        let watcher = MemoryWatcher(coordinator: coordinator, timing: .init(), clock: clock,
-                                    wallClock: { date(at: clock.now.offset) }) { _, _, _ in
+        let watcher = MemoryWatcher(
+            coordinator: coordinator, timing: .init(), clock: clock,
+            wallClock: { date(at: clock.now.offset) }
+        ) { _, _, _ in
             if readerFails { throw Unavailable() }
             return readers.start(clock)
         }
         let watching = Task { await watcher.run() }
         await clock.untilSleeping()  // the reader is started and the loop waits on the clock
-        let harness = Harness(tree: tree, clock: clock, coordinator: coordinator, watcher: watcher, readers: readers,
-                              watching: watching)
+        let harness = Harness(
+            tree: tree, clock: clock, coordinator: coordinator, watcher: watcher, readers: readers,
+            watching: watching)
         defer { watching.cancel() }
         try await body(harness)
         await harness.stop()

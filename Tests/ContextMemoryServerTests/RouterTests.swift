@@ -1,8 +1,9 @@
 import ContextMemory
-@testable import ContextMemoryServer
 import Foundation
 import HTTPTypes
 import Testing
+
+@testable import ContextMemoryServer
 
 /// Every route of the HTTP API in process (``InProcessServer``), on a copy of the example memory/:
 /// its answer, status and JSON shape, and its main errors, each with its stable `error.code`.
@@ -12,11 +13,15 @@ struct RouterTests {
     func openAPI() async throws {
         try await InProcessServer.with { server in
             var samples: [OpenAPIValidator.Sample] = []
-            func sample(_ method: HTTPRequest.Method, _ uri: String, _ route: String, body: String? = nil, status: Int) async throws {
+            func sample(_ method: HTTPRequest.Method, _ uri: String, _ route: String, body: String? = nil, status: Int)
+                async throws
+            {
                 let response = try await server.request(method, uri, body: body)
                 #expect(response.status == status, "\(method) \(uri): \(response)")
-                samples.append(.init(route: route, method: method.rawValue.lowercased(), status: response.status,
-                                     contentType: response.contentType, body: response.body))
+                samples.append(
+                    .init(
+                        route: route, method: method.rawValue.lowercased(), status: response.status,
+                        contentType: response.contentType, body: response.body))
             }
             try await sample(.get, "/healthz", "/healthz", status: 200)
             try await sample(.get, "/v1/search?q=VPC+peering&limit=3", "/v1/search", status: 200)
@@ -26,10 +31,15 @@ struct RouterTests {
             try await sample(.get, "/v1/search?q=" + String(repeating: "a", count: 4096), "/v1/search", status: 200)
             try await sample(.get, "/v1/search?q=" + String(repeating: "a", count: 4097), "/v1/search", status: 400)
             try await sample(.get, "/v1/search?q=" + String(repeating: "a", count: 60_000), "/v1/search", status: 414)
-            try await sample(.post, "/v1/packs", "/v1/packs", body: #"{"agent": "backend-manager", "task": "add the VPC peering API", "budget": 30000}"#, status: 200)
-            try await sample(.post, "/v1/packs", "/v1/packs", body: #"{"format": "markdown", "budget": 3000, "trimEssentials": true}"#, status: 200)
+            try await sample(
+                .post, "/v1/packs", "/v1/packs",
+                body: #"{"agent": "backend-manager", "task": "add the VPC peering API", "budget": 30000}"#, status: 200)
+            try await sample(
+                .post, "/v1/packs", "/v1/packs",
+                body: #"{"format": "markdown", "budget": 3000, "trimEssentials": true}"#, status: 200)
             try await sample(.post, "/v1/packs", "/v1/packs", body: #"{"format": "xml", "budget": 30000}"#, status: 200)
-            try await sample(.post, "/v1/packs", "/v1/packs", body: #"{"agent": "backend-manager", "budget": 4000}"#, status: 422)
+            try await sample(
+                .post, "/v1/packs", "/v1/packs", body: #"{"agent": "backend-manager", "budget": 4000}"#, status: 422)
             try await sample(.post, "/v1/packs", "/v1/packs", body: #"{"agent": "nobody"}"#, status: 404)
             try await sample(.post, "/v1/packs", "/v1/packs", body: #"{"budget": 10}"#, status: 400)
             try await sample(.post, "/v1/packs", "/v1/packs", body: "{not json", status: 400)
@@ -80,9 +90,12 @@ struct RouterTests {
             #expect(response.status == 200)
             #expect(response.contentType == "text/plain; version=0.0.4; charset=utf-8")
             let documents = await server.api.coordinator.state().documents ?? 0
-            for line in [#"ctxmem_http_requests_total{route="/v1/agents",method="GET",status="200"} 1"#,
-                         #"ctxmem_http_requests_total{route="/v1/search",method="GET",status="400"} 1"#,
-                         "ctxmem_index_generation 1", "ctxmem_index_documents \(documents)", "ctxmem_pack_queue_rejected_total 0"] {
+            for line in [
+                #"ctxmem_http_requests_total{route="/v1/agents",method="GET",status="200"} 1"#,
+                #"ctxmem_http_requests_total{route="/v1/search",method="GET",status="400"} 1"#,
+                "ctxmem_index_generation 1", "ctxmem_index_documents \(documents)",
+                "ctxmem_pack_queue_rejected_total 0",
+            ] {
                 #expect(response.body.contains(line + "\n"), "\(line)")
             }
         }
@@ -91,7 +104,8 @@ struct RouterTests {
     @Test("POST /v1/packs: JSON, Markdown and XML packs within the budget, their id and tokens in headers")
     func packs() async throws {
         try await InProcessServer.with { server in
-            let json = try await server.pack(#"{"agent": "backend-manager", "task": "add the VPC peering API", "budget": 30000}"#)
+            let json = try await server.pack(
+                #"{"agent": "backend-manager", "task": "add the VPC peering API", "budget": 30000}"#)
             #expect(json.status == 200, "\(json)")
             #expect(json.contentType == "application/json; charset=utf-8")
             let manifest = try #require(json.object["manifest"] as? [String: Any])
@@ -102,7 +116,8 @@ struct RouterTests {
             #expect(json.header("Ctxmem-Pack-Id") == manifest["packId"] as? String)
             #expect(json.header("Ctxmem-Tokens") == String(tokens))
 
-            let markdown = try await server.pack(#"{"task": "add the VPC peering API", "format": "markdown", "budget": 30000}"#)
+            let markdown = try await server.pack(
+                #"{"task": "add the VPC peering API", "format": "markdown", "budget": 30000}"#)
             #expect(markdown.status == 200)
             #expect(markdown.contentType == "text/markdown; charset=utf-8")
             #expect(markdown.body.contains("add the VPC peering API"))
@@ -115,24 +130,27 @@ struct RouterTests {
             #expect(generic.status == 200, "\(generic)")
             #expect((generic.object["manifest"] as? [String: Any])?["agent"] == nil)
             // Over its essentials only when asked: trimmed to fit.
-            let trimmed = try await server.pack(#"{"agent": "backend-manager", "budget": 4000, "trimEssentials": true}"#)
+            let trimmed = try await server.pack(
+                #"{"agent": "backend-manager", "budget": 4000, "trimEssentials": true}"#)
             #expect(trimmed.status == 200)
             #expect(Int(trimmed.header("Ctxmem-Tokens") ?? "") ?? .max <= 4000)
         }
     }
 
-    @Test("POST /v1/packs refuses what it cannot build, with a status and a code", arguments: [
-        (#"{"agent": "nobody"}"#, 404, "unknown_agent"),
-        (#"{"agent": "backend-manager", "budget": 4000}"#, 422, "essentials_exceed_budget"),
-        (#"{"budget": 10}"#, 400, "invalid_budget"),
-        (#"{"budget": 99999999999999999999}"#, 400, "invalid_json"),
-        (#"{"task": 42}"#, 400, "invalid_json"),
-        (#"{"format": "pdf"}"#, 400, "invalid_format"),
-        ("{not json", 400, "invalid_json"),
-        ("[]", 400, "invalid_json"),
-        (#"{"task": "\#(String(repeating: "x", count: PackRequest.maxTaskLength + 1))"}"#, 400, "invalid_task"),
-        (String(repeating: "x", count: 70_000), 413, "body_too_large"),
-    ])
+    @Test(
+        "POST /v1/packs refuses what it cannot build, with a status and a code",
+        arguments: [
+            (#"{"agent": "nobody"}"#, 404, "unknown_agent"),
+            (#"{"agent": "backend-manager", "budget": 4000}"#, 422, "essentials_exceed_budget"),
+            (#"{"budget": 10}"#, 400, "invalid_budget"),
+            (#"{"budget": 99999999999999999999}"#, 400, "invalid_json"),
+            (#"{"task": 42}"#, 400, "invalid_json"),
+            (#"{"format": "pdf"}"#, 400, "invalid_format"),
+            ("{not json", 400, "invalid_json"),
+            ("[]", 400, "invalid_json"),
+            (#"{"task": "\#(String(repeating: "x", count: PackRequest.maxTaskLength + 1))"}"#, 400, "invalid_task"),
+            (String(repeating: "x", count: 70_000), 413, "body_too_large"),
+        ])
     func packErrors(body: String, status: Int, code: String) async throws {
         try await InProcessServer.with { server in
             let response = try await server.pack(body)
@@ -149,7 +167,8 @@ struct RouterTests {
                 let response = try await server.pack(#"{"\#(field)": null}"#)
                 #expect(response.status == 400, "\(field)")
                 #expect(response.errorCode == "invalid_json")
-                #expect(response.errorMessage.contains("\(field) must not be null"), "\(field): \(response.errorMessage)")
+                #expect(
+                    response.errorMessage.contains("\(field) must not be null"), "\(field): \(response.errorMessage)")
             }
             let wrongType = try await server.pack(#"{"task": 42}"#)
             #expect(wrongType.errorMessage.contains("task must be a string"), "\(wrongType)")
@@ -169,33 +188,45 @@ struct RouterTests {
                 #expect((result["handle"] as? String)?.hasPrefix("memory://") == true)
                 #expect(result["path"] is String && result["snippet"] is String && result["tier"] is String)
             }
-            let narrowed = try await server.request(.get, "/v1/search?q=VPC&tier=detailed&path=project_management/**&limit=50")
+            let narrowed = try await server.request(
+                .get, "/v1/search?q=VPC&tier=detailed&path=project_management/**&limit=50")
             let hits = try #require(narrowed.object["results"] as? [[String: Any]])
             #expect(!hits.isEmpty)
-            #expect(hits.allSatisfy { $0["tier"] as? String == "detailed" && ($0["path"] as? String)?.hasPrefix("project_management/") == true })
+            #expect(
+                hits.allSatisfy {
+                    $0["tier"] as? String == "detailed"
+                        && ($0["path"] as? String)?.hasPrefix("project_management/") == true
+                })
             let kind = try await server.request(.get, "/v1/search?q=VPC&kind=project-management")
-            #expect((kind.object["results"] as? [[String: Any]])?.allSatisfy { $0["kind"] as? String == "project-management" } == true)
+            #expect(
+                (kind.object["results"] as? [[String: Any]])?.allSatisfy {
+                    $0["kind"] as? String == "project-management"
+                } == true)
             let none = try await server.request(.get, "/v1/search?q=xylophone")
-            #expect(none.status == 200 && (none.object["results"] as? [Any])?.isEmpty == true, "no results is not an error")
-            let encoded = try await server.request(.get, "/v1/search?q=fabric+OR+%E3%83%95%E3%82%A1%E3%83%96%E3%83%AA%E3%83%83%E3%82%AF")
+            #expect(
+                none.status == 200 && (none.object["results"] as? [Any])?.isEmpty == true, "no results is not an error")
+            let encoded = try await server.request(
+                .get, "/v1/search?q=fabric+OR+%E3%83%95%E3%82%A1%E3%83%96%E3%83%AA%E3%83%83%E3%82%AF")
             #expect(encoded.status == 200)
             #expect(encoded.object["query"] as? String == "fabric OR ファブリック", "+ is a space in a query string")
         }
     }
 
-    @Test("GET /v1/search refuses a missing, malformed or over-long query and bad options", arguments: [
-        ("/v1/search", 400, "missing_parameter"),
-        ("/v1/search?q=+", 400, "missing_parameter"),
-        ("/v1/search?q=%22unclosed", 400, "invalid_query"),
-        ("/v1/search?q=x&limit=nope", 400, "invalid_parameter"),
-        ("/v1/search?q=x&limit=0", 400, "invalid_query"),
-        ("/v1/search?q=x&tier=urgent", 400, "invalid_parameter"),
-        ("/v1/search?q=x&kind=wiki", 400, "invalid_parameter"),
-        ("/v1/search?q=" + String(repeating: "a", count: SearchQuery.maxLength + 1), 400, "query_too_long"),
-        // Over the query-string limit (12 bytes per character of the longest q, the most
-        // percent-encoding takes, and 4 KiB for the other parameters): 414 before any route.
-        ("/v1/search?q=" + String(repeating: "a", count: 60_000), 414, "query_too_long"),
-    ])
+    @Test(
+        "GET /v1/search refuses a missing, malformed or over-long query and bad options",
+        arguments: [
+            ("/v1/search", 400, "missing_parameter"),
+            ("/v1/search?q=+", 400, "missing_parameter"),
+            ("/v1/search?q=%22unclosed", 400, "invalid_query"),
+            ("/v1/search?q=x&limit=nope", 400, "invalid_parameter"),
+            ("/v1/search?q=x&limit=0", 400, "invalid_query"),
+            ("/v1/search?q=x&tier=urgent", 400, "invalid_parameter"),
+            ("/v1/search?q=x&kind=wiki", 400, "invalid_parameter"),
+            ("/v1/search?q=" + String(repeating: "a", count: SearchQuery.maxLength + 1), 400, "query_too_long"),
+            // Over the query-string limit (12 bytes per character of the longest q, the most
+            // percent-encoding takes, and 4 KiB for the other parameters): 414 before any route.
+            ("/v1/search?q=" + String(repeating: "a", count: 60_000), 414, "query_too_long"),
+        ])
     func searchErrors(uri: String, status: Int, code: String) async throws {
         try await InProcessServer.with { server in
             let response = try await server.request(.get, uri)
@@ -222,14 +253,16 @@ struct RouterTests {
         }
     }
 
-    @Test("GET /v1/audit refuses unknown and empty rules and formats other than json and sarif", arguments: [
-        ("/v1/audit?rule=nope", "invalid_rule"),
-        ("/v1/audit?rule=", "invalid_rule"),
-        ("/v1/audit?rule=broken-link&rule=", "invalid_rule"),
-        ("/v1/audit?rule=+", "invalid_rule"),
-        ("/v1/audit?format=text", "invalid_format"),
-        ("/v1/audit?format=xml", "invalid_format"),
-    ])
+    @Test(
+        "GET /v1/audit refuses unknown and empty rules and formats other than json and sarif",
+        arguments: [
+            ("/v1/audit?rule=nope", "invalid_rule"),
+            ("/v1/audit?rule=", "invalid_rule"),
+            ("/v1/audit?rule=broken-link&rule=", "invalid_rule"),
+            ("/v1/audit?rule=+", "invalid_rule"),
+            ("/v1/audit?format=text", "invalid_format"),
+            ("/v1/audit?format=xml", "invalid_format"),
+        ])
     func auditErrors(uri: String, code: String) async throws {
         try await InProcessServer.with { server in
             let response = try await server.request(.get, uri)
@@ -244,11 +277,14 @@ struct RouterTests {
             let response = try await server.request(.get, "/v1/agents")
             #expect(response.status == 200)
             #expect(response.contentType == "application/json; charset=utf-8")
-            let agents = try #require(try JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [[String: Any]])
+            let agents = try #require(
+                try JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [[String: Any]])
             let names = agents.compactMap { ($0["profile"] as? [String: Any])?["name"] as? String }
-            let definitions = try FileManager.default.contentsOfDirectory(atPath: server.tree.url(".claude/agents").path)
+            let definitions = try FileManager.default.contentsOfDirectory(
+                atPath: server.tree.url(".claude/agents").path)
             #expect(Set(names) == Set(definitions.map { String($0.dropLast(3)) }))
-            let manager = try #require(agents.first { ($0["profile"] as? [String: Any])?["name"] as? String == "backend-manager" })
+            let manager = try #require(
+                agents.first { ($0["profile"] as? [String: Any])?["name"] as? String == "backend-manager" })
             #expect(manager["budget"] as? Int == 40000)
             #expect((manager["essentialTokens"] as? Int ?? 0) > 0)
         }
@@ -271,15 +307,17 @@ struct RouterTests {
         }
     }
 
-    @Test("GET /v1/memory refuses a missing or escaping handle, and answers 404 for what is not there", arguments: [
-        ("/v1/memory", 400, "missing_parameter"),
-        ("/v1/memory?handle=", 400, "missing_parameter"),
-        ("/v1/memory?handle=CLAUDE.md", 400, "invalid_handle"),
-        ("/v1/memory?handle=memory://../../etc/passwd", 400, "invalid_handle"),
-        ("/v1/memory?handle=memory://..%2F..%2Fetc%2Fpasswd", 400, "invalid_handle"),
-        ("/v1/memory?handle=memory://no/such.md", 404, "not_found"),
-        ("/v1/memory?handle=memory://CLAUDE.md%23no-such-section", 404, "not_found"),
-    ])
+    @Test(
+        "GET /v1/memory refuses a missing or escaping handle, and answers 404 for what is not there",
+        arguments: [
+            ("/v1/memory", 400, "missing_parameter"),
+            ("/v1/memory?handle=", 400, "missing_parameter"),
+            ("/v1/memory?handle=CLAUDE.md", 400, "invalid_handle"),
+            ("/v1/memory?handle=memory://../../etc/passwd", 400, "invalid_handle"),
+            ("/v1/memory?handle=memory://..%2F..%2Fetc%2Fpasswd", 400, "invalid_handle"),
+            ("/v1/memory?handle=memory://no/such.md", 404, "not_found"),
+            ("/v1/memory?handle=memory://CLAUDE.md%23no-such-section", 404, "not_found"),
+        ])
     func memoryErrors(uri: String, status: Int, code: String) async throws {
         try await InProcessServer.with { server in
             let response = try await server.request(.get, uri)
@@ -299,7 +337,8 @@ struct RouterTests {
             #expect(unchanged.object["added"] as? Int == 0)
 
             try server.tree.write("project_management/zebracorn.md", "# Zebracorn\n\nThe zebracorn relay.\n")
-            #expect((try await server.request(.get, "/v1/search?q=zebracorn").object["results"] as? [Any])?.isEmpty == true)
+            #expect(
+                (try await server.request(.get, "/v1/search?q=zebracorn").object["results"] as? [Any])?.isEmpty == true)
             let added = try await server.request(.post, "/v1/index")
             #expect(added.object["added"] as? Int == 1, "\(added)")
             #expect((try await server.request(.get, "/v1/search?q=zebracorn").object["results"] as? [Any])?.count == 1)
@@ -340,7 +379,12 @@ struct RouterTests {
             // The one worker is taken by a job the test holds; the next pack has no place to wait.
             let (started, running) = AsyncStream.makeStream(of: Void.self)
             let gate = DispatchSemaphore(value: 0)
-            let holder = Task { try await server.api.packQueue.run { running.yield(); gate.wait() } }
+            let holder = Task {
+                try await server.api.packQueue.run {
+                    running.yield()
+                    gate.wait()
+                }
+            }
             for await _ in started { break }
             let refused = try await server.pack(#"{"budget": 30000}"#)
             gate.signal()
@@ -349,8 +393,11 @@ struct RouterTests {
             #expect(refused.errorCode == "overloaded")
             #expect(refused.header("Retry-After") == "1")
             #expect(refused.errorMessage.contains("--pack-queue"))
-            try OpenAPIValidator.validate([.init(route: "/v1/packs", method: "post", status: refused.status,
-                                                 contentType: refused.contentType, body: refused.body)])
+            try OpenAPIValidator.validate([
+                .init(
+                    route: "/v1/packs", method: "post", status: refused.status,
+                    contentType: refused.contentType, body: refused.body)
+            ])
             let metrics = try await server.request(.get, "/metrics").body
             #expect(metrics.contains("ctxmem_pack_queue_rejected_total 1\n"), "\(metrics)")
             #expect(metrics.contains(#"ctxmem_http_requests_total{route="/v1/packs",method="POST",status="503"} 1"#))

@@ -60,7 +60,10 @@ final class TestClock: Clock {
         let id = state.withLock { $0.newID() }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                enum Outcome { case cancelled, due, asleep([CheckedContinuation<Void, Never>]) }
+                enum Outcome {
+                    case cancelled, due
+                    case asleep([CheckedContinuation<Void, Never>])
+                }
                 // Checked under the lock: a cancellation either comes first and is seen here, or
                 // comes after and finds the sleeper in the list.
                 let outcome = state.withLock { state -> Outcome in

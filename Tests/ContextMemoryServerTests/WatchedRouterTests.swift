@@ -1,6 +1,7 @@
-@testable import ContextMemoryServer
 import Foundation
 import Testing
+
+@testable import ContextMemoryServer
 
 /// The watcher on real inotify beside the HTTP API in process: an edit reaches search by itself,
 /// and `/healthz` shows the watcher. The watcher's clock is a ``TestClock``; the one thing waited
@@ -47,7 +48,9 @@ struct WatchedRouterTests {
             #expect(state.folders > 0)
             // Still watching after the restart.
             try server.tree.append("project_management/README.md", "\nQuokkaphant.\n")
-            #expect(await Poll.until { await server.watcher.state().pendingEvents > 0 }, "no inotify event after the restart")
+            #expect(
+                await Poll.until { await server.watcher.state().pendingEvents > 0 },
+                "no inotify event after the restart")
             await server.clock.advance(by: .seconds(1))
             #expect(try await Self.found("quokkaphant", server))
         }

@@ -1,7 +1,8 @@
-@testable import ContextMemoryServer
 import Dispatch
 import Synchronization
 import Testing
+
+@testable import ContextMemoryServer
 
 /// The pack work queue: so many at work, so many in line, the rest refused at once.
 @Suite("Work queue")
@@ -16,7 +17,12 @@ struct WorkQueueTests {
     func bounded() async throws {
         let queue = WorkQueue(workers: 1, capacity: 1)
         let gate = DispatchSemaphore(value: 0)
-        let first = Task { try await queue.run { gate.wait(); return 1 } }
+        let first = Task {
+            try await queue.run {
+                gate.wait()
+                return 1
+            }
+        }
         try await Self.until(queue, running: 1, waiting: 0)
         let second = Task { try await queue.run { 2 } }
         try await Self.until(queue, running: 1, waiting: 1)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ContextMemory
 
 @Suite("Configuration")
@@ -21,7 +22,8 @@ struct ConfigurationTests {
 
     @Test("every setting")
     func valid() throws {
-        let configuration = try parse("""
+        let configuration = try parse(
+            """
             # project settings
             include: ["docs/**/*.md"]
             exclude:
@@ -35,17 +37,21 @@ struct ConfigurationTests {
               - path: docs/adr/
                 tier: essential
             """)
-        #expect(configuration == Configuration(
-            include: ["docs/**/*.md"], exclude: ["vendor/**", "*.draft.md"], importDepth: 3, maxFileSize: 1000,
-            tierRules: [
-                .init(path: "project_management/archive/**", tier: .operational),
-                .init(path: "docs/adr/", tier: .essential),
-            ]))
+        #expect(
+            configuration
+                == Configuration(
+                    include: ["docs/**/*.md"], exclude: ["vendor/**", "*.draft.md"], importDepth: 3, maxFileSize: 1000,
+                    tierRules: [
+                        .init(path: "project_management/archive/**", tier: .operational),
+                        .init(path: "docs/adr/", tier: .essential),
+                    ]))
     }
 
-    @Test("empty text, comments only and partial settings give the defaults", arguments: [
-        "", "\n\n", "# nothing here\n", "---\n", "---\n# include: [docs/**]\n", "~\n", "include: []\n",
-    ])
+    @Test(
+        "empty text, comments only and partial settings give the defaults",
+        arguments: [
+            "", "\n\n", "# nothing here\n", "---\n", "---\n# include: [docs/**]\n", "~\n", "include: []\n",
+        ])
     func defaults(text: String) throws {
         let configuration = try parse(text)
         #expect(configuration == Configuration())
@@ -53,25 +59,35 @@ struct ConfigurationTests {
         #expect(configuration.maxFileSize == 8 * 1024 * 1024)
     }
 
-    @Test("problems name the file, the line and the setting", arguments: [
-        // Invalid YAML.
-        ("include: [a\nexclude: b\n", "/repo/.ctxmem.yaml: not valid YAML: line 2: "),
-        ("import_depth: 3\na: b: c\n", "/repo/.ctxmem.yaml: not valid YAML: line 2: mapping values are not allowed"),
-        ("\tinclude: x\n", "/repo/.ctxmem.yaml: not valid YAML: line 1: "),
-        // Unknown settings.
-        ("\n\nimports_depth: 3\n", "/repo/.ctxmem.yaml: line 3: unknown setting 'imports_depth'; did you mean 'import_depth'? (known: budget, exclude, import_depth"),
-        // Values of the wrong type or out of range.
-        ("include: docs\n", "/repo/.ctxmem.yaml: line 1: include: expected "),
-        ("exclude: [a]\nimport_depth: many\n", "/repo/.ctxmem.yaml: line 2: import_depth: expected Int"),
-        ("import_depth: 0\n", "/repo/.ctxmem.yaml: line 1: import_depth must be between 1 and 64"),
-        ("\nimport_depth: 65\n", "/repo/.ctxmem.yaml: line 2: import_depth must be between 1 and 64"),
-        ("max_file_size: -1\n", "/repo/.ctxmem.yaml: line 1: max_file_size must be between 1 and 268435456 bytes"),
-        ("tier_rules:\n  - path: a/**\n    tier: urgent\n", "/repo/.ctxmem.yaml: line 3: tier_rules[0].tier: "),
-        ("tier_rules:\n  - path: a/**\n    tier: essential\n  - tier: essential\n",
-         "/repo/.ctxmem.yaml: line 4: tier_rules[1].path: required"),
-        // Not a mapping at all.
-        ("- a\n- b\n", "/repo/.ctxmem.yaml: the top level must be a mapping of settings"),
-    ])
+    @Test(
+        "problems name the file, the line and the setting",
+        arguments: [
+            // Invalid YAML.
+            ("include: [a\nexclude: b\n", "/repo/.ctxmem.yaml: not valid YAML: line 2: "),
+            (
+                "import_depth: 3\na: b: c\n",
+                "/repo/.ctxmem.yaml: not valid YAML: line 2: mapping values are not allowed"
+            ),
+            ("\tinclude: x\n", "/repo/.ctxmem.yaml: not valid YAML: line 1: "),
+            // Unknown settings.
+            (
+                "\n\nimports_depth: 3\n",
+                "/repo/.ctxmem.yaml: line 3: unknown setting 'imports_depth'; did you mean 'import_depth'? (known: budget, exclude, import_depth"
+            ),
+            // Values of the wrong type or out of range.
+            ("include: docs\n", "/repo/.ctxmem.yaml: line 1: include: expected "),
+            ("exclude: [a]\nimport_depth: many\n", "/repo/.ctxmem.yaml: line 2: import_depth: expected Int"),
+            ("import_depth: 0\n", "/repo/.ctxmem.yaml: line 1: import_depth must be between 1 and 64"),
+            ("\nimport_depth: 65\n", "/repo/.ctxmem.yaml: line 2: import_depth must be between 1 and 64"),
+            ("max_file_size: -1\n", "/repo/.ctxmem.yaml: line 1: max_file_size must be between 1 and 268435456 bytes"),
+            ("tier_rules:\n  - path: a/**\n    tier: urgent\n", "/repo/.ctxmem.yaml: line 3: tier_rules[0].tier: "),
+            (
+                "tier_rules:\n  - path: a/**\n    tier: essential\n  - tier: essential\n",
+                "/repo/.ctxmem.yaml: line 4: tier_rules[1].path: required"
+            ),
+            // Not a mapping at all.
+            ("- a\n- b\n", "/repo/.ctxmem.yaml: the top level must be a mapping of settings"),
+        ])
     func problems(text: String, prefix: String) throws {
         let described = try #require(message(text))
         #expect(described.hasPrefix(prefix), "\(described)")
@@ -83,7 +99,7 @@ struct ConfigurationTests {
         #expect {
             try parse("bogus: 1")
         } throws: { error in
-            guard case let .invalidValue(source, _) = error as? ConfigurationError else { return false }
+            guard case .invalidValue(let source, _) = error as? ConfigurationError else { return false }
             return source == "/repo/.ctxmem.yaml"
         }
     }

@@ -6,7 +6,9 @@ public enum SchemaValidator {
 
     /// The first Python that imports `modules` (`CTXMEM_PYTHON`, then `python3`, then the system's).
     public static func python(modules: String = "jsonschema") throws -> String {
-        for candidate in [ProcessInfo.processInfo.environment["CTXMEM_PYTHON"], "python3", "/usr/bin/python3"].compactMap({ $0 }) {
+        for candidate in [ProcessInfo.processInfo.environment["CTXMEM_PYTHON"], "python3", "/usr/bin/python3"]
+            .compactMap({ $0 })
+        {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = [candidate, "-c", "import \(modules)"]
@@ -16,11 +18,14 @@ public enum SchemaValidator {
                 if process.terminationStatus == 0 { return candidate }
             }
         }
-        throw Failure(description: "no python3 that imports \(modules); run `make deps` (Debian: python3-jsonschema python3-yaml)")
+        throw Failure(
+            description: "no python3 that imports \(modules); run `make deps` (Debian: python3-jsonschema python3-yaml)"
+        )
     }
 
     public static func validate(instance: URL, schema: URL) throws {
-        try runPython("""
+        try runPython(
+            """
             import json, sys, jsonschema
             schema = json.load(open(sys.argv[2]))
             jsonschema.validators.validator_for(schema).check_schema(schema)
@@ -63,7 +68,8 @@ public enum OpenAPIValidator {
     }
 
     public static func validate(_ samples: [Sample]) throws {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("ctxmem-openapi-\(UUID().uuidString).json")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "ctxmem-openapi-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: file) }
         try JSONEncoder().encode(samples).write(to: file)
         let script = """
@@ -106,6 +112,7 @@ public enum OpenAPIValidator {
             if failures:
                 print('\\n'.join(failures), file=sys.stderr); sys.exit(1)
             """
-        try SchemaValidator.runPython(script, modules: "jsonschema, yaml", arguments: [TestPaths.schemas.path, file.path])
+        try SchemaValidator.runPython(
+            script, modules: "jsonschema, yaml", arguments: [TestPaths.schemas.path, file.path])
     }
 }

@@ -1,7 +1,8 @@
 import ContextMemory
-@testable import ContextMemoryServer
 import Foundation
 import Testing
+
+@testable import ContextMemoryServer
 
 /// `serve --token`: every request needs the token except the open probes, whatever the spelling of
 /// its path. Requests go over a real socket, byte for byte as written (URLSession would tidy the
@@ -16,12 +17,17 @@ struct AuthenticationTests {
         var routes: [(String, String, Bool)] = []
         var path: String?
         for line in spec.split(separator: "\n", omittingEmptySubsequences: false) {
-            if let match = line.wholeMatch(of: #/  (\/[^:]*):/#) { path = String(match.1); continue }
+            if let match = line.wholeMatch(of: #/  (\/[^:]*):/#) {
+                path = String(match.1)
+                continue
+            }
             if line.first.map({ $0 != " " }) == true { path = nil }
             if let path, let match = line.wholeMatch(of: #/    (get|post|put|delete|patch):/#) {
                 routes.append((match.1.uppercased(), path, false))
             }
-            if line.trimmingCharacters(in: CharacterSet.whitespaces) == "security: [{}]", !routes.isEmpty, routes[routes.count - 1].1 == path {
+            if line.trimmingCharacters(in: CharacterSet.whitespaces) == "security: [{}]", !routes.isEmpty,
+                routes[routes.count - 1].1 == path
+            {
                 routes[routes.count - 1].2 = true
             }
         }
@@ -31,7 +37,11 @@ struct AuthenticationTests {
     /// The spellings of `path` a client might send to slip past a check on the raw path.
     static func variants(of path: String) -> [String] {
         let parts = path.split(separator: "/").map(String.init)
-        let encoded = "/" + parts.map { part in part.unicodeScalars.first.map { String(format: "%%%02X", $0.value) + part.dropFirst() } ?? part }
+        let encoded =
+            "/"
+            + parts.map { part in
+                part.unicodeScalars.first.map { String(format: "%%%02X", $0.value) + part.dropFirst() } ?? part
+            }
             .joined(separator: "/")
         return [
             path, "/" + path, "//" + path, "/" + parts.joined(separator: "//"), path + "/", path + "//",
@@ -44,7 +54,8 @@ struct AuthenticationTests {
     static func send(port: Int, method: String, target: String, headers: [String] = []) async throws -> Int {
         let connection = try await RawConnection.open(port: port)
         defer { connection.close() }
-        let request = (["\(method) \(target) HTTP/1.1", "Host: 127.0.0.1", "Content-Length: 0", "Connection: close"] + headers)
+        let request =
+            (["\(method) \(target) HTTP/1.1", "Host: 127.0.0.1", "Content-Length: 0", "Connection: close"] + headers)
             .joined(separator: "\r\n") + "\r\n\r\n"
         _ = try await connection.send(request)
         return try await connection.outcome(timeout: 5).status ?? 0
@@ -61,16 +72,22 @@ struct AuthenticationTests {
             for route in routes {
                 for target in Self.variants(of: route.path) + ["http://127.0.0.1:\(port)\(route.path)"] {
                     let anonymous = try await Self.send(port: port, method: route.method, target: target)
-                    let path = target.replacingOccurrences(of: "http://127.0.0.1:\(port)", with: "").prefix { $0 != "?" }
+                    let path = target.replacingOccurrences(of: "http://127.0.0.1:\(port)", with: "").prefix {
+                        $0 != "?"
+                    }
                     let opensAProbe = route.open && RoutedPath.of(String(path)) == route.path
                     if opensAProbe {
                         #expect(anonymous == 200, "\(route.method) \(target)")
                     } else {
-                        #expect(anonymous == 401 || anonymous == 400, "\(route.method) \(target) without the token: \(anonymous)")
+                        #expect(
+                            anonymous == 401 || anonymous == 400,
+                            "\(route.method) \(target) without the token: \(anonymous)")
                     }
-                    let authorised = try await Self.send(port: port, method: route.method, target: target,
-                                                   headers: ["Authorization: Bearer \(Self.token)"])
-                    #expect(authorised != 401 && authorised != 0, "\(route.method) \(target) with the token: \(authorised)")
+                    let authorised = try await Self.send(
+                        port: port, method: route.method, target: target,
+                        headers: ["Authorization: Bearer \(Self.token)"])
+                    #expect(
+                        authorised != 401 && authorised != 0, "\(route.method) \(target) with the token: \(authorised)")
                     checked += 1
                 }
             }
@@ -78,15 +95,19 @@ struct AuthenticationTests {
         }
     }
 
-    @Test("the header must carry exactly the token", arguments: [
-        "Bearer \(token)x", "Bearer \(String(token.dropLast()))", "Bearer  \(token)", "Basic \(token)", "Bearer", "\(token)",
-        "Bearer \(token.uppercased())", "Bearer \(token),Bearer \(token)",
-    ])
+    @Test(
+        "the header must carry exactly the token",
+        arguments: [
+            "Bearer \(token)x", "Bearer \(String(token.dropLast()))", "Bearer  \(token)", "Basic \(token)", "Bearer",
+            "\(token)",
+            "Bearer \(token.uppercased())", "Bearer \(token),Bearer \(token)",
+        ])
     func wrongHeaders(header: String) async throws {
         try await LiveServer.with(token: Self.token) { server in
             let port = try #require(server.base.port)
             for target in ["/v1/agents", "//v1/agents"] {
-                let status = try await Self.send(port: port, method: "GET", target: target, headers: ["Authorization: \(header)"])
+                let status = try await Self.send(
+                    port: port, method: "GET", target: target, headers: ["Authorization: \(header)"])
                 #expect(status == 401, "\(target) with '\(header)': \(status)")
             }
         }

@@ -15,7 +15,8 @@ struct CLITests {
         // .build/<triple>/debug/ctxmemPackageTests.xctest -> .build/<triple>/debug/ctxmem
         var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("ctxmem").path),
-              directory.path != "/" {
+            directory.path != "/"
+        {
             directory.deleteLastPathComponent()
         }
         return directory.appendingPathComponent("ctxmem")
@@ -30,15 +31,17 @@ struct CLITests {
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { _, new in new }
         process.environment = env
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                   stderr: String(decoding: stderr, as: UTF8.self))
+        return Run(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
     }
 
     /// A fixture copy (Tests/Support).
@@ -74,11 +77,12 @@ struct CLITests {
         let tree = try Tree()
         func documents() throws -> Int? {
             let stats = try Self.run(["stats", "--root", tree.root.path, "--json"])
-            return (try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any])?["documents"] as? Int
+            return (try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any])?["documents"]
+                as? Int
         }
         #expect(try Self.run(["index", "--root", tree.root.path, "--quiet", "--include", "unrelated/**"]).status == 0)
         let included = try documents()
-        #expect(included == 17)   // the 16 memory files and unrelated/ignored.md
+        #expect(included == 17)  // the 16 memory files and unrelated/ignored.md
         #expect(try Self.run(["index", "--root", tree.root.path, "--quiet"]).status == 0)
         #expect(try documents() == included)
         #expect(try Self.run(["index", "--root", tree.root.path, "--quiet", "--rebuild"]).status == 0)
@@ -109,23 +113,33 @@ struct CLITests {
 
         let badTier = try Self.run(["search", "--root", tree.root.path, "--tier", "urgent", "fabric"])
         #expect(badTier.status == 2)
-        #expect(badTier.stderr.contains("The value 'urgent' is invalid for '--tier <tier>'. Please provide one of 'essential', 'detailed' or 'operational'."),
-                "\(badTier.stderr)")
+        #expect(
+            badTier.stderr.contains(
+                "The value 'urgent' is invalid for '--tier <tier>'. Please provide one of 'essential', 'detailed' or 'operational'."
+            ),
+            "\(badTier.stderr)")
 
         let badKind = try Self.run(["search", "--root", tree.root.path, "--kind", "wiki", "fabric"])
         #expect(badKind.status == 2)
         #expect(badKind.stderr.contains("The value 'wiki' is invalid for '--kind <kind>'"))
-        #expect(DocumentKind.allCases.allSatisfy { badKind.stderr.contains("  - \($0.rawValue)\n") }, "\(badKind.stderr)")
+        #expect(
+            DocumentKind.allCases.allSatisfy { badKind.stderr.contains("  - \($0.rawValue)\n") }, "\(badKind.stderr)")
 
         let badTiersTier = try Self.run(["tiers", "--root", tree.root.path, "--tier", "urgent"])
         #expect(badTiersTier.status == 2)
         #expect(badTiersTier.stderr.contains("Please provide one of 'essential', 'detailed' or 'operational'."))
 
-        let tier = try Self.run(["search", "--root", tree.root.path, "--tier", "detailed", "--kind", "referenced", "--json", "VPC"])
+        let tier = try Self.run([
+            "search", "--root", tree.root.path, "--tier", "detailed", "--kind", "referenced", "--json", "VPC",
+        ])
         #expect(tier.status == 0, "\(tier.stderr)")
-        let results = try #require(try JSONSerialization.jsonObject(with: Data(tier.stdout.utf8)) as? [String: Any])["results"] as? [[String: Any]]
+        let results =
+            try #require(try JSONSerialization.jsonObject(with: Data(tier.stdout.utf8)) as? [String: Any])["results"]
+            as? [[String: Any]]
         #expect(results?.isEmpty == false)
-        #expect(results?.allSatisfy { $0["tier"] as? String == "detailed" && $0["kind"] as? String == "referenced" } == true)
+        #expect(
+            results?.allSatisfy { $0["tier"] as? String == "detailed" && $0["kind"] as? String == "referenced" } == true
+        )
 
         let badLimit = try Self.run(["search", "--root", tree.root.path, "--limit", "0", "fabric"])
         #expect(badLimit.status == 2)
@@ -160,14 +174,16 @@ struct CLITests {
         }
     }
 
-    @Test("--help lists the values of every enum option, from the core's own cases", arguments: [
-        (["search"], "--tier", Tier.allCases.map(\.rawValue)),
-        (["search"], "--kind", DocumentKind.allCases.map(\.rawValue)),
-        (["tiers"], "--tier", Tier.allCases.map(\.rawValue)),
-        (["pack"], "--format", PackFormat.allCases.map(\.rawValue)),
-        (["audit"], "--format", AuditFormat.allCases.map(\.rawValue)),
-        (["audit"], "--fail-on", AuditThreshold.allCases.map(\.rawValue)),
-    ])
+    @Test(
+        "--help lists the values of every enum option, from the core's own cases",
+        arguments: [
+            (["search"], "--tier", Tier.allCases.map(\.rawValue)),
+            (["search"], "--kind", DocumentKind.allCases.map(\.rawValue)),
+            (["tiers"], "--tier", Tier.allCases.map(\.rawValue)),
+            (["pack"], "--format", PackFormat.allCases.map(\.rawValue)),
+            (["audit"], "--format", AuditFormat.allCases.map(\.rawValue)),
+            (["audit"], "--fail-on", AuditThreshold.allCases.map(\.rawValue)),
+        ])
     func enumHelp(command: [String], option: String, values: [String]) throws {
         let help = try Self.run(command + ["--help"])
         #expect(help.status == 0)
@@ -196,7 +212,9 @@ struct CLITests {
         let missing = tree.root.appendingPathComponent("none.md").path
         let partial = try Self.run(["tokens", missing, claude, tree.root.path])
         #expect(partial.status == 1)
-        #expect(partial.stderr == "ctxmem: error: \(missing): no such file\nctxmem: error: \(tree.root.path): is a directory\n")
+        #expect(
+            partial.stderr
+                == "ctxmem: error: \(missing): no such file\nctxmem: error: \(tree.root.path): is a directory\n")
         #expect(partial.stdout.contains("\t\(claude)\n") && partial.stdout.contains("TOTAL (3 files)"))
 
         let tokenizer = try Self.run(["tokens", "--tokenizer", missing, claude])

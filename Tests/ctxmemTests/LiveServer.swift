@@ -1,12 +1,14 @@
 import ContextMemory
-@testable import ContextMemoryServer
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Hummingbird
 import Logging
 import Testing
+
+@testable import ContextMemoryServer
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// `ctxmem serve`'s server (``HTTPAPI/application(onServerRunning:)``) listening on a free loopback
 /// port, in process, on a copy of the fixture tree: for what only a real socket shows (NIO's
@@ -19,8 +21,10 @@ struct LiveServer {
 
     var port: Int { base.port ?? 0 }
 
-    func request(_ method: String = "GET", _ path: String, body: String? = nil,
-                 headers: [String: String] = [:]) async throws -> (status: Int, body: String, headers: [String: String]) {
+    func request(
+        _ method: String = "GET", _ path: String, body: String? = nil,
+        headers: [String: String] = [:]
+    ) async throws -> (status: Int, body: String, headers: [String: String]) {
         var request = URLRequest(url: URL(string: path, relativeTo: base)!)
         request.httpMethod = method
         request.httpBody = body.map { Data($0.utf8) }
@@ -36,9 +40,11 @@ struct LiveServer {
     /// stopped when `body` returns.
     /// - Parameter logger: where the server logs; by default nothing is shown (cancelling the
     ///   server at the end logs errors that mean nothing here).
-    static func with(fixture: String = "project", token: String? = nil,
-                     configure: (inout ServerConfiguration) -> Void = { _ in }, logger: Logger? = nil,
-                     _ body: (LiveServer) async throws -> Void) async throws {
+    static func with(
+        fixture: String = "project", token: String? = nil,
+        configure: (inout ServerConfiguration) -> Void = { _ in }, logger: Logger? = nil,
+        _ body: (LiveServer) async throws -> Void
+    ) async throws {
         let tree = try CLITests.Tree(fixture)
         let coordinator = IndexCoordinator(service: MemoryService(root: tree.root, readerConnections: 2))
         try await coordinator.refresh()

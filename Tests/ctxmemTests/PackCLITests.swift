@@ -13,11 +13,15 @@ struct PackCLITests {
         return tree
     }
 
-    @Test("a JSON pack validates against Schemas/context-pack.schema.json and respects --budget; --out writes the same pack")
+    @Test(
+        "a JSON pack validates against Schemas/context-pack.schema.json and respects --budget; --out writes the same pack"
+    )
     func jsonPack() throws {
         let tree = try Self.indexed()
-        let pack = try CLITests.run(["pack", "--root", tree.root.path, "--agent", "backend-manager",
-                                     "--task", "add the VPC peering API", "--budget", "3000", "--format", "json"])
+        let pack = try CLITests.run([
+            "pack", "--root", tree.root.path, "--agent", "backend-manager",
+            "--task", "add the VPC peering API", "--budget", "3000", "--format", "json",
+        ])
         #expect(pack.status == 0, "\(pack.stderr)")
         let output = tree.root.appendingPathComponent("pack.json")
         try Data(pack.stdout.utf8).write(to: output)
@@ -29,8 +33,10 @@ struct PackCLITests {
         #expect(manifest["agent"] as? String == "backend-manager")
 
         let file = tree.root.appendingPathComponent("out.json").path
-        let written = try CLITests.run(["pack", "--root", tree.root.path, "--agent", "backend-manager",
-                                        "--task", "add the VPC peering API", "--budget", "3000", "--format", "json", "--out", file])
+        let written = try CLITests.run([
+            "pack", "--root", tree.root.path, "--agent", "backend-manager",
+            "--task", "add the VPC peering API", "--budget", "3000", "--format", "json", "--out", file,
+        ])
         #expect(written.status == 0)
         #expect(try String(contentsOfFile: file, encoding: .utf8) == pack.stdout, "identical on rerun")
         #expect(written.stderr.contains("wrote \(file)"))
@@ -47,8 +53,11 @@ struct PackCLITests {
         #expect(tight.stderr.contains("essential tier alone needs"))
         let format = try CLITests.run(["pack", "--root", tree.root.path, "--format", "yaml"])
         #expect(format.status == 2, "a usage error, where ArgumentParser would exit 64")
-        #expect(format.stderr.hasPrefix("Error: The value 'yaml' is invalid for '--format <format>'. Please provide one of 'markdown', 'xml' or 'json'.\n"),
-                "\(format.stderr)")
+        #expect(
+            format.stderr.hasPrefix(
+                "Error: The value 'yaml' is invalid for '--format <format>'. Please provide one of 'markdown', 'xml' or 'json'.\n"
+            ),
+            "\(format.stderr)")
         #expect(format.stdout.isEmpty)
         let budget = try CLITests.run(["pack", "--root", tree.root.path, "--budget", "10"])
         #expect(budget.status == 2)
@@ -60,7 +69,8 @@ struct PackCLITests {
         #expect(missing.stderr.hasPrefix("ctxmem: error: nothing in the index at memory://CLAUDE.md#no-such-heading"))
     }
 
-    @Test("runtime errors exit 1 with the same message: a pack that cannot be written, a --tokenizer that cannot be read")
+    @Test(
+        "runtime errors exit 1 with the same message: a pack that cannot be written, a --tokenizer that cannot be read")
     func runtimeErrors() throws {
         let tree = try Self.indexed()
         let out = tree.root.appendingPathComponent("no/such/folder/pack.md").path
@@ -68,7 +78,9 @@ struct PackCLITests {
         #expect(unwritable.status == 1)
         #expect(unwritable.stderr.hasPrefix("ctxmem: error: cannot write \(out): "), "\(unwritable.stderr)")
         let tokenizer = tree.root.appendingPathComponent("none.json").path
-        let unreadable = try CLITests.run(["pack", "--root", tree.root.path, "--budget", "4000", "--tokenizer", tokenizer])
+        let unreadable = try CLITests.run([
+            "pack", "--root", tree.root.path, "--budget", "4000", "--tokenizer", tokenizer,
+        ])
         #expect(unreadable.status == 1)
         #expect(unreadable.stderr == "ctxmem: error: \(tokenizer): cannot read the tokenizer: no such file\n")
         let pack = try CLITests.run(["pack", "--root", tree.root.path, "--budget", "4000", "--format", "xml"])
@@ -79,7 +91,9 @@ struct PackCLITests {
     @Test("--explain reports every candidate on stderr; read prints what a handle names")
     func explainAndRead() throws {
         let tree = try Self.indexed()
-        let pack = try CLITests.run(["pack", "--root", tree.root.path, "--task", "VPC peering", "--budget", "4000", "--explain"])
+        let pack = try CLITests.run([
+            "pack", "--root", tree.root.path, "--task", "VPC peering", "--budget", "4000", "--explain",
+        ])
         #expect(pack.status == 0)
         #expect(pack.stderr.contains("outcome") && pack.stderr.contains("included   essential"))
         let read = try CLITests.run(["read", "--root", tree.root.path, "memory://CLAUDE.md#non-negotiable-rules"])

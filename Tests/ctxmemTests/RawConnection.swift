@@ -1,8 +1,9 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A loopback TCP connection that sends exactly the bytes given, when told: slow, partial and
 /// malformed requests that URLSession would never send. Every blocking call runs on a Dispatch
@@ -49,7 +50,9 @@ struct RawConnection: Sendable {
             address.sin_port = in_port_t(UInt16(port).bigEndian)
             address.sin_addr.s_addr = inet_addr("127.0.0.1")
             let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
             guard connected == 0 else {
                 Glibc.close(fd)
@@ -73,7 +76,9 @@ struct RawConnection: Sendable {
     private func blockingSend(_ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
-            let sent = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let sent = bytes[offset...].withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             if sent <= 0 { return false }
             offset += sent
         }
@@ -162,7 +167,8 @@ struct RawConnection: Sendable {
         var outcome = Outcome(status: head.first?.split(separator: " ").dropFirst().first.flatMap { Int($0) })
         for line in head.dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            outcome.headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            outcome.headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
+                in: .whitespaces)
         }
         let length = Int(outcome.headers["content-length"] ?? "0") ?? 0
         guard bytes.count - end.upperBound >= length else { return nil }

@@ -10,15 +10,21 @@ struct SecretFacesTests {
 
     static func tree() throws -> CLITests.Tree {
         let tree = try CLITests.Tree()
-        try Data("# Payments runbook\n\nRotate the quokka key \(stripe) monthly; CI uses \(github).\n"
-            .utf8).write(to: tree.root.appendingPathComponent("project_management/payments.md"))
-        try Data("# Root\n\n@project_management/payments.md\n".utf8).write(to: tree.root.appendingPathComponent("CLAUDE.md"))
+        try Data(
+            "# Payments runbook\n\nRotate the quokka key \(stripe) monthly; CI uses \(github).\n"
+                .utf8
+        ).write(to: tree.root.appendingPathComponent("project_management/payments.md"))
+        try Data("# Root\n\n@project_management/payments.md\n".utf8).write(
+            to: tree.root.appendingPathComponent("CLAUDE.md"))
         return tree
     }
 
     static func expectClean(_ text: String, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(!text.contains(github) && !text.contains(stripe), "\(what) leaks a credential", sourceLocation: sourceLocation)
-        #expect(text.contains("[REDACTED:"), "\(what) shows no marker: \(text.prefix(300))", sourceLocation: sourceLocation)
+        #expect(
+            !text.contains(github) && !text.contains(stripe), "\(what) leaks a credential",
+            sourceLocation: sourceLocation)
+        #expect(
+            text.contains("[REDACTED:"), "\(what) shows no marker: \(text.prefix(300))", sourceLocation: sourceLocation)
     }
 
     @Test("CLI: index, search, read, pack in three formats, audit")
@@ -32,7 +38,9 @@ struct SecretFacesTests {
         Self.expectClean(try CLITests.run(["search", "quokka", "--json"] + root).stdout, "search --json")
         Self.expectClean(try CLITests.run(["read", "memory://project_management/payments.md"] + root).stdout, "read")
         for format in ["markdown", "xml", "json"] {
-            Self.expectClean(try CLITests.run(["pack", "--task", "rotate the quokka key", "--format", format] + root).stdout, "pack \(format)")
+            Self.expectClean(
+                try CLITests.run(["pack", "--task", "rotate the quokka key", "--format", format] + root).stdout,
+                "pack \(format)")
         }
         let audit = try CLITests.run(["audit", "--format", "json", "--no-git"] + root)
         #expect(audit.status == 1)
@@ -46,25 +54,34 @@ struct SecretFacesTests {
     @Test("MCP: search_memory, read_memory, context_pack")
     func mcp() throws {
         let tree = try Self.tree()
-        let run = try MCPTests.exchange(tree, MCPTests.handshake + [
-            MCPTests.call(2, "search_memory", #"{"query":"quokka"}"#),
-            MCPTests.call(3, "read_memory", #"{"handle":"memory://project_management/payments.md"}"#),
-            MCPTests.call(4, "context_pack", #"{"task":"rotate the quokka key","budget":4000}"#),
-        ])
+        let run = try MCPTests.exchange(
+            tree,
+            MCPTests.handshake + [
+                MCPTests.call(2, "search_memory", #"{"query":"quokka"}"#),
+                MCPTests.call(3, "read_memory", #"{"handle":"memory://project_management/payments.md"}"#),
+                MCPTests.call(4, "context_pack", #"{"task":"rotate the quokka key","budget":4000}"#),
+            ])
         for id in 2...4 { Self.expectClean(MCPTests.text(run.responses[id]).text, "MCP response \(id)") }
     }
 
     @Test("HTTP: /v1/search, /v1/memory, /v1/packs")
     func http() async throws {
         try await LiveServer.with { server in
-            try Data("# Payments runbook\n\nRotate the quokka key \(Self.stripe) monthly; CI uses \(Self.github).\n".utf8)
-                .write(to: server.tree.root.appendingPathComponent("project_management/payments.md"))
+            try Data(
+                "# Payments runbook\n\nRotate the quokka key \(Self.stripe) monthly; CI uses \(Self.github).\n".utf8
+            )
+            .write(to: server.tree.root.appendingPathComponent("project_management/payments.md"))
             _ = try await server.request("POST", "/v1/index")
             Self.expectClean(try await server.request("GET", "/v1/search?q=quokka").body, "GET /v1/search")
-            Self.expectClean(try await server.request("GET", "/v1/memory?handle=memory://project_management/payments.md").body, "GET /v1/memory")
+            Self.expectClean(
+                try await server.request("GET", "/v1/memory?handle=memory://project_management/payments.md").body,
+                "GET /v1/memory")
             for format in ["json", "markdown", "xml"] {
-                Self.expectClean(try await server.request("POST", "/v1/packs", body: #"{"task": "rotate the quokka key", "format": "\#(format)"}"#).body,
-                                 "POST /v1/packs \(format)")
+                Self.expectClean(
+                    try await server.request(
+                        "POST", "/v1/packs", body: #"{"task": "rotate the quokka key", "format": "\#(format)"}"#
+                    ).body,
+                    "POST /v1/packs \(format)")
             }
         }
     }

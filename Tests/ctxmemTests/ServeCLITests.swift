@@ -1,8 +1,9 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// `ctxmem serve` as a process: start-up, SIGTERM and kill -9.
 @Suite("ctxmem serve end to end")
@@ -32,7 +33,8 @@ struct ServeCLITests {
             }
             guard let port else {
                 process.terminate()
-                throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "serve did not start: \(seen)"])
+                throw CocoaError(
+                    .fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "serve did not start: \(seen)"])
             }
             self.port = port
         }
@@ -57,7 +59,8 @@ struct ServeCLITests {
         let tree = try CLITests.Tree()
         let folder = tree.root.appendingPathComponent("project_management/generated")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let paragraph = String(repeating: "The sync engine reconciles fabric state with the GitOps repository. ", count: 40)
+        let paragraph = String(
+            repeating: "The sync engine reconciles fabric state with the GitOps repository. ", count: 40)
         for number in 0..<400 {
             let text = (0..<6).map { "## Part \($0)\n\n\(paragraph)\n" }.joined()
             try Data("# Note \(number)\n\n\(text)".utf8).write(to: folder.appendingPathComponent("note-\(number).md"))
@@ -112,14 +115,19 @@ struct ServeCLITests {
     @Test("--help documents the slow-client limits and the pack queue; nonsense values are refused")
     func limitOptions() throws {
         let help = try CLITests.run(["serve", "--help"])
-        for option in ["--header-timeout", "--body-timeout", "--idle-timeout", "--max-connections", "--pack-workers", "--pack-queue"] {
+        for option in [
+            "--header-timeout", "--body-timeout", "--idle-timeout", "--max-connections", "--pack-workers",
+            "--pack-queue",
+        ] {
             #expect(help.stdout.contains(option), "\(option) in serve --help")
         }
         #expect(help.stdout.contains("503"), "the help says what a full pack queue answers")
         let tree = try CLITests.Tree()
-        for (arguments, message) in [(["--header-timeout", "0"], "--header-timeout must be between 0.1 and 3600 seconds"),
-                                     (["--max-connections", "0"], "--max-connections must be at least 1"),
-                                     (["--pack-workers", "0"], "--pack-workers must be at least 1")] {
+        for (arguments, message) in [
+            (["--header-timeout", "0"], "--header-timeout must be between 0.1 and 3600 seconds"),
+            (["--max-connections", "0"], "--max-connections must be at least 1"),
+            (["--pack-workers", "0"], "--pack-workers must be at least 1"),
+        ] {
             let run = try CLITests.run(["serve", "--root", tree.root.path, "--port", "0"] + arguments)
             #expect(run.status != 0)
             #expect(run.stderr.contains(message), "\(arguments): \(run.stderr)")

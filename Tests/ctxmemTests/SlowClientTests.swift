@@ -1,10 +1,11 @@
 import ContextMemory
-@testable import ContextMemoryServer
 import Foundation
 import Logging
 import NIOCore
 import Synchronization
 import Testing
+
+@testable import ContextMemoryServer
 
 /// `ctxmem serve` against clients that are slow, numerous or malformed (issue 13, item 7 and
 /// item 8's HTTP parts), over real sockets with short limits so each case takes about a second.
@@ -23,7 +24,8 @@ struct SlowClientTests {
             let connection = try await RawConnection.open(port: server.port, sending: "GET /healthz HTTP/1.1\r\n")
             defer { connection.close() }
             // One byte every 100 ms would take 7 s to finish these headers.
-            let outcome = try await connection.outcome(timeout: 5, trickle: "Host: 127.0.0.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n")
+            let outcome = try await connection.outcome(
+                timeout: 5, trickle: "Host: 127.0.0.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n")
             #expect(outcome.status == 408, "\(outcome)")
             #expect(outcome.code == "request_timeout")
             #expect(outcome.body.contains("--header-timeout"), "the message names the option")
@@ -48,15 +50,20 @@ struct SlowClientTests {
         try await LiveServer.with(configure: Self.limits) { server in
             let connection = try await RawConnection.open(
                 port: server.port,
-                sending: "POST /v1/packs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{\"a\":")
+                sending:
+                    "POST /v1/packs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{\"a\":"
+            )
             defer { connection.close() }
             let outcome = try await connection.outcome(timeout: 5)
             #expect(outcome.status == 408, "\(outcome)")
             #expect(outcome.code == "request_timeout")
             #expect(outcome.body.contains("--body-timeout"))
             #expect(outcome.seconds < 3)
-            try OpenAPIValidator.validate([.init(route: "/v1/packs", method: "post", status: outcome.status ?? 0,
-                                                 contentType: outcome.headers["content-type"] ?? "", body: outcome.body)])
+            try OpenAPIValidator.validate([
+                .init(
+                    route: "/v1/packs", method: "post", status: outcome.status ?? 0,
+                    contentType: outcome.headers["content-type"] ?? "", body: outcome.body)
+            ])
             #expect(try await connection.outcome(timeout: 2).closed, "and closes the connection")
             let metrics = try await server.request("GET", "/metrics").body
             #expect(metrics.contains(#"ctxmem_http_connections_closed_total{reason="body_timeout"} 1"#), "\(metrics)")
@@ -77,18 +84,21 @@ struct SlowClientTests {
             #expect(second.status == 200 && !second.closed, "\(second)")
             let idle = try await connection.outcome(timeout: 5)
             #expect(idle.closed && idle.status == nil, "\(idle)")
-            #expect(idle.seconds > 1.0 && idle.seconds < 3.5, "closed after \(idle.seconds) s; the idle timeout is 1.5 s")
+            #expect(
+                idle.seconds > 1.0 && idle.seconds < 3.5, "closed after \(idle.seconds) s; the idle timeout is 1.5 s")
         }
     }
 
     @Test("at the connection limit the connection waiting longest makes room, /healthz is answered, and it is logged")
     func connectionLimit() async throws {
         let log = LogRecorder()
-        try await LiveServer.with(configure: { configuration in
-            configuration.maxConnections = 4
-            configuration.headerTimeout = .seconds(30)  // only the limit can free a slot here
-            configuration.bodyTimeout = .seconds(30)
-        }, logger: log.logger) { server in
+        try await LiveServer.with(
+            configure: { configuration in
+                configuration.maxConnections = 4
+                configuration.headerTimeout = .seconds(30)  // only the limit can free a slot here
+                configuration.bodyTimeout = .seconds(30)
+            }, logger: log.logger
+        ) { server in
             var holders: [RawConnection] = []
             defer { for holder in holders { holder.close() } }
             for _ in 0..<6 {  // half-sent requests: headers and 5 of 10 body bytes
@@ -108,8 +118,9 @@ struct SlowClientTests {
             for holder in holders where try await holder.outcome(timeout: 0.2).closed { closed += 1 }
             #expect(closed >= 3, "with 4 slots, at least 3 of the 6 half-sent requests (the oldest) make room")
             #expect(server.api.connections.count <= 4)
-            #expect(log.messages.contains { $0.contains("connection limit reached") && $0.contains("--max-connections 4") },
-                    "\(log.messages)")
+            #expect(
+                log.messages.contains { $0.contains("connection limit reached") && $0.contains("--max-connections 4") },
+                "\(log.messages)")
         }
     }
 
@@ -118,10 +129,26 @@ struct SlowClientTests {
         try await LiveServer.with { server in
             let configuration = ServerConfiguration()
             let cases: [(head: String, code: String)] = [
-                ("GET /v1/search?q=" + String(repeating: "a", count: configuration.maxHeaderFieldBytes + 1) + " HTTP/1.1\r\nHost: x\r\n", "request_head_too_large"),
-                ("GET /v1/search?q=x HTTP/1.1\r\nHost: x\r\nX-Big: " + String(repeating: "b", count: configuration.maxHeaderFieldBytes + 1) + "\r\n", "request_head_too_large"),
-                ("GET /v1/search?q=x HTTP/1.1\r\nHost: x\r\n" + (0..<(configuration.maxHeaderBytes / 4096 + 1)).map { "X-H\($0): " + String(repeating: "c", count: 4000) + "\r\n" }.joined(), "request_head_too_large"),
-                ("GET /v1/search?q=x HTTP/1.1\r\nHost: x\r\n" + (0..<configuration.maxHeaderCount).map { "X-N\($0): 1\r\n" }.joined(), "request_head_too_large"),
+                (
+                    "GET /v1/search?q=" + String(repeating: "a", count: configuration.maxHeaderFieldBytes + 1)
+                        + " HTTP/1.1\r\nHost: x\r\n", "request_head_too_large"
+                ),
+                (
+                    "GET /v1/search?q=x HTTP/1.1\r\nHost: x\r\nX-Big: "
+                        + String(repeating: "b", count: configuration.maxHeaderFieldBytes + 1) + "\r\n",
+                    "request_head_too_large"
+                ),
+                (
+                    "GET /v1/search?q=x HTTP/1.1\r\nHost: x\r\n"
+                        + (0..<(configuration.maxHeaderBytes / 4096 + 1)).map {
+                            "X-H\($0): " + String(repeating: "c", count: 4000) + "\r\n"
+                        }.joined(), "request_head_too_large"
+                ),
+                (
+                    "GET /v1/search?q=x HTTP/1.1\r\nHost: x\r\n"
+                        + (0..<configuration.maxHeaderCount).map { "X-N\($0): 1\r\n" }.joined(),
+                    "request_head_too_large"
+                ),
                 ("NOTAMETHOD /v1/search?q=x HTTP/1.1\r\nHost: x\r\n", "malformed_request"),
                 ("GET /v1/search?q=x HTTP/1.1\r\nHost x\r\n", "malformed_request"),
             ]
@@ -135,12 +162,15 @@ struct SlowClientTests {
                 #expect(outcome.code == code, "\(head.prefix(60)): \(outcome)")
                 #expect(outcome.headers["content-type"]?.hasPrefix("application/json") == true)
                 #expect(outcome.headers["connection"] == "close")
-                samples.append(.init(route: "/v1/search", method: "get", status: outcome.status ?? 0,
-                                     contentType: outcome.headers["content-type"] ?? "", body: outcome.body))
+                samples.append(
+                    .init(
+                        route: "/v1/search", method: "get", status: outcome.status ?? 0,
+                        contentType: outcome.headers["content-type"] ?? "", body: outcome.body))
             }
             try OpenAPIValidator.validate(samples)
             // Within the limits, the same server answers normally.
-            let fits = try await server.request("GET", "/v1/search?q=x", headers: ["X-Fits": String(repeating: "d", count: 8000)])
+            let fits = try await server.request(
+                "GET", "/v1/search?q=x", headers: ["X-Fits": String(repeating: "d", count: 8000)])
             #expect(fits.status == 200)
         }
     }
@@ -148,12 +178,15 @@ struct SlowClientTests {
     @Test("past the pack queue, POST /v1/packs is answered 503 overloaded with Retry-After, counted in /metrics")
     func packQueueOverload() async throws {
         let log = LogRecorder()
-        try await LiveServer.with(configure: { configuration in
-            configuration.packWorkers = 1
-            configuration.packQueue = 0
-        }, logger: log.logger) { server in
+        try await LiveServer.with(
+            configure: { configuration in
+                configuration.packWorkers = 1
+                configuration.packQueue = 0
+            }, logger: log.logger
+        ) { server in
             let body = #"{"agent": "backend-manager", "task": "add the VPC peering API", "budget": 4000}"#
-            let request = "POST /v1/packs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+            let request =
+                "POST /v1/packs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
             var connections: [RawConnection] = []
             defer { for connection in connections { connection.close() } }
             for _ in 0..<16 { connections.append(try await RawConnection.open(port: server.port)) }
@@ -170,20 +203,29 @@ struct SlowClientTests {
             }
             let metrics = try await server.request("GET", "/metrics").body
             #expect(metrics.contains("ctxmem_pack_queue_rejected_total \(refused.count)\n"), "\(metrics)")
-            #expect(metrics.contains(#"ctxmem_http_requests_total{route="/v1/packs",method="POST",status="503"} \#(refused.count)"#))
-            #expect(!log.messages.contains { $0.hasPrefix("error") }, "a refusal under load is no server error: \(log.messages.prefix(3))")
-            try OpenAPIValidator.validate(refused.prefix(1).map {
-                .init(route: "/v1/packs", method: "post", status: 503, contentType: $0.headers["content-type"] ?? "", body: $0.body)
-            })
+            #expect(
+                metrics.contains(
+                    #"ctxmem_http_requests_total{route="/v1/packs",method="POST",status="503"} \#(refused.count)"#))
+            #expect(
+                !log.messages.contains { $0.hasPrefix("error") },
+                "a refusal under load is no server error: \(log.messages.prefix(3))")
+            try OpenAPIValidator.validate(
+                refused.prefix(1).map {
+                    .init(
+                        route: "/v1/packs", method: "post", status: 503, contentType: $0.headers["content-type"] ?? "",
+                        body: $0.body)
+                })
         }
     }
 
-    @Test("a search query of exactly the limit is searched; one character more is a 400 naming the limit",
-          arguments: ["a", "é", "𝐚"])  // 1, 2 and 4 bytes of UTF-8: 3, 6 and 12 bytes percent-encoded
+    @Test(
+        "a search query of exactly the limit is searched; one character more is a 400 naming the limit",
+        arguments: ["a", "é", "𝐚"])  // 1, 2 and 4 bytes of UTF-8: 3, 6 and 12 bytes percent-encoded
     func searchQueryLimit(letter: String) async throws {
         try await LiveServer.with { server in
             func search(_ length: Int) async throws -> (status: Int, body: String) {
-                let q = String(repeating: letter, count: length).addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+                let q = String(repeating: letter, count: length).addingPercentEncoding(
+                    withAllowedCharacters: .alphanumerics)!
                 let response = try await server.request("GET", "/v1/search?q=\(q)&limit=1")
                 return (response.status, response.body)
             }
@@ -192,7 +234,9 @@ struct SlowClientTests {
             #expect(try await search(SearchQuery.maxLength - 1).status == 200)
             let over = try await search(SearchQuery.maxLength + 1)
             #expect(over.status == 400)
-            #expect(over.body.contains("query_too_long") && over.body.contains("the limit is \(SearchQuery.maxLength)"), "\(over.body)")
+            #expect(
+                over.body.contains("query_too_long") && over.body.contains("the limit is \(SearchQuery.maxLength)"),
+                "\(over.body)")
         }
     }
 }

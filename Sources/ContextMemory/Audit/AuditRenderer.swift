@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// `ctxmem audit --format`.
 public enum AuditFormat: String, CaseIterable, Sendable {
@@ -31,9 +31,11 @@ public enum AuditRenderer {
             }
             let location = "\(finding.line ?? 1):\(finding.column ?? 1)"
             let severity = finding.severity.rawValue
-            let paintedSeverity = paint(severity.padding(toLength: 7, withPad: " ", startingAt: 0),
-                                        finding.severity == .error ? "31" : finding.severity == .warning ? "33" : "36")
-            out += "  " + paint(location.padding(toLength: max(8, location.count), withPad: " ", startingAt: 0), "2")
+            let paintedSeverity = paint(
+                severity.padding(toLength: 7, withPad: " ", startingAt: 0),
+                finding.severity == .error ? "31" : finding.severity == .warning ? "33" : "36")
+            out +=
+                "  " + paint(location.padding(toLength: max(8, location.count), withPad: " ", startingAt: 0), "2")
                 + "  " + paintedSeverity + "  " + finding.message + "  " + paint(finding.rule.rawValue, "2") + "\n"
         }
         if !report.findings.isEmpty { out += "\n" }
@@ -45,7 +47,8 @@ public enum AuditRenderer {
     public static func summary(_ report: AuditReport) -> String {
         func plural(_ count: Int, _ word: String) -> String { "\(count) \(word)\(count == 1 ? "" : "s")" }
         let files = Set(report.findings.map(\.path)).count
-        var text = report.findings.isEmpty
+        var text =
+            report.findings.isEmpty
             ? "No findings in \(plural(report.documents, "document"))"
             : "\(plural(report.count(.error), "error")), \(plural(report.count(.warning), "warning")), "
                 + "\(plural(report.count(.info), "info")) in \(plural(files, "file")) (\(plural(report.documents, "document")) audited)"
@@ -85,11 +88,14 @@ public enum AuditRenderer {
             rules = report.rules.map(\.rawValue)
             history = report.history
             let inline = report.suppressed.filter { $0.reason == .inline }.count
-            summary = Summary(errors: report.count(.error), warnings: report.count(.warning), infos: report.count(.info),
-                              suppressedInline: inline, baselined: report.suppressed.count - inline, documents: report.documents)
+            summary = Summary(
+                errors: report.count(.error), warnings: report.count(.warning), infos: report.count(.info),
+                suppressedInline: inline, baselined: report.suppressed.count - inline, documents: report.documents)
             findings = report.findings.map {
-                Item(rule: $0.rule.rawValue, severity: $0.severity.rawValue, path: $0.path, line: $0.line, column: $0.column,
-                     message: $0.message, target: $0.target, suggestion: $0.suggestion, fingerprint: $0.fingerprint)
+                Item(
+                    rule: $0.rule.rawValue, severity: $0.severity.rawValue, path: $0.path, line: $0.line,
+                    column: $0.column,
+                    message: $0.message, target: $0.target, suggestion: $0.suggestion, fingerprint: $0.fingerprint)
             }
         }
     }
@@ -112,11 +118,23 @@ public enum AuditRenderer {
             var rules: [Rule]
         }
         struct Tool: Encodable { var driver: Driver }
-        struct ArtifactLocation: Encodable { var uri: String; var uriBaseId = "%SRCROOT%" }
-        struct Region: Encodable { var startLine: Int; var startColumn: Int }
-        struct PhysicalLocation: Encodable { var artifactLocation: ArtifactLocation; var region: Region? }
+        struct ArtifactLocation: Encodable {
+            var uri: String
+            var uriBaseId = "%SRCROOT%"
+        }
+        struct Region: Encodable {
+            var startLine: Int
+            var startColumn: Int
+        }
+        struct PhysicalLocation: Encodable {
+            var artifactLocation: ArtifactLocation
+            var region: Region?
+        }
         struct Location: Encodable { var physicalLocation: PhysicalLocation }
-        struct Suppression: Encodable { var kind: String; var justification: String }
+        struct Suppression: Encodable {
+            var kind: String
+            var justification: String
+        }
         struct Properties: Encodable { var target, suggestion: String? }
         struct Result: Encodable {
             var ruleId: String
@@ -141,17 +159,20 @@ public enum AuditRenderer {
         var runs: [Run]
 
         enum CodingKeys: String, CodingKey {
-            case schema = "$schema", version, runs
+            case schema = "$schema"
+            case version, runs
         }
 
         init(_ report: AuditReport) {
             let rules = report.rules
-            let driver = Driver(rules: rules.map { rule in
-                Rule(id: rule.rawValue, name: rule.rawValue.split(separator: "-").map(\.capitalized).joined(),
-                     shortDescription: Text(text: rule.summary),
-                     help: Text(text: "\(rule.summary) See \(rule.documentationAnchor) for examples and fixes."),
-                     defaultConfiguration: .init(level: Self.level(rule.defaultSeverity)))
-            })
+            let driver = Driver(
+                rules: rules.map { rule in
+                    Rule(
+                        id: rule.rawValue, name: rule.rawValue.split(separator: "-").map(\.capitalized).joined(),
+                        shortDescription: Text(text: rule.summary),
+                        help: Text(text: "\(rule.summary) See \(rule.documentationAnchor) for examples and fixes."),
+                        defaultConfiguration: .init(level: Self.level(rule.defaultSeverity)))
+                })
             let active = report.findings.map { ($0, nil as SuppressedFinding.Reason?) }
             let silenced = report.suppressed.map { ($0.finding, $0.reason as SuppressedFinding.Reason?) }
             let results = (active + silenced).map { finding, reason in
@@ -160,19 +181,32 @@ public enum AuditRenderer {
                     ruleIndex: rules.firstIndex(of: finding.rule),
                     level: Self.level(finding.severity),
                     message: Text(text: finding.message),
-                    locations: [Location(physicalLocation: PhysicalLocation(
-                        artifactLocation: ArtifactLocation(uri: Self.uri(finding.path)),
-                        region: finding.line.map { Region(startLine: max(1, $0), startColumn: max(1, finding.column ?? 1)) }))],
+                    locations: [
+                        Location(
+                            physicalLocation: PhysicalLocation(
+                                artifactLocation: ArtifactLocation(uri: Self.uri(finding.path)),
+                                region: finding.line.map {
+                                    Region(startLine: max(1, $0), startColumn: max(1, finding.column ?? 1))
+                                }))
+                    ],
                     partialFingerprints: ["ctxmem/v1": finding.fingerprint],
                     suppressions: reason.map {
-                        [$0 == .inline ? Suppression(kind: "inSource", justification: "<!-- ctxmem-ignore \(finding.rule.rawValue) -->")
-                                       : Suppression(kind: "external", justification: "listed in the audit baseline")]
+                        [
+                            $0 == .inline
+                                ? Suppression(
+                                    kind: "inSource", justification: "<!-- ctxmem-ignore \(finding.rule.rawValue) -->")
+                                : Suppression(kind: "external", justification: "listed in the audit baseline")
+                        ]
                     },
                     properties: finding.target == nil && finding.suggestion == nil
                         ? nil : Properties(target: finding.target, suggestion: finding.suggestion))
             }
             let rootURI = URL(fileURLWithPath: report.root, isDirectory: true).absoluteString
-            runs = [Run(tool: Tool(driver: driver), originalUriBaseIds: ["%SRCROOT%": BaseURI(uri: rootURI)], results: results)]
+            runs = [
+                Run(
+                    tool: Tool(driver: driver), originalUriBaseIds: ["%SRCROOT%": BaseURI(uri: rootURI)],
+                    results: results)
+            ]
         }
 
         static func level(_ severity: Finding.Severity) -> String {

@@ -11,8 +11,10 @@ public struct AuditOptions: Sendable {
     /// Dates `stale-reference` from git history when the root is a work tree (else from file times).
     public var useGit: Bool
 
-    public init(rules: Set<RuleID> = Set(RuleID.auditRules), baseline: AuditBaseline? = nil,
-                refreshIndex: Bool = true, useGit: Bool = true) {
+    public init(
+        rules: Set<RuleID> = Set(RuleID.auditRules), baseline: AuditBaseline? = nil,
+        refreshIndex: Bool = true, useGit: Bool = true
+    ) {
         self.rules = rules
         self.baseline = baseline
         self.refreshIndex = refreshIndex
@@ -87,18 +89,22 @@ public struct AuditBaseline: Sendable, Equatable {
     public init(contentsOf url: URL) throws {
         let data: Data
         do { data = try BoundedRead.contents(of: url, limit: 256 * 1024 * 1024) } catch {
-            throw AuditError.invalidBaseline(path: url.path, detail: "cannot read it (\(error)); create one with `ctxmem audit --write-baseline \(url.path)`")
+            throw AuditError.invalidBaseline(
+                path: url.path,
+                detail: "cannot read it (\(error)); create one with `ctxmem audit --write-baseline \(url.path)`")
         }
         struct File: Decodable { var findings: [Entry] }
         do {
             remaining = [:]
             for entry in try JSONDecoder().decode(File.self, from: data).findings {
-                let key = Finding.fingerprint(rule: entry.rule, path: entry.path, target: entry.target,
-                                              message: entry.message)
+                let key = Finding.fingerprint(
+                    rule: entry.rule, path: entry.path, target: entry.target,
+                    message: entry.message)
                 remaining[key, default: 0] += 1
             }
         } catch {
-            throw AuditError.invalidBaseline(path: url.path, detail: "not an audit JSON report (\(AuditError.describe(error)))")
+            throw AuditError.invalidBaseline(
+                path: url.path, detail: "not an audit JSON report (\(AuditError.describe(error)))")
         }
     }
 
@@ -129,9 +135,9 @@ public enum AuditError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .invalidBaseline(path, detail):
+        case .invalidBaseline(let path, let detail):
             "baseline \(path): \(detail)"
-        case let .unknownRule(id, suggestion):
+        case .unknownRule(let id, let suggestion):
             "unknown rule '\(id)'" + (suggestion.map { "; did you mean '\($0)'?" } ?? "")
                 + " (rules: \(RuleID.auditRules.map(\.rawValue).joined(separator: ", ")))"
         }
@@ -139,10 +145,10 @@ public enum AuditError: Error, CustomStringConvertible, Equatable {
 
     static func describe(_ error: any Error) -> String {
         switch error {
-        case let DecodingError.keyNotFound(key, _): "no '\(key.stringValue)' key"
-        case let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context):
+        case DecodingError.keyNotFound(let key, _): "no '\(key.stringValue)' key"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
             "wrong type at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
-        case let DecodingError.dataCorrupted(context): context.debugDescription
+        case DecodingError.dataCorrupted(let context): context.debugDescription
         default: "\(error)"
         }
     }
@@ -150,9 +156,11 @@ public enum AuditError: Error, CustomStringConvertible, Equatable {
     /// Parses rule ids as given on the command line (repeated or comma-separated).
     public static func rules(_ ids: [String]) throws -> Set<RuleID> {
         var rules: Set<RuleID> = []
-        for id in ids.flatMap({ $0.split(separator: ",").map(String.init) }) where !id.trimmingCharacters(in: .whitespaces).isEmpty {
+        for id in ids.flatMap({ $0.split(separator: ",").map(String.init) })
+        where !id.trimmingCharacters(in: .whitespaces).isEmpty {
             guard let rule = RuleID(auditRule: id) else {
-                throw AuditError.unknownRule(id, suggestion: Suggest.nearest(to: id, in: RuleID.auditRules.map(\.rawValue)))
+                throw AuditError.unknownRule(
+                    id, suggestion: Suggest.nearest(to: id, in: RuleID.auditRules.map(\.rawValue)))
             }
             rules.insert(rule)
         }

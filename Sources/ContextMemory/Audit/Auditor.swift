@@ -41,8 +41,10 @@ struct Auditor {
         references.filter { kinds.contains($0.kind) }
     }
 
-    init(store: any MemoryReader, listing: RootListing, rules: Set<RuleID>, importDepthLimit: Int,
-         agents: [AgentBudget], history: @escaping @Sendable () -> ChangeHistory, trace: ((String) -> Void)? = nil) {
+    init(
+        store: any MemoryReader, listing: RootListing, rules: Set<RuleID>, importDepthLimit: Int,
+        agents: [AgentBudget], history: @escaping @Sendable () -> ChangeHistory, trace: ((String) -> Void)? = nil
+    ) {
         self.store = store
         self.listing = listing
         self.rules = rules
@@ -84,13 +86,17 @@ struct Auditor {
         return findings
     }
 
-    private mutating func add(_ rule: RuleID, _ path: String, line: Int? = 1, column: Int? = 1, _ message: String,
-                              target: String? = nil, suggestion: String? = nil) {
+    private mutating func add(
+        _ rule: RuleID, _ path: String, line: Int? = 1, column: Int? = 1, _ message: String,
+        target: String? = nil, suggestion: String? = nil
+    ) {
         guard rules.contains(rule) else { return }
         var text = message
         if let suggestion { text += "; did you mean \(suggestion)?" }
-        findings.append(Finding(rule: rule, severity: rule.defaultSeverity, path: path, line: line, column: column,
-                                message: text, target: target, suggestion: suggestion))
+        findings.append(
+            Finding(
+                rule: rule, severity: rule.defaultSeverity, path: path, line: line, column: column,
+                message: text, target: target, suggestion: suggestion))
     }
 
     // MARK: - Imports
@@ -113,7 +119,8 @@ struct Auditor {
         if rules.contains(.importCycle) {
             for cycle in graph.cycles(among: Set(depths.keys)) {
                 let reference = inRoot[cycle.importer]![cycle.importIndex]
-                add(.importCycle, reference.path, line: reference.line, column: reference.column, cycle.message,
+                add(
+                    .importCycle, reference.path, line: reference.line, column: reference.column, cycle.message,
                     target: reference.target)
             }
         }
@@ -122,14 +129,17 @@ struct Auditor {
 
     /// The findings about the imports of one file Claude Code expands imports in, `depth` hops
     /// from the nearest launch file.
-    private mutating func checkImports(of path: String, depth: Int, references: [StoredReference],
-                                       depths: [String: Int]) {
+    private mutating func checkImports(
+        of path: String, depth: Int, references: [StoredReference],
+        depths: [String: Int]
+    ) {
         for reference in references {
             switch reference.status {
             case .home, .external:
                 continue  // the user's own memory, never read
             case .outsideRoot:
-                add(.importOutsideRoot, path, line: reference.line, column: reference.column,
+                add(
+                    .importOutsideRoot, path, line: reference.line, column: reference.column,
                     "@\(reference.target) resolves outside the memory root; Claude Code asks for approval before loading it, and ctxmem never reads it",
                     target: reference.target)
             case .inRoot:
@@ -137,22 +147,26 @@ struct Auditor {
                 if listing.isFolder(target) {
                     let folder = target.isEmpty ? "" : target + "/"
                     let readme = [folder + "README.md", folder + "CLAUDE.md"].first(where: listing.isFile)
-                    add(.importDirectory, path, line: reference.line, column: reference.column,
+                    add(
+                        .importDirectory, path, line: reference.line, column: reference.column,
                         "@\(reference.target) is a folder; Claude Code imports files only, so it loads nothing",
                         target: reference.target, suggestion: readme.map { "@" + suggestedTarget($0, like: reference) })
                 } else if listing.isFile(target) {
                     // Past the limit from this file, the target may still load through a shorter chain.
                     if depth + 1 > importDepthLimit, depths[target] == nil {
-                        add(.importTooDeep, reference.path, line: reference.line, column: reference.column,
+                        add(
+                            .importTooDeep, reference.path, line: reference.line, column: reference.column,
                             "@\(reference.target) is \(depth + 1) imports deep from the nearest CLAUDE.md or rule; Claude Code follows \(importDepthLimit) (import_depth), so it never loads \(target)",
                             target: reference.target)
                     }
                 } else if let actual = listing.caseInsensitiveMatch(target) {
-                    add(.caseMismatch, path, line: reference.line, column: reference.column,
+                    add(
+                        .caseMismatch, path, line: reference.line, column: reference.column,
                         "@\(reference.target) matches \(actual) only when letter case is ignored; on Linux it loads nothing",
                         target: reference.target, suggestion: "@" + suggestedTarget(actual, like: reference))
                 } else if Self.looksLikePath(reference.target) {
-                    add(.brokenImport, path, line: reference.line, column: reference.column,
+                    add(
+                        .brokenImport, path, line: reference.line, column: reference.column,
                         "@\(reference.target) names no file (\(target) does not exist); Claude Code drops it without a word",
                         target: reference.target, suggestion: importSuggestion(for: target, reference: reference))
                 }
@@ -207,34 +221,44 @@ struct Auditor {
                     checkAnchor(fragment, of: target, reference: reference, anchors: anchors)
                 }
             } else if let actual = listing.caseInsensitiveMatch(target) {
-                add(.caseMismatch, reference.path, line: reference.line, column: reference.column,
+                add(
+                    .caseMismatch, reference.path, line: reference.line, column: reference.column,
                     "\(reference.target) matches \(actual) only when letter case is ignored; the link is broken on Linux and on GitHub",
-                    target: reference.target, suggestion: suggestedTarget(actual, like: reference, fragment: reference.fragment))
+                    target: reference.target,
+                    suggestion: suggestedTarget(actual, like: reference, fragment: reference.fragment))
             } else {
                 let near = suggestions[target] ?? listing.nearestFile(to: target)
                 suggestions[target] = near
                 let what = reference.kind == .image ? "image" : "link"
-                add(.brokenLink, reference.path, line: reference.line, column: reference.column,
+                add(
+                    .brokenLink, reference.path, line: reference.line, column: reference.column,
                     "\(what) target \(reference.target) does not exist (\(target))",
-                    target: reference.target, suggestion: near.map { suggestedTarget($0, like: reference, fragment: reference.fragment) })
+                    target: reference.target,
+                    suggestion: near.map { suggestedTarget($0, like: reference, fragment: reference.fragment) })
             }
         }
     }
 
-    private mutating func checkAnchor(_ fragment: String, of target: String, reference: StoredReference,
-                                      anchors: [String: Set<String>]) {
+    private mutating func checkAnchor(
+        _ fragment: String, of target: String, reference: StoredReference,
+        anchors: [String: Set<String>]
+    ) {
         // Anchors are known for Markdown and HTML documents in the index; `#L12` names a line on GitHub.
         let ext = RelativePath.fileExtension(target)
         guard MemoryFormats.markdown.contains(ext) || MemoryFormats.html.contains(ext),
-              let known = anchors[target], !Self.isLineAnchor(fragment) else { return }
+            let known = anchors[target], !Self.isLineAnchor(fragment)
+        else { return }
         let name = fragment.hasPrefix("user-content-") ? String(fragment.dropFirst("user-content-".count)) : fragment
         guard !known.contains(name), !known.contains(name.lowercased()) else { return }
         let near = Suggest.nearest(to: name, in: known.sorted())
         let inFile = reference.kind == .anchor ? "this file" : target
-        add(.brokenAnchor, reference.path, line: reference.line, column: reference.column,
+        add(
+            .brokenAnchor, reference.path, line: reference.line, column: reference.column,
             "#\(fragment) names no heading or anchor in \(inFile)",
             target: reference.target,
-            suggestion: near.map { reference.kind == .anchor ? "#" + $0 : Self.replacingFragment(of: reference.target, with: $0) })
+            suggestion: near.map {
+                reference.kind == .anchor ? "#" + $0 : Self.replacingFragment(of: reference.target, with: $0)
+            })
     }
 
     /// GitHub's line anchors: `L12`, `L12C3`, `L12-L20`, `L12C3-L20C5`.
@@ -242,7 +266,8 @@ struct Auditor {
         func position(_ text: Substring) -> Bool {
             guard text.first == "L" else { return false }
             let parts = text.dropFirst().split(separator: "C", omittingEmptySubsequences: false)
-            return (1...2).contains(parts.count) && parts.allSatisfy { !$0.isEmpty && $0.utf8.allSatisfy { (48...57).contains($0) } }
+            return (1...2).contains(parts.count)
+                && parts.allSatisfy { !$0.isEmpty && $0.utf8.allSatisfy { (48...57).contains($0) } }
         }
         let range = fragment.split(separator: "-", omittingEmptySubsequences: false)
         return (1...2).contains(range.count) && range.allSatisfy(position)
@@ -267,14 +292,20 @@ struct Auditor {
             guard !written.hasPrefix("../"), !written.isEmpty else { continue }
             if let resolved = reference.resolvedPath, listing.exists(resolved) { continue }
             if let relative = RelativePath.resolve(written, against: RelativePath.directory(of: reference.path)),
-               listing.exists(relative) { continue }
+                listing.exists(relative)
+            {
+                continue
+            }
             if listing.existsAnywhere(written) { continue }
             let folder = RelativePath.directory(of: written)
-            guard written.contains("/"), listing.isFolder(folder)
-                    || listing.isFolder(RelativePath.resolve(folder, against: RelativePath.directory(of: reference.path)) ?? folder)
+            guard written.contains("/"),
+                listing.isFolder(folder)
+                    || listing.isFolder(
+                        RelativePath.resolve(folder, against: RelativePath.directory(of: reference.path)) ?? folder)
             else { continue }
             let near = listing.nearestFile(to: reference.resolvedPath ?? written)
-            add(.missingPath, reference.path, line: reference.line, column: reference.column,
+            add(
+                .missingPath, reference.path, line: reference.line, column: reference.column,
                 "`\(reference.target)` exists nowhere in the root", target: reference.target,
                 suggestion: near.map { "`\($0)`" })
         }
@@ -287,12 +318,14 @@ struct Auditor {
         var reported: Set<String> = []
         for reference in references([.import, .link, .referenceLink, .pathMention]) {
             guard reference.status == .inRoot, let target = reference.resolvedPath, target != reference.path,
-                  listing.isFile(target), reference.kind != .import || evaluated.contains(reference.path),
-                  let documentTime = history.lastChange(of: reference.path),
-                  let targetTime = history.lastChange(of: target), targetTime > documentTime,
-                  reported.insert(reference.path + "\u{0}" + target).inserted else { continue }
+                listing.isFile(target), reference.kind != .import || evaluated.contains(reference.path),
+                let documentTime = history.lastChange(of: reference.path),
+                let targetTime = history.lastChange(of: target), targetTime > documentTime,
+                reported.insert(reference.path + "\u{0}" + target).inserted
+            else { continue }
             let (documentDate, targetDate) = Self.dates(documentTime, targetTime)
-            add(.staleReference, reference.path, line: reference.line, column: reference.column,
+            add(
+                .staleReference, reference.path, line: reference.line, column: reference.column,
                 "\(target) changed \(targetDate), after this document (\(documentDate)); check that what it says about \(RelativePath.basename(target)) still holds",
                 target: reference.target)
         }
@@ -305,8 +338,11 @@ struct Auditor {
             var fields = tm()
             gmtime_r(&time, &fields)
             // Int, not Int32: git accepts commit times whose year overflows `tm_year + 1900`.
-            return (String(format: "%04d-%02d-%02d", Int(fields.tm_year) + 1900, Int(fields.tm_mon) + 1, Int(fields.tm_mday)),
-                    String(format: "%02d:%02d:%02d UTC", fields.tm_hour, fields.tm_min, fields.tm_sec))
+            return (
+                String(
+                    format: "%04d-%02d-%02d", Int(fields.tm_year) + 1900, Int(fields.tm_mon) + 1, Int(fields.tm_mday)),
+                String(format: "%02d:%02d:%02d UTC", fields.tm_hour, fields.tm_min, fields.tm_sec)
+            )
         }
         let (a, b) = (parts(first), parts(second))
         return a.day == b.day ? (a.day + " " + a.time, b.day + " " + b.time) : (a.day, b.day)
@@ -330,8 +366,10 @@ struct Auditor {
             }
         }
         for document in documents where document.kind == .projectManagement && !reached.contains(document.path) {
-            add(.orphanDocument, document.path,
-                "no CLAUDE.md, agent, rule or skill reaches this document through imports, links or path mentions; an agent finds it only by search")
+            add(
+                .orphanDocument, document.path,
+                "no CLAUDE.md, agent, rule or skill reaches this document through imports, links or path mentions; an agent finds it only by search"
+            )
         }
     }
 
@@ -355,7 +393,10 @@ struct Auditor {
                 let pair = Pair(copy: copy.path, original: original.path)
                 if let seen = repeats[pair] {
                     let earlier = copy.startLine < seen.first.startLine
-                    repeats[pair] = (earlier ? copy : seen.first, earlier ? original : seen.original, seen.count + 1, seen.tokens + copy.tokens)
+                    repeats[pair] = (
+                        earlier ? copy : seen.first, earlier ? original : seen.original, seen.count + 1,
+                        seen.tokens + copy.tokens
+                    )
                 } else {
                     repeats[pair] = (copy, original, 1, copy.tokens)
                 }
@@ -363,9 +404,12 @@ struct Auditor {
         }
         for (pair, found) in repeats {
             let title = found.first.headingPath.last.map { "\"\($0)\"" } ?? "the text before the first heading"
-            let extent = found.count == 1 ? "section \(title) (\(found.tokens) tokens) repeats"
+            let extent =
+                found.count == 1
+                ? "section \(title) (\(found.tokens) tokens) repeats"
                 : "\(found.count) sections (\(found.tokens) tokens), from \(title) on, repeat"
-            add(.duplicateContent, pair.copy, line: found.first.startLine, column: 1,
+            add(
+                .duplicateContent, pair.copy, line: found.first.startLine, column: 1,
                 "\(extent) \(pair.original):\(found.original.startLine) word for word; keep one copy and link to it",
                 target: MemoryHandle.make(path: pair.original, slug: found.original.slug))
         }
@@ -373,12 +417,16 @@ struct Auditor {
 
     private mutating func checkSizes(documents: [StoredDocument]) {
         for document in documents where document.kind == .claudeMD && document.lineCount > Self.claudeMDLineLimit {
-            add(.oversizedMemory, document.path,
-                "\(RelativePath.basename(document.path)) has \(document.lineCount) lines; Claude Code loads it in full and recommends under \(Self.claudeMDLineLimit): move detail into linked files, which packs include by relevance")
+            add(
+                .oversizedMemory, document.path,
+                "\(RelativePath.basename(document.path)) has \(document.lineCount) lines; Claude Code loads it in full and recommends under \(Self.claudeMDLineLimit): move detail into linked files, which packs include by relevance"
+            )
         }
         for agent in agents where agent.essentialTokens > agent.budget {
-            add(.oversizedMemory, agent.path,
-                "agent \(agent.name) starts with \(agent.essentialTokens) essential tokens, over its budget of \(agent.budget); `ctxmem pack` fails for it until sections are re-tiered or the budget is raised (`ctxmem agents` lists the figures)")
+            add(
+                .oversizedMemory, agent.path,
+                "agent \(agent.name) starts with \(agent.essentialTokens) essential tokens, over its budget of \(agent.budget); `ctxmem pack` fails for it until sections are re-tiered or the budget is raised (`ctxmem agents` lists the figures)"
+            )
         }
     }
 }

@@ -29,8 +29,13 @@ struct ChangeHistory: Sendable {
         }
         let topPrefix = String(decoding: prefix, as: UTF8.self).trimmingCharacters(in: .newlines)
         // `%x01%ct` then NUL-separated names: "\u{1}TIME\0\nPATH\0PATH\0\u{1}TIME\0..." newest first.
-        guard let log = Git.run(["-c", "core.quotepath=off", "log", "--format=%x01%ct", "--name-only", "-z",
-                                 "--no-renames", "--relative"], in: rootPath) else {
+        guard
+            let log = Git.run(
+                [
+                    "-c", "core.quotepath=off", "log", "--format=%x01%ct", "--name-only", "-z",
+                    "--no-renames", "--relative",
+                ], in: rootPath)
+        else {
             return ChangeHistory(source: .fileTimes, times: [:], fileTimes: fileTimes)
         }
         var times: [String: Int64] = [:]
@@ -53,7 +58,8 @@ struct ChangeHistory: Sendable {
             while let field = fields.popFirst() {
                 guard field.count > 3 else { continue }
                 let code = field.prefix(2)
-                if code.first == UInt8(ascii: "R") || code.first == UInt8(ascii: "C") { _ = fields.popFirst() }  // the old name
+                // R and C records carry the old name first.
+                if code.first == UInt8(ascii: "R") || code.first == UInt8(ascii: "C") { _ = fields.popFirst() }
                 let fromTop = String(decoding: field.dropFirst(3), as: UTF8.self)
                 guard fromTop.hasPrefix(topPrefix) else { continue }
                 times[String(fromTop.dropFirst(topPrefix.count))] = nil

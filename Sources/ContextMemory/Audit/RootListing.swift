@@ -54,7 +54,8 @@ struct RootListing: Sendable {
     /// For a path the walk did not list: true for a folder, false for a file, nil when it does not
     /// exist or its real path leaves the root. Only `stat`, never a read.
     private func onDisk(_ path: String) -> Bool? {
-        guard !path.isEmpty, let real = FileTreeWalker.realPath(rootPath + "/" + path), real.hasPrefix(rootPath + "/") else { return nil }
+        guard !path.isEmpty, let real = FileTreeWalker.realPath(rootPath + "/" + path), real.hasPrefix(rootPath + "/")
+        else { return nil }
         var info = stat()
         guard stat(real, &info) == 0 else { return nil }
         return (info.st_mode & S_IFMT) == S_IFDIR

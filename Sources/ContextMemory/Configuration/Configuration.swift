@@ -66,8 +66,9 @@ public struct Configuration: Codable, Sendable, Equatable {
 
         /// The scanner these settings describe.
         public var scanner: SecretScanner {
-            SecretScanner(allowedValues: Set(allowValues),
-                          rules: Set(SecretRule.allCases).subtracting(disableRules.compactMap(SecretRule.init(rawValue:))))
+            SecretScanner(
+                allowedValues: Set(allowValues),
+                rules: Set(SecretRule.allCases).subtracting(disableRules.compactMap(SecretRule.init(rawValue:))))
         }
     }
 
@@ -153,8 +154,10 @@ public struct Configuration: Codable, Sendable, Equatable {
             _ = try JSONValue(yaml: node, budget: &budget, depth: Frontmatter.Limits.default.maxDepth)
         } catch {
             throw ConfigurationError.invalidValue(
-                source: source, detail: "the file expands to more than \(Frontmatter.Limits.default.maxValues) values or nests "
-                    + "more than \(Frontmatter.Limits.default.maxDepth) levels deep (YAML aliases repeat what they name)")
+                source: source,
+                detail: "the file expands to more than \(Frontmatter.Limits.default.maxValues) values or nests "
+                    + "more than \(Frontmatter.Limits.default.maxDepth) levels deep (YAML aliases repeat what they name)"
+            )
         }
         let known = Set(CodingKeys.allCases.map(\.rawValue))
         for key in mapping.keys {
@@ -170,9 +173,11 @@ public struct Configuration: Codable, Sendable, Equatable {
         // Yams reads `1:30` as YAML 1.1's sexagesimal 90 and traps when that overflows: whole-number
         // settings must be written as plain decimal numbers.
         for key in [CodingKeys.importDepth, .maxFileSize, .budget] {
-            if let value = mapping[key.rawValue], case let .scalar(scalar) = value, scalar.string.contains(":") {
+            if let value = mapping[key.rawValue], case .scalar(let scalar) = value, scalar.string.contains(":") {
                 throw ConfigurationError.invalidValue(
-                    source: source, detail: linePrefix(value.mark?.line) + "\(key.rawValue) must be a whole number, not '\(scalar.string)'")
+                    source: source,
+                    detail: linePrefix(value.mark?.line)
+                        + "\(key.rawValue) must be a whole number, not '\(scalar.string)'")
             }
         }
         let configuration: Configuration
@@ -182,8 +187,8 @@ public struct Configuration: Codable, Sendable, Equatable {
             var path: [any CodingKey] = []
             if let decoding = error as? DecodingError {
                 switch decoding {
-                case let .typeMismatch(_, context), let .valueNotFound(_, context), let .keyNotFound(_, context),
-                     let .dataCorrupted(context):
+                case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context),
+                    .dataCorrupted(let context):
                     path = context.codingPath
                 @unknown default: break
                 }
@@ -194,40 +199,52 @@ public struct Configuration: Codable, Sendable, Equatable {
         guard (1...64).contains(configuration.importDepth) else {
             throw ConfigurationError.invalidValue(
                 source: source,
-                detail: linePrefix(line(of: [CodingKeys.importDepth], in: node)) + "import_depth must be between 1 and 64")
+                detail: linePrefix(line(of: [CodingKeys.importDepth], in: node))
+                    + "import_depth must be between 1 and 64")
         }
         if let budget = configuration.budget, !PackRequest.budgetRange.contains(budget) {
             throw ConfigurationError.invalidValue(
                 source: source,
                 detail: linePrefix(line(of: [CodingKeys.budget], in: node))
-                    + "budget must be between \(PackRequest.budgetRange.lowerBound) and \(PackRequest.budgetRange.upperBound) tokens")
+                    + "budget must be between \(PackRequest.budgetRange.lowerBound) and \(PackRequest.budgetRange.upperBound) tokens"
+            )
         }
         guard (0.25...4).contains(configuration.tokenFactor) else {
             throw ConfigurationError.invalidValue(
                 source: source,
-                detail: linePrefix(line(of: [CodingKeys.tokenFactor], in: node)) + "token_factor must be between 0.25 and 4")
+                detail: linePrefix(line(of: [CodingKeys.tokenFactor], in: node))
+                    + "token_factor must be between 0.25 and 4")
         }
         if let margin = configuration.safetyMargin, !(0...1).contains(margin) {
             throw ConfigurationError.invalidValue(
                 source: source,
-                detail: linePrefix(line(of: [CodingKeys.safetyMargin], in: node)) + "safety_margin must be between 0 and 1 (0.05 is 5%)")
+                detail: linePrefix(line(of: [CodingKeys.safetyMargin], in: node))
+                    + "safety_margin must be between 0 and 1 (0.05 is 5%)")
         }
         if let secrets = mapping["secrets"] {
             guard let settings = secrets.mapping else {
-                throw ConfigurationError.invalidValue(source: source, detail: linePrefix(secrets.mark?.line)
-                    + "secrets must be a mapping (allow_values, disable_rules)")
+                throw ConfigurationError.invalidValue(
+                    source: source,
+                    detail: linePrefix(secrets.mark?.line)
+                        + "secrets must be a mapping (allow_values, disable_rules)")
             }
             let known = SecretSettings.CodingKeys.allCases.map(\.rawValue)
             for key in settings.keys where !known.contains(key.string ?? "") {
-                throw ConfigurationError.invalidValue(source: source, detail: linePrefix(key.mark?.line)
-                    + "unknown setting 'secrets.\(key.string ?? "\(key)")' (known: \(known.joined(separator: ", ")))")
+                throw ConfigurationError.invalidValue(
+                    source: source,
+                    detail: linePrefix(key.mark?.line)
+                        + "unknown setting 'secrets.\(key.string ?? "\(key)")' (known: \(known.joined(separator: ", ")))"
+                )
             }
         }
         for rule in configuration.secrets.disableRules where SecretRule(rawValue: rule) == nil {
             throw ConfigurationError.invalidValue(
                 source: source,
-                detail: linePrefix(line(of: [CodingKeys.secrets], in: node)) + "secrets.disable_rules has '\(rule)', which is not a rule"
-                    + (Suggest.nearest(to: rule, in: SecretRule.allCases.map(\.rawValue)).map { "; did you mean '\($0)'?" } ?? "")
+                detail: linePrefix(line(of: [CodingKeys.secrets], in: node))
+                    + "secrets.disable_rules has '\(rule)', which is not a rule"
+                    + (Suggest.nearest(to: rule, in: SecretRule.allCases.map(\.rawValue)).map {
+                        "; did you mean '\($0)'?"
+                    } ?? "")
                     + " (docs/security.md lists them)")
         }
         guard (1...Self.maxFileSizeLimit).contains(configuration.maxFileSize) else {
@@ -240,7 +257,7 @@ public struct Configuration: Codable, Sendable, Equatable {
     }
 
     private static func isNull(_ node: Node) -> Bool {
-        guard case let .scalar(scalar) = node, scalar.style == .plain else { return false }
+        guard case .scalar(let scalar) = node, scalar.style == .plain else { return false }
         return NSNull.construct(from: scalar) != nil
     }
 
@@ -307,9 +324,9 @@ public enum ConfigurationError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .invalidYAML(source, detail): "\(source): not valid YAML: \(detail)"
-        case let .invalidValue(source, detail): "\(source): \(detail)"
-        case let .unreadable(source, detail): "\(source): cannot read the configuration: \(detail)"
+        case .invalidYAML(let source, let detail): "\(source): not valid YAML: \(detail)"
+        case .invalidValue(let source, let detail): "\(source): \(detail)"
+        case .unreadable(let source, let detail): "\(source): cannot read the configuration: \(detail)"
         }
     }
 }

@@ -92,8 +92,10 @@ public struct FileTreeWalker: Sendable {
         var pending: [(String, String, String)] = [("", rootReal, rootReal)]
         while let (relative, absolute, real) = pending.popLast() {
             guard let directory = opendir(absolute) else {
-                result.findings.append(Finding(rule: RuleID.unreadable, severity: .warning, path: relative.isEmpty ? "." : relative,
-                                               message: "cannot read this folder: \(String(cString: strerror(errno)))"))
+                result.findings.append(
+                    Finding(
+                        rule: RuleID.unreadable, severity: .warning, path: relative.isEmpty ? "." : relative,
+                        message: "cannot read this folder: \(String(cString: strerror(errno)))"))
                 continue
             }
             var names: [String] = []
@@ -115,33 +117,46 @@ public struct FileTreeWalker: Sendable {
                     guard stat(childAbsolute, &info) == 0 else {
                         // ELOOP: a chain of symlinks that comes back on itself (a.md -> b.md -> a.md),
                         // or one more than the kernel's 40 links deep; never a missing target.
-                        result.findings.append(errno == ELOOP
-                            ? Finding(rule: RuleID.symlinkLoop, severity: .warning, path: childRelative,
-                                      message: "symlink to '\(Self.linkTarget(childAbsolute))' never reaches a file: "
+                        result.findings.append(
+                            errno == ELOOP
+                                ? Finding(
+                                    rule: RuleID.symlinkLoop, severity: .warning, path: childRelative,
+                                    message: "symlink to '\(Self.linkTarget(childAbsolute))' never reaches a file: "
                                         + "its chain of symlinks loops (or is over 40 links deep); not followed")
-                            : Finding(rule: RuleID.brokenSymlink, severity: .warning, path: childRelative,
-                                      message: "symlink to '\(Self.linkTarget(childAbsolute))' points at nothing"))
+                                : Finding(
+                                    rule: RuleID.brokenSymlink, severity: .warning, path: childRelative,
+                                    message: "symlink to '\(Self.linkTarget(childAbsolute))' points at nothing"))
                         continue
                     }
-                    guard let target = Self.realPath(childAbsolute), target == rootReal || target.hasPrefix(rootReal + "/") else {
-                        result.findings.append(Finding(rule: RuleID.symlinkOutsideRoot, severity: .warning, path: childRelative,
-                                                       message: "symlink to '\(Self.linkTarget(childAbsolute))' leaves the memory root; not read"))
+                    guard let target = Self.realPath(childAbsolute),
+                        target == rootReal || target.hasPrefix(rootReal + "/")
+                    else {
+                        result.findings.append(
+                            Finding(
+                                rule: RuleID.symlinkOutsideRoot, severity: .warning, path: childRelative,
+                                message:
+                                    "symlink to '\(Self.linkTarget(childAbsolute))' leaves the memory root; not read"))
                         continue
                     }
                     _ = target
                 }
                 switch info.st_mode & S_IFMT {
                 case S_IFDIR:
-                    if Self.skippedFolders.contains(name) || skippedPaths.contains(childRelative) || isExcluded(folder: childRelative) {
+                    if Self.skippedFolders.contains(name) || skippedPaths.contains(childRelative)
+                        || isExcluded(folder: childRelative)
+                    {
                         continue
                     }
                     let childReal = isLink ? (Self.realPath(childAbsolute) ?? childAbsolute) : real + "/" + name
                     guard visited.insert(childReal).inserted else {
                         let isLoop = real == childReal || real.hasPrefix(childReal + "/")
-                        result.findings.append(Finding(
-                            rule: RuleID.symlinkLoop, severity: .warning, path: childRelative,
-                            message: isLoop ? "symlink loops back to '\(Self.relative(childReal, to: rootReal))'; not followed"
-                                : "folder already indexed as '\(Self.relative(childReal, to: rootReal))'; not followed twice"))
+                        result.findings.append(
+                            Finding(
+                                rule: RuleID.symlinkLoop, severity: .warning, path: childRelative,
+                                message: isLoop
+                                    ? "symlink loops back to '\(Self.relative(childReal, to: rootReal))'; not followed"
+                                    : "folder already indexed as '\(Self.relative(childReal, to: rootReal))'; not followed twice"
+                            ))
                         continue
                     }
                     result.folders.insert(childRelative)
@@ -150,10 +165,14 @@ public struct FileTreeWalker: Sendable {
                     // Regular files, and FIFOs, sockets and devices: listed, never opened here.
                     guard let type = FileType(mode: info.st_mode) else { continue }
                     if exclude.contains(where: { $0.matches(childRelative) }) { continue }
-                    result.files.append(WalkedFile(path: childRelative, stat: FileStat(
-                        size: Int(info.st_size),
-                        modificationTime: FileStat.nanoseconds(seconds: Int64(info.st_mtim.tv_sec), nanoseconds: Int64(info.st_mtim.tv_nsec)),
-                        inode: UInt64(info.st_ino)), type: type))
+                    result.files.append(
+                        WalkedFile(
+                            path: childRelative,
+                            stat: FileStat(
+                                size: Int(info.st_size),
+                                modificationTime: FileStat.nanoseconds(
+                                    seconds: Int64(info.st_mtim.tv_sec), nanoseconds: Int64(info.st_mtim.tv_nsec)),
+                                inode: UInt64(info.st_ino)), type: type))
                 }
             }
         }

@@ -9,7 +9,9 @@ public enum FTS5IngestCeiling {
     /// Copies the sections of the index at `databasePath` into a new file at `scratchPath` and
     /// returns the seconds the insert took, and the number of sections.
     /// - Throws: ``IndexError`` when the index cannot be read or the scratch file written.
-    public static func measure(indexAt databasePath: String, scratchPath: String) throws -> (seconds: Double, sections: Int) {
+    public static func measure(indexAt databasePath: String, scratchPath: String) throws -> (
+        seconds: Double, sections: Int
+    ) {
         let source = try SQLiteConnection(path: databasePath, mode: .read)
         let rows = try source.read { db in
             try Row.fetchAll(db, sql: "SELECT path, heading_path, title, body FROM sections_text ORDER BY id")
@@ -25,14 +27,18 @@ public enum FTS5IngestCeiling {
                 _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = OFF")
                 try db.execute(sql: "PRAGMA synchronous = OFF")
                 try db.execute(sql: "PRAGMA cache_size = -65536")
-                try db.execute(sql: "CREATE VIRTUAL TABLE sections_fts USING fts5(path, heading_path, title, body, tokenize = 'ctxmem')")
+                try db.execute(
+                    sql:
+                        "CREATE VIRTUAL TABLE sections_fts USING fts5(path, heading_path, title, body, tokenize = 'ctxmem')"
+                )
                 // The index's own FTS5 setting (SQLiteSchema), so only the other work differs.
                 try db.execute(sql: "INSERT INTO sections_fts(sections_fts, rank) VALUES('hashsize', 33554432)")
             }
             let clock = ContinuousClock()
             let elapsed = try clock.measure {
                 try scratch.write { db in
-                    let insert = try db.makeStatement(sql: "INSERT INTO sections_fts(path, heading_path, title, body) VALUES (?, ?, ?, ?)")
+                    let insert = try db.makeStatement(
+                        sql: "INSERT INTO sections_fts(path, heading_path, title, body) VALUES (?, ?, ?, ?)")
                     for row in rows { try insert.execute(arguments: StatementArguments(row)) }
                 }
             }

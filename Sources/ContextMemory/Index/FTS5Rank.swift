@@ -22,7 +22,8 @@ enum FTS5Rank {
     }
 
     /// Registers an FTS5 function whose user data is `lengths`, released with the connection.
-    static func register(_ name: String, _ function: fts5_extension_function, on db: Database, lengths: SectionLengths) {
+    static func register(_ name: String, _ function: fts5_extension_function, on db: Database, lengths: SectionLengths)
+    {
         let api = FTS5.api(db)
         let userData = Unmanaged.passRetained(lengths).toOpaque()
         _ = name.withCString { cName in
@@ -64,13 +65,19 @@ enum FTS5Rank {
                 query.deinitialize(count: 1)
                 query.deallocate()
             }
-            guard status == SQLITE_OK else { sqlite3_result_error_code(context, status); return }
+            guard status == SQLITE_OK else {
+                sqlite3_result_error_code(context, status)
+                return
+            }
         }
         let rowid = api.pointee.xRowid(fts)
         var length = Double(query.pointee.lengths[rowid])
         if length == 0 {
             var tokens: Int32 = 0
-            guard api.pointee.xColumnSize(fts, -1, &tokens) == SQLITE_OK else { sqlite3_result_error_code(context, SQLITE_ERROR); return }
+            guard api.pointee.xColumnSize(fts, -1, &tokens) == SQLITE_OK else {
+                sqlite3_result_error_code(context, SQLITE_ERROR)
+                return
+            }
             length = Double(tokens)
         }
         let norm = k1 * (1 - b + b * length / query.pointee.averageLength)
@@ -79,7 +86,8 @@ enum FTS5Rank {
         var score = 0.0
         for phrase in 0..<idf.count {
             var iterator = Fts5PhraseIter()
-            var column: Int32 = 0, offset: Int32 = 0
+            var column: Int32 = 0
+            var offset: Int32 = 0
             guard api.pointee.xPhraseFirst(fts, Int32(phrase), &iterator, &column, &offset) == SQLITE_OK else {
                 sqlite3_result_error_code(context, SQLITE_ERROR)
                 return
@@ -89,7 +97,7 @@ enum FTS5Rank {
                 frequency += Int(column) < weights.count ? weights[Int(column)] : 1
                 api.pointee.xPhraseNext(fts, &iterator, &column, &offset)
             }
-            score += idf[phrase] * ((frequency * (k1 + 1)) / (frequency + norm))   // bm25's order of operations
+            score += idf[phrase] * ((frequency * (k1 + 1)) / (frequency + norm))  // bm25's order of operations
         }
         sqlite3_result_double(context, -score)
     }
@@ -99,14 +107,19 @@ enum FTS5Rank {
     /// read at the first row (`bm25` reads them at every row): two `ctxmem_rank` calls with other
     /// weights in one statement would share the first one's, as FTS5 keeps aux data per function
     /// and cursor; ctxmem makes one call per statement.
-    private static func makeQuery(_ api: UnsafePointer<Fts5ExtensionApi>, _ fts: OpaquePointer?, _ context: OpaquePointer?,
-                                  _ argumentCount: Int32, _ arguments: UnsafeMutablePointer<OpaquePointer?>?) -> UnsafeMutablePointer<Query>? {
-        var rows: Int64 = 0, tokens: Int64 = 0
-        guard api.pointee.xRowCount(fts, &rows) == SQLITE_OK, api.pointee.xColumnTotalSize(fts, -1, &tokens) == SQLITE_OK else {
+    private static func makeQuery(
+        _ api: UnsafePointer<Fts5ExtensionApi>, _ fts: OpaquePointer?, _ context: OpaquePointer?,
+        _ argumentCount: Int32, _ arguments: UnsafeMutablePointer<OpaquePointer?>?
+    ) -> UnsafeMutablePointer<Query>? {
+        var rows: Int64 = 0
+        var tokens: Int64 = 0
+        guard api.pointee.xRowCount(fts, &rows) == SQLITE_OK,
+            api.pointee.xColumnTotalSize(fts, -1, &tokens) == SQLITE_OK
+        else {
             return nil
         }
         var idf: [Double] = []
-        var matches: Int64 = 0   // at most the rows this query ranks
+        var matches: Int64 = 0  // at most the rows this query ranks
         for phrase in 0..<api.pointee.xPhraseCount(fts) {
             var hits: Int64 = 0
             let status = api.pointee.xQueryPhrase(fts, phrase, &hits) { _, _, counter in
@@ -131,8 +144,10 @@ enum FTS5Rank {
         _ = idfBuffer.initialize(from: idf)
         let weightBuffer = UnsafeMutableBufferPointer<Double>.allocate(capacity: weights.count)
         _ = weightBuffer.initialize(from: weights)
-        query.initialize(to: Query(idf: idfBuffer, weights: weightBuffer, averageLength: Double(tokens) / Double(max(rows, 1)),
-                                   lengths: lengths))
+        query.initialize(
+            to: Query(
+                idf: idfBuffer, weights: weightBuffer, averageLength: Double(tokens) / Double(max(rows, 1)),
+                lengths: lengths))
         return query
     }
 }
@@ -215,11 +230,15 @@ final class SectionLengths: Sendable {
     /// sections), not for later ones (the rows of one re-index).
     private func refresh(connection: OpaquePointer?) throws -> Snapshot {
         try state.withLock { snapshot in
-            var liveFirst: Int64 = 0, liveLast: Int64 = 0
+            var liveFirst: Int64 = 0
+            var liveLast: Int64 = 0
             var found = false
             // Two subqueries: SQLite answers a lone min() or max() from the end of the index, but
             // scans the whole table for both in one select.
-            try Self.step(connection, "SELECT (SELECT min(id) FROM sections_fts_docsize), (SELECT max(id) FROM sections_fts_docsize)", []) { row in
+            try Self.step(
+                connection,
+                "SELECT (SELECT min(id) FROM sections_fts_docsize), (SELECT max(id) FROM sections_fts_docsize)", []
+            ) { row in
                 found = sqlite3_column_type(row, 0) != SQLITE_NULL
                 liveFirst = sqlite3_column_int64(row, 0)
                 liveLast = sqlite3_column_int64(row, 1)
@@ -234,17 +253,20 @@ final class SectionLengths: Sendable {
             let count = Int(last - first) + 1
             var slots = rebase ? nil : snapshot.slots
             if slots == nil || slots!.buffer.count < count {
-                let grown = Slots(first: first, capacity: min(max(count, 2 * (slots?.buffer.count ?? 0)), Self.maximumSlots))
+                let grown = Slots(
+                    first: first, capacity: min(max(count, 2 * (slots?.buffer.count ?? 0)), Self.maximumSlots))
                 if let old = slots, !rebase, let source = old.buffer.baseAddress {
                     grown.buffer.baseAddress!.update(from: source, count: snapshot.buffer.count)
                 }
                 slots = grown
             }
             let target = slots!
-            try Self.step(connection, "SELECT id, sz FROM sections_fts_docsize WHERE id BETWEEN ? AND ?", [from, last]) { row in
+            try Self.step(connection, "SELECT id, sz FROM sections_fts_docsize WHERE id BETWEEN ? AND ?", [from, last])
+            { row in
                 let index = Int(sqlite3_column_int64(row, 0) - target.first)
                 guard index >= 0, index < target.buffer.count, let blob = sqlite3_column_blob(row, 1) else { return }
-                target.buffer[index] = Self.sumOfVarints(UnsafeRawBufferPointer(start: blob, count: Int(sqlite3_column_bytes(row, 1))))
+                target.buffer[index] = Self.sumOfVarints(
+                    UnsafeRawBufferPointer(start: blob, count: Int(sqlite3_column_bytes(row, 1))))
             }
             snapshot = Snapshot(slots: target, count: count)
             return snapshot
@@ -254,8 +276,10 @@ final class SectionLengths: Sendable {
     /// Runs `sql` with integer arguments on a raw connection, calling `row` for each result row
     /// (no GRDB here: this runs inside another statement's ranking function, and reads every
     /// section of the index once per process).
-    private static func step(_ connection: OpaquePointer?, _ sql: String, _ arguments: [Int64],
-                             _ row: (OpaquePointer) throws -> Void) throws {
+    private static func step(
+        _ connection: OpaquePointer?, _ sql: String, _ arguments: [Int64],
+        _ row: (OpaquePointer) throws -> Void
+    ) throws {
         var statement: OpaquePointer?
         guard sqlite3_prepare_v2(connection, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
             throw DatabaseError(resultCode: .SQLITE_ERROR, message: String(cString: sqlite3_errmsg(connection)))
@@ -266,7 +290,8 @@ final class SectionLengths: Sendable {
             let status = sqlite3_step(statement)
             if status == SQLITE_DONE { return }
             guard status == SQLITE_ROW else {
-                throw DatabaseError(resultCode: ResultCode(rawValue: status), message: String(cString: sqlite3_errmsg(connection)))
+                throw DatabaseError(
+                    resultCode: ResultCode(rawValue: status), message: String(cString: sqlite3_errmsg(connection)))
             }
             try row(statement)
         }
@@ -284,7 +309,10 @@ final class SectionLengths: Sendable {
                 let byte = bytes[index]
                 index += 1
                 length += 1
-                if length == 9 { value = (value << 8) | UInt64(byte); break }
+                if length == 9 {
+                    value = (value << 8) | UInt64(byte)
+                    break
+                }
                 value = (value << 7) | UInt64(byte & 0x7F)
                 if byte & 0x80 == 0 { break }
             }

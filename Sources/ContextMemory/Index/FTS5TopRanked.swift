@@ -137,8 +137,10 @@ enum FTS5TopRanked {
             // Brought up to date when already read; otherwise read once the query proves large.
             let lengths = shared?.current(connection: connection, loadingFor: 0) ?? .empty
             state = .allocate(capacity: 1)
-            state.initialize(to: WalkState(weights: UnsafeBufferPointer(self.weights), lengths: lengths,
-                                           mayLoad: shared != nil && lengths.slots == nil, walk: self))
+            state.initialize(
+                to: WalkState(
+                    weights: UnsafeBufferPointer(self.weights), lengths: lengths,
+                    mayLoad: shared != nil && lengths.slots == nil, walk: self))
         }
 
         deinit {
@@ -150,8 +152,10 @@ enum FTS5TopRanked {
 
         /// Walks phrase `phrase`'s rows, keeping the candidates'; returns them (the caller owns
         /// them) with how many rows the phrase has.
-        func walk(_ api: UnsafePointer<Fts5ExtensionApi>, _ fts: OpaquePointer?, phrase: Int32, candidates: Candidates?,
-                  scoring: Bool) -> (postings: Postings, hits: Int64)? {
+        func walk(
+            _ api: UnsafePointer<Fts5ExtensionApi>, _ fts: OpaquePointer?, phrase: Int32, candidates: Candidates?,
+            scoring: Bool
+        ) -> (postings: Postings, hits: Int64)? {
             state.pointee.candidates = candidates
             state.pointee.scoring = scoring
             state.pointee.hits = 0
@@ -162,7 +166,10 @@ enum FTS5TopRanked {
             }
             let postings = state.pointee.postings
             state.pointee.postings = Postings()
-            guard status == SQLITE_OK else { postings.deallocate(); return nil }
+            guard status == SQLITE_OK else {
+                postings.deallocate()
+                return nil
+            }
             return (postings, state.pointee.hits)
         }
 
@@ -174,7 +181,9 @@ enum FTS5TopRanked {
 
     /// The callback's work for one row of a phrase.
     @inline(__always)
-    private static func visit(_ api: UnsafePointer<Fts5ExtensionApi>, _ fts: OpaquePointer?, _ state: UnsafeMutablePointer<WalkState>) -> Int32 {
+    private static func visit(
+        _ api: UnsafePointer<Fts5ExtensionApi>, _ fts: OpaquePointer?, _ state: UnsafeMutablePointer<WalkState>
+    ) -> Int32 {
         let rowid = api.pointee.xRowid(fts)
         state.pointee.hits += 1
         state.pointee.walked += 1
@@ -184,7 +193,8 @@ enum FTS5TopRanked {
             return SQLITE_OK
         }
         var iterator = Fts5PhraseIter()
-        var column: Int32 = 0, offset: Int32 = 0
+        var column: Int32 = 0
+        var offset: Int32 = 0
         guard api.pointee.xPhraseFirst(fts, 0, &iterator, &column, &offset) == SQLITE_OK else { return SQLITE_ERROR }
         let weights = state.pointee.weights
         var frequency = 0.0
@@ -221,20 +231,26 @@ enum FTS5TopRanked {
         guard let api = apiPointer, argumentCount >= 2, let arguments else { return }
         let limit = Int(sqlite3_value_int64(arguments[0]))
         guard limit > 0, let shapeText = sqlite3_value_text(arguments[1]).map({ String(cString: $0) }),
-              let shape = Shape(shapeText), shape.phraseCount == Int(api.pointee.xPhraseCount(fts)) else {
+            let shape = Shape(shapeText), shape.phraseCount == Int(api.pointee.xPhraseCount(fts))
+        else {
             sqlite3_result_null(context)
             return
         }
         let weights = (2..<Int(argumentCount)).map { sqlite3_value_double(arguments[$0]) }
-        var rows: Int64 = 0, tokens: Int64 = 0
-        guard api.pointee.xRowCount(fts, &rows) == SQLITE_OK, api.pointee.xColumnTotalSize(fts, -1, &tokens) == SQLITE_OK else {
+        var rows: Int64 = 0
+        var tokens: Int64 = 0
+        guard api.pointee.xRowCount(fts, &rows) == SQLITE_OK,
+            api.pointee.xColumnTotalSize(fts, -1, &tokens) == SQLITE_OK
+        else {
             sqlite3_result_error(context, "ctxmem_top: cannot read the index statistics", -1)
             return
         }
         let shared = api.pointee.xUserData(fts).map { Unmanaged<SectionLengths>.fromOpaque($0).takeUnretainedValue() }
         let walk = Walk(weights: weights, shared: shared, connection: sqlite3_context_db_handle(context))
-        let result: Result<[Ranked]?, WalkFailed> = best(limit: limit, shape: shape, rows: rows,
-                                                         averageLength: Double(tokens) / Double(max(rows, 1))) { phrase, candidates, scoring in
+        let result: Result<[Ranked]?, WalkFailed> = best(
+            limit: limit, shape: shape, rows: rows,
+            averageLength: Double(tokens) / Double(max(rows, 1))
+        ) { phrase, candidates, scoring in
             walk.walk(api, fts, phrase: Int32(phrase), candidates: candidates, scoring: scoring)
         }
         switch result {
@@ -242,14 +258,16 @@ enum FTS5TopRanked {
             sqlite3_result_error(context, "ctxmem_top: cannot read a phrase's rows", -1)
         case .success(nil):
             sqlite3_result_null(context)
-        case let .success(best?):
+        case .success(let best?):
             var bytes = [UInt8](repeating: 0, count: best.count * 16)
             bytes.withUnsafeMutableBytes { raw in
                 for (index, row) in best.enumerated() {
                     raw.storeBytes(of: row.rowid.littleEndian, toByteOffset: index * 16, as: Int64.self)
                     raw.storeBytes(of: row.rank.bitPattern.littleEndian, toByteOffset: index * 16 + 8, as: UInt64.self)
                 }
-                sqlite3_result_blob(context, raw.baseAddress, Int32(raw.count), unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self))
+                sqlite3_result_blob(
+                    context, raw.baseAddress, Int32(raw.count),
+                    unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self))
             }
         }
     }
@@ -262,12 +280,14 @@ enum FTS5TopRanked {
     /// row lacks adds 0). The first group's rows are walked whole and bound every other walk: a
     /// later group's phrase only scores the rows every earlier group matched. Nil when the first
     /// group's ids are too spread out for dense arrays, or more than `maximumPostings` rows are kept.
-    static func best(limit: Int, shape: Shape, rows: Int64, averageLength: Double, maximumPostings: Int = maximumPostings,
-                     walk: (Int, Candidates?, Bool) -> (postings: Postings, hits: Int64)?) -> Result<[Ranked]?, WalkFailed> {
+    static func best(
+        limit: Int, shape: Shape, rows: Int64, averageLength: Double, maximumPostings: Int = maximumPostings,
+        walk: (Int, Candidates?, Bool) -> (postings: Postings, hits: Int64)?
+    ) -> Result<[Ranked]?, WalkFailed> {
         var stored = 0
         var postings: [Postings] = []
         var hits: [Int64] = []
-        defer { postings.forEach { $0.deallocate() } }
+        defer { for posting in postings { posting.deallocate() } }
         var groupsMet = UnsafeMutableBufferPointer<UInt8>(start: nil, count: 0)
         defer { groupsMet.deallocate() }
         var candidates: Candidates?
@@ -283,7 +303,9 @@ enum FTS5TopRanked {
                 guard stored <= maximumPostings else { return .success(nil) }
             }
             if group == 0 {
-                var low = Int64.max, high = Int64.min, entries = 0
+                var low = Int64.max
+                var high = Int64.min
+                var entries = 0
                 for rows in postings[first..<phrase].map(\.rows) {
                     guard let firstRow = rows.first?.rowid, let lastRow = rows.last?.rowid else { continue }
                     low = min(low, firstRow, lastRow)
@@ -292,7 +314,9 @@ enum FTS5TopRanked {
                 }
                 guard low <= high else { return .success([]) }
                 let (spread, overflow) = high.subtractingReportingOverflow(low)
-                guard !overflow, spread < min(max(denseSlots, 16 * Int64(entries)), maximumSlots) else { return .success(nil) }
+                guard !overflow, spread < min(max(denseSlots, 16 * Int64(entries)), maximumSlots) else {
+                    return .success(nil)
+                }
                 groupsMet = .allocate(capacity: Int(high - low + 1))
                 groupsMet.initialize(repeating: 0)
                 candidates = Candidates(low: low, groupsMet: groupsMet, required: 0)
@@ -302,7 +326,7 @@ enum FTS5TopRanked {
             for rows in postings[first..<phrase].map(\.rows) {
                 for posting in rows {
                     let slot = Int(posting.rowid &- candidates!.low)
-                    guard slot >= 0, slot < groupsMet.count else { return .success(nil) }   // not in rowid order
+                    guard slot >= 0, slot < groupsMet.count else { return .success(nil) }  // not in rowid order
                     if groupsMet[slot] == met - 1 { groupsMet[slot] = met }
                 }
             }
@@ -319,7 +343,8 @@ enum FTS5TopRanked {
         let wanted = UInt8(shape.groups.count)
         candidates.required = wanted
         // bm25's sum, phrase by phrase in order, for the rows of the result.
-        let k1 = FTS5Rank.k1, b = FTS5Rank.b
+        let k1 = FTS5Rank.k1
+        let b = FTS5Rank.b
         var scores = [Double](repeating: 0, count: groupsMet.count)
         for index in 0..<scored {
             let count = Double(hits[index])
@@ -328,14 +353,15 @@ enum FTS5TopRanked {
             for posting in postings[index].rows where candidates.contains(posting.rowid) {
                 let frequency = posting.frequency
                 let norm = k1 * (1 - b + b * Double(posting.length) / averageLength)
-                scores[Int(posting.rowid - candidates.low)] += idf * ((frequency * (k1 + 1)) / (frequency + norm))   // bm25's order of operations
+                // bm25's order of operations
+                scores[Int(posting.rowid - candidates.low)] += idf * ((frequency * (k1 + 1)) / (frequency + norm))
             }
         }
         var heap = TopHeap(limit: limit)
         for rows in postings[0..<shape.groups[0]].map(\.rows) {
             for posting in rows where candidates.contains(posting.rowid) {
                 let slot = Int(posting.rowid - candidates.low)
-                groupsMet[slot] = excluded   // taken: a row in two of the group's phrases comes once
+                groupsMet[slot] = excluded  // taken: a row in two of the group's phrases comes once
                 heap.offer(Ranked(rowid: posting.rowid, rank: -scores[slot]))
             }
         }
@@ -346,7 +372,9 @@ enum FTS5TopRanked {
         var rowid: Int64
         var rank: Double
         /// `ORDER BY rank, rowid`.
-        static func precedes(_ a: Ranked, _ b: Ranked) -> Bool { a.rank < b.rank || (a.rank == b.rank && a.rowid < b.rowid) }
+        static func precedes(_ a: Ranked, _ b: Ranked) -> Bool {
+            a.rank < b.rank || (a.rank == b.rank && a.rowid < b.rowid)
+        }
     }
 
     /// The best `limit` rows offered, kept in a binary heap with the worst kept row on top.
@@ -373,7 +401,8 @@ enum FTS5TopRanked {
                 items[0] = row
                 var parent = 0
                 while true {
-                    let left = 2 * parent + 1, right = left + 1
+                    let left = 2 * parent + 1
+                    let right = left + 1
                     var worst = parent
                     if left < items.count, Ranked.precedes(items[worst], items[left]) { worst = left }
                     if right < items.count, Ranked.precedes(items[worst], items[right]) { worst = right }
@@ -391,8 +420,11 @@ enum FTS5TopRanked {
     static func decode(_ data: Data) -> [Ranked] {
         data.withUnsafeBytes { raw in
             (0..<raw.count / 16).map { index in
-                Ranked(rowid: Int64(littleEndian: raw.loadUnaligned(fromByteOffset: index * 16, as: Int64.self)),
-                       rank: Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index * 16 + 8, as: UInt64.self))))
+                Ranked(
+                    rowid: Int64(littleEndian: raw.loadUnaligned(fromByteOffset: index * 16, as: Int64.self)),
+                    rank: Double(
+                        bitPattern: UInt64(
+                            littleEndian: raw.loadUnaligned(fromByteOffset: index * 16 + 8, as: UInt64.self))))
             }
         }
     }

@@ -84,11 +84,14 @@ struct Indexer {
         let rootPath = FileTreeWalker.realPath(root.path) ?? root.path
         // Phase times at trace level (`CTXMEM_TRACE=1` or `CTXMEM_LOG_LEVEL=trace` in the CLI).
         let logger = logger
-        func mark(_ label: String) { logger.trace("index \(label)", metadata: ["seconds": "\((clock.now - start).seconds)"]) }
+        func mark(_ label: String) {
+            logger.trace("index \(label)", metadata: ["seconds": "\((clock.now - start).seconds)"])
+        }
         // The tree is walked and its memory files found (system calls, then string work) while
         // the index is read (SQLite): two cores, and of a small change's re-index these were the
         // largest parts.
-        let walker = FileTreeWalker(root: root, exclude: configuration.exclude.map(Glob.init), skippedPaths: skippedPaths)
+        let walker = FileTreeWalker(
+            root: root, exclude: configuration.exclude.map(Glob.init), skippedPaths: skippedPaths)
         async let surveying = Self.survey(walker, includes: configuration.include.map(Glob.init))
         let stored = try store.storedFiles()
         mark("stored")
@@ -100,7 +103,8 @@ struct Indexer {
         let storedReferences = reparseAll || stored.isEmpty ? [:] : try store.outgoingReferences()
         mark("references")
         let tree = try await surveying
-        let walk = tree.walk, files = tree.files
+        let walk = tree.walk
+        let files = tree.files
         var kinds = tree.kinds
         mark("walked and classified")
         var processed: [String: Processed] = [:]
@@ -120,26 +124,33 @@ struct Indexer {
         mark("session")
         do {
             while !frontier.isEmpty {
-                let waveFiles = frontier.map(\.path)   // sorted: scanned whole by nextWave
+                let waveFiles = frontier.map(\.path)  // sorted: scanned whole by nextWave
                 // Files whose stat matches are not read; their references come from the index.
                 var toRead: [WaveEntry] = []
                 for entry in frontier {
-                    if !reparseAll, let previous = stored[entry.path], previous.stat == entry.stat, previous.kind == entry.kind {
-                        processed[entry.path] = Processed(outcome: .unchanged(importDepth: previous.importDepth, skipped: previous.isSkipped),
-                                                          outgoing: storedReferences[entry.path] ?? [])
+                    if !reparseAll, let previous = stored[entry.path], previous.stat == entry.stat,
+                        previous.kind == entry.kind
+                    {
+                        processed[entry.path] = Processed(
+                            outcome: .unchanged(importDepth: previous.importDepth, skipped: previous.isSkipped),
+                            outgoing: storedReferences[entry.path] ?? [])
                     } else {
                         toRead.append(entry)
                     }
                 }
                 mark("compared \(frontier.count)")
                 let jobs = toRead.map { entry in
-                    Job(path: entry.path, kind: entry.kind, stat: entry.stat, type: entry.type,
-                        previous: reparseAll ? nil : stored[entry.path], previousReferences: storedReferences[entry.path] ?? [])
+                    Job(
+                        path: entry.path, kind: entry.kind, stat: entry.stat, type: entry.type,
+                        previous: reparseAll ? nil : stored[entry.path],
+                        previousReferences: storedReferences[entry.path] ?? [])
                 }
-                for batch in stride(from: 0, to: jobs.count, by: 256).map({ Array(jobs[$0..<min($0 + 256, jobs.count)]) }) {
+                for batch in stride(from: 0, to: jobs.count, by: 256).map({
+                    Array(jobs[$0..<min($0 + 256, jobs.count)])
+                }) {
                     for (path, result) in await process(batch, rootPath: rootPath) {
                         var result = result
-                        if case let .written(file) = result.outcome {
+                        if case .written(let file) = result.outcome {
                             session.upsert(file)
                             report.bytesParsed += file.document == nil ? 0 : file.stat.size
                             result.outcome = .stored(skipped: file.document == nil)
@@ -147,8 +158,10 @@ struct Indexer {
                         processed[path] = result
                     }
                     mark("batch \(batch.count)")
-                    progress?(IndexProgress(filesDone: processed.count, filesQueued: processed.count + frontier.count - toRead.count,
-                                            bytesParsed: report.bytesParsed, seconds: (clock.now - start).seconds))
+                    progress?(
+                        IndexProgress(
+                            filesDone: processed.count, filesQueued: processed.count + frontier.count - toRead.count,
+                            bytesParsed: report.bytesParsed, seconds: (clock.now - start).seconds))
                 }
                 let previousDepths = depths
                 let roots = importRoots.filter { processed[$0] != nil }
@@ -157,9 +170,13 @@ struct Indexer {
                 }
                 depths = importGraph.depths(from: roots)
                 mark("depths")
-                let newlyImporting = depths.keys.filter { previousDepths[$0] == nil && !Self.sortedContains(waveFiles, $0) }
-                frontier = nextWave(scanning: waveFiles, newlyImporting: newlyImporting, processed: processed,
-                                    files: files, depths: depths).sorted().map { path in
+                let newlyImporting = depths.keys.filter {
+                    previousDepths[$0] == nil && !Self.sortedContains(waveFiles, $0)
+                }
+                frontier = nextWave(
+                    scanning: waveFiles, newlyImporting: newlyImporting, processed: processed,
+                    files: files, depths: depths
+                ).sorted().map { path in
                     if kinds[path] == nil { kinds[path] = .referenced }
                     return WaveEntry(path: path, kind: kinds[path]!, stat: files[path]!.stat, type: files[path]!.type)
                 }
@@ -172,15 +189,15 @@ struct Indexer {
             // moved in the pass over `depths` below, so most files need no lookup at all.
             for (path, item) in processed {
                 switch item.outcome {
-                case let .unchanged(previousDepth, skipped):
+                case .unchanged(let previousDepth, let skipped):
                     report.unchanged += 1
                     if previousDepth != nil, depths[path] == nil { changes.depthUpdates.append((path, nil)) }
                     if skipped { report.skipped += 1 }
-                case let .touched(stat, previousDepth):
+                case .touched(let stat, let previousDepth):
                     report.unchanged += 1
                     changes.statUpdates.append((path, stat))
                     if previousDepth != nil, depths[path] == nil { changes.depthUpdates.append((path, nil)) }
-                case let .stored(skipped):
+                case .stored(let skipped):
                     written += 1
                     if stored[path] == nil { report.added += 1 } else { report.changed += 1 }
                     if skipped { report.skipped += 1 }
@@ -190,10 +207,10 @@ struct Indexer {
             }
             for (path, depth) in depths {
                 switch processed[path]?.outcome {
-                case let .unchanged(previousDepth, _)?, let .touched(_, previousDepth)?:
+                case .unchanged(let previousDepth, _)?, .touched(_, let previousDepth)?:
                     if previousDepth != depth { changes.depthUpdates.append((path, depth)) }
                 case .stored?:
-                    changes.depthUpdates.append((path, depth))   // written without one
+                    changes.depthUpdates.append((path, depth))  // written without one
                 case .written?, nil:
                     break
                 }
@@ -205,7 +222,8 @@ struct Indexer {
             changes.removedPaths = stored.keys.filter { processed[$0] == nil }.sorted()
             report.removed = changes.removedPaths.count
             report.documents = processed.count - report.skipped
-            changes.treeFindings = walk.findings + Self.importCycles(in: importGraph, depths: depths, processed: processed)
+            changes.treeFindings =
+                walk.findings + Self.importCycles(in: importGraph, depths: depths, processed: processed)
             mark("cycles")
             let changed = written > 0 || !changes.isEmpty
             report.generation = changed ? previousGeneration + 1 : previousGeneration
@@ -225,8 +243,12 @@ struct Indexer {
         }
         report.seconds = (clock.now - start).seconds
         report.findings = try store.findings()
-        logger.debug("indexed", metadata: ["added": "\(report.added)", "changed": "\(report.changed)",
-                                          "removed": "\(report.removed)", "seconds": "\(report.seconds)"])
+        logger.debug(
+            "indexed",
+            metadata: [
+                "added": "\(report.added)", "changed": "\(report.changed)",
+                "removed": "\(report.removed)", "seconds": "\(report.seconds)",
+            ])
         return report
     }
 
@@ -249,7 +271,8 @@ struct Indexer {
 
     /// Whether the sorted `paths` hold `path` (a binary search: no set of thousands of paths).
     private static func sortedContains(_ paths: [String], _ path: String) -> Bool {
-        var low = 0, high = paths.count
+        var low = 0
+        var high = paths.count
         while low < high {
             let middle = (low + high) / 2
             if paths[middle] < path { low = middle + 1 } else { high = middle }
@@ -265,7 +288,9 @@ struct Indexer {
         var entries: [WaveEntry] = []
         for file in walk.files {
             files[file.path] = file
-            if let kind = DocumentKind.classify(file.path) ?? (includes.contains(where: { $0.matches(file.path) }) ? .included : nil) {
+            if let kind = DocumentKind.classify(file.path)
+                ?? (includes.contains(where: { $0.matches(file.path) }) ? .included : nil)
+            {
                 kinds[file.path] = kind
                 entries.append(WaveEntry(path: file.path, kind: kind, stat: file.stat, type: file.type))
             }
@@ -279,8 +304,10 @@ struct Indexer {
     /// earlier waves were scanned then; of those, only the ones an import has reached since
     /// (`newlyImporting`) have imports to follow now. Scanning only these keeps a small change's
     /// later waves from going over every file of the tree again.
-    private func nextWave(scanning wave: [String], newlyImporting: [String], processed: [String: Processed],
-                          files: [String: WalkedFile], depths: [String: Int]) -> Set<String> {
+    private func nextWave(
+        scanning wave: [String], newlyImporting: [String], processed: [String: Processed],
+        files: [String: WalkedFile], depths: [String: Int]
+    ) -> Set<String> {
         var next: Set<String> = []
         func follow(_ reference: OutgoingReference, from path: String) {
             let target = reference.resolvedPath
@@ -298,7 +325,9 @@ struct Indexer {
             for reference in processed[path]?.outgoing ?? [] { follow(reference, from: path) }
         }
         for path in newlyImporting {
-            for reference in processed[path]?.outgoing ?? [] where reference.kind == .import { follow(reference, from: path) }
+            for reference in processed[path]?.outgoing ?? [] where reference.kind == .import {
+                follow(reference, from: path)
+            }
         }
         return next
     }
@@ -325,11 +354,18 @@ struct Indexer {
         return await withTaskGroup(of: (Int, [(String, Processed)]).self) { group in
             for worker in 0..<workers {
                 group.addTask {
-                    (worker, stride(from: worker, to: jobs.count, by: workers).map { index in
-                        let job = jobs[index]
-                        return (job.path, Self.process(job, root: root, rootPath: rootPath, configuration: configuration,
-                                                          redaction: redaction, counter: counter))
-                    })
+                    (
+                        worker,
+                        stride(from: worker, to: jobs.count, by: workers).map { index in
+                            let job = jobs[index]
+                            return (
+                                job.path,
+                                Self.process(
+                                    job, root: root, rootPath: rootPath, configuration: configuration,
+                                    redaction: redaction, counter: counter)
+                            )
+                        }
+                    )
                 }
             }
             var parts = Array(repeating: [(String, Processed)](), count: workers)
@@ -339,25 +375,35 @@ struct Indexer {
         }
     }
 
-    private static func process(_ job: Job, root: URL, rootPath: String, configuration: Configuration, redaction: SecretRedaction,
-                                counter: any TokenCounter) -> Processed {
-        func skipped(_ rule: RuleID, _ message: String, hash: ContentHash = ContentHash(value: 0),
-                     severity: Finding.Severity = .warning) -> Processed {
+    private static func process(
+        _ job: Job, root: URL, rootPath: String, configuration: Configuration, redaction: SecretRedaction,
+        counter: any TokenCounter
+    ) -> Processed {
+        func skipped(
+            _ rule: RuleID, _ message: String, hash: ContentHash = ContentHash(value: 0),
+            severity: Finding.Severity = .warning
+        ) -> Processed {
             let finding = Finding(rule: rule, severity: severity, path: job.path, message: message)
-            let file = IndexedFile(path: job.path, kind: job.kind, stat: job.stat, contentHash: hash, document: nil,
-                                   findings: [finding], importDepth: nil)
+            let file = IndexedFile(
+                path: job.path, kind: job.kind, stat: job.stat, contentHash: hash, document: nil,
+                findings: [finding], importDepth: nil)
             return Processed(outcome: .written(file), outgoing: [])
         }
         if CredentialFiles.matches(job.path) {
-            return skipped(.secretInMemory, "\(job.path) holds credentials by convention and is never read "
-                + "(docs/security.md lists such files); remove the @import, link or include that reaches it", severity: .error)
+            return skipped(
+                .secretInMemory,
+                "\(job.path) holds credentials by convention and is never read "
+                    + "(docs/security.md lists such files); remove the @import, link or include that reaches it",
+                severity: .error)
         }
         if job.type != .regular {  // never opened: a FIFO would block the run
             return skipped(.notRegularFile, "\(job.type.description), not a regular file; never opened, not indexed")
         }
         if job.stat.size > configuration.maxFileSize {
-            return skipped(.fileTooLarge,
-                           "file is \(job.stat.size) bytes, over the \(configuration.maxFileSize)-byte limit (max_file_size in .ctxmem.yaml); not indexed")
+            return skipped(
+                .fileTooLarge,
+                "file is \(job.stat.size) bytes, over the \(configuration.maxFileSize)-byte limit (max_file_size in .ctxmem.yaml); not indexed"
+            )
         }
         let bytes: [UInt8]
         do {
@@ -367,7 +413,8 @@ struct Indexer {
         }
         let hash = ContentHash(bytes)
         if let previous = job.previous, previous.contentHash == hash, previous.kind == job.kind {
-            return Processed(outcome: .touched(job.stat, importDepth: previous.importDepth), outgoing: job.previousReferences)
+            return Processed(
+                outcome: .touched(job.stat, importDepth: previous.importDepth), outgoing: job.previousReferences)
         }
         if TextDecoding.looksBinary(bytes) {
             return skipped(.binaryFile, "binary file (NUL bytes); not indexed", hash: hash)
@@ -383,17 +430,20 @@ struct Indexer {
             document.sections[index].tokens = counter.count(document.sections[index].text)
         }
         if job.kind == .agent {
-            document.findings += AgentProfile.parse(path: job.path, frontmatter: document.frontmatter) {
-                AgentProfile.frontmatterLine(of: $0, in: text)
-            }.findings
+            document.findings +=
+                AgentProfile.parse(path: job.path, frontmatter: document.frontmatter) {
+                    AgentProfile.frontmatterLine(of: $0, in: text)
+                }.findings
         }
         let outgoing = document.references.compactMap { reference -> OutgoingReference? in
             guard reference.status == .inRoot, let target = reference.resolvedPath,
-                  [.import, .link, .referenceLink].contains(reference.kind) else { return nil }
+                [.import, .link, .referenceLink].contains(reference.kind)
+            else { return nil }
             return OutgoingReference(kind: reference.kind, resolvedPath: target, line: reference.line)
         }
-        let file = IndexedFile(path: job.path, kind: job.kind, stat: job.stat, contentHash: hash, document: document,
-                               findings: [], importDepth: nil)
+        let file = IndexedFile(
+            path: job.path, kind: job.kind, stat: job.stat, contentHash: hash, document: document,
+            findings: [], importDepth: nil)
         return Processed(outcome: .written(file), outgoing: outgoing)
     }
 
@@ -407,12 +457,15 @@ struct Indexer {
 
     /// One finding per import that closes a cycle among the files Claude Code expands imports in,
     /// at the line it is written on.
-    private static func importCycles(in graph: ImportGraph, depths: [String: Int],
-                                     processed: [String: Processed]) -> [Finding] {
+    private static func importCycles(
+        in graph: ImportGraph, depths: [String: Int],
+        processed: [String: Processed]
+    ) -> [Finding] {
         graph.cycles(among: Set(depths.keys)).map { cycle in
             let line = imports(of: cycle.importer, processed: processed)[cycle.importIndex].line
-            return Finding(rule: .importCycle, severity: .warning, path: cycle.importer, line: line,
-                           message: cycle.message)
+            return Finding(
+                rule: .importCycle, severity: .warning, path: cycle.importer, line: line,
+                message: cycle.message)
         }
     }
 }

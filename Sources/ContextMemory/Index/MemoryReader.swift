@@ -75,7 +75,9 @@ public struct RepeatedSection: Sendable, Equatable {
 }
 
 extension MemoryReader {
-    public func sections(inPaths paths: [String]) throws -> [SectionRecord] { try sections(inPaths: paths, withBody: true) }
+    public func sections(inPaths paths: [String]) throws -> [SectionRecord] {
+        try sections(inPaths: paths, withBody: true)
+    }
     public func sections(tier: Tier) throws -> [SectionRecord] { try sections(tier: tier, withBody: true) }
 }
 
@@ -102,9 +104,11 @@ public struct SectionRecord: Sendable, Equatable {
     /// `memory://path#slug` (made once: packs use it many times per section).
     public let handle: String
 
-    public init(id: Int64, path: String, ordinal: Int, level: Int, headingPath: [String], slug: String, startLine: Int,
-                endLine: Int, tier: Tier, tierReason: String, tokens: Int, contentHash: String, kind: DocumentKind,
-                importDepth: Int?, modified: Int64, body: String?) {
+    public init(
+        id: Int64, path: String, ordinal: Int, level: Int, headingPath: [String], slug: String, startLine: Int,
+        endLine: Int, tier: Tier, tierReason: String, tokens: Int, contentHash: String, kind: DocumentKind,
+        importDepth: Int?, modified: Int64, body: String?
+    ) {
         self.id = id
         self.path = path
         self.ordinal = ordinal
@@ -138,8 +142,10 @@ public struct StoredDocument: Sendable, Equatable {
     public var lineCount: Int
     public var tokens: Int
 
-    public init(path: String, kind: DocumentKind, frontmatter: [String: JSONValue]?, importDepth: Int?, modified: Int64,
-                lineCount: Int, tokens: Int) {
+    public init(
+        path: String, kind: DocumentKind, frontmatter: [String: JSONValue]?, importDepth: Int?, modified: Int64,
+        lineCount: Int, tokens: Int
+    ) {
         self.path = path
         self.kind = kind
         self.frontmatter = frontmatter

@@ -80,4 +80,3 @@ public struct IndexChanges: Sendable {
         removedPaths.isEmpty && upserts.isEmpty && statUpdates.isEmpty && depthUpdates.isEmpty
     }
 }
-

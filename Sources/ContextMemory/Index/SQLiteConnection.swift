@@ -148,9 +148,11 @@ struct SQLiteConnection: Sendable {
     static func replace(_ path: String, with built: String) throws {
         for suffix in ["-wal", "-shm"] { unlink(path + suffix) }
         guard rename(built, path) == 0 else {
-            throw IndexError.database(path: path, detail: "cannot move the new index into place: \(String(cString: strerror(errno)))")
+            throw IndexError.database(
+                path: path, detail: "cannot move the new index into place: \(String(cString: strerror(errno)))")
         }
-        try sync((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)
+        try sync(
+            (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)
     }
 
     private static func sync(_ path: String) throws {
@@ -179,16 +181,21 @@ struct SQLiteConnection: Sendable {
         let pageSize = Int(header[16]) << 8 | Int(header[17])
         let bytes = pageSize == 1 ? 65_536 : pageSize
         guard bytes >= 512, bytes & (bytes - 1) == 0, Int(info.st_size) % bytes == 0 else {
-            throw IndexError.corrupt(path: path, detail: "\(info.st_size) bytes is not a whole number of \(bytes)-byte pages (a truncated file?)")
+            throw IndexError.corrupt(
+                path: path,
+                detail: "\(info.st_size) bytes is not a whole number of \(bytes)-byte pages (a truncated file?)")
         }
     }
 
     /// The tables every query needs: migrations recorded but a table gone is damage, not a version.
     private static func checkTables(_ db: Database, path: String) throws {
         let names = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'"))
-        let missing = ["documents", "sections", "references", "findings", "meta", "sections_fts"].filter { !names.contains($0) }
+        let missing = ["documents", "sections", "references", "findings", "meta", "sections_fts"].filter {
+            !names.contains($0)
+        }
         guard missing.isEmpty else {
-            throw IndexError.corrupt(path: path, detail: "missing table\(missing.count == 1 ? "" : "s") \(missing.joined(separator: ", "))")
+            throw IndexError.corrupt(
+                path: path, detail: "missing table\(missing.count == 1 ? "" : "s") \(missing.joined(separator: ", "))")
         }
     }
 
@@ -197,14 +204,18 @@ struct SQLiteConnection: Sendable {
     /// Returns the problems found; empty when the index is intact.
     func integrityCheck() throws -> [String] {
         do {
-            var problems = try read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" } }
+            var problems = try read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" }
+            }
             if writes {
                 do {
                     // A command in the form of an insert: it changes nothing, and reports by failing.
                     try database.writeWithoutTransaction { db in
-                        try db.execute(sql: "INSERT INTO sections_fts(sections_fts, rank) VALUES ('integrity-check', 1)")
+                        try db.execute(
+                            sql: "INSERT INTO sections_fts(sections_fts, rank) VALUES ('integrity-check', 1)")
                     }
-                } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_CORRUPT_VTAB {
+                } catch let error as DatabaseError
+                    where error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_CORRUPT_VTAB
+                {
                     problems.append("full-text index: \(error.message ?? "\(error.resultCode)")")
                 }
             }
@@ -232,7 +243,9 @@ struct SQLiteConnection: Sendable {
 
     static func translate(_ error: any Error, path: String) -> any Error {
         // A value of the wrong type or an unknown name in a column: written by something else, or damaged.
-        if let error = error as? RowDecodingError { return IndexError.corrupt(path: path, detail: "a stored value cannot be read (\(error))") }
+        if let error = error as? RowDecodingError {
+            return IndexError.corrupt(path: path, detail: "a stored value cannot be read (\(error))")
+        }
         if let error = error as? StoredValue.Unknown { return IndexError.corrupt(path: path, detail: "\(error)") }
         guard let error = error as? DatabaseError else { return error }
         switch error.resultCode {
@@ -270,7 +283,6 @@ struct SQLiteConnection: Sendable {
             throw Self.translate(error, path: path)
         }
     }
-
 
     static let globFunction = DatabaseFunction("ctxmem_glob", argumentCount: 2, pure: true) { values in
         guard let pattern = String.fromDatabaseValue(values[0]), let path = String.fromDatabaseValue(values[1]) else {

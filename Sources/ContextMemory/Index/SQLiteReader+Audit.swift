@@ -21,7 +21,8 @@ extension SQLiteReader {
             let decoder = JSONDecoder()
             for row in try Row.fetchAll(db, sql: "SELECT path, anchors FROM documents WHERE status = 'indexed'") {
                 let json: String = (try row.decode(atIndex: 1))
-                result[(try row.decode(atIndex: 0))] = Set((try? decoder.decode([String].self, from: Data(json.utf8))) ?? [])
+                result[(try row.decode(atIndex: 0))] = Set(
+                    (try? decoder.decode([String].self, from: Data(json.utf8))) ?? [])
             }
             return result
         }
@@ -40,9 +41,12 @@ extension SQLiteReader {
             try Row.fetchAll(db, sql: sql, arguments: [minimumTokens]).map { row in
                 let headingPath: String = (try row.decode(atIndex: 3))
                 let inode: Int64 = (try row.decode(atIndex: 6))
-                return RepeatedSection(path: (try row.decode(atIndex: 0)), slug: (try row.decode(atIndex: 1)), startLine: (try row.decode(atIndex: 2)),
-                                       headingPath: try HeadingPathColumn.decode(headingPath),
-                                       tokens: (try row.decode(atIndex: 4)), contentHash: (try row.decode(atIndex: 5)), inode: UInt64(bitPattern: inode))
+                return RepeatedSection(
+                    path: (try row.decode(atIndex: 0)), slug: (try row.decode(atIndex: 1)),
+                    startLine: (try row.decode(atIndex: 2)),
+                    headingPath: try HeadingPathColumn.decode(headingPath),
+                    tokens: (try row.decode(atIndex: 4)), contentHash: (try row.decode(atIndex: 5)),
+                    inode: UInt64(bitPattern: inode))
             }
         }
     }

@@ -4,8 +4,10 @@ import GRDB
 // The queries packs, `ctxmem tiers`, `ctxmem agents` and `ctxmem read` need: sections with their
 // document's kind and import depth, ranked by FTS5, or picked by tier, path or glob.
 extension SQLiteReader {
-    private func records(where condition: String, arguments: StatementArguments = [], withBody: Bool = true,
-                         limit: Int? = nil) throws -> [SectionRecord] {
+    private func records(
+        where condition: String, arguments: StatementArguments = [], withBody: Bool = true,
+        limit: Int? = nil
+    ) throws -> [SectionRecord] {
         let sql = """
             SELECT \(SectionRow.selection(withBody: withBody))
             FROM sections s JOIN documents d ON d.id = s.document_id
@@ -30,12 +32,16 @@ extension SQLiteReader {
     }
 
     /// Sections whose `column` is one of `values`, in chunks under SQLite's host-parameter limit.
-    private func records(column: String, in values: [some DatabaseValueConvertible], withBody: Bool) throws -> [SectionRecord] {
+    private func records(column: String, in values: [some DatabaseValueConvertible], withBody: Bool) throws
+        -> [SectionRecord]
+    {
         var result: [SectionRecord] = []
         for start in stride(from: 0, to: values.count, by: 900) {
             let chunk = values[start..<min(values.count, start + 900)]
             let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            result += try records(where: "\(column) IN (\(placeholders))", arguments: StatementArguments(Array(chunk)), withBody: withBody)
+            result += try records(
+                where: "\(column) IN (\(placeholders))", arguments: StatementArguments(Array(chunk)), withBody: withBody
+            )
         }
         return result
     }
@@ -53,8 +59,9 @@ extension SQLiteReader {
         guard !globs.isEmpty else { return [] }
         // Globs are matched here against each document's path once, not by SQL for every section row.
         let compiled = globs.map(Glob.init)
-        let paths = try read { db in try String.fetchAll(db, sql: "SELECT path FROM documents WHERE status = 'indexed'") }
-            .filter { path in compiled.contains { $0.matches(path) } }
+        let paths = try read { db in try String.fetchAll(db, sql: "SELECT path FROM documents WHERE status = 'indexed'")
+        }
+        .filter { path in compiled.contains { $0.matches(path) } }
         var result = try records(column: "s.path", in: paths.sorted(), withBody: withBody)
             .sorted { ($0.path, $0.ordinal) < ($1.path, $1.ordinal) }
         if let limit, result.count > limit { result.removeLast(result.count - limit) }
@@ -68,10 +75,14 @@ extension SQLiteReader {
             """
         let expression = FTS5Query.expression(query)
         return try read { db in
-            if let ranked = try Self.topRanked(db, query, limit: limit) { return ranked.map { (id: $0.0, score: -$0.1) } }
+            if let ranked = try Self.topRanked(db, query, limit: limit) {
+                return ranked.map { (id: $0.0, score: -$0.1) }
+            }
             var result: [(id: Int64, score: Double)] = []
             let rows = try Row.fetchCursor(db, sql: sql, arguments: [expression, limit])
-            while let row = try rows.next() { result.append(((try row.decode(atIndex: 0)), (try row.decode(atIndex: 1)))) }
+            while let row = try rows.next() {
+                result.append(((try row.decode(atIndex: 0)), (try row.decode(atIndex: 1))))
+            }
             return result
         }
     }
@@ -80,9 +91,12 @@ extension SQLiteReader {
         let condition = kind == nil ? "" : " AND kind = ?"
         let arguments: StatementArguments = kind.map { [$0.rawValue] } ?? []
         return try read { db in
-            try DocumentRow.fetchAll(db, sql: """
-                SELECT \(DocumentRow.selection) FROM documents WHERE status = 'indexed'\(condition) ORDER BY path
-                """, arguments: arguments).map(\.document)
+            try DocumentRow.fetchAll(
+                db,
+                sql: """
+                    SELECT \(DocumentRow.selection) FROM documents WHERE status = 'indexed'\(condition) ORDER BY path
+                    """, arguments: arguments
+            ).map(\.document)
         }
     }
 
@@ -92,22 +106,29 @@ extension SQLiteReader {
         let condition = keys.map { _ in "json_type(frontmatter, ?) IS NOT NULL" }.joined(separator: " OR ")
         let arguments = StatementArguments(keys.map { "$.\"" + $0.replacingOccurrences(of: "\"", with: "\\\"") + "\"" })
         return try read { db in
-            try DocumentRow.fetchAll(db, sql: """
-                SELECT \(DocumentRow.selection) FROM documents
-                WHERE status = 'indexed' AND frontmatter IS NOT NULL AND (\(condition)) ORDER BY path
-                """, arguments: arguments).map(\.document)
+            try DocumentRow.fetchAll(
+                db,
+                sql: """
+                    SELECT \(DocumentRow.selection) FROM documents
+                    WHERE status = 'indexed' AND frontmatter IS NOT NULL AND (\(condition)) ORDER BY path
+                    """, arguments: arguments
+            ).map(\.document)
         }
     }
 
     public func document(path: String) throws -> StoredDocument? {
         try read { db in
-            try DocumentRow.fetchOne(db, sql: """
-                SELECT \(DocumentRow.selection) FROM documents WHERE path = ? AND status = 'indexed'
-                """, arguments: [path])?.document
+            try DocumentRow.fetchOne(
+                db,
+                sql: """
+                    SELECT \(DocumentRow.selection) FROM documents WHERE path = ? AND status = 'indexed'
+                    """, arguments: [path])?.document
         }
     }
 
-    public func referenceEdges(kinds: [Reference.Kind], fromPaths paths: [String]?) throws -> [(from: String, to: String)] {
+    public func referenceEdges(kinds: [Reference.Kind], fromPaths paths: [String]?) throws -> [(
+        from: String, to: String
+    )] {
         let kindList = kinds.map { "'\($0.rawValue)'" }.joined(separator: ",")
         var sql = """
             SELECT DISTINCT d.path, r.resolved_path FROM "references" r JOIN documents d ON d.id = r.document_id
@@ -129,7 +150,9 @@ extension SQLiteReader {
         return try read { db in
             var result: [(from: String, to: String)] = []
             let rows = try Row.fetchCursor(db, sql: statement, arguments: query)
-            while let row = try rows.next() { result.append(((try row.decode(atIndex: 0)), (try row.decode(atIndex: 1)))) }
+            while let row = try rows.next() {
+                result.append(((try row.decode(atIndex: 0)), (try row.decode(atIndex: 1))))
+            }
             return result
         }
     }

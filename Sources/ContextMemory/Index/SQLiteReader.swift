@@ -71,7 +71,9 @@ public struct SQLiteReader: MemoryReader {
         }
         let limit = max(1, min(options.limit, SearchOptions.maxLimit))
         _ = arguments.append(contentsOf: [limit])
-        let joins = filters.isEmpty ? "" : " JOIN sections s ON s.id = sections_fts.rowid JOIN documents d ON d.id = s.document_id"
+        let joins =
+            filters.isEmpty
+            ? "" : " JOIN sections s ON s.id = sections_fts.rowid JOIN documents d ON d.id = s.document_id"
         let rankSQL = """
             SELECT sections_fts.rowid, \(FTS5Rank.name)(sections_fts, \(FTS5Query.columnWeights)) AS rank
             FROM sections_fts\(joins)
@@ -81,15 +83,20 @@ public struct SQLiteReader: MemoryReader {
             """
         let rankArguments = arguments
         return try read { db in
-            let ranked = try (filters.isEmpty ? Self.topRanked(db, query, limit: limit) : nil)
-                ?? Row.fetchAll(db, sql: rankSQL, arguments: rankArguments).map { row -> (Int64, Double) in ((try row.decode(atIndex: 0)), (try row.decode(atIndex: 1))) }
+            let ranked =
+                try (filters.isEmpty ? Self.topRanked(db, query, limit: limit) : nil)
+                ?? Row.fetchAll(db, sql: rankSQL, arguments: rankArguments).map { row -> (Int64, Double) in
+                    ((try row.decode(atIndex: 0)), (try row.decode(atIndex: 1)))
+                }
             guard !ranked.isEmpty else { return [] }
             let placeholders = Array(repeating: "?", count: ranked.count).joined(separator: ", ")
-            let rows = try SearchHitRow.fetchAll(db, sql: """
-                SELECT \(SearchHitRow.selection)
-                FROM sections s JOIN documents d ON d.id = s.document_id
-                WHERE s.id IN (\(placeholders))
-                """, arguments: StatementArguments(ranked.map(\.0)))
+            let rows = try SearchHitRow.fetchAll(
+                db,
+                sql: """
+                    SELECT \(SearchHitRow.selection)
+                    FROM sections s JOIN documents d ON d.id = s.document_id
+                    WHERE s.id IN (\(placeholders))
+                    """, arguments: StatementArguments(ranked.map(\.0)))
             var byID: [Int64: SearchHitRow] = [:]
             for row in rows { byID[row.id] = row }
             return ranked.compactMap { id, rank -> SearchHit? in
@@ -111,8 +118,11 @@ public struct SQLiteReader: MemoryReader {
             SELECT \(FTS5TopRanked.name)(sections_fts, ?, ?, \(FTS5Query.columnWeights))
             FROM sections_fts WHERE sections_fts MATCH ? LIMIT 1
             """
-        guard let row = try Row.fetchOne(db, sql: sql, arguments: [limit, FTS5Query.shape(query), FTS5Query.expression(query)]) else {
-            return []   // nothing matches
+        guard
+            let row = try Row.fetchOne(
+                db, sql: sql, arguments: [limit, FTS5Query.shape(query), FTS5Query.expression(query)])
+        else {
+            return []  // nothing matches
         }
         guard let blob = (try row.decode(atIndex: 0)) as Data? else { return nil }
         return FTS5TopRanked.decode(blob).map { ($0.rowid, $0.rank) }
@@ -133,7 +143,9 @@ public struct SQLiteReader: MemoryReader {
             // ASCII whitespace, and the Unicode line breaks NEL (C2 85), LS and PS (E2 80 A8/A9).
             var breakLength = byte == 0x20 || (0x09...0x0D).contains(byte) ? 1 : 0
             if byte == 0xC2, index + 1 < utf8.count, utf8[index + 1] == 0x85 { breakLength = 2 }
-            if byte == 0xE2, index + 2 < utf8.count, utf8[index + 1] == 0x80, utf8[index + 2] == 0xA8 || utf8[index + 2] == 0xA9 {
+            if byte == 0xE2, index + 2 < utf8.count, utf8[index + 1] == 0x80,
+                utf8[index + 2] == 0xA8 || utf8[index + 2] == 0xA9
+            {
                 breakLength = 3
             }
             if breakLength > 0 {
@@ -170,11 +182,14 @@ public struct SQLiteReader: MemoryReader {
                 tokens += count
             }
             var byKind: [String: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT kind, count(*) FROM documents WHERE status = 'indexed' GROUP BY kind") {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT kind, count(*) FROM documents WHERE status = 'indexed' GROUP BY kind")
+            {
                 byKind[(try row.decode(atIndex: 0))] = (try row.decode(atIndex: 1))
             }
             let last = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'last_indexed_at'")
-            let generation = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'generation'").flatMap { Int($0) } ?? 0
+            let generation =
+                try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'generation'").flatMap { Int($0) } ?? 0
             return IndexStatistics(
                 documents: documents, skippedFiles: skipped, sections: sections, references: references, tokens: tokens,
                 tokensByTier: byTier, documentsByKind: byKind, findings: findings, indexBytes: fileBytes,

@@ -126,9 +126,11 @@ struct StoredFileRow: FetchableRecord {
         let inode: Int64 = try value(.inode)
         file = StoredFile(
             id: try value(.id), path: path, kind: try StoredValue.decode(DocumentKind.self, try value(.kind)),
-            stat: FileStat(size: try value(.size), modificationTime: try value(.modified),
-                           inode: UInt64(bitPattern: inode)),
-            contentHash: contentHash, isSkipped: try StoredValue.decode(DocumentStatus.self, try value(.status)) == .skipped,
+            stat: FileStat(
+                size: try value(.size), modificationTime: try value(.modified),
+                inode: UInt64(bitPattern: inode)),
+            contentHash: contentHash,
+            isSkipped: try StoredValue.decode(DocumentStatus.self, try value(.status)) == .skipped,
             importDepth: try value(.importDepth))
     }
 }
@@ -198,7 +200,8 @@ struct FindingRow: FetchableRecord {
             try row.decode(atIndex: column.rawValue)
         }
         finding = Finding(
-            rule: try StoredValue.decode(RuleID.self, try value(.rule)), severity: try StoredValue.decode(Finding.Severity.self, try value(.severity)),
+            rule: try StoredValue.decode(RuleID.self, try value(.rule)),
+            severity: try StoredValue.decode(Finding.Severity.self, try value(.severity)),
             path: try value(.path), line: try value(.line), column: try value(.column), message: try value(.message))
     }
 }
@@ -350,8 +353,16 @@ enum HeadingPathColumn {
             var closed = false
             while index < end {
                 let byte = bytes[index]
-                if byte == 0x22 { closed = true; index += 1; break }
-                if byte != 0x5C { title.append(byte); index += 1; continue }
+                if byte == 0x22 {
+                    closed = true
+                    index += 1
+                    break
+                }
+                if byte != 0x5C {
+                    title.append(byte)
+                    index += 1
+                    continue
+                }
                 guard index + 1 < end else { return nil }
                 let escaped = bytes[index + 1]
                 index += 2
@@ -367,8 +378,9 @@ enum HeadingPathColumn {
                     index += 4
                     var scalar = Unicode.Scalar(unit)
                     if scalar == nil, (0xD800..<0xDC00).contains(unit), index + 6 <= end, bytes[index] == 0x5C,
-                       bytes[index + 1] == 0x75, let low = hex4(bytes, at: index + 2, end: end),
-                       (0xDC00..<0xE000).contains(low) {
+                        bytes[index + 1] == 0x75, let low = hex4(bytes, at: index + 2, end: end),
+                        (0xDC00..<0xE000).contains(low)
+                    {
                         scalar = Unicode.Scalar(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))
                         index += 6
                     }

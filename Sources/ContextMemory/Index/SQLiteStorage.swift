@@ -46,13 +46,15 @@ public struct SQLiteStorage: MemoryStorage {
             if damage == nil {
                 do {
                     let writer = SQLiteWriter(connection: try SQLiteConnection(path: path, mode: .write))
-                    return IndexWrite(value: try await body(IndexTarget(writer: writer, fromScratch: false, replaced: nil)))
+                    return IndexWrite(
+                        value: try await body(IndexTarget(writer: writer, fromScratch: false, replaced: nil)))
                 } catch let IndexError.corrupt(_, detail) {
                     damage = detail  // found by a statement: rebuilt below
                 }
             }
         }
-        let replaced = exists && damage == nil
+        let replaced =
+            exists && damage == nil
             ? (try? SQLiteConnection(path: path, mode: .read)).map(SQLiteReader.init(connection:)) : nil
         do {
             let writer = SQLiteWriter(connection: try SQLiteConnection(path: building, mode: .build))
@@ -114,8 +116,9 @@ final class ReaderPool: Sendable {
                     return current.readers[index % current.readers.count]
                 }
                 // The readers of one file share its row lengths (read once, not once per reader).
-                let reader = SQLiteReader(connection: try SQLiteConnection(
-                    path: path, mode: .read, lengths: current.readers[0].sectionLengths))
+                let reader = SQLiteReader(
+                    connection: try SQLiteConnection(
+                        path: path, mode: .read, lengths: current.readers[0].sectionLengths))
                 current.readers.append(reader)
                 entry = current
                 return reader

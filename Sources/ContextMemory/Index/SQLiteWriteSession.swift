@@ -34,8 +34,10 @@ final class SQLiteWriteSession: IndexWriteSession {
                         item = items.next()
                     }
                     switch item! {
-                    case let .upsert(file): try writer.upsert(file)
-                    case let .finish(changes): try writer.finish(changes); return
+                    case .upsert(let file): try writer.upsert(file)
+                    case .finish(let changes):
+                        try writer.finish(changes)
+                        return
                     case .cancel: throw CancellationError()
                     }
                 }

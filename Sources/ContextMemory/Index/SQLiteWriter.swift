@@ -33,12 +33,14 @@ public struct SQLiteWriter: MemoryWriter {
             var result: [String: [OutgoingReference]] = [:]
             // By document, in source order: each document's list is built whole and stored once
             // (this runs on every index run, over every reference).
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT r.document_id, d.path, r.kind, r.resolved_path, r.line
-                FROM "references" r JOIN documents d ON d.id = r.document_id
-                WHERE r.status = 'in-root' AND r.kind IN ('import', 'link', 'reference-link')
-                ORDER BY r.document_id, r.id
-                """)
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT r.document_id, d.path, r.kind, r.resolved_path, r.line
+                    FROM "references" r JOIN documents d ON d.id = r.document_id
+                    WHERE r.status = 'in-root' AND r.kind IN ('import', 'link', 'reference-link')
+                    ORDER BY r.document_id, r.id
+                    """)
             var document: (id: Int64, path: String)?
             var references: [OutgoingReference] = []
             while let row = try rows.next() {
@@ -50,7 +52,8 @@ public struct SQLiteWriter: MemoryWriter {
                 }
                 guard let target: String = (try row.decode(atIndex: 3)) else { continue }
                 let kind = try StoredValue.decode(Reference.Kind.self, try row.decode(atIndex: 2))
-                references.append(OutgoingReference(kind: kind, resolvedPath: target, line: (try row.decode(atIndex: 4))))
+                references.append(
+                    OutgoingReference(kind: kind, resolvedPath: target, line: (try row.decode(atIndex: 4))))
             }
             if let document, !references.isEmpty { result[document.path] = references }
             return result
@@ -130,10 +133,11 @@ public struct SQLiteWriter: MemoryWriter {
             guard minimumSections == 0 || sectionsNotTextIndexed >= minimumSections else { return }
             var through = try Self.lastSectionID(db)
             if let maximumSections { through = min(through, textIndexedThrough + Int64(maximumSections)) }
-            try db.execute(sql: """
-                INSERT INTO sections_fts(rowid, path, heading_path, title, body)
-                SELECT id, path, heading_path, title, body FROM sections_text WHERE id > ? AND id <= ?
-                """, arguments: [textIndexedThrough, through])
+            try db.execute(
+                sql: """
+                    INSERT INTO sections_fts(rowid, path, heading_path, title, body)
+                    SELECT id, path, heading_path, title, body FROM sections_text WHERE id > ? AND id <= ?
+                    """, arguments: [textIndexedThrough, through])
             sectionsNotTextIndexed -= Int(through - textIndexedThrough)
             textIndexedThrough = through
         }
@@ -144,7 +148,8 @@ public struct SQLiteWriter: MemoryWriter {
                 try db.execute(sql: "DELETE FROM documents WHERE path = ?", arguments: [path])
             }
             try indexWrittenText()
-            let touch = try db.cachedStatement(sql: "UPDATE documents SET size = ?, mtime_ns = ?, inode = ? WHERE path = ?")
+            let touch = try db.cachedStatement(
+                sql: "UPDATE documents SET size = ?, mtime_ns = ?, inode = ? WHERE path = ?")
             for (path, stat) in changes.statUpdates {
                 try touch.execute(arguments: [stat.size, stat.modificationTime, Int64(bitPattern: stat.inode), path])
             }
@@ -157,8 +162,10 @@ public struct SQLiteWriter: MemoryWriter {
                 try store.insert(db, finding, documentID: nil)
             }
             for (key, value) in changes.metadata {
-                try db.execute(sql: "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                               arguments: [key, value])
+                try db.execute(
+                    sql:
+                        "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    arguments: [key, value])
             }
         }
     }
@@ -166,32 +173,37 @@ public struct SQLiteWriter: MemoryWriter {
     /// Sections are deleted explicitly so the FTS triggers see every row go.
     private func deleteContent(_ db: Database, documentPath: String) throws {
         for table in ["sections", "\"references\"", "findings"] {
-            try db.cachedStatement(sql: "DELETE FROM \(table) WHERE document_id = (SELECT id FROM documents WHERE path = ?)")
-                .execute(arguments: [documentPath])
+            try db.cachedStatement(
+                sql: "DELETE FROM \(table) WHERE document_id = (SELECT id FROM documents WHERE path = ?)"
+            )
+            .execute(arguments: [documentPath])
         }
     }
 
     private func upsert(_ db: Database, _ file: IndexedFile, replacing: Bool, now: String) throws {
         if replacing { try deleteContent(db, documentPath: file.path) }
         let document = file.document
-        let anchors = (try? JSONEncoder().encode(document?.anchors ?? [])).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+        let anchors =
+            (try? JSONEncoder().encode(document?.anchors ?? [])).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
         let tokens = document?.sections.reduce(0) { $0 + $1.tokens } ?? 0
-        let statement = try db.cachedStatement(sql: """
-            INSERT INTO documents (path, kind, format, status, size, mtime_ns, inode, content_hash, title, frontmatter,
-                                   anchors, line_count, tokens, import_depth, indexed_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(path) DO UPDATE SET
-                kind = excluded.kind, format = excluded.format, status = excluded.status, size = excluded.size,
-                mtime_ns = excluded.mtime_ns, inode = excluded.inode, content_hash = excluded.content_hash,
-                title = excluded.title, frontmatter = excluded.frontmatter, anchors = excluded.anchors,
-                line_count = excluded.line_count, tokens = excluded.tokens, import_depth = excluded.import_depth,
-                indexed_at = excluded.indexed_at
-            RETURNING id
-            """)
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO documents (path, kind, format, status, size, mtime_ns, inode, content_hash, title, frontmatter,
+                                       anchors, line_count, tokens, import_depth, indexed_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(path) DO UPDATE SET
+                    kind = excluded.kind, format = excluded.format, status = excluded.status, size = excluded.size,
+                    mtime_ns = excluded.mtime_ns, inode = excluded.inode, content_hash = excluded.content_hash,
+                    title = excluded.title, frontmatter = excluded.frontmatter, anchors = excluded.anchors,
+                    line_count = excluded.line_count, tokens = excluded.tokens, import_depth = excluded.import_depth,
+                    indexed_at = excluded.indexed_at
+                RETURNING id
+                """)
         let arguments: StatementArguments = [
             file.path, file.kind.rawValue, (document?.format ?? MemoryFormats.format(of: file.path)).rawValue,
             (document == nil ? DocumentStatus.skipped : .indexed).rawValue, file.stat.size, file.stat.modificationTime,
-            Int64(bitPattern: file.stat.inode), file.contentHash.hex, document?.title, FrontmatterColumn.encode(document?.frontmatter),
+            Int64(bitPattern: file.stat.inode), file.contentHash.hex, document?.title,
+            FrontmatterColumn.encode(document?.frontmatter),
             anchors, document?.lineCount ?? 0, tokens, file.importDepth, now,
         ]
         guard let id = try Int64.fetchOne(statement, arguments: arguments) else {
@@ -201,11 +213,12 @@ public struct SQLiteWriter: MemoryWriter {
             try insert(db, finding, documentID: id)
         }
         guard let document else { return }
-        let section = try db.cachedStatement(sql: """
-            INSERT INTO sections (document_id, path, ordinal, level, heading_path, title, slug, start_line, end_line,
-                                  tier, tier_reason, tokens, content_hash, body)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        let section = try db.cachedStatement(
+            sql: """
+                INSERT INTO sections (document_id, path, ordinal, level, heading_path, title, slug, start_line, end_line,
+                                      tier, tier_reason, tokens, content_hash, body)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
         for item in document.sections {
             try section.execute(arguments: [
                 id, file.path, item.ordinal, item.level, HeadingPathColumn.encode(item.headingPath),
@@ -213,10 +226,11 @@ public struct SQLiteWriter: MemoryWriter {
                 item.contentHash.hex, item.text,
             ])
         }
-        let reference = try db.cachedStatement(sql: """
-            INSERT INTO "references" (document_id, kind, target, resolved_path, fragment, status, line, "column")
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        let reference = try db.cachedStatement(
+            sql: """
+                INSERT INTO "references" (document_id, kind, target, resolved_path, fragment, status, line, "column")
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """)
         for item in document.references {
             try reference.execute(arguments: [
                 id, item.kind.rawValue, item.target, item.resolvedPath, item.fragment, item.status.rawValue, item.line,
@@ -226,11 +240,13 @@ public struct SQLiteWriter: MemoryWriter {
     }
 
     private func insert(_ db: Database, _ finding: Finding, documentID: Int64?) throws {
-        let statement = try db.cachedStatement(sql: """
-            INSERT INTO findings (document_id, rule, severity, path, line, "column", message) VALUES (?, ?, ?, ?, ?, ?, ?)
-            """)
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO findings (document_id, rule, severity, path, line, "column", message) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
         try statement.execute(arguments: [
-            documentID, finding.rule.rawValue, finding.severity.rawValue, finding.path, finding.line, finding.column, finding.message,
+            documentID, finding.rule.rawValue, finding.severity.rawValue, finding.path, finding.line, finding.column,
+            finding.message,
         ])
     }
 }

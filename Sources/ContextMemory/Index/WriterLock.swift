@@ -22,13 +22,18 @@ final class WriterLock: Sendable {
     /// `onWait` is told once, with that writer's pid when known, if it has to wait.
     /// - Throws: ``IndexError/locked(path:)`` when the wait runs out; ``IndexError/database(path:detail:)``
     ///   when the lock file cannot be opened.
-    static func acquire(for databasePath: String, timeout: Duration, onWait: (_ holder: String?) -> Void) async throws -> WriterLock {
+    static func acquire(for databasePath: String, timeout: Duration, onWait: (_ holder: String?) -> Void) async throws
+        -> WriterLock
+    {
         let path = databasePath + ".lock"
         let folder = (path as NSString).deletingLastPathComponent
-        if !folder.isEmpty { try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        if !folder.isEmpty {
+            try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        }
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw IndexError.database(path: databasePath, detail: "cannot open its lock file \(path): \(String(cString: strerror(errno)))")
+            throw IndexError.database(
+                path: databasePath, detail: "cannot open its lock file \(path): \(String(cString: strerror(errno)))")
         }
         let clock = ContinuousClock()
         let deadline = clock.now + timeout

@@ -26,7 +26,8 @@ public struct AgentProfile: Sendable, Equatable, Codable {
 
     /// `Backend Manager` -> `backend-manager`.
     static func suggestedName(_ name: String) -> String {
-        name.lowercased().split(whereSeparator: { !($0.isASCII && ($0.isLetter || $0.isNumber)) }).joined(separator: "-")
+        name.lowercased().split(whereSeparator: { !($0.isASCII && ($0.isLetter || $0.isNumber)) }).joined(
+            separator: "-")
     }
 
     /// Reads a profile from a definition's frontmatter. Problems become `invalid-agent` findings at
@@ -39,33 +40,45 @@ public struct AgentProfile: Sendable, Equatable, Codable {
     ) -> (profile: AgentProfile?, findings: [Finding]) {
         var findings: [Finding] = []
         func problem(_ key: String, _ message: String, severity: Finding.Severity = .error) {
-            findings.append(Finding(rule: RuleID.invalidAgent, severity: severity, path: path,
-                                    line: lineOf(key) ?? 1, message: message))
+            findings.append(
+                Finding(
+                    rule: RuleID.invalidAgent, severity: severity, path: path,
+                    line: lineOf(key) ?? 1, message: message))
         }
         let stem = path.split(separator: "/").last.map { String($0.dropLast(".md".count)) } ?? path
         guard let frontmatter else {
-            problem("name", "agent definition has no usable frontmatter; Claude Code needs `name` and `description` between `---` lines")
+            problem(
+                "name",
+                "agent definition has no usable frontmatter; Claude Code needs `name` and `description` between `---` lines"
+            )
             return (nil, findings)
         }
         var name = stem
         if let value = frontmatter["name"]?.stringValue?.trimmingSpaces(), !value.isEmpty {
             name = value
             if value.wholeMatch(of: /[a-z0-9]+(-[a-z0-9]+)*/) == nil {
-                problem("name", "agent name '\(value)' should be lowercase letters, digits and hyphens, as Claude Code documents (e.g. '\(Self.suggestedName(value))')",
-                        severity: .warning)
+                problem(
+                    "name",
+                    "agent name '\(value)' should be lowercase letters, digits and hyphens, as Claude Code documents (e.g. '\(Self.suggestedName(value))')",
+                    severity: .warning)
             }
         } else {
-            problem("name", "agent definition has no `name`; Claude Code will not load it (ctxmem uses the file name '\(stem)')")
+            problem(
+                "name",
+                "agent definition has no `name`; Claude Code will not load it (ctxmem uses the file name '\(stem)')")
         }
         let description = frontmatter["description"]?.stringValue ?? ""
         if description.isEmpty {
-            problem("description", "agent '\(name)' has no `description`; Claude Code needs it to decide when to use the agent")
+            problem(
+                "description",
+                "agent '\(name)' has no `description`; Claude Code needs it to decide when to use the agent")
         }
-        var profile = AgentProfile(name: name, description: description, path: path,
-                                   model: frontmatter["model"]?.stringValue, budget: nil,
-                                   include: [], exclude: [], keywords: [], tiers: defaultTiers)
+        var profile = AgentProfile(
+            name: name, description: description, path: path,
+            model: frontmatter["model"]?.stringValue, budget: nil,
+            include: [], exclude: [], keywords: [], tiers: defaultTiers)
         guard let context = frontmatter["context"], context != .null else { return (profile, findings) }
-        guard case let .object(settings) = context else {
+        guard case .object(let settings) = context else {
             problem("context", "`context` must be a mapping (budget, include, exclude, keywords, tiers)")
             return (profile, findings)
         }
@@ -77,13 +90,16 @@ public struct AgentProfile: Sendable, Equatable, Codable {
             if let value = budget.wholeNumber(in: PackRequest.budgetRange) {
                 profile.budget = value
             } else {
-                problem("context.budget", "`context.budget` must be a whole number of tokens between \(PackRequest.budgetRange.lowerBound) and \(PackRequest.budgetRange.upperBound)")
+                problem(
+                    "context.budget",
+                    "`context.budget` must be a whole number of tokens between \(PackRequest.budgetRange.lowerBound) and \(PackRequest.budgetRange.upperBound)"
+                )
             }
         }
         func strings(_ key: String) -> [String] {
             guard let value = settings[key] else { return [] }
             if let text = value.stringValue { return [text] }
-            if case let .array(items) = value {
+            if case .array(let items) = value {
                 let texts = items.compactMap(\.stringValue)
                 if texts.count == items.count { return texts }
             }

@@ -28,8 +28,10 @@ public struct Finding: Sendable, Equatable, Hashable, Codable, CustomStringConve
     /// The likely fix, when there is one ("did you mean ..."): an existing path, heading or rule.
     public var suggestion: String?
 
-    public init(rule: RuleID, severity: Severity, path: String, line: Int? = nil, column: Int? = nil, message: String,
-                target: String? = nil, suggestion: String? = nil) {
+    public init(
+        rule: RuleID, severity: Severity, path: String, line: Int? = nil, column: Int? = nil, message: String,
+        target: String? = nil, suggestion: String? = nil
+    ) {
         self.rule = rule
         self.severity = severity
         self.path = path

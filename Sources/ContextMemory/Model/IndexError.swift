@@ -15,17 +15,17 @@ public enum IndexError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .missing(path):
+        case .missing(let path):
             "no index at \(path); run `ctxmem index` first"
-        case let .locked(path):
+        case .locked(let path):
             "the index at \(path) is locked by another process (another `ctxmem index` or `ctxmem serve`?); try again when it is done"
-        case let .corrupt(path, detail):
+        case .corrupt(let path, let detail):
             "the index at \(path) is damaged (\(detail)); run `ctxmem index --rebuild` to recreate it (the index is derived data: nothing is lost)"
-        case let .invalidRoot(path, detail):
+        case .invalidRoot(let path, let detail):
             "cannot use \(path) as the memory root: \(detail)"
-        case let .outdated(path):
+        case .outdated(let path):
             "the index at \(path) was made by another version of ctxmem; run `ctxmem index` to bring it up to date"
-        case let .database(path, detail):
+        case .database(let path, let detail):
             "index \(path): \(detail)"
         }
     }

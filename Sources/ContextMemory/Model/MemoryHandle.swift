@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// `memory://PATH#slug`: a stable name for a file or a section of it.
 public enum MemoryHandle {
@@ -30,9 +30,9 @@ public enum ReadError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .invalidHandle(handle, reason):
+        case .invalidHandle(let handle, let reason):
             "invalid handle '\(handle)': \(reason) (a handle looks like memory://path/to/file.md#heading-slug)"
-        case let .notFound(handle, suggestion):
+        case .notFound(let handle, let suggestion):
             "nothing in the index at \(handle)" + (suggestion.map { "; did you mean \($0)?" } ?? "")
                 + " (`ctxmem search` finds handles; re-run `ctxmem index` if the file is new)"
         }
@@ -45,18 +45,26 @@ extension MemoryHandle {
     /// Splits a handle into its normalised root-relative path and its slug. Anything that is not a
     /// plain path inside the root (`..`, an absolute path, NUL) is rejected before any lookup.
     public static func parse(_ handle: String) throws -> (path: String, slug: String?) {
-        guard handle.utf8.count <= maxLength else { throw ReadError.invalidHandle(String(handle.prefix(80)) + "…", reason: "longer than \(maxLength) bytes") }
-        guard handle.hasPrefix(scheme) else { throw ReadError.invalidHandle(handle, reason: "it does not start with \(scheme)") }
+        guard handle.utf8.count <= maxLength else {
+            throw ReadError.invalidHandle(String(handle.prefix(80)) + "…", reason: "longer than \(maxLength) bytes")
+        }
+        guard handle.hasPrefix(scheme) else {
+            throw ReadError.invalidHandle(handle, reason: "it does not start with \(scheme)")
+        }
         let rest = handle.dropFirst(scheme.count)
         let hash = rest.firstIndex(of: "#")
         let rawPath = String(hash.map { rest[..<$0] } ?? rest)
         let slug = hash.map { String(rest[rest.index(after: $0)...]) }
-        guard let decoded = rawPath.removingPercentEncoding else { throw ReadError.invalidHandle(handle, reason: "bad percent-encoding") }
+        guard let decoded = rawPath.removingPercentEncoding else {
+            throw ReadError.invalidHandle(handle, reason: "bad percent-encoding")
+        }
         guard !decoded.isEmpty else { throw ReadError.invalidHandle(handle, reason: "no path") }
         guard !decoded.hasPrefix("/"), !decoded.hasPrefix("~"), !decoded.contains("\0") else {
             throw ReadError.invalidHandle(handle, reason: "the path must be relative to the memory root")
         }
-        guard let path = RelativePath.normalize(decoded), !path.isEmpty, path.split(separator: "/").allSatisfy({ $0 != ".." }) else {
+        guard let path = RelativePath.normalize(decoded), !path.isEmpty,
+            path.split(separator: "/").allSatisfy({ $0 != ".." })
+        else {
             throw ReadError.invalidHandle(handle, reason: "the path leaves the memory root")
         }
         let cleanSlug = slug.flatMap { $0.removingPercentEncoding ?? $0 }

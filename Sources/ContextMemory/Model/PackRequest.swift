@@ -15,8 +15,10 @@ public struct PackRequest: Sendable, Equatable {
     public static let budgetRange = 500...2_000_000
     public static let maxTaskLength = 4_000
 
-    public init(agent: String? = nil, task: String? = nil, budget: Int? = nil, format: PackFormat = .markdown,
-                trimEssentials: Bool = false) {
+    public init(
+        agent: String? = nil, task: String? = nil, budget: Int? = nil, format: PackFormat = .markdown,
+        trimEssentials: Bool = false
+    ) {
         self.agent = agent
         self.task = task
         self.budget = budget
@@ -31,7 +33,8 @@ public struct PackRequest: Sendable, Equatable {
     public func validate() throws {
         if let budget, !Self.budgetRange.contains(budget) { throw PackError.invalidBudget(budget) }
         if let task, task.unicodeScalars.count > Self.maxTaskLength {
-            throw PackError.invalidTask("the task is \(task.unicodeScalars.count) characters long; the limit is \(Self.maxTaskLength)")
+            throw PackError.invalidTask(
+                "the task is \(task.unicodeScalars.count) characters long; the limit is \(Self.maxTaskLength)")
         }
     }
 }
@@ -47,21 +50,25 @@ public enum PackError: Error, CustomStringConvertible, Equatable {
     case unknownAgent(name: String, known: [String])
     case invalidBudget(Int)
     case invalidTask(String)
-    case essentialsExceedBudget(budget: Int, essentialTokens: Int, largest: [(handle: String, tokens: Int, reason: String)])
+    case essentialsExceedBudget(
+        budget: Int, essentialTokens: Int, largest: [(handle: String, tokens: Int, reason: String)])
 
     public static func == (lhs: PackError, rhs: PackError) -> Bool { lhs.description == rhs.description }
 
     public var description: String {
         switch self {
-        case let .unknownAgent(name, known):
+        case .unknownAgent(let name, let known):
             let suggestion = Suggest.nearest(to: name, in: known).map { " Did you mean '\($0)'?" } ?? ""
-            let list = known.isEmpty ? "no agents are defined (.claude/agents/*.md)" : "known agents: \(known.joined(separator: ", "))"
+            let list =
+                known.isEmpty
+                ? "no agents are defined (.claude/agents/*.md)" : "known agents: \(known.joined(separator: ", "))"
             return "no agent named '\(name)'.\(suggestion) (\(list); `ctxmem agents` lists them)"
-        case let .invalidBudget(value):
-            return "budget \(value) is out of range: use \(PackRequest.budgetRange.lowerBound)...\(PackRequest.budgetRange.upperBound) tokens"
-        case let .invalidTask(detail):
+        case .invalidBudget(let value):
+            return
+                "budget \(value) is out of range: use \(PackRequest.budgetRange.lowerBound)...\(PackRequest.budgetRange.upperBound) tokens"
+        case .invalidTask(let detail):
             return "invalid task: \(detail)"
-        case let .essentialsExceedBudget(budget, essential, largest):
+        case .essentialsExceedBudget(let budget, let essential, let largest):
             let lines = largest.map { "  \($0.tokens) tokens  \($0.handle)  (\($0.reason))" }.joined(separator: "\n")
             return """
                 the essential tier alone needs \(essential) tokens, over the budget of \(budget). Largest essential sections:

@@ -57,11 +57,15 @@ public enum RuleID: String, CaseIterable, Codable, Sendable, CustomStringConvert
         case .importCycle:
             (true, .warning, "Imports lead back to a file already being imported.")
         case .importTooDeep:
-            (true, .warning,
-             "An @import lies past the import depth limit (4 hops by default): Claude Code stops before it.")
+            (
+                true, .warning,
+                "An @import lies past the import depth limit (4 hops by default): Claude Code stops before it."
+            )
         case .importOutsideRoot:
-            (true, .warning,
-             "An @import resolves outside the memory root: Claude Code asks for approval, ctxmem cannot check it.")
+            (
+                true, .warning,
+                "An @import resolves outside the memory root: Claude Code asks for approval, ctxmem cannot check it."
+            )
         case .brokenLink:
             (true, .error, "A relative link or image points at a path that does not exist.")
         case .brokenAnchor:
@@ -85,13 +89,17 @@ public enum RuleID: String, CaseIterable, Codable, Sendable, CustomStringConvert
         case .invalidAgent:
             (true, .error, "An agent definition that Claude Code or ctxmem cannot use as written.")
         case .secretInMemory:
-            (true, .error,
-             "A credential in a memory file: redacted in every output, and to be removed and revoked.")
+            (
+                true, .error,
+                "A credential in a memory file: redacted in every output, and to be removed and revoked."
+            )
         case .invalidUTF8:
             (false, .warning, "A file that is not valid UTF-8: indexed, decoded with U+FFFD.")
         case .invalidUTF16:
-            (false, .warning,
-             "A UTF-16 file with an unpaired surrogate or an odd last byte: indexed, decoded with U+FFFD.")
+            (
+                false, .warning,
+                "A UTF-16 file with an unpaired surrogate or an odd last byte: indexed, decoded with U+FFFD."
+            )
         case .binaryFile:
             (false, .warning, "A file with NUL bytes near its start: not indexed.")
         case .fileTooLarge:

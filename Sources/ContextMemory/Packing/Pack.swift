@@ -1,4 +1,3 @@
-
 /// A pack: the text to hand to a new agent, and what went into it.
 public struct Pack: Sendable {
     /// The rendered pack, exactly `manifest.tokens` tokens by the counter in force.
@@ -99,7 +98,9 @@ public struct PackContent: Sendable {
 /// What happened to one candidate, for `--explain`.
 public struct PackDecision: Sendable, Equatable, Codable {
     public enum Outcome: String, Sendable, Codable {
-        case included, trimmed, pointer, leftOut = "left-out", duplicate, excluded
+        case included, trimmed, pointer
+        case leftOut = "left-out"
+        case duplicate, excluded
     }
 
     public var handle: String

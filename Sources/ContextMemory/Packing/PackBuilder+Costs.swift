@@ -18,7 +18,9 @@ extension PackBuilder {
     func wholeCost(of record: SectionRecord, tier: Tier, in plan: PackPlan) -> (bare: Int, section: Int) {
         let joinsRun = storedCountsMatch && plan.selection.extendsRun(record, tier: tier)
         let bare = joinsRun ? 2 : wrapperCost(record, tier: tier, trimmed: false, renderer: plan.renderer)
-        let section = joinsRun ? bare + bodyTokens(record)
+        let section =
+            joinsRun
+            ? bare + bodyTokens(record)
             : sectionCost(record, tier: tier, renderer: plan.renderer, bare: bare)
         return (bare, section)
     }

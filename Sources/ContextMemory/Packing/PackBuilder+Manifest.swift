@@ -2,18 +2,23 @@
 /// stage makes it again for each render.
 extension PackBuilder {
     /// The manifest before anything is chosen: what the fixed cost is measured with.
-    static func emptyManifest(request: PackRequest, agent: String?, task: String?, budget: Int,
-                              counter: PackTokenCounter) -> PackManifest {
-        PackManifest(packId: String(repeating: "0", count: 16), agent: agent, task: task, format: request.format,
-                     budget: budget, tokens: 0, counter: counter.identifier, modelFactor: counter.modelFactor,
-                     safetyMargin: counter.safetyMargin, tokensByTier: [:], pointerTokens: 0, documents: 0,
-                     sections: 0, trimmed: [], leftOut: [:], duplicatesSkipped: 0)
+    static func emptyManifest(
+        request: PackRequest, agent: String?, task: String?, budget: Int,
+        counter: PackTokenCounter
+    ) -> PackManifest {
+        PackManifest(
+            packId: String(repeating: "0", count: 16), agent: agent, task: task, format: request.format,
+            budget: budget, tokens: 0, counter: counter.identifier, modelFactor: counter.modelFactor,
+            safetyMargin: counter.safetyMargin, tokensByTier: [:], pointerTokens: 0, documents: 0,
+            sections: 0, trimmed: [], leftOut: [:], duplicatesSkipped: 0)
     }
 
     /// The manifest of `content` as it stands: tokens by tier, pointers, trims, left out, its id.
     /// - Parameter pointerCosts: each listed pointer's tokens by handle, filled in for new ones.
-    func manifest(for content: PackContent, roleTokens: Int, pointerCosts: inout [String: Int],
-                  request: PackRequest, budget: Int, leftOut: [Tier], duplicates: Int) -> PackManifest {
+    func manifest(
+        for content: PackContent, roleTokens: Int, pointerCosts: inout [String: Int],
+        request: PackRequest, budget: Int, leftOut: [Tier], duplicates: Int
+    ) -> PackManifest {
         var manifest = content.manifest
         var byTier: [String: Int] = [:]
         for tier in Tier.allCases { byTier[tier.rawValue] = 0 }
@@ -50,7 +55,8 @@ extension PackBuilder {
 
     /// A hash of the inputs and of what was chosen (handles, content hashes, trims and pointers).
     static func packID(content: PackContent, request: PackRequest, budget: Int, counter: String) -> String {
-        var key = "ctxmem-pack-v1\u{1}\(request.agent ?? "")\u{1}\(content.task ?? "")\u{1}\(budget)"
+        var key =
+            "ctxmem-pack-v1\u{1}\(request.agent ?? "")\u{1}\(content.task ?? "")\u{1}\(budget)"
             + "\u{1}\(request.format.rawValue)\u{1}\(counter)"
         for document in content.documents {
             for section in document.sections {

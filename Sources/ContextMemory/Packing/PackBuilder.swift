@@ -31,9 +31,11 @@ public struct PackBuilder: Sendable {
     ///   - cache: keeps what every pack of an index generation reads alike (agents, essential
     ///     sections, import edges) between builds; nil reads it for each build.
     ///   - policy: the stages' tuning; tests and the benchmark vary it, everything else ships the default.
-    public init(store: any MemoryReader, counter: PackTokenCounter, importDepth: Int = Configuration.defaultImportDepth,
-                defaultBudget: Int = PackRequest.defaultBudget, cache: PackingCache? = nil,
-                policy: PackingPolicy = .default, logger: Logger = Logger(label: "ctxmem.pack")) {
+    public init(
+        store: any MemoryReader, counter: PackTokenCounter, importDepth: Int = Configuration.defaultImportDepth,
+        defaultBudget: Int = PackRequest.defaultBudget, cache: PackingCache? = nil,
+        policy: PackingPolicy = .default, logger: Logger = Logger(label: "ctxmem.pack")
+    ) {
         self.logger = logger
         self.store = store
         self.counter = counter

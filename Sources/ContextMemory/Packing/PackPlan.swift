@@ -30,9 +30,11 @@ struct PackPlan {
     /// What opening a document costs (its heading and wrappers), by path: counted once each.
     var openings: [String: Int] = [:]
 
-    init(request: PackRequest, budget: Int, essentials: [(record: SectionRecord, reason: String)],
-         renderer: PackRenderer, slack: Int, selection: Selection, decisions: [Int64: PackDecision],
-         content: PackContent, committed: Int) {
+    init(
+        request: PackRequest, budget: Int, essentials: [(record: SectionRecord, reason: String)],
+        renderer: PackRenderer, slack: Int, selection: Selection, decisions: [Int64: PackDecision],
+        content: PackContent, committed: Int
+    ) {
         self.request = request
         self.budget = budget
         self.essentials = essentials

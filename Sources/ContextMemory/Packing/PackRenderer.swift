@@ -30,10 +30,15 @@ public struct PackRenderer: Sendable {
     func documentFragment(path: String) -> String {
         switch format {
         case .markdown: "\n## \(path)\n\n"
-        case .xml: XMLText.fragment { writer in
-            writer.start("document"); writer.attribute("index", "100")
-            writer.element("source", path); writer.start("document_content"); writer.end(); writer.end()
-        }
+        case .xml:
+            XMLText.fragment { writer in
+                writer.start("document")
+                writer.attribute("index", "100")
+                writer.element("source", path)
+                writer.start("document_content")
+                writer.end()
+                writer.end()
+            }
         case .json: encode(JSONPack.Document(index: 100, path: path, kind: "project-management", sections: []))
         }
     }
@@ -52,7 +57,9 @@ public struct PackRenderer: Sendable {
     }
 
     static func location(_ section: PackedSection) -> String {
-        let lines = section.startLine == section.endLine ? "line \(section.startLine)" : "lines \(section.startLine)-\(section.endLine)"
+        let lines =
+            section.startLine == section.endLine
+            ? "line \(section.startLine)" : "lines \(section.startLine)-\(section.endLine)"
         let heading = section.headingPath.isEmpty ? "" : " · " + section.headingPath.joined(separator: " > ")
         return "\(section.handle) · \(lines)\(heading) · \(section.tier.rawValue)"
     }
@@ -63,12 +70,18 @@ public struct PackRenderer: Sendable {
         let manifest = content.manifest
         var out = "# Context pack" + (manifest.agent.map { " for \($0)" } ?? "") + "\n\n"
         out += "Pack `\(manifest.packId)`: \(manifest.tokens) of \(manifest.budget) tokens (\(manifest.counter)). "
-        out += "Tokens by tier: " + Tier.allCases.map { "\($0.rawValue) \(manifest.tokensByTier[$0.rawValue] ?? 0)" }.joined(separator: ", ")
+        out +=
+            "Tokens by tier: "
+            + Tier.allCases.map { "\($0.rawValue) \(manifest.tokensByTier[$0.rawValue] ?? 0)" }.joined(separator: ", ")
         out += "; pointers \(manifest.pointerTokens). \(manifest.documents) documents, \(manifest.sections) sections"
         if !manifest.trimmed.isEmpty {
-            out += "; trimmed: " + manifest.trimmed.map { "\($0.handle) (\($0.keptTokens) of \($0.fullTokens))" }.joined(separator: ", ")
+            out +=
+                "; trimmed: "
+                + manifest.trimmed.map { "\($0.handle) (\($0.keptTokens) of \($0.fullTokens))" }.joined(separator: ", ")
         }
-        let leftOut = Tier.allCases.compactMap { tier in manifest.leftOut[tier.rawValue].map { "\($0) \(tier.rawValue)" } }
+        let leftOut = Tier.allCases.compactMap { tier in
+            manifest.leftOut[tier.rawValue].map { "\($0) \(tier.rawValue)" }
+        }
         if !leftOut.isEmpty { out += "; left out: " + leftOut.joined(separator: ", ") }
         if manifest.duplicatesSkipped > 0 { out += "; duplicates skipped: \(manifest.duplicatesSkipped)" }
         out += ".\n"
@@ -77,7 +90,8 @@ public struct PackRenderer: Sendable {
             for section in document.sections { out += markdownSection(section) }
         }
         if !content.pointers.isEmpty || content.unlistedPointers > 0 {
-            out += "\n## More available\n\nRead any of these with `ctxmem read HANDLE` (or the read_memory tool) when you need it.\n\n"
+            out +=
+                "\n## More available\n\nRead any of these with `ctxmem read HANDLE` (or the read_memory tool) when you need it.\n\n"
             for pointer in content.pointers { out += markdownPointer(pointer) }
             if content.unlistedPointers > 0 {
                 out += "- … and \(content.unlistedPointers) more relevant sections: search with `ctxmem search`.\n"
@@ -123,19 +137,26 @@ public struct PackRenderer: Sendable {
             writer.attribute("duplicates_skipped", String(manifest.duplicatesSkipped))
             for tier in Tier.allCases {
                 writer.newline()
-                writer.start("tier_tokens"); writer.attribute("tier", tier.rawValue)
-                writer.text(String(manifest.tokensByTier[tier.rawValue] ?? 0)); writer.end()
+                writer.start("tier_tokens")
+                writer.attribute("tier", tier.rawValue)
+                writer.text(String(manifest.tokensByTier[tier.rawValue] ?? 0))
+                writer.end()
             }
             for trim in manifest.trimmed {
                 writer.newline()
-                writer.start("trimmed"); writer.attribute("handle", trim.handle)
-                writer.attribute("kept_tokens", String(trim.keptTokens)); writer.attribute("full_tokens", String(trim.fullTokens))
+                writer.start("trimmed")
+                writer.attribute("handle", trim.handle)
+                writer.attribute("kept_tokens", String(trim.keptTokens))
+                writer.attribute("full_tokens", String(trim.fullTokens))
                 writer.end()
             }
             for tier in Tier.allCases {
                 guard let count = manifest.leftOut[tier.rawValue] else { continue }
                 writer.newline()
-                writer.start("left_out"); writer.attribute("tier", tier.rawValue); writer.text(String(count)); writer.end()
+                writer.start("left_out")
+                writer.attribute("tier", tier.rawValue)
+                writer.text(String(count))
+                writer.end()
             }
             writer.newline()
             writer.end()
@@ -143,7 +164,8 @@ public struct PackRenderer: Sendable {
             writer.start("documents")
             for (index, document) in content.documents.enumerated() {
                 writer.newline()
-                writer.start("document"); writer.attribute("index", String(index + 1))
+                writer.start("document")
+                writer.attribute("index", String(index + 1))
                 writer.element("source", document.path)
                 writer.start("document_content")
                 for section in document.sections {
@@ -169,7 +191,9 @@ public struct PackRenderer: Sendable {
             }
             if let role = content.role {
                 writer.newline()
-                writer.start("role_brief"); writer.attribute("name", role.name); writer.attribute("source", role.path)
+                writer.start("role_brief")
+                writer.attribute("name", role.name)
+                writer.attribute("source", role.path)
                 writer.newline()
                 writer.element("description", role.description)
                 writer.newline()
@@ -188,7 +212,7 @@ public struct PackRenderer: Sendable {
 
     private func writeSection(_ section: PackedSection, to writer: XMLText) {
         writer.start("section")
-        writer.attribute("handle", section.handle)   // the document's <source> is the path
+        writer.attribute("handle", section.handle)  // the document's <source> is the path
         writer.attribute("lines", "\(section.startLine)-\(section.endLine)")
         writer.attribute("heading_path", section.headingPath.joined(separator: " > "))
         writer.attribute("tier", section.tier.rawValue)
@@ -257,7 +281,9 @@ struct JSONPack: Encodable {
             tier = section.tier.rawValue
             trimmed = section.trimmed
             fullTokens = section.fullTokens
-            text = section.text.trimmingTrailingNewlines() + (section.trimmed ? "\n" + PackRenderer.trimMarker(section) : "")
+            text =
+                section.text.trimmingTrailingNewlines()
+                + (section.trimmed ? "\n" + PackRenderer.trimMarker(section) : "")
         }
     }
 
@@ -274,16 +300,21 @@ struct JSONPack: Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case schema = "$schema", manifest, documents, moreAvailable, role, task
+        case schema = "$schema"
+        case manifest, documents, moreAvailable, role, task
     }
 
     init(_ content: PackContent) {
         manifest = content.manifest
         documents = content.documents.enumerated().map { index, document in
-            Document(index: index + 1, path: document.path, kind: document.kind.rawValue, sections: document.sections.map(Section.init))
+            Document(
+                index: index + 1, path: document.path, kind: document.kind.rawValue,
+                sections: document.sections.map(Section.init))
         }
         moreAvailable = MoreAvailable(pointers: content.pointers, unlisted: content.unlistedPointers)
-        role = content.role.map { Role(name: $0.name, description: $0.description, source: $0.path, instructions: $0.text) }
+        role = content.role.map {
+            Role(name: $0.name, description: $0.description, source: $0.path, instructions: $0.text)
+        }
         task = content.task
     }
 
@@ -326,8 +357,10 @@ final class XMLText {
     }
 
     private func finish() -> String {
-        xmlFreeTextWriter(writer)   // flushes into the buffer
-        let text = xmlBufferContent(buffer).map { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) } ?? ""
+        xmlFreeTextWriter(writer)  // flushes into the buffer
+        let text =
+            xmlBufferContent(buffer).map { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+            ?? ""
         xmlBufferFree(buffer)
         return text
     }

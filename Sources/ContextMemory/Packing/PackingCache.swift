@@ -17,7 +17,8 @@ public struct PackingState: Sendable {
         audiences = [:]
         for document in try store.documents(withFrontmatterKeys: ["agents", "agent"]) where document.kind != .agent {
             guard let frontmatter = document.frontmatter,
-                  let value = frontmatter["agents"] ?? frontmatter["agent"] else { continue }
+                let value = frontmatter["agents"] ?? frontmatter["agent"]
+            else { continue }
             let names = (value.arrayValue ?? [value]).compactMap(\.stringValue)
             if !names.isEmpty { audiences[document.path] = Set(names) }
         }

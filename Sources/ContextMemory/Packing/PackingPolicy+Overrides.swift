@@ -58,15 +58,16 @@ extension PackingPolicy {
                 throw PackingPolicyError(description: "no packing policy field named '\(parts[0])' (known: \(known))")
             }
             switch field {
-            case let .real(path):
+            case .real(let path):
                 guard let value = Double(parts[1]), value.isFinite else {
                     throw PackingPolicyError(description: "\(parts[0]) takes a number, not '\(parts[1])'")
                 }
                 policy[keyPath: path] = value
-            case let .whole(path, minimum):
+            case .whole(let path, let minimum):
                 guard let value = Int(parts[1]), value >= minimum else {
-                    throw PackingPolicyError(description: "\(parts[0]) takes a whole number of \(minimum) or more, "
-                                                 + "not '\(parts[1])'")
+                    throw PackingPolicyError(
+                        description: "\(parts[0]) takes a whole number of \(minimum) or more, "
+                            + "not '\(parts[1])'")
                 }
                 policy[keyPath: path] = value
             }
@@ -79,8 +80,8 @@ extension PackingPolicy {
     public func differences(from base: PackingPolicy = .default) -> String {
         Self.fields.compactMap { name, field in
             switch field {
-            case let .real(path): self[keyPath: path] == base[keyPath: path] ? nil : "\(name)=\(self[keyPath: path])"
-            case let .whole(path, _):
+            case .real(let path): self[keyPath: path] == base[keyPath: path] ? nil : "\(name)=\(self[keyPath: path])"
+            case .whole(let path, _):
                 self[keyPath: path] == base[keyPath: path] ? nil : "\(name)=\(self[keyPath: path])"
             }
         }.joined(separator: ",")

@@ -41,8 +41,10 @@ struct Selection {
     /// - Returns: the tokens the plan gets back: when the section bridges two passages, the second
     ///   loses its source line (it was costed with one).
     @discardableResult
-    mutating func add(_ record: SectionRecord, tier: Tier, text: String, trimmed: Bool, density: Double, tokens: Int,
-                      wrapper: Int = 0) -> Int {
+    mutating func add(
+        _ record: SectionRecord, tier: Tier, text: String, trimmed: Bool, density: Double, tokens: Int,
+        wrapper: Int = 0
+    ) -> Int {
         var section = PackedSection(record, tier: tier, text: text, trimmed: trimmed)
         section.textTokens = tokens
         items.append(Item(record: record, section: section, density: density))
@@ -110,7 +112,7 @@ struct Selection {
     /// line is in its text). Trimmed sections stay apart, so their marker names their own handle.
     static func mergingRuns(_ sections: [(ordinal: Int, section: PackedSection)]) -> [PackedSection] {
         var result: [PackedSection] = []
-        var runTexts: [String] = []   // the open run's texts, joined once when it closes
+        var runTexts: [String] = []  // the open run's texts, joined once when it closes
         func closeRun() {
             guard runTexts.count > 1 else { return }
             result[result.count - 1].text = runTexts.joined(separator: "\n")
@@ -118,7 +120,8 @@ struct Selection {
         var lastOrdinal = Int.min
         for (ordinal, section) in sections {
             if var last = result.last, ordinal == lastOrdinal + 1, last.tier == section.tier,
-               !last.trimmed, !section.trimmed {
+                !last.trimmed, !section.trimmed
+            {
                 runTexts[runTexts.count - 1] = runTexts[runTexts.count - 1].trimmingTrailingNewlines()
                 runTexts.append(section.text)
                 last.endLine = section.endLine
@@ -141,9 +144,10 @@ struct Selection {
 
 extension PackedSection {
     init(_ record: SectionRecord, tier: Tier, text: String, trimmed: Bool) {
-        self.init(handle: record.handle, path: record.path, startLine: record.startLine, endLine: record.endLine,
-                  headingPath: record.headingPath, tier: tier, text: text, trimmed: trimmed, fullTokens: record.tokens,
-                  sectionCount: 1, textTokens: 0)
+        self.init(
+            handle: record.handle, path: record.path, startLine: record.startLine, endLine: record.endLine,
+            headingPath: record.headingPath, tier: tier, text: text, trimmed: trimmed, fullTokens: record.tokens,
+            sectionCount: 1, textTokens: 0)
         // A whole section's text is the indexed one, whose hash the index holds.
         digest = (trimmed ? nil : ContentHash(hex: record.contentHash)?.value) ?? ContentHash(text).value
     }

@@ -30,12 +30,14 @@ enum Trimmer {
         var current = ""
         var fence: Substring?
         var sawContent = false
-        var isBlank = false   // the previous line was blank
+        var isBlank = false  // the previous line was blank
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             let trimmed = line.drop(while: { $0 == " " })
             if let open = fence {
                 current += line + "\n"
-                if trimmed.hasPrefix(open), trimmed.drop(while: { $0 == open.first }).allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\r" }) {
+                if trimmed.hasPrefix(open),
+                    trimmed.drop(while: { $0 == open.first }).allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\r" })
+                {
                     fence = nil
                 }
                 continue

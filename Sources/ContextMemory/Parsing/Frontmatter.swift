@@ -65,20 +65,33 @@ public struct Frontmatter: Sendable {
         var closing: Int?
         for index in 1..<lines.count {
             let line = lines[index].trimmingTrailingWhitespace()
-            if line == "---" || line == "..." { closing = index; break }
+            if line == "---" || line == "..." {
+                closing = index
+                break
+            }
         }
         guard let closing else {
             if lines.count > 1, lines[1].wholeMatch(of: #/[A-Za-z_][A-Za-z0-9_-]*\s*:(\s.*)?/#) != nil {
-                return Frontmatter(values: nil, lineCount: 0, problem: (1, "frontmatter opened on line 1 is never closed "
-                    + "(no `---` line after it): the file is read as Markdown, its first line as a rule; add the closing `---`"))
+                return Frontmatter(
+                    values: nil, lineCount: 0,
+                    problem: (
+                        1,
+                        "frontmatter opened on line 1 is never closed "
+                            + "(no `---` line after it): the file is read as Markdown, its first line as a rule; add the closing `---`"
+                    ))
             }
             return .none
         }
         let lineCount = closing + 1
         let bytes = lines[1..<closing].reduce(0) { $0 + $1.utf8.count + 1 }
         guard bytes <= limits.maxBytes else {
-            return Frontmatter(values: nil, lineCount: lineCount, problem: (2, "frontmatter is \(bytes) bytes; the limit is "
-                + "\(limits.maxBytes): it is left out and the rest of the file is indexed"))
+            return Frontmatter(
+                values: nil, lineCount: lineCount,
+                problem: (
+                    2,
+                    "frontmatter is \(bytes) bytes; the limit is "
+                        + "\(limits.maxBytes): it is left out and the rest of the file is indexed"
+                ))
         }
         let yaml = lines[1..<closing].joined(separator: "\n")
         // libyaml and Yams recurse once per level of `[`/`{`: refuse deep flow nesting before parsing.
@@ -88,20 +101,26 @@ public struct Frontmatter: Sendable {
         // Yams hashes every key while composing, aliases expanded, before any budget can count:
         // a 390-byte bomb used as a key took 14 s. Keys never need aliases in frontmatter.
         guard !Self.mayUseAliasAsKey(yaml) else {
-            return Frontmatter(values: nil, lineCount: lineCount, problem: (2, "frontmatter uses a YAML alias (`*name`) in a key, "
-                + "which ctxmem does not expand: it is left out and the rest of the file is indexed"))
+            return Frontmatter(
+                values: nil, lineCount: lineCount,
+                problem: (
+                    2,
+                    "frontmatter uses a YAML alias (`*name`) in a key, "
+                        + "which ctxmem does not expand: it is left out and the rest of the file is indexed"
+                ))
         }
         do {
             guard let node = try Yams.compose(yaml: yaml) else {
                 return Frontmatter(values: [:], lineCount: lineCount, problem: nil)
             }
             guard node.mapping != nil else {
-                return Frontmatter(values: nil, lineCount: lineCount,
-                                   problem: (2, "frontmatter must be a mapping of keys to values"))
+                return Frontmatter(
+                    values: nil, lineCount: lineCount,
+                    problem: (2, "frontmatter must be a mapping of keys to values"))
             }
             var budget = limits.maxValues
             let value = try JSONValue(yaml: node, budget: &budget, depth: limits.maxDepth)
-            guard case let .object(object) = value else {
+            guard case .object(let object) = value else {
                 return Frontmatter(values: nil, lineCount: lineCount, problem: (2, "frontmatter must be a mapping"))
             }
             return Frontmatter(values: object, lineCount: lineCount, problem: nil)
@@ -110,38 +129,48 @@ public struct Frontmatter: Sendable {
         } catch let error as YamlError {
             var line = 2
             switch error {
-            case let .scanner(_, _, mark, _), let .parser(_, _, mark, _), let .composer(_, _, mark, _):
+            case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
                 line = mark.line + 1
             default: break
             }
             let detail = YAMLErrorText.describe(error)
                 .replacingOccurrences(of: #"^line \d+: "#, with: "", options: .regularExpression)
-            return Frontmatter(values: lenient(lines[1..<closing]), lineCount: lineCount,
-                               problem: (line, "invalid YAML frontmatter (\(detail)); read leniently as 'key: value' lines, as Claude Code does"))
+            return Frontmatter(
+                values: lenient(lines[1..<closing]), lineCount: lineCount,
+                problem: (
+                    line,
+                    "invalid YAML frontmatter (\(detail)); read leniently as 'key: value' lines, as Claude Code does"
+                ))
         } catch {
             return Frontmatter(values: nil, lineCount: lineCount, problem: (2, "invalid YAML frontmatter: \(error)"))
         }
     }
 
     private static func overLimit(_ limit: LimitExceeded, limits: Limits, lineCount: Int) -> Frontmatter {
-        let what = switch limit {
-        case .values: "expands to more than \(limits.maxValues) values (YAML aliases repeat what they name)"
-        case .depth: "nests lists and mappings more than \(limits.maxDepth) levels deep"
-        }
-        return Frontmatter(values: nil, lineCount: lineCount,
-                           problem: (2, "frontmatter \(what): it is left out and the rest of the file is indexed"))
+        let what =
+            switch limit {
+            case .values: "expands to more than \(limits.maxValues) values (YAML aliases repeat what they name)"
+            case .depth: "nests lists and mappings more than \(limits.maxDepth) levels deep"
+            }
+        return Frontmatter(
+            values: nil, lineCount: lineCount,
+            problem: (2, "frontmatter \(what): it is left out and the rest of the file is indexed"))
     }
 
     /// Whether an alias may stand in a mapping key: an alias followed on its line by a `:` that
     /// ends a key (`*a: x`, `{*a: 1}`, `[*a]: x`), or any alias when explicit keys (`? `) are
     /// used. Conservative: a `: ` in a comment after an alias also counts.
     static func mayUseAliasAsKey(_ yaml: String) -> Bool {
-        var explicitKeys = false, aliases = false
+        var explicitKeys = false
+        var aliases = false
         for line in yaml.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             let bytes = Array(line)
-            let lead = bytes.firstIndex { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") && $0 != UInt8(ascii: "-") } ?? bytes.count
+            let lead =
+                bytes.firstIndex { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") && $0 != UInt8(ascii: "-") }
+                ?? bytes.count
             if lead < bytes.count, bytes[lead] == UInt8(ascii: "?") || bytes[lead] == UInt8(ascii: ":"),
-               lead + 1 == bytes.count || bytes[lead + 1] == UInt8(ascii: " ") || bytes[lead + 1] == UInt8(ascii: "\t") {
+                lead + 1 == bytes.count || bytes[lead + 1] == UInt8(ascii: " ") || bytes[lead + 1] == UInt8(ascii: "\t")
+            {
                 explicitKeys = true
             }
             var quote: UInt8?
@@ -153,7 +182,9 @@ public struct Frontmatter: Sendable {
                     continue
                 }
                 let previous = index == 0 ? UInt8(ascii: " ") : bytes[index - 1]
-                let startsToken = [UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "["), UInt8(ascii: "{"), UInt8(ascii: ",")].contains(previous)
+                let startsToken = [
+                    UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "["), UInt8(ascii: "{"), UInt8(ascii: ","),
+                ].contains(previous)
                 if startsToken && (byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'")) {
                     quote = byte
                 } else if startsToken && byte == UInt8(ascii: "*") {
@@ -161,7 +192,10 @@ public struct Frontmatter: Sendable {
                     aliases = true
                 } else if aliasOnLine && byte == UInt8(ascii: ":") {
                     let next = index + 1 < bytes.count ? bytes[index + 1] : UInt8(ascii: " ")
-                    if [UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"), UInt8(ascii: ","), UInt8(ascii: "]"), UInt8(ascii: "}")].contains(next) {
+                    if [
+                        UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"), UInt8(ascii: ","), UInt8(ascii: "]"),
+                        UInt8(ascii: "}"),
+                    ].contains(next) {
                         return true
                     }
                 }
@@ -173,7 +207,8 @@ public struct Frontmatter: Sendable {
     /// The deepest nesting of `[` and `{` outside quotes: an upper bound of what a flow collection
     /// makes the parser recurse (a `#` comment or a bracket in a plain scalar only overestimates).
     static func flowDepth(_ yaml: String) -> Int {
-        var depth = 0, deepest = 0
+        var depth = 0
+        var deepest = 0
         var quote: UInt8?
         for byte in yaml.utf8 {
             if let open = quote {
@@ -213,22 +248,22 @@ extension JSONValue {
         budget -= 1
         guard budget >= 0 else { throw Frontmatter.LimitExceeded.values }
         switch node {
-        case let .scalar(scalar):
+        case .scalar(let scalar):
             self = Self(scalar: scalar)
-        case let .mapping(mapping):
+        case .mapping(let mapping):
             guard depth > 0 else { throw Frontmatter.LimitExceeded.depth }
             var object: [String: JSONValue] = [:]
             for (key, value) in mapping {
                 object[key.string ?? "\(key)"] = try JSONValue(yaml: value, budget: &budget, depth: depth - 1)
             }
             self = .object(object)
-        case let .sequence(sequence):
+        case .sequence(let sequence):
             guard depth > 0 else { throw Frontmatter.LimitExceeded.depth }
             var items: [JSONValue] = []
             items.reserveCapacity(min(sequence.count, max(0, budget)))
             for item in sequence { items.append(try JSONValue(yaml: item, budget: &budget, depth: depth - 1)) }
             self = .array(items)
-        case let .alias(alias):
+        case .alias(let alias):
             self = .string("*\(alias.anchor)")
         }
     }
@@ -239,14 +274,25 @@ extension JSONValue {
     private init(scalar: Node.Scalar) {
         let text = scalar.string
         if scalar.style == .plain, !text.contains(":") {
-            if let bool = Bool.construct(from: scalar) { self = .bool(bool); return }
-            if let int = Int.construct(from: scalar) { self = .number(Double(int)); return }
+            if let bool = Bool.construct(from: scalar) {
+                self = .bool(bool)
+                return
+            }
+            if let int = Int.construct(from: scalar) {
+                self = .number(Double(int))
+                return
+            }
             // Infinity and NaN have no JSON form: kept as the text written (`.inf`, `1e400`).
             if let double = Double.construct(from: scalar), double.isFinite, !text.isEmpty,
-               text.first.map({ $0.isNumber || $0 == "-" || $0 == "+" || $0 == "." }) == true {
-                self = .number(double); return
+                text.first.map({ $0.isNumber || $0 == "-" || $0 == "+" || $0 == "." }) == true
+            {
+                self = .number(double)
+                return
             }
-            if NSNull.construct(from: scalar) != nil { self = .null; return }
+            if NSNull.construct(from: scalar) != nil {
+                self = .null
+                return
+            }
         }
         self = .string(text)
     }

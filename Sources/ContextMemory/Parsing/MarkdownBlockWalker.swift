@@ -65,15 +65,19 @@ struct BlockWalker {
             }
         }
         if let pendingMarker {
-            findings.append(Finding(rule: RuleID.invalidMarker, severity: .warning, path: path, line: pendingMarker.line,
-                                    message: "tier marker is not followed by a heading, so it applies to nothing"))
+            findings.append(
+                Finding(
+                    rule: RuleID.invalidMarker, severity: .warning, path: path, line: pendingMarker.line,
+                    message: "tier marker is not followed by a heading, so it applies to nothing"))
         }
     }
 
     private mutating func noteContent() {
         if let pendingMarker {
-            findings.append(Finding(rule: RuleID.invalidMarker, severity: .warning, path: path, line: pendingMarker.line,
-                                    message: "tier marker must come right before a heading or at the top of the file"))
+            findings.append(
+                Finding(
+                    rule: RuleID.invalidMarker, severity: .warning, path: path, line: pendingMarker.line,
+                    message: "tier marker must come right before a heading or at the top of the file"))
             self.pendingMarker = nil
         }
         sawContent = true
@@ -85,7 +89,13 @@ struct BlockWalker {
         // `Title {#custom-id}`: an explicit anchor, removed from the title.
         if title.hasSuffix("}"), let open = title.range(of: "{#", options: .backwards) {
             let id = title[open.upperBound..<title.index(before: title.endIndex)]
-            if !id.isEmpty, id.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "_-:.".unicodeScalars.contains($0)) }) {
+            if !id.isEmpty,
+                id.unicodeScalars.allSatisfy({
+                    $0.isASCII
+                        && ($0.properties.isAlphabetic || ("0"..."9").contains($0)
+                            || "_-:.".unicodeScalars.contains($0))
+                })
+            {
                 explicitID = String(id)
                 title = String(title[..<open.lowerBound]).trimmingSpaces()
             }
@@ -93,7 +103,8 @@ struct BlockWalker {
         let slug = slugs.unique(title)
         anchors.append(slug)
         if let explicitID { anchors.append(explicitID) }
-        headings.append(Heading(level: Int(cmark_node_get_heading_level(node)), title: title, slug: explicitID ?? slug, line: line))
+        headings.append(
+            Heading(level: Int(cmark_node_get_heading_level(node)), title: title, slug: explicitID ?? slug, line: line))
         if var marker = pendingMarker {
             marker.appliesToFile = false
             markers.append(marker)
@@ -106,14 +117,17 @@ struct BlockWalker {
         let html = literal(node)
         collectHTMLAnchors(html)
         guard html.utf8Contains("ctxmem"),
-              let match = html.firstMatch(of: MarkupPatterns.tierMarker) else {
+            let match = html.firstMatch(of: MarkupPatterns.tierMarker)
+        else {
             if !html.hasPrefix("<!--") { noteContent() }
             return
         }
         let value = String(match.1).lowercased()
         guard let tier = Tier(rawValue: value) else {
-            findings.append(Finding(rule: RuleID.invalidMarker, severity: .warning, path: path, line: line,
-                                    message: "tier marker says '\(value)'; it must be one of \(Tier.choices)"))
+            findings.append(
+                Finding(
+                    rule: RuleID.invalidMarker, severity: .warning, path: path, line: line,
+                    message: "tier marker says '\(value)'; it must be one of \(Tier.choices)"))
             return
         }
         if !sawContent && pendingMarker == nil && !markers.contains(where: \.appliesToFile) {
@@ -132,8 +146,10 @@ struct BlockWalker {
         let resolved = resolver.resolveLink(url)
         var kind: Reference.Kind = isImage ? .image : (syntax == "reference" ? .referenceLink : .link)
         if resolved.isAnchor { kind = .anchor }
-        links.append(Reference(kind: kind, target: url, resolvedPath: resolved.path, fragment: resolved.fragment,
-                               status: resolved.status, line: line, column: column))
+        links.append(
+            Reference(
+                kind: kind, target: url, resolvedPath: resolved.path, fragment: resolved.fragment,
+                status: resolved.status, line: line, column: column))
     }
 
     private mutating func enterCodeSpan(_ node: OpaquePointer, line: Int) {
@@ -141,8 +157,10 @@ struct BlockWalker {
         if text.hasPrefix("@") { text.removeFirst() }  // `@docs/x.md` names docs/x.md (an import shown as code)
         guard PathMention.looksLikePath(text), let resolved = resolver.resolveMention(text) else { return }
         let column = locateCodeSpan(node: node, line: line, text: text)
-        links.append(Reference(kind: .pathMention, target: text, resolvedPath: resolved, fragment: nil,
-                               status: .inRoot, line: line, column: column))
+        links.append(
+            Reference(
+                kind: .pathMention, target: text, resolvedPath: resolved, fragment: nil,
+                status: .inRoot, line: line, column: column))
     }
 
     /// cmark's inline columns are byte offsets and drift inside containers; confirm them against
@@ -155,8 +173,10 @@ struct BlockWalker {
         if byteColumn < 0 || byteColumn >= bytes.count || !openers.contains(bytes[byteColumn]) {
             byteColumn = Self.linkStart(bytes, near: byteColumn, url: Array(url.utf8))
         }
-        return (scalarColumn(line: line, byteOffset: byteColumn),
-                Self.isReferenceStyle(bytes, from: byteColumn) ? "reference" : "inline")
+        return (
+            scalarColumn(line: line, byteOffset: byteColumn),
+            Self.isReferenceStyle(bytes, from: byteColumn) ? "reference" : "inline"
+        )
     }
 
     /// Where a link whose cmark column drifted starts: the `[` (or `![`) before the nearest
@@ -260,7 +280,8 @@ struct BlockWalker {
         // A run's end followed by the text (after padding spaces and the `@` of an import shown as code).
         func opensSpan(_ content: Int) -> Bool {
             guard content > 0, content <= bytes.count, bytes[content - 1] == backtick,
-                  content == bytes.count || bytes[content] != backtick else { return false }
+                content == bytes.count || bytes[content] != backtick
+            else { return false }
             var start = content
             while start < bytes.count, bytes[start] == UInt8(ascii: " ") { start += 1 }
             if start < bytes.count, bytes[start] == UInt8(ascii: "@") { start += 1 }
@@ -268,9 +289,11 @@ struct BlockWalker {
         }
         let lower = min(max(0, reported - 512), bytes.count + 1)
         let nearby = lower..<max(lower, min(bytes.count + 1, max(0, reported) + 512))
-        let content = opensSpan(reported) ? reported
+        let content =
+            opensSpan(reported)
+            ? reported
             : Self.nearest(in: nearby, to: reported, where: opensSpan)
-            ?? Self.nearest(in: 0..<(bytes.count + 1), to: reported, where: opensSpan)
+                ?? Self.nearest(in: 0..<(bytes.count + 1), to: reported, where: opensSpan)
         guard var open = content else { return 1 }
         while open > 0, bytes[open - 1] == backtick { open -= 1 }
         return scalarColumn(line: line, byteOffset: open)

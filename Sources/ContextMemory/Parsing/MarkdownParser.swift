@@ -19,28 +19,35 @@ public enum MarkdownParser {
         let frontmatter = Frontmatter.extract(lines: lines)
         var findings: [Finding] = []
         if let problem = frontmatter.problem {
-            findings.append(Finding(rule: RuleID.invalidFrontmatter, severity: .warning, path: path,
-                                    line: problem.line, message: problem.message))
+            findings.append(
+                Finding(
+                    rule: RuleID.invalidFrontmatter, severity: .warning, path: path,
+                    line: problem.line, message: problem.message))
         }
         // Blank the frontmatter instead of cutting it, so cmark's line numbers are the file's.
         let markdown: String
         if frontmatter.lineCount > 0 {
-            markdown = String(repeating: "\n", count: frontmatter.lineCount)
+            markdown =
+                String(repeating: "\n", count: frontmatter.lineCount)
                 + lines.dropFirst(frontmatter.lineCount).joined(separator: "\n") + "\n"
         } else {
             markdown = text
         }
-        var walker = BlockWalker(lines: lines, path: path, resolver: ReferenceResolver(documentPath: path, rootPath: rootPath))
+        var walker = BlockWalker(
+            lines: lines, path: path, resolver: ReferenceResolver(documentPath: path, rootPath: rootPath))
         walker.walk(markdown: markdown, bodyStartLine: frontmatter.lineCount + 1)
         findings += walker.findings
 
         let sections = SectionBuilder.build(
             headings: walker.headings, lines: lines, bodyStartLine: frontmatter.lineCount + 1)
-        var references = walker.links + ImportScanner.scan(
-            lines: lines, skip: walker.opaqueLines, firstLine: frontmatter.lineCount + 1, resolver: walker.resolver)
+        var references =
+            walker.links
+            + ImportScanner.scan(
+                lines: lines, skip: walker.opaqueLines, firstLine: frontmatter.lineCount + 1, resolver: walker.resolver)
         references.sort { ($0.line, $0.column) < ($1.line, $1.column) }
 
-        let title = frontmatter.values?["title"]?.stringValue
+        let title =
+            frontmatter.values?["title"]?.stringValue
             ?? walker.headings.first(where: { $0.level == 1 })?.title
             ?? walker.headings.first?.title
         return Document(

@@ -7,20 +7,23 @@ import Foundation
 public enum MarkupParser {
     public static func parse(text: String, path: String, rootPath: String, format: Document.Format) -> Document {
         var lines = MarkdownParser.lines(of: text)
-        if lines.last?.isEmpty == true, lines.count > 1 { lines.removeLast() }   // as MarkdownParser counts
-        var document = Document(path: path, format: format, frontmatter: nil, bodyStartLine: 1,
-                                lineCount: lines.count, title: nil, sections: [], references: [], markers: [],
-                                findings: [], anchors: [])
+        if lines.last?.isEmpty == true, lines.count > 1 { lines.removeLast() }  // as MarkdownParser counts
+        var document = Document(
+            path: path, format: format, frontmatter: nil, bodyStartLine: 1,
+            lineCount: lines.count, title: nil, sections: [], references: [], markers: [],
+            findings: [], anchors: [])
         var copy = text
         let parsed: xmlDocPtr? = copy.withUTF8 { buffer in
             buffer.withMemoryRebound(to: CChar.self) { chars in
-                let options = Int32(HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue
-                                    | HTML_PARSE_NONET.rawValue)
+                let options = Int32(
+                    HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue
+                        | HTML_PARSE_NONET.rawValue)
                 if format == .html {
                     return htmlReadMemory(chars.baseAddress, Int32(chars.count), path, "UTF-8", options)
                 }
-                let xmlOptions = Int32(XML_PARSE_RECOVER.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue
-                                       | XML_PARSE_NONET.rawValue)
+                let xmlOptions = Int32(
+                    XML_PARSE_RECOVER.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue
+                        | XML_PARSE_NONET.rawValue)
                 return xmlReadMemory(chars.baseAddress, Int32(chars.count), path, "UTF-8", xmlOptions)
             }
         }
@@ -76,13 +79,16 @@ public enum MarkupParser {
                 let text = Self.text(node).trimmingCharacters(in: .whitespacesAndNewlines)
                 let slug = slugs.unique(text)
                 anchors.append(slug)
-                headings.append(Heading(level: Int(String(name.dropFirst())) ?? 1, title: text, slug: slug, line: max(1, line)))
+                headings.append(
+                    Heading(level: Int(String(name.dropFirst())) ?? 1, title: text, slug: slug, line: max(1, line)))
             case "a", "img", "link":
                 guard let target = Self.attribute(node, name == "img" ? "src" : "href"), !target.isEmpty else { return }
                 let resolved = resolver.resolveLink(target)
                 let kind: Reference.Kind = resolved.isAnchor ? .anchor : (name == "img" ? .image : .link)
-                references.append(Reference(kind: kind, target: target, resolvedPath: resolved.path, fragment: resolved.fragment,
-                                            status: resolved.status, line: max(1, line), column: 1))
+                references.append(
+                    Reference(
+                        kind: kind, target: target, resolvedPath: resolved.path, fragment: resolved.fragment,
+                        status: resolved.status, line: max(1, line), column: 1))
             default:
                 break
             }
@@ -105,7 +111,8 @@ public enum MarkupParser {
 extension SectionBuilder {
     /// A whole file as one preamble section (plain text and XML).
     static func plain(text: String, lines: [Substring]) -> Section {
-        Section(ordinal: 0, headingPath: [], level: 0, slug: "", startLine: 1, endLine: max(1, lines.count),
-                text: text, tier: .detailed, tierReason: "", tokens: 0)
+        Section(
+            ordinal: 0, headingPath: [], level: 0, slug: "", startLine: 1, endLine: max(1, lines.count),
+            text: text, tier: .detailed, tierReason: "", tokens: 0)
     }
 }

@@ -13,9 +13,11 @@ enum PathMention {
         // Most code spans are code, not paths: a quick byte test before the Unicode checks.
         let utf8 = text.utf8
         guard utf8.contains(UInt8(ascii: "/")) || utf8.contains(UInt8(ascii: ".")),
-              !utf8.contains(UInt8(ascii: " ")), !utf8.contains(UInt8(ascii: ":")) else { return false }
+            !utf8.contains(UInt8(ascii: " ")), !utf8.contains(UInt8(ascii: ":"))
+        else { return false }
         guard (2...200).contains(text.count), !text.hasPrefix("/"), !text.hasPrefix("~"), !text.hasPrefix("-"),
-              !text.hasPrefix("."), text != "..", !text.contains("//") else {
+            !text.hasPrefix("."), text != "..", !text.contains("//")
+        else {
             if text.hasPrefix("./") || text.hasPrefix("../") { return looksLikeRelative(text) }
             return false
         }

@@ -21,14 +21,19 @@ struct ReferenceResolver: Sendable {
         }
         if target.utf8.contains(UInt8(ascii: "\\")) { target = target.replacingOccurrences(of: "\\ ", with: " ") }
         if target.hasPrefix("~/") || target == "~" { return (nil, fragment, .home) }
-        if target.hasPrefix("/") { return (absoluteInsideRoot(target), fragment, absoluteInsideRoot(target) == nil ? .outsideRoot : .inRoot) }
-        guard let resolved = RelativePath.resolve(target, against: directory) else { return (nil, fragment, .outsideRoot) }
+        if target.hasPrefix("/") {
+            return (absoluteInsideRoot(target), fragment, absoluteInsideRoot(target) == nil ? .outsideRoot : .inRoot)
+        }
+        guard let resolved = RelativePath.resolve(target, against: directory) else {
+            return (nil, fragment, .outsideRoot)
+        }
         return (resolved, fragment, .inRoot)
     }
 
     /// A Markdown link destination: URLs with a scheme are external, `#x` is an anchor in this
     /// file, `/x` is relative to the root (as GitHub renders it), the rest relative to this file.
-    func resolveLink(_ written: String) -> (path: String?, fragment: String?, status: Reference.Status, isAnchor: Bool) {
+    func resolveLink(_ written: String) -> (path: String?, fragment: String?, status: Reference.Status, isAnchor: Bool)
+    {
         if Self.hasScheme(written) || written.hasPrefix("//") { return (nil, nil, .external, false) }
         var target = written
         var fragment: String?
@@ -40,7 +45,8 @@ struct ReferenceResolver: Sendable {
         target = Self.percentDecoded(target)
         if target.isEmpty { return (documentPath, fragment, .inRoot, true) }
         if target.hasPrefix("~/") { return (nil, fragment, .home, false) }
-        let resolved = target.hasPrefix("/")
+        let resolved =
+            target.hasPrefix("/")
             ? RelativePath.normalize(target)
             : RelativePath.resolve(target, against: directory)
         guard let resolved else { return (nil, fragment, .outsideRoot, false) }

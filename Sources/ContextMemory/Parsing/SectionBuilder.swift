@@ -10,9 +10,11 @@ enum SectionBuilder {
         if firstHeadingLine > bodyStartLine {
             let text = slice(lines, bodyStartLine, firstHeadingLine - 1)
             if !text.utf8.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) || headings.isEmpty {
-                sections.append(Section(ordinal: 0, headingPath: [], level: 0, slug: "", startLine: bodyStartLine,
-                                        endLine: max(bodyStartLine, firstHeadingLine - 1), text: text,
-                                        tier: .detailed, tierReason: "", tokens: 0))
+                sections.append(
+                    Section(
+                        ordinal: 0, headingPath: [], level: 0, slug: "", startLine: bodyStartLine,
+                        endLine: max(bodyStartLine, firstHeadingLine - 1), text: text,
+                        tier: .detailed, tierReason: "", tokens: 0))
             }
         }
         for (index, heading) in headings.enumerated() {
@@ -20,9 +22,11 @@ enum SectionBuilder {
             path.append((heading.level, heading.title))
             let end = index + 1 < headings.count ? headings[index + 1].line - 1 : lastLine
             let endLine = max(heading.line, end)
-            sections.append(Section(ordinal: sections.count, headingPath: path.map(\.title), level: heading.level,
-                                    slug: heading.slug, startLine: heading.line, endLine: endLine,
-                                    text: slice(lines, heading.line, endLine), tier: .detailed, tierReason: "", tokens: 0))
+            sections.append(
+                Section(
+                    ordinal: sections.count, headingPath: path.map(\.title), level: heading.level,
+                    slug: heading.slug, startLine: heading.line, endLine: endLine,
+                    text: slice(lines, heading.line, endLine), tier: .detailed, tierReason: "", tokens: 0))
         }
         return sections
     }

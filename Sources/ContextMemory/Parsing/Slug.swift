@@ -13,7 +13,8 @@ public enum Slug {
                 if properties.isAlphabetic || properties.numericType != nil
                     || properties.generalCategory == .nonspacingMark
                     || properties.generalCategory == .spacingMark
-                    || properties.generalCategory == .decimalNumber {
+                    || properties.generalCategory == .decimalNumber
+                {
                     result.append(scalar)
                 }
             }

@@ -30,12 +30,17 @@ public enum TextDecoding {
             guard let invalid = firstInvalid else { return nil }
             switch encoding {
             case .utf8:
-                return Finding(rule: RuleID.invalidUTF8, severity: .warning, path: path, line: invalid.line, column: invalid.column,
-                               message: "invalid UTF-8 (first bad byte here); decoded with U+FFFD replacement characters")
+                return Finding(
+                    rule: RuleID.invalidUTF8, severity: .warning, path: path, line: invalid.line,
+                    column: invalid.column,
+                    message: "invalid UTF-8 (first bad byte here); decoded with U+FFFD replacement characters")
             case .utf16LittleEndian, .utf16BigEndian:
-                return Finding(rule: RuleID.invalidUTF16, severity: .warning, path: path, line: invalid.line, column: invalid.column,
-                               message: "invalid \(encoding.rawValue) (an unpaired surrogate or odd last byte first here, column in "
-                                + "16-bit units); decoded with U+FFFD replacement characters")
+                return Finding(
+                    rule: RuleID.invalidUTF16, severity: .warning, path: path, line: invalid.line,
+                    column: invalid.column,
+                    message:
+                        "invalid \(encoding.rawValue) (an unpaired surrogate or odd last byte first here, column in "
+                        + "16-bit units); decoded with U+FFFD replacement characters")
             }
         }
     }
@@ -85,7 +90,8 @@ public enum TextDecoding {
         let count = (bytes.count - start) / 2
         return [UInt16](unsafeUninitializedCapacity: count) { buffer, initialized in
             for index in 0..<count {
-                let first = UInt16(bytes[start + 2 * index]), second = UInt16(bytes[start + 2 * index + 1])
+                let first = UInt16(bytes[start + 2 * index])
+                let second = UInt16(bytes[start + 2 * index + 1])
                 buffer[index] = littleEndian ? first | second << 8 : first << 8 | second
             }
             initialized = count
@@ -93,11 +99,17 @@ public enum TextDecoding {
     }
 
     static func firstInvalidPosition(_ bytes: [UInt8]) -> (line: Int, column: Int) {
-        var line = 1, lineStart = 0
+        var line = 1
+        var lineStart = 0
         var i = 0
         while i < bytes.count {
             let b = bytes[i]
-            if b == 0x0A { line += 1; lineStart = i + 1; i += 1; continue }
+            if b == 0x0A {
+                line += 1
+                lineStart = i + 1
+                i += 1
+                continue
+            }
             let length: Int
             switch b {
             case 0x00...0x7F: length = 1
@@ -117,7 +129,8 @@ public enum TextDecoding {
     /// The first unpaired surrogate's line and code-unit column, or the odd last byte's; nil when
     /// the units are valid UTF-16.
     static func firstInvalidPosition(_ units: [UInt16], oddByte: Bool) -> (line: Int, column: Int)? {
-        var line = 1, lineStart = 0
+        var line = 1
+        var lineStart = 0
         var i = 0
         while i < units.count {
             let unit = units[i]
@@ -126,7 +139,9 @@ public enum TextDecoding {
                 line += 1
                 lineStart = i + 1
             case 0xD800...0xDBFF:
-                guard i + 1 < units.count, (0xDC00...0xDFFF).contains(units[i + 1]) else { return (line, i - lineStart + 1) }
+                guard i + 1 < units.count, (0xDC00...0xDFFF).contains(units[i + 1]) else {
+                    return (line, i - lineStart + 1)
+                }
                 i += 1
             case 0xDC00...0xDFFF:
                 return (line, i - lineStart + 1)

@@ -5,10 +5,10 @@ enum YAMLErrorText {
     static func describe(_ error: any Error) -> String {
         if let yaml = error as? YamlError {
             switch yaml {
-            case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _):
+            case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _):
                 let prefix = context.map { "\($0.text) " } ?? ""
                 return "line \(mark.line): \(prefix)\(problem)"
-            case let .composer(context, problem, mark, _):
+            case .composer(let context, let problem, let mark, _):
                 let prefix = context.map { "\($0.text) " } ?? ""
                 return "line \(mark.line): \(prefix)\(problem)"
             default:
@@ -17,13 +17,13 @@ enum YAMLErrorText {
         }
         if let decoding = error as? DecodingError {
             switch decoding {
-            case let .typeMismatch(type, context):
+            case .typeMismatch(let type, let context):
                 return "\(codingPath(context.codingPath)): expected \(type)"
-            case let .valueNotFound(type, context):
+            case .valueNotFound(let type, let context):
                 return "\(codingPath(context.codingPath)): missing \(type)"
-            case let .keyNotFound(key, context):
+            case .keyNotFound(let key, let context):
                 return "\(codingPath(context.codingPath + [key])): required"
-            case let .dataCorrupted(context):
+            case .dataCorrupted(let context):
                 return "\(codingPath(context.codingPath)): \(context.debugDescription)"
             @unknown default:
                 return "\(decoding)"
@@ -35,7 +35,11 @@ enum YAMLErrorText {
     private static func codingPath(_ path: [any CodingKey]) -> String {
         guard !path.isEmpty else { return "top level" }
         return path.reduce(into: "") { text, key in
-            if let index = key.intValue { text += "[\(index)]" } else { text += (text.isEmpty ? "" : ".") + key.stringValue }
+            if let index = key.intValue {
+                text += "[\(index)]"
+            } else {
+                text += (text.isEmpty ? "" : ".") + key.stringValue
+            }
         }
     }
 }

@@ -58,7 +58,8 @@ public enum SearchResultsJSON {
             out += ",\"headingPath\":[" + hit.headingPath.map(quoted).joined(separator: ",") + "]"
             out += ",\"kind\":" + quoted(hit.kind.rawValue) + ",\"path\":" + quoted(hit.path)
             out += ",\"score\":\(hit.score.isFinite ? "\(hit.score)" : "0"),\"snippet\":" + quoted(hit.snippet)
-            out += ",\"startLine\":\(hit.startLine),\"tier\":" + quoted(hit.tier.rawValue) + ",\"tokens\":\(hit.tokens)}"
+            out +=
+                ",\"startLine\":\(hit.startLine),\"tier\":" + quoted(hit.tier.rawValue) + ",\"tokens\":\(hit.tokens)}"
         }
         return out + "]}"
     }

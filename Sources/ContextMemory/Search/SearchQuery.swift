@@ -48,7 +48,8 @@ public struct SearchQuery: Sendable, Equatable {
         for raw in try Self.lex(text) {
             if raw.text == "OR" && !raw.quoted && !raw.negated {
                 guard !groups.isEmpty, !pendingOr else {
-                    throw SearchError.malformedQuery("OR needs a word on each side (write \"OR\" in quotes to search for it)")
+                    throw SearchError.malformedQuery(
+                        "OR needs a word on each side (write \"OR\" in quotes to search for it)")
                 }
                 // `a -b OR c` would otherwise silently become `(a OR c) NOT b`.
                 guard !lastWasExclusion else {
@@ -71,11 +72,13 @@ public struct SearchQuery: Sendable, Equatable {
             let tokens = SearchTokenizer.tokens(body)
             tokenCount += tokens.count
             guard tokenCount <= Self.maxTokens else {
-                throw SearchError.malformedQuery("the query has more than \(Self.maxTokens) words in all (a phrase counts each of its words); search for a shorter phrase")
+                throw SearchError.malformedQuery(
+                    "the query has more than \(Self.maxTokens) words in all (a phrase counts each of its words); search for a shorter phrase"
+                )
             }
             if tokens.isEmpty {
                 if pendingOr { throw SearchError.malformedQuery("OR needs a word on each side") }
-                continue   // punctuation alone has nothing to match
+                continue  // punctuation alone has nothing to match
             }
             let term = Term(tokens: tokens, isPrefix: isPrefix)
             lastWasExclusion = excluded
@@ -91,9 +94,10 @@ public struct SearchQuery: Sendable, Equatable {
         }
         if pendingOr { throw SearchError.malformedQuery("OR needs a word on each side") }
         guard !groups.isEmpty else {
-            throw SearchError.malformedQuery(exclusions.isEmpty
-                ? "the query has no words to search for"
-                : "the query only excludes; add at least one word to look for")
+            throw SearchError.malformedQuery(
+                exclusions.isEmpty
+                    ? "the query has no words to search for"
+                    : "the query only excludes; add at least one word to look for")
         }
         self.groups = groups
         self.exclusions = exclusions
@@ -110,7 +114,10 @@ public struct SearchQuery: Sendable, Equatable {
         let chars = Array(text)
         var i = 0
         while i < chars.count {
-            if chars[i].isWhitespace { i += 1; continue }
+            if chars[i].isWhitespace {
+                i += 1
+                continue
+            }
             var negated = false
             if chars[i] == "-", i + 1 < chars.count, !chars[i + 1].isWhitespace {
                 negated = true
@@ -120,7 +127,10 @@ public struct SearchQuery: Sendable, Equatable {
                 let open = i
                 i += 1
                 var phrase = ""
-                while i < chars.count, chars[i] != "\"" { phrase.append(chars[i]); i += 1 }
+                while i < chars.count, chars[i] != "\"" {
+                    phrase.append(chars[i])
+                    i += 1
+                }
                 guard i < chars.count else {
                     throw SearchError.malformedQuery("the quote at character \(open + 1) is not closed")
                 }
@@ -129,7 +139,10 @@ public struct SearchQuery: Sendable, Equatable {
                 continue
             }
             var word = ""
-            while i < chars.count, !chars[i].isWhitespace, chars[i] != "\"" { word.append(chars[i]); i += 1 }
+            while i < chars.count, !chars[i].isWhitespace, chars[i] != "\"" {
+                word.append(chars[i])
+                i += 1
+            }
             result.append(Lexeme(text: word, quoted: false, negated: negated))
         }
         return result
@@ -143,8 +156,8 @@ public enum SearchError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .malformedQuery(detail): "malformed query: \(detail)"
-        case let .invalidOption(detail): detail
+        case .malformedQuery(let detail): "malformed query: \(detail)"
+        case .invalidOption(let detail): detail
         }
     }
 }

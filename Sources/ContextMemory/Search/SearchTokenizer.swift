@@ -77,7 +77,9 @@ public enum SearchTokenizer {
         }
 
         /// Hands the word ending at `end` to `emit`, if there is one; false when `emit` says stop.
-        @inline(__always) mutating func flush(_ end: Int, _ emit: (UnsafeBufferPointer<UInt8>, Int, Int) -> Bool) -> Bool {
+        @inline(__always) mutating func flush(_ end: Int, _ emit: (UnsafeBufferPointer<UInt8>, Int, Int) -> Bool)
+            -> Bool
+        {
             guard start >= 0 else { return true }
             let keepGoing = bytes.withUnsafeBufferPointer { emit($0, start, end) }
             bytes.removeAll(keepingCapacity: true)
@@ -101,11 +103,11 @@ public enum SearchTokenizer {
 
     static func isIdeographic(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {
-        case 0x3040...0x30FF, 0x31F0...0x31FF,          // Hiragana, Katakana
-             0x3400...0x4DBF, 0x4E00...0x9FFF,          // CJK ideographs
-             0xF900...0xFAFF, 0x20000...0x3134F,
-             0x1100...0x11FF, 0x3130...0x318F, 0xAC00...0xD7AF,  // Hangul
-             0xFF66...0xFF9F:                           // half-width Katakana
+        case 0x3040...0x30FF, 0x31F0...0x31FF,  // Hiragana, Katakana
+            0x3400...0x4DBF, 0x4E00...0x9FFF,  // CJK ideographs
+            0xF900...0xFAFF, 0x20000...0x3134F,
+            0x1100...0x11FF, 0x3130...0x318F, 0xAC00...0xD7AF,  // Hangul
+            0xFF66...0xFF9F:  // half-width Katakana
             return true
         default:
             return false
@@ -117,9 +119,15 @@ public enum SearchTokenizer {
         let length: Int
         var value: UInt32
         switch lead {
-        case 0xC2...0xDF: length = 2; value = UInt32(lead & 0x1F)
-        case 0xE0...0xEF: length = 3; value = UInt32(lead & 0x0F)
-        case 0xF0...0xF4: length = 4; value = UInt32(lead & 0x07)
+        case 0xC2...0xDF:
+            length = 2
+            value = UInt32(lead & 0x1F)
+        case 0xE0...0xEF:
+            length = 3
+            value = UInt32(lead & 0x0F)
+        case 0xF0...0xF4:
+            length = 4
+            value = UInt32(lead & 0x07)
         default: return nil
         }
         guard index + length <= bytes.count else { return nil }

@@ -11,8 +11,10 @@
 /// a match inside a huge word is cut at a `Character` boundary, never inside a grapheme cluster
 /// or a UTF-8 sequence; where the bound falls between words the cut is at the last whole word.
 enum Snippet {
-    static func make(text: String, query: SearchQuery, maxWords: Int = 24, maxCharacters: Int = 300, maxLeading: Int = 80,
-                     scanLimit: Int = 65_536) -> String {
+    static func make(
+        text: String, query: SearchQuery, maxWords: Int = 24, maxCharacters: Int = 300, maxLeading: Int = 80,
+        scanLimit: Int = 65_536
+    ) -> String {
         let terms = query.groups.flatMap { $0 }
         let exact = Set(terms.filter { !$0.isPrefix }.flatMap(\.tokens).map { Array($0.utf8) })
         let exactLengths = Set(exact.map(\.count))
@@ -61,7 +63,8 @@ enum Snippet {
         }
         // Assembled as bytes and decoded once.
         var result: [UInt8] = window.startIndex > 0 ? Array("…".utf8) : []
-        let open = Array(SearchHit.highlightOpen.utf8), close = Array(SearchHit.highlightClose.utf8)
+        let open = Array(SearchHit.highlightOpen.utf8)
+        let close = Array(SearchHit.highlightClose.utf8)
         var highlighting = false
         var total = 0
         copy.withUTF8 { bytes in
@@ -92,7 +95,8 @@ enum Snippet {
     /// on a Character boundary; `bound` itself when there are not that many characters before it.
     private static func offset(in text: String, characters: Int, from offset: Int, bound: Int) -> Int {
         let utf8 = text.utf8
-        let origin = utf8.index(utf8.startIndex, offsetBy: offset), limit = utf8.index(utf8.startIndex, offsetBy: bound)
+        let origin = utf8.index(utf8.startIndex, offsetBy: offset)
+        let limit = utf8.index(utf8.startIndex, offsetBy: bound)
         // `index(_:offsetBy:)` rounds its input down to a Character boundary first, so the result is one.
         guard let moved = text.index(origin, offsetBy: characters, limitedBy: limit) else { return bound }
         return utf8.distance(from: utf8.startIndex, to: moved)

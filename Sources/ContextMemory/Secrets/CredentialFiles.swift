@@ -13,7 +13,9 @@ enum CredentialFiles {
         ".env", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", ".netrc", "_netrc", ".npmrc", ".pypirc", ".pgpass",
         ".git-credentials", ".htpasswd", "credentials", "credentials.json", ".dockercfg",
     ]
-    static let extensions: Set<String> = ["pem", "key", "p12", "pfx", "jks", "keystore", "kdbx", "tfstate", "ppk", "gpg", "asc"]
+    static let extensions: Set<String> = [
+        "pem", "key", "p12", "pfx", "jks", "keystore", "kdbx", "tfstate", "ppk", "gpg", "asc",
+    ]
     static let harmlessEnvSuffixes: Set<String> = ["example", "sample", "template", "dist", "defaults"]
     static let nameWords: [String] = [".token", "secret", "password", "passwd"]
 
@@ -24,9 +26,13 @@ enum CredentialFiles {
         if name.hasPrefix(".env.") {
             return !harmlessEnvSuffixes.contains(String(name.dropFirst(".env.".count)))
         }
-        if let dot = name.lastIndex(of: "."), extensions.contains(String(name[name.index(after: dot)...])) { return true }
+        if let dot = name.lastIndex(of: "."), extensions.contains(String(name[name.index(after: dot)...])) {
+            return true
+        }
         // Memory about secrets is fine (`secrets-policy.md`); a file named for holding one is not.
-        let isProse = ["md", "markdown", "mdx", "txt", "rst", "adoc", "html", "htm"].contains { name.hasSuffix("." + $0) }
+        let isProse = ["md", "markdown", "mdx", "txt", "rst", "adoc", "html", "htm"].contains {
+            name.hasSuffix("." + $0)
+        }
         return !isProse && nameWords.contains { name.contains($0) }
     }
 }

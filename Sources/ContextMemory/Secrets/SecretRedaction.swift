@@ -26,7 +26,9 @@ struct SecretRedaction: Sendable {
             output.reserveCapacity(bytes.count + 24 * matches.count)
             var findings: [Finding] = []
             var copied = 0
-            var line = 1, lineStart = 0, scanned = 0
+            var line = 1
+            var lineStart = 0
+            var scanned = 0
             var previousLineStart = 0
             for match in matches {
                 // Advance the line count to the match (matches are sorted).
@@ -38,20 +40,26 @@ struct SecretRedaction: Sendable {
                     }
                     scanned += 1
                 }
-                if Self.suppressed(bytes, previousLineStart: line > 1 ? previousLineStart : nil, lineStart: lineStart) { continue }
+                if Self.suppressed(bytes, previousLineStart: line > 1 ? previousLineStart : nil, lineStart: lineStart) {
+                    continue
+                }
                 output.append(contentsOf: bytes[copied..<match.range.lowerBound])
                 output.append(contentsOf: match.rule.redactionMarker.utf8)
                 let breaks = bytes[match.range].reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
                 output.append(contentsOf: repeatElement(UInt8(ascii: "\n"), count: breaks))
                 copied = match.range.upperBound
-                let column = 1 + bytes[lineStart..<match.range.lowerBound].reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
-                findings.append(Finding(
-                    rule: Self.rule, severity: .error, path: path, line: line, column: column,
-                    message: "a credential (\(match.rule.title)) is in this file: ctxmem never indexes or emits it and shows \(match.rule.redactionMarker) "
-                        + "instead; remove it from memory and revoke it",
-                    target: match.rule.rawValue,
-                    suggestion: "keep credentials in a secret store; for a false positive put <!-- ctxmem-ignore secret-in-memory --> "
-                        + "on the line before, or list the value under secrets.allow_values in .ctxmem.yaml"))
+                let column =
+                    1 + bytes[lineStart..<match.range.lowerBound].reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
+                findings.append(
+                    Finding(
+                        rule: Self.rule, severity: .error, path: path, line: line, column: column,
+                        message:
+                            "a credential (\(match.rule.title)) is in this file: ctxmem never indexes or emits it and shows \(match.rule.redactionMarker) "
+                            + "instead; remove it from memory and revoke it",
+                        target: match.rule.rawValue,
+                        suggestion:
+                            "keep credentials in a secret store; for a false positive put <!-- ctxmem-ignore secret-in-memory --> "
+                            + "on the line before, or list the value under secrets.allow_values in .ctxmem.yaml"))
             }
             guard copied > 0 else { return (String(decoding: bytes, as: UTF8.self), findings) }
             output.append(contentsOf: bytes[copied...])
@@ -60,14 +68,19 @@ struct SecretRedaction: Sendable {
     }
 
     /// A `ctxmem-ignore` comment naming this rule (or none) on the match's line or the one before.
-    private static func suppressed(_ bytes: UnsafeBufferPointer<UInt8>, previousLineStart: Int?, lineStart: Int) -> Bool {
+    private static func suppressed(_ bytes: UnsafeBufferPointer<UInt8>, previousLineStart: Int?, lineStart: Int) -> Bool
+    {
         func line(from start: Int) -> Substring {
             var end = start
             while end < bytes.count, bytes[end] != UInt8(ascii: "\n") { end += 1 }
             return Substring(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))
         }
         for start in [previousLineStart, lineStart].compactMap({ $0 }) {
-            if let rules = InlineSuppression.rules(onLine: line(from: start)), rules.isEmpty || rules.contains(rule.rawValue) { return true }
+            if let rules = InlineSuppression.rules(onLine: line(from: start)),
+                rules.isEmpty || rules.contains(rule.rawValue)
+            {
+                return true
+            }
         }
         return false
     }

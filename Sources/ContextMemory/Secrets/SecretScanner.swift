@@ -101,7 +101,8 @@ public enum SecretRule: String, CaseIterable, Sendable, Codable {
     public var summary: String {
         switch self {
         case .awsAccessKey: "AWS access key id (AKIA/ASIA and 16 upper-case letters or digits)."
-        case .awsSecretKey: "AWS secret access key (40 base64 characters assigned to an aws_secret_access_key-like name)."
+        case .awsSecretKey:
+            "AWS secret access key (40 base64 characters assigned to an aws_secret_access_key-like name)."
         case .githubToken: "GitHub token (ghp_, gho_, ghu_, ghs_, ghr_ and 36 letters or digits)."
         case .githubFineGrainedToken: "GitHub fine-grained personal access token (github_pat_ and 82 characters)."
         case .gitlabToken: "GitLab token (glpat-, gldt-, glrt-, glptt-, … and 20 or more characters)."
@@ -214,7 +215,7 @@ enum SecretBytes {
     static let slash: UInt16 = 1 << 6
     static let dot: UInt16 = 1 << 7
     static let hexLower: UInt16 = 1 << 8
-    static let blank: UInt16 = 1 << 9        // space, tab
+    static let blank: UInt16 = 1 << 9  // space, tab
     /// The first byte of a word that can begin a provider prefix.
     static let start: UInt16 = 1 << 10
     /// `-`, `:`, `=`, `|`, `` ` ``: a PEM line, a URL's user information, an assignment, a table
@@ -264,39 +265,53 @@ enum SecretBytes {
 /// The words of `SecretEngine.secretName`, built once.
 enum SecretNames {
     /// A name part ending with one of these is a keyword (`PGPASSWORD`, `APIKEY`, `authToken` parts).
-    static let endings: [[UInt8]] = ["password", "passwd", "passphrase", "secret", "token", "apikey", "accesskey",
-                                     "privatekey", "secretkey"].map { Array($0.utf8) }
+    static let endings: [[UInt8]] = [
+        "password", "passwd", "passphrase", "secret", "token", "apikey", "accesskey",
+        "privatekey", "secretkey",
+    ].map { Array($0.utf8) }
     /// Keywords only as the whole last part (`DB_PASS`, `basic_auth`; not `bypass`, `oauth`,
     /// `authInterceptor`).
-    static let whole: [[UInt8]] = ["pwd", "pass", "auth", "authorization", "credential", "bearer"].map { Array($0.utf8) }
+    static let whole: [[UInt8]] = ["pwd", "pass", "auth", "authorization", "credential", "bearer"].map {
+        Array($0.utf8)
+    }
     static let key = Array("key".utf8), secret = Array("secret".utf8), access = Array("access".utf8)
     static let aws = Array("aws".utf8), secretAccessKey = Array("secretaccesskey".utf8)
     /// Keywords as words of prose or a table cell.
-    static let proseWords: Set<[UInt8]> = Set(["password", "passwd", "passphrase", "pwd", "secret", "token", "apikey",
-                                               "credential", "passcode"].map { Array($0.utf8) })
+    static let proseWords: Set<[UInt8]> = Set(
+        [
+            "password", "passwd", "passphrase", "pwd", "secret", "token", "apikey",
+            "credential", "passcode",
+        ].map { Array($0.utf8) })
     /// After a keyword in prose, words that say the text is about the secret, not the secret.
-    static let proseDeny: Set<[UInt8]> = Set(["s", "is", "was", "are", "will", "must", "should", "can", "in",
-                                              "from", "of", "with", "rotated", "expired", "generation", "authentication",
-                                              "exchange", "refresh", "flow", "lookup", "used", "issued", "hashing", "hashed",
-                                              "hashes", "reset", "change", "manager", "storage", "handling", "validation"]
+    static let proseDeny: Set<[UInt8]> = Set(
+        [
+            "s", "is", "was", "are", "will", "must", "should", "can", "in",
+            "from", "of", "with", "rotated", "expired", "generation", "authentication",
+            "exchange", "refresh", "flow", "lookup", "used", "issued", "hashing", "hashed",
+            "hashes", "reset", "change", "manager", "storage", "handling", "validation",
+        ]
         .map { Array($0.utf8) })
     /// Parts that make the next part `key` a keyword (`api_key`, `signingKey`).
-    static let keyOwners: [[UInt8]] = ["api", "access", "private", "secret", "signing", "encryption", "master",
-                                       "client", "app", "auth"].map { Array($0.utf8) }
+    static let keyOwners: [[UInt8]] = [
+        "api", "access", "private", "secret", "signing", "encryption", "master",
+        "client", "app", "auth",
+    ].map { Array($0.utf8) }
     /// After a keyword, or last, these say the value describes the secret: `token_budget`,
     /// `password_file`, `secretKeyRef`, `token_url`.
-    static let deny: Set<[UInt8]> = Set([
-        "count", "counts", "limit", "limits", "budget", "budgets", "type", "types", "url", "uri", "urls", "endpoint",
-        "file", "files", "path", "paths", "dir", "name", "names", "ref", "refs", "id", "ids", "length", "len",
-        "size", "max", "min", "usage", "env", "var", "header", "field", "policy", "hint", "prompt", "label",
-        "placeholder", "format", "regex", "pattern", "expiry", "expires", "expiration", "expire", "ttl", "mode",
-        "method", "provider", "scope", "scopes", "store", "manager", "helper", "source", "location", "rotation",
-        "required", "enabled", "reset", "hash", "salt", "kind", "template", "version", "prefix", "suffix",
-        "param", "parameter", "arn", "selector", "mount", "volume", "estimate", "estimator", "cost", "price",
-        "rate", "window", "server", "service", "host", "port", "user", "username", "login", "email",
-        "number", "index", "position", "lifetime", "timeout", "generator", "validator", "strength", "command",
-        "cmd", "script", "description", "desc", "example", "sample",
-    ].map { Array($0.utf8) })
+    static let deny: Set<[UInt8]> = Set(
+        [
+            "count", "counts", "limit", "limits", "budget", "budgets", "type", "types", "url", "uri", "urls",
+            "endpoint",
+            "file", "files", "path", "paths", "dir", "name", "names", "ref", "refs", "id", "ids", "length", "len",
+            "size", "max", "min", "usage", "env", "var", "header", "field", "policy", "hint", "prompt", "label",
+            "placeholder", "format", "regex", "pattern", "expiry", "expires", "expiration", "expire", "ttl", "mode",
+            "method", "provider", "scope", "scopes", "store", "manager", "helper", "source", "location", "rotation",
+            "required", "enabled", "reset", "hash", "salt", "kind", "template", "version", "prefix", "suffix",
+            "param", "parameter", "arn", "selector", "mount", "volume", "estimate", "estimator", "cost", "price",
+            "rate", "window", "server", "service", "host", "port", "user", "username", "login", "email",
+            "number", "index", "position", "lifetime", "timeout", "generator", "validator", "strength", "command",
+            "cmd", "script", "description", "desc", "example", "sample",
+        ].map { Array($0.utf8) })
 }
 
 // MARK: - The pass
@@ -362,7 +377,10 @@ struct SecretEngine {
         func record(_ found: SecretMatch) -> Bool {
             if !scanner.allRules, !scanner.rules.contains(found.rule) { return false }
             if !scanner.allowedBytes.isEmpty,
-               scanner.allowedBytes.contains(Array(UnsafeBufferPointer(rebasing: p[found.range]))) { return false }
+                scanner.allowedBytes.contains(Array(UnsafeBufferPointer(rebasing: p[found.range])))
+            {
+                return false
+            }
             if let last = matches.last, last.range.upperBound > found.range.lowerBound { return false }
             matches.append(found)
             return firstOnly
@@ -419,20 +437,32 @@ struct SecretEngine {
         case UInt8(ascii: "x"):
             if !afterJoiner { return slackToken(i) }
         case UInt8(ascii: "s"):
-            if starts(i, "sk_live_") { return variable(i, prefix: 8, min: 24, max: 247, B.alnum, end: B.word, .stripeSecretKey) }
-            if starts(i, "sk_test_") { return variable(i, prefix: 8, min: 24, max: 247, B.alnum, end: B.word, .stripeTestKey) }
+            if starts(i, "sk_live_") {
+                return variable(i, prefix: 8, min: 24, max: 247, B.alnum, end: B.word, .stripeSecretKey)
+            }
+            if starts(i, "sk_test_") {
+                return variable(i, prefix: 8, min: 24, max: 247, B.alnum, end: B.word, .stripeTestKey)
+            }
             if starts(i, "sk-"), !afterJoiner { return dashKey(i) }
         case UInt8(ascii: "r"):
-            if starts(i, "rk_live_") { return variable(i, prefix: 8, min: 24, max: 247, B.alnum, end: B.word, .stripeSecretKey) }
-            if starts(i, "rk_test_") { return variable(i, prefix: 8, min: 24, max: 247, B.alnum, end: B.word, .stripeTestKey) }
+            if starts(i, "rk_live_") {
+                return variable(i, prefix: 8, min: 24, max: 247, B.alnum, end: B.word, .stripeSecretKey)
+            }
+            if starts(i, "rk_test_") {
+                return variable(i, prefix: 8, min: 24, max: 247, B.alnum, end: B.word, .stripeTestKey)
+            }
         case UInt8(ascii: "n"):
             if starts(i, "npm_") { return fixed(i, prefix: 4, count: 36, B.alnum, end: B.word, .npmToken) }
         case UInt8(ascii: "p"):
             if !afterJoiner, starts(i, "pypi-Ag") {
                 let prefix: Int
-                if starts(i, "pypi-AgEIcHlwaS5vcmc") { prefix = 20 }
-                else if starts(i, "pypi-AgENdGVzdC5weXBpLm9yZw") { prefix = 27 }
-                else { return nil }
+                if starts(i, "pypi-AgEIcHlwaS5vcmc") {
+                    prefix = 20
+                } else if starts(i, "pypi-AgENdGVzdC5weXBpLm9yZw") {
+                    prefix = 27
+                } else {
+                    return nil
+                }
                 return variable(i, prefix: prefix, min: 50, max: 2000, B.base64url, end: B.base64url, .pypiToken)
             }
         case UInt8(ascii: "S"):
@@ -444,7 +474,8 @@ struct SecretEngine {
             if starts(i, "hooks.slack.com/"), !afterJoiner { return slackWebhook(i) }
             if starts(i, "hf_") {
                 guard let m = fixed(i, prefix: 3, count: 34, B.letter, end: B.word, .huggingFaceToken),
-                      hasClasses(i + 3, m.range.upperBound, B.upper, B.lower) else { return nil }
+                    hasClasses(i + 3, m.range.upperBound, B.upper, B.lower)
+                else { return nil }
                 return m
             }
         default: break
@@ -462,8 +493,10 @@ struct SecretEngine {
     }
 
     /// `min` to `max` bytes of `body` after the prefix, then a byte outside `end`.
-    func variable(_ i: Int, prefix: Int, min: Int, max: Int, _ body: UInt16, end: UInt16,
-                  _ rule: SecretRule) -> SecretMatch? {
+    func variable(
+        _ i: Int, prefix: Int, min: Int, max: Int, _ body: UInt16, end: UInt16,
+        _ rule: SecretRule
+    ) -> SecretMatch? {
         let s = i + prefix
         let e = run(s, body, limit: max + 1)
         guard e - s >= min, e - s <= max, !isClass(e, end), looksRandom(s, e) else { return nil }
@@ -503,10 +536,15 @@ struct SecretEngine {
 
     func slackToken(_ i: Int) -> SecretMatch? {
         var s: Int
-        if starts(i, "xoxe.xoxp-") || starts(i, "xoxe.xoxb-") { s = i + 10 }
-        else if starts(i, "xapp-") { s = i + 5 }
-        else if starts(i, "xox"), "abposre".utf8.contains(byte(i + 3)), byte(i + 4) == UInt8(ascii: "-") { s = i + 5 }
-        else { return nil }
+        if starts(i, "xoxe.xoxp-") || starts(i, "xoxe.xoxb-") {
+            s = i + 10
+        } else if starts(i, "xapp-") {
+            s = i + 5
+        } else if starts(i, "xox"), "abposre".utf8.contains(byte(i + 3)), byte(i + 4) == UInt8(ascii: "-") {
+            s = i + 5
+        } else {
+            return nil
+        }
         let bodyStart = s
         var parts = 0
         var lastStart = s
@@ -514,7 +552,7 @@ struct SecretEngine {
         while parts < 8 {
             let partEnd = run(s, B.alnum, limit: 128)
             guard partEnd > s else { return nil }
-            if parts == 0, run(s, B.digit, limit: 128) != partEnd { return nil }   // team/app number first
+            if parts == 0, run(s, B.digit, limit: 128) != partEnd { return nil }  // team/app number first
             parts += 1
             lastStart = s
             e = partEnd
@@ -522,16 +560,22 @@ struct SecretEngine {
             s = e + 1
         }
         guard parts >= 3, e - lastStart >= 8, e - bodyStart >= 20, !isClass(e, B.base64url),
-              looksRandom(lastStart, e) else { return nil }
+            looksRandom(lastStart, e)
+        else { return nil }
         return SecretMatch(rule: .slackToken, range: i..<e)
     }
 
     func slackWebhook(_ i: Int) -> SecretMatch? {
         var s = i + 16
-        if starts(s, "services/") { s += 9 }
-        else if starts(s, "workflows/") { s += 10 }
-        else if starts(s, "triggers/") { s += 9 }
-        else { return nil }
+        if starts(s, "services/") {
+            s += 9
+        } else if starts(s, "workflows/") {
+            s += 10
+        } else if starts(s, "triggers/") {
+            s += 9
+        } else {
+            return nil
+        }
         let e = run(s, B.base64url | B.slash, limit: 257)
         guard e - s >= 20, e - s <= 256 else { return nil }
         var slashes = 0
@@ -550,18 +594,25 @@ struct SecretEngine {
         if starts(i, "sk-ant-") {
             let kindEnd = run(i + 7, B.lower, limit: 12)
             let versionEnd = run(kindEnd, B.digit, limit: 4)
-            guard kindEnd - (i + 7) >= 2, versionEnd > kindEnd, byte(versionEnd) == UInt8(ascii: "-") else { return nil }
-            return variable(i, prefix: versionEnd + 1 - i, min: 32, max: 400, B.base64url, end: B.base64url,
-                            .anthropicKey)
+            guard kindEnd - (i + 7) >= 2, versionEnd > kindEnd, byte(versionEnd) == UInt8(ascii: "-") else {
+                return nil
+            }
+            return variable(
+                i, prefix: versionEnd + 1 - i, min: 32, max: 400, B.base64url, end: B.base64url,
+                .anthropicKey)
         }
         for prefix: StaticString in ["sk-proj-", "sk-svcacct-", "sk-admin-"] where starts(i, prefix) {
-            guard let m = variable(i, prefix: prefix.utf8CodeUnitCount, min: 40, max: 400, B.base64url,
-                                   end: B.base64url, .openAIKey),
-                  mixedClasses(i + prefix.utf8CodeUnitCount, m.range.upperBound) else { return nil }
+            guard
+                let m = variable(
+                    i, prefix: prefix.utf8CodeUnitCount, min: 40, max: 400, B.base64url,
+                    end: B.base64url, .openAIKey),
+                mixedClasses(i + prefix.utf8CodeUnitCount, m.range.upperBound)
+            else { return nil }
             return m
         }
         guard let m = variable(i, prefix: 3, min: 32, max: 250, B.alnum, end: B.base64url, .openAIKey),
-              mixedClasses(i + 3, m.range.upperBound) else { return nil }
+            mixedClasses(i + 3, m.range.upperBound)
+        else { return nil }
         return m
     }
 
@@ -569,7 +620,9 @@ struct SecretEngine {
         let a = run(i + 3, B.base64url, limit: 23)
         guard a - (i + 3) == 22, byte(a) == UInt8(ascii: ".") else { return nil }
         let e = run(a + 1, B.base64url, limit: 44)
-        guard e - (a + 1) == 43, !isClass(e, B.base64url), looksRandom(i + 3, a), looksRandom(a + 1, e) else { return nil }
+        guard e - (a + 1) == 43, !isClass(e, B.base64url), looksRandom(i + 3, a), looksRandom(a + 1, e) else {
+            return nil
+        }
         return SecretMatch(rule: .sendGridKey, range: i..<e)
     }
 
@@ -600,7 +653,7 @@ struct SecretEngine {
             case UInt8(ascii: "a")...UInt8(ascii: "z"): v = UInt32(c - UInt8(ascii: "a")) + 26
             case UInt8(ascii: "0")...UInt8(ascii: "9"): v = UInt32(c - UInt8(ascii: "0")) + 52
             case UInt8(ascii: "-"): v = 62
-            default: v = 63   // `_`; the caller's run admits nothing else
+            default: v = 63  // `_`; the caller's run admits nothing else
             }
             acc = (acc << 6 | v) & 0xFFFFFF
             bits += 6
@@ -628,7 +681,8 @@ struct SecretEngine {
         j = labelEnd
         let label = UnsafeBufferPointer(rebasing: p[(i + 11)..<labelEnd])
         guard label.count >= 11, Self.endsWith(label, "PRIVATE KEY") || Self.endsWith(label, "PRIVATE KEY BLOCK"),
-              starts(j, "-----") else { return nil }
+            starts(j, "-----")
+        else { return nil }
         j += 5
         // Body: base64 lines, indentation, PEM header lines (`Proc-Type: 4,ENCRYPTED`), real
         // newlines or JSON `\n` escapes, until `-----END`. Anything else (prose, `...`, a Markdown
@@ -636,16 +690,21 @@ struct SecretEngine {
         let limit = 65536 >= n - j ? n : j + 65536
         var base64Count = 0
         var lastBase64End = j
-        var lastLineEnd = j   // the end of the last whole line of the body
-        var bodyEnd = -1      // set when the body stops in the middle of a line
+        var lastLineEnd = j  // the end of the last whole line of the body
+        var bodyEnd = -1  // set when the body stops in the middle of a line
         var lineStart = true
         var seen: (UInt64, UInt64) = (0, 0)
         var foundEnd = -1
         while j < limit {
             let c = p[j]
             if c == UInt8(ascii: "-") {
-                if starts(j, "-----END") { foundEnd = j; break }
-                j += 1; lineStart = false; continue
+                if starts(j, "-----END") {
+                    foundEnd = j
+                    break
+                }
+                j += 1
+                lineStart = false
+                continue
             }
             let k = table[Int(c)]
             if k & (B.base64) != 0 || c == UInt8(ascii: "=") {
@@ -655,17 +714,20 @@ struct SecretEngine {
                 lastBase64End = j
                 lineStart = false
             } else if c == UInt8(ascii: "\n") || c == UInt8(ascii: "\r") {
-                j += 1; lineStart = true
+                j += 1
+                lineStart = true
                 lastLineEnd = lastBase64End
             } else if c == UInt8(ascii: ">"), lineStart {
-                j += 1   // a Markdown block quote
+                j += 1  // a Markdown block quote
             } else if c == UInt8(ascii: "\\"), byte(j + 1) == UInt8(ascii: "n") || byte(j + 1) == UInt8(ascii: "r") {
-                j += 2; lineStart = true
+                j += 2
+                lineStart = true
                 lastLineEnd = lastBase64End
             } else if k & B.blank != 0, lineStart || byte(j - 1) == UInt8(ascii: ":") {
                 j += 1
             } else if c == UInt8(ascii: ":") || c == UInt8(ascii: ",") {
-                j += 1; lineStart = false
+                j += 1
+                lineStart = false
             } else {
                 // A closing quote or backtick ends a key written inside a string or code span; anything
                 // else (a space, a full stop) means this line is prose, not part of the key.
@@ -704,8 +766,10 @@ struct SecretEngine {
     func urlPassword(_ i: Int) -> SecretMatch? {
         // A scheme: a letter, then letters, digits, `+.-` (`mongodb+srv`, `jdbc:postgresql` ends at `:`).
         var s = i
-        while s > 0, i - s < 32, isClass(s - 1, B.alnum) || byte(s - 1) == UInt8(ascii: "+")
-                || byte(s - 1) == UInt8(ascii: ".") || byte(s - 1) == UInt8(ascii: "-") { s -= 1 }
+        while s > 0, i - s < 32,
+            isClass(s - 1, B.alnum) || byte(s - 1) == UInt8(ascii: "+")
+                || byte(s - 1) == UInt8(ascii: ".") || byte(s - 1) == UInt8(ascii: "-")
+        { s -= 1 }
         guard s < i, isClass(s, B.letter) else { return nil }
         let start = i + 3
         let limit = 512 >= n - start ? n : start + 512
@@ -718,8 +782,11 @@ struct SecretEngine {
         }
         guard atSign > start, isClass(atSign + 1, B.alnum) else { return nil }
         var colon = -1
-        for k in start..<atSign where p[k] == UInt8(ascii: ":") { colon = k; break }
-        guard colon >= start, colon + 1 < atSign else { return nil }   // `redis://:password@` has no user
+        for k in start..<atSign where p[k] == UInt8(ascii: ":") {
+            colon = k
+            break
+        }
+        guard colon >= start, colon + 1 < atSign else { return nil }  // `redis://:password@` has no user
         let ps = colon + 1
         // A provider token used as the password (`https://x-access-token:ghs_…@github.com`) keeps its own rule.
         if isClass(ps, B.start), let specific = prefixRules(ps), specific.range.upperBound <= atSign { return specific }
@@ -758,7 +825,8 @@ struct SecretEngine {
         case UInt8(ascii: "|"):
             // A table row: the previous cell names a secret; the next cell is the value, alone.
             guard byte(op + 1) == UInt8(ascii: " ") || byte(op + 1) == UInt8(ascii: "`"), longTokenFollows(op + 1),
-                  phraseNamesSecret(endingAt: op) else { return nil }
+                phraseNamesSecret(endingAt: op)
+            else { return nil }
             prose = true
         case UInt8(ascii: "`"):
             // `… is `value``, `… was `value``, `set … to `value``.
@@ -768,18 +836,25 @@ struct SecretEngine {
             let wordEnd = w
             while w > 0, wordEnd - w < 4, isClass(w - 1, B.lower) { w -= 1 }
             guard byte(w - 1) == UInt8(ascii: " "),
-                  Self.equalFolded(UnsafeBufferPointer(rebasing: p[w..<wordEnd]), "is")
+                Self.equalFolded(UnsafeBufferPointer(rebasing: p[w..<wordEnd]), "is")
                     || Self.equalFolded(UnsafeBufferPointer(rebasing: p[w..<wordEnd]), "was")
                     || Self.equalFolded(UnsafeBufferPointer(rebasing: p[w..<wordEnd]), "to"),
-                  phraseNamesSecret(endingAt: w - 1) else { return nil }
+                phraseNamesSecret(endingAt: w - 1)
+            else { return nil }
             prose = true
-            v = op   // the backtick opens the value
+            v = op  // the backtick opens the value
         default:
             // The name, backwards: spaces, a closing quote or `**`, then name bytes.
             var k = op
-            while k > 0, skipped < 8, isClass(k - 1, B.blank) { k -= 1; skipped += 1 }
+            while k > 0, skipped < 8, isClass(k - 1, B.blank) {
+                k -= 1
+                skipped += 1
+            }
             skipped = 0
-            while k > 0, skipped < 3, Self.isClosing(p[k - 1]) { k -= 1; skipped += 1 }
+            while k > 0, skipped < 3, Self.isClosing(p[k - 1]) {
+                k -= 1
+                skipped += 1
+            }
             let nameEnd = k
             while k > 0, nameEnd - k < 64, isClass(k - 1, B.name) { k -= 1 }
             let name = UnsafeBufferPointer(rebasing: p[k..<nameEnd])
@@ -787,9 +862,14 @@ struct SecretEngine {
                 kind = named
                 // `?pwd=` in a URL is a meeting link's passcode (Zoom, Webex), shared with every invitee.
                 if byte(k - 1) == UInt8(ascii: "?") || byte(k - 1) == UInt8(ascii: "&"),
-                   name.count == 3, Self.containsFolded(name, "pwd") { return nil }
-            } else if p[op] == UInt8(ascii: ":"), byte(op + 1) == UInt8(ascii: " ") || byte(op + 1) == UInt8(ascii: "*"),
-                      longTokenFollows(op + 1), phraseNamesSecret(endingAt: op) {
+                    name.count == 3, Self.containsFolded(name, "pwd")
+                {
+                    return nil
+                }
+            } else if p[op] == UInt8(ascii: ":"),
+                byte(op + 1) == UInt8(ascii: " ") || byte(op + 1) == UInt8(ascii: "*"),
+                longTokenFollows(op + 1), phraseNamesSecret(endingAt: op)
+            {
                 prose = true
             } else {
                 return nil
@@ -803,15 +883,31 @@ struct SecretEngine {
             }
         }
         skipped = 0
-        while skipped < 16, isClass(v, B.blank) || (byte(v) == UInt8(ascii: "*") && !prose) { v += 1; skipped += 1 }
-        if prose { while skipped < 16, byte(v) == UInt8(ascii: "*") { v += 1; skipped += 1 } }
+        while skipped < 16, isClass(v, B.blank) || (byte(v) == UInt8(ascii: "*") && !prose) {
+            v += 1
+            skipped += 1
+        }
+        if prose {
+            while skipped < 16, byte(v) == UInt8(ascii: "*") {
+                v += 1
+                skipped += 1
+            }
+        }
         var basic = false
         // An HTTP authorization scheme before the credential.
-        if startsFolded(v, "bearer ") { v += 7 } else if startsFolded(v, "token ") { v += 6 } else if startsFolded(v, "basic ") {
-            v += 6; basic = true
+        if startsFolded(v, "bearer ") {
+            v += 7
+        } else if startsFolded(v, "token ") {
+            v += 6
+        } else if startsFolded(v, "basic ") {
+            v += 6
+            basic = true
         }
         skipped = 0
-        while skipped < 16, isClass(v, B.blank) { v += 1; skipped += 1 }
+        while skipped < 16, isClass(v, B.blank) {
+            v += 1
+            skipped += 1
+        }
         // An opening quote (also the escaped quote of JSON inside a string).
         if byte(v) == UInt8(ascii: "\\"), byte(v + 1) == UInt8(ascii: "\"") { v += 1 }
         var quote: UInt8 = 0
@@ -828,18 +924,21 @@ struct SecretEngine {
         let limit = 257 >= n - v ? n : v + 257
         if quote != 0 {
             while e < limit, p[e] != quote, p[e] != UInt8(ascii: "\\") || byte(e + 1) != quote {
-                if p[e] < 0x21 || p[e] >= 0x7F { return nil }   // spaces, line ends, non-ASCII: not a token
+                if p[e] < 0x21 || p[e] >= 0x7F { return nil }  // spaces, line ends, non-ASCII: not a token
                 e += 1
             }
             guard e < limit else { return nil }
         } else {
             while e < limit, table[Int(p[e])] & B.valueStop == 0 { e += 1 }
             guard e < limit || e == n else { return nil }
-            if byte(e) == UInt8(ascii: "(") { return nil }   // code: `token = makeToken(…)`
+            if byte(e) == UInt8(ascii: "(") { return nil }  // code: `token = makeToken(…)`
             // An ellipsis marks an elided example (`eyJhbGciOi...`, `sk_live_…`); one dot ends a sentence.
             if byte(e) == 0xE2, byte(e + 1) == 0x80, byte(e + 2) == 0xA6 { return nil }
             var dots = 0
-            while e > v, p[e - 1] == UInt8(ascii: ".") { e -= 1; dots += 1 }
+            while e > v, p[e - 1] == UInt8(ascii: ".") {
+                e -= 1
+                dots += 1
+            }
             if dots >= 2 { return nil }
         }
         guard e > v else { return nil }
@@ -847,14 +946,17 @@ struct SecretEngine {
             // The value must be the whole cell.
             var f = quote != 0 ? e + 1 : e
             while isClass(f, B.blank) { f += 1 }
-            guard f >= n || p[f] == UInt8(ascii: "|") || p[f] == UInt8(ascii: "\n") || p[f] == UInt8(ascii: "\r") else { return nil }
+            guard f >= n || p[f] == UInt8(ascii: "|") || p[f] == UInt8(ascii: "\n") || p[f] == UInt8(ascii: "\r") else {
+                return nil
+            }
         }
         let value = UnsafeBufferPointer(rebasing: p[v..<e])
         if prose, Self.hexOrNumber(value) { return nil }
         if value.contains(UInt8(ascii: "[")) || value.contains(UInt8(ascii: "]")) { return nil }
 
         if kind == .awsSecret, value.count == 40, value.allSatisfy({ table[Int($0)] & B.base64 != 0 }),
-           Self.mixed(value), !Self.placeholder(value) {
+            Self.mixed(value), !Self.placeholder(value)
+        {
             return SecretMatch(rule: .awsSecretKey, range: v..<e)
         }
         if basic, let decoded = Self.base64Decode(value), let colon = decoded.firstIndex(of: UInt8(ascii: ":")) {
@@ -881,7 +983,10 @@ struct SecretEngine {
     func longTokenFollows(_ i: Int) -> Bool {
         var v = i
         var skipped = 0
-        while skipped < 16, isClass(v, B.blank) || byte(v) == UInt8(ascii: "*") { v += 1; skipped += 1 }
+        while skipped < 16, isClass(v, B.blank) || byte(v) == UInt8(ascii: "*") {
+            v += 1
+            skipped += 1
+        }
         if byte(v) == UInt8(ascii: "`") || byte(v) == UInt8(ascii: "\"") || byte(v) == UInt8(ascii: "'") { v += 1 }
         guard v >= 0, v <= n - 12 else { return false }
         for j in v..<(v + 12) where table[Int(p[j])] & B.valueStop != 0 { return false }
@@ -895,7 +1000,8 @@ struct SecretEngine {
         guard end > 0, end <= n else { return false }
         var s = end
         while s > 0, end - s < 80, p[s - 1] != UInt8(ascii: "\n"), p[s - 1] != UInt8(ascii: "\r"),
-              p[s - 1] != UInt8(ascii: "|") { s -= 1 }
+            p[s - 1] != UInt8(ascii: "|")
+        { s -= 1 }
         let phrase = UnsafeBufferPointer(rebasing: p[s..<end])
         guard Self.hasHint(phrase) else { return false }
         // Words: letter runs, split at camelCase humps, folded; only the last six count.
@@ -907,10 +1013,14 @@ struct SecretEngine {
             let isLower = c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")
             let wasLower = previous >= UInt8(ascii: "a") && previous <= UInt8(ascii: "z")
             if isUpper || isLower {
-                if isUpper, wasLower, !current.isEmpty { words.append(current); current = [] }
+                if isUpper, wasLower, !current.isEmpty {
+                    words.append(current)
+                    current = []
+                }
                 current.append(Self.fold(c))
             } else if !current.isEmpty {
-                words.append(current); current = []
+                words.append(current)
+                current = []
             }
             previous = c
         }
@@ -920,7 +1030,8 @@ struct SecretEngine {
         for (offset, word) in recent.enumerated() {
             let index = recent.startIndex + offset
             let next = index + 1 < recent.endIndex ? recent[index + 1] : nil
-            let isKeyword = SecretNames.proseWords.contains(word)
+            let isKeyword =
+                SecretNames.proseWords.contains(word)
                 || SecretNames.endings.contains(where: { word.count > $0.count && Self.hasSuffix(word, $0) })
                 || (SecretNames.keyOwners.contains(word) && next == key)
             guard isKeyword else { continue }
@@ -963,7 +1074,8 @@ struct SecretEngine {
     /// Hex digits, digits and separators only: in prose, a commit, a hash, an id or a number.
     static func hexOrNumber(_ v: UnsafeBufferPointer<UInt8>) -> Bool {
         v.allSatisfy { c in
-            (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) || (fold(c) >= UInt8(ascii: "a") && fold(c) <= UInt8(ascii: "f"))
+            (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))
+                || (fold(c) >= UInt8(ascii: "a") && fold(c) <= UInt8(ascii: "f"))
                 || c == UInt8(ascii: "-") || c == UInt8(ascii: ":") || c == UInt8(ascii: ".")
         }
     }
@@ -981,18 +1093,26 @@ struct SecretEngine {
         var previous: UInt8 = 0
         for c in name {
             if c == UInt8(ascii: "_") || c == UInt8(ascii: "-") || c == UInt8(ascii: ".") {
-                if !current.isEmpty { parts.append(current); current = [] }
+                if !current.isEmpty {
+                    parts.append(current)
+                    current = []
+                }
             } else {
                 let isUpper = c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z")
                 let wasLower = previous >= UInt8(ascii: "a") && previous <= UInt8(ascii: "z")
-                if isUpper, wasLower, !current.isEmpty { parts.append(current); current = [] }
+                if isUpper, wasLower, !current.isEmpty {
+                    parts.append(current)
+                    current = []
+                }
                 current.append(fold(c))
             }
             previous = c
         }
         if !current.isEmpty { parts.append(current) }
         guard !parts.isEmpty else { return nil }
-        let endings = SecretNames.endings, whole = SecretNames.whole, keyOwners = SecretNames.keyOwners
+        let endings = SecretNames.endings
+        let whole = SecretNames.whole
+        let keyOwners = SecretNames.keyOwners
         let deny = SecretNames.deny
         let last = parts[parts.count - 1]
         var found: NameKind? = nil
@@ -1010,10 +1130,13 @@ struct SecretEngine {
                 if !nextDenied {
                     found = found ?? .plain
                     // AWS's names: aws_secret_access_key, AWS_SECRET_KEY, SecretAccessKey (STS JSON).
-                    let secretAccessKey = part == SecretNames.secretAccessKey
-                        || (idx + 2 < parts.count && parts[idx + 1] == SecretNames.access && parts[idx + 2] == SecretNames.key)
+                    let secretAccessKey =
+                        part == SecretNames.secretAccessKey
+                        || (idx + 2 < parts.count && parts[idx + 1] == SecretNames.access
+                            && parts[idx + 2] == SecretNames.key)
                     if hasSuffix(part, SecretNames.secret) || secretAccessKey,
-                       secretAccessKey || parts.contains(where: { hasPrefix($0, SecretNames.aws) }) {
+                        secretAccessKey || parts.contains(where: { hasPrefix($0, SecretNames.aws) })
+                    {
                         found = .awsSecret
                     }
                 }
@@ -1034,14 +1157,18 @@ struct SecretEngine {
         if placeholder(v) { return false }
         switch v[0] {
         case UInt8(ascii: "."), UInt8(ascii: "~"), UInt8(ascii: "#"), UInt8(ascii: "@"), UInt8(ascii: "!"),
-             UInt8(ascii: "&"), UInt8(ascii: "\\"): return false
+            UInt8(ascii: "&"), UInt8(ascii: "\\"):
+            return false
         case UInt8(ascii: "/"):
             // An absolute path, unless it is base64 that happens to start with `/`.
             if identifierLike(v, maxDigits: 8) { return false }
         default: break
         }
         if containsFolded(v, "://") || containsFolded(v, "${") || containsFolded(v, "{{") || containsFolded(v, "$(")
-            || containsFolded(v, ":\\") || containsFolded(v, "()") { return false }   // URLs, templates, code
+            || containsFolded(v, ":\\") || containsFolded(v, "()")
+        {
+            return false
+        }  // URLs, templates, code
         if v.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) { return false }
         if isUUID(v) { return false }
         if identifierLike(v) || singleCaseWords(v) { return false }
@@ -1057,7 +1184,8 @@ struct SecretEngine {
         guard let first = v.first else { return true }
         switch first {
         case UInt8(ascii: "$"), UInt8(ascii: "<"), UInt8(ascii: "{"), UInt8(ascii: "%"), UInt8(ascii: "*"),
-             UInt8(ascii: "("): return true
+            UInt8(ascii: "("):
+            return true
         default: break
         }
         if v.allSatisfy({ $0 == first }) { return true }
@@ -1071,15 +1199,26 @@ struct SecretEngine {
     /// A word is lower-case, upper-case or Capitalised letters with a vowel and no run of five
     /// consonants, then at most `maxDigits` digits; random text fails one of these within a few letters.
     static func identifierLike(_ v: UnsafeBufferPointer<UInt8>, maxDigits: Int = 4) -> Bool {
-        var letters = 0, uppers = 0, vowels = 0, consonantRun = 0, digits = 0
-        var lowerAfterUpperRun = false   // `QXZhy`: several capitals, then lower case
+        var letters = 0
+        var uppers = 0
+        var vowels = 0
+        var consonantRun = 0
+        var digits = 0
+        var lowerAfterUpperRun = false  // `QXZhy`: several capitals, then lower case
         var previous: UInt8 = 0
         func pieceIsWord() -> Bool {
-            if letters == 0 { return digits <= 12 }   // dates, account ids (`arn:aws:iam::123456789012:role/x`)
-            if lowerAfterUpperRun || (letters >= 5 && vowels == 0) { return false }   // `Http`, `JWT` are words
+            if letters == 0 { return digits <= 12 }  // dates, account ids (`arn:aws:iam::123456789012:role/x`)
+            if lowerAfterUpperRun || (letters >= 5 && vowels == 0) { return false }  // `Http`, `JWT` are words
             return digits <= maxDigits
         }
-        func newPiece() { letters = 0; uppers = 0; vowels = 0; consonantRun = 0; digits = 0; lowerAfterUpperRun = false }
+        func newPiece() {
+            letters = 0
+            uppers = 0
+            vowels = 0
+            consonantRun = 0
+            digits = 0
+            lowerAfterUpperRun = false
+        }
         for c in v {
             let isUpper = c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z")
             let isLower = c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")
@@ -1088,7 +1227,7 @@ struct SecretEngine {
                 let wasLower = previous >= UInt8(ascii: "a") && previous <= UInt8(ascii: "z")
                 if digits > 0 || (isUpper && wasLower) {
                     // A letter after digits, or a camelCase hump, starts a new piece.
-                    if digits > 0, letters > 0 { return false }   // letters, digits, letters: `s3cr3t`
+                    if digits > 0, letters > 0 { return false }  // letters, digits, letters: `s3cr3t`
                     if !pieceIsWord() { return false }
                     newPiece()
                 }
@@ -1105,8 +1244,9 @@ struct SecretEngine {
             } else if isDigit {
                 digits += 1
             } else if c == UInt8(ascii: "_") || c == UInt8(ascii: "-") || c == UInt8(ascii: ".")
-                        || c == UInt8(ascii: "/") || c == UInt8(ascii: ":") || c == UInt8(ascii: "@")
-                        || c == UInt8(ascii: "?") || c == UInt8(ascii: "!") || c == UInt8(ascii: "#") {
+                || c == UInt8(ascii: "/") || c == UInt8(ascii: ":") || c == UInt8(ascii: "@")
+                || c == UInt8(ascii: "?") || c == UInt8(ascii: "!") || c == UInt8(ascii: "#")
+            {
                 // `req.headers.authorization?.replace`, `kv/prod#signing_key`
                 if !pieceIsWord() { return false }
                 newPiece()
@@ -1121,15 +1261,20 @@ struct SecretEngine {
     /// `0x` and 40 hex digits: an Ethereum-style address (`token: 0x6B17…`), public by design.
     static func hexAddress(_ v: UnsafeBufferPointer<UInt8>) -> Bool {
         guard v.count == 42, v[0] == UInt8(ascii: "0"), v[1] == UInt8(ascii: "x") else { return false }
-        return v.dropFirst(2).allSatisfy { ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || (fold($0) >= UInt8(ascii: "a") && fold($0) <= UInt8(ascii: "f")) }
+        return v.dropFirst(2).allSatisfy {
+            ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9"))
+                || (fold($0) >= UInt8(ascii: "a") && fold($0) <= UInt8(ascii: "f"))
+        }
     }
 
     /// Base64 of words or prose (`cGFzc3dvcmQ=` is "password"), as in example Kubernetes Secrets;
     /// a real secret's base64 decodes to random bytes or to a random-looking password.
     static func encodesWords(_ v: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard v.count % 4 == 0, v.allSatisfy({ SecretBytes.table[Int($0)] & SecretBytes.base64 != 0 || $0 == UInt8(ascii: "=") }),
-              let decoded = base64Decode(v), !decoded.isEmpty,
-              decoded.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else { return false }
+        guard v.count % 4 == 0,
+            v.allSatisfy({ SecretBytes.table[Int($0)] & SecretBytes.base64 != 0 || $0 == UInt8(ascii: "=") }),
+            let decoded = base64Decode(v), !decoded.isEmpty,
+            decoded.allSatisfy({ $0 >= 0x20 && $0 < 0x7F })
+        else { return false }
         return decoded.withUnsafeBufferPointer { d in
             d.contains(UInt8(ascii: " ")) || identifierLike(d) || singleCaseWords(d)
         }
@@ -1145,7 +1290,8 @@ struct SecretEngine {
     /// Letters of one case and `_-.` only (`supersecretjwtkey`, `CHANGE_ME_PLEASE`): run-together
     /// words; generated secrets mix cases or digits.
     static func singleCaseWords(_ v: UnsafeBufferPointer<UInt8>) -> Bool {
-        var upper = false, lower = false
+        var upper = false
+        var lower = false
         for c in v {
             switch c {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"): upper = true
@@ -1162,7 +1308,8 @@ struct SecretEngine {
         guard let dot = v.lastIndex(of: UInt8(ascii: ".")), dot > 0 else { return false }
         let ext = v[(dot + 1)...]
         guard (1...5).contains(ext.count),
-              ext.allSatisfy({ $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") }) else { return false }
+            ext.allSatisfy({ $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") })
+        else { return false }
         return true
     }
 
@@ -1172,7 +1319,8 @@ struct SecretEngine {
             if j == 8 || j == 13 || j == 18 || j == 23 {
                 if c != UInt8(ascii: "-") { return false }
             } else if !(c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))
-                        && !(fold(c) >= UInt8(ascii: "a") && fold(c) <= UInt8(ascii: "f")) {
+                && !(fold(c) >= UInt8(ascii: "a") && fold(c) <= UInt8(ascii: "f"))
+            {
                 return false
             }
         }
@@ -1204,7 +1352,7 @@ struct SecretEngine {
     static func log2(_ x: Double) -> Double {
         guard x > 0, x.isFinite else { return 0 }
         let m = x.significand
-        let z = (m - 1) / (m + 1)   // |z| ≤ 1/3
+        let z = (m - 1) / (m + 1)  // |z| ≤ 1/3
         let z2 = z * z
         var term = z
         var sum = 0.0
@@ -1343,7 +1491,7 @@ struct SecretEngine {
             byPrefix[key, default: []].append(index)
         }
         var added: [SecretMatch] = []
-        var next = 0   // first original match that may still overlap
+        var next = 0  // first original match that may still overlap
         var i = 0
         while i < n - 1 {
             let key = UInt16(p[i]) << 8 | UInt16(p[i + 1])
@@ -1356,14 +1504,23 @@ struct SecretEngine {
                 let bytes = values[index].bytes
                 guard bytes.count <= n - i else { continue }
                 var equal = true
-                for j in 0..<bytes.count where p[i + j] != bytes[j] { equal = false; break }
+                for j in 0..<bytes.count where p[i + j] != bytes[j] {
+                    equal = false
+                    break
+                }
                 if equal, best < 0 || bytes.count > values[best].bytes.count { best = index }
             }
-            guard best >= 0 else { i += 1; continue }
+            guard best >= 0 else {
+                i += 1
+                continue
+            }
             let range = i..<(i + values[best].bytes.count)
             while next < matches.count, matches[next].range.upperBound <= range.lowerBound { next += 1 }
             let overlaps = next < matches.count && matches[next].range.lowerBound < range.upperBound
-            if overlaps { i += 1; continue }
+            if overlaps {
+                i += 1
+                continue
+            }
             added.append(SecretMatch(rule: values[best].rule, range: range))
             i = range.upperBound
         }

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import Logging
 
 // What the faces read: packs, agents, sections, search, statistics. Each read has a synchronous
@@ -22,38 +22,48 @@ extension MemoryService {
     /// Assembles a context pack (the project's main job). Token counting: `tokenizer`,
     /// `modelFactor` and `safetyMargin` override the configuration's.
     /// - Throws: ``PackError`` (unknown agent, budget, essentials over budget), ``IndexError``.
-    public func pack(_ request: PackRequest, tokenizer: String? = nil, modelFactor: Double? = nil,
-                     safetyMargin: Double? = nil) throws -> Pack {
+    public func pack(
+        _ request: PackRequest, tokenizer: String? = nil, modelFactor: Double? = nil,
+        safetyMargin: Double? = nil
+    ) throws -> Pack {
         let parts = try packBuilderParts(tokenizer: tokenizer, modelFactor: modelFactor, safetyMargin: safetyMargin)
         return try reading { try parts.builder(reading: $0).build(request) }
     }
 
     /// ``pack(_:tokenizer:modelFactor:safetyMargin:)`` off the cooperative pool.
-    public func pack(_ request: PackRequest, tokenizer: String? = nil, modelFactor: Double? = nil,
-                     safetyMargin: Double? = nil) async throws -> Pack {
+    public func pack(
+        _ request: PackRequest, tokenizer: String? = nil, modelFactor: Double? = nil,
+        safetyMargin: Double? = nil
+    ) async throws -> Pack {
         let parts = try packBuilderParts(tokenizer: tokenizer, modelFactor: modelFactor, safetyMargin: safetyMargin)
         return try await reading { try parts.builder(reading: $0).build(request) }
     }
 
     /// A builder on a reader of its own (tests and the benchmark build many packs with one).
     /// - Parameter policy: the packing stages' tuning (the benchmark and tests vary it).
-    public func packBuilder(tokenizer: String? = nil, modelFactor: Double? = nil, safetyMargin: Double? = nil,
-                            policy: PackingPolicy = .default) throws -> PackBuilder {
+    public func packBuilder(
+        tokenizer: String? = nil, modelFactor: Double? = nil, safetyMargin: Double? = nil,
+        policy: PackingPolicy = .default
+    ) throws -> PackBuilder {
         var parts = try packBuilderParts(tokenizer: tokenizer, modelFactor: modelFactor, safetyMargin: safetyMargin)
         parts.policy = policy
         return parts.builder(reading: try storage.reader())
     }
 
     /// What a ``PackBuilder`` is made of besides its reader: the configuration's counter, depth and budget.
-    func packBuilderParts(tokenizer: String? = nil, modelFactor: Double? = nil,
-                          safetyMargin: Double? = nil) throws -> PackBuilderParts {
+    func packBuilderParts(
+        tokenizer: String? = nil, modelFactor: Double? = nil,
+        safetyMargin: Double? = nil
+    ) throws -> PackBuilderParts {
         let configuration = try configuration()
-        let counter = PackTokenCounter(base: try baseCounter(configuration: configuration, tokenizer: tokenizer),
-                                       modelFactor: modelFactor ?? configuration.tokenFactor,
-                                       safetyMargin: safetyMargin ?? configuration.safetyMargin)
-        return PackBuilderParts(counter: counter, importDepth: configuration.importDepth,
-                                defaultBudget: configuration.budget ?? PackRequest.defaultBudget, cache: packingCache,
-                                logger: logger)
+        let counter = PackTokenCounter(
+            base: try baseCounter(configuration: configuration, tokenizer: tokenizer),
+            modelFactor: modelFactor ?? configuration.tokenFactor,
+            safetyMargin: safetyMargin ?? configuration.safetyMargin)
+        return PackBuilderParts(
+            counter: counter, importDepth: configuration.importDepth,
+            defaultBudget: configuration.budget ?? PackRequest.defaultBudget, cache: packingCache,
+            logger: logger)
     }
 
     // MARK: - Agents
@@ -86,9 +96,10 @@ extension MemoryService {
         return try builder.profiles().map { profile in
             let (essentials, role) = try builder.essentials(for: profile, withBodies: false)
             let tokens = essentials.reduce(0) { $0 + $1.0.tokens } + role.reduce(0) { $0 + $1.tokens }
-            return AgentSummary(profile: profile, budget: profile.budget ?? builder.defaultBudget, essentialTokens: tokens,
-                                essentialSections: essentials.count + role.count,
-                                findings: findings.filter { $0.path == profile.path })
+            return AgentSummary(
+                profile: profile, budget: profile.budget ?? builder.defaultBudget, essentialTokens: tokens,
+                essentialSections: essentials.count + role.count,
+                findings: findings.filter { $0.path == profile.path })
         }
     }
 
@@ -123,26 +134,33 @@ extension MemoryService {
         return try await reading { try Self.read(handle: handle, path: path, slug: slug, reader: $0) }
     }
 
-    private static func read(handle: String, path: String, slug: String?, reader: any MemoryReader) throws -> MemoryReadResult {
+    private static func read(handle: String, path: String, slug: String?, reader: any MemoryReader) throws
+        -> MemoryReadResult
+    {
         guard try reader.document(path: path) != nil else {
             let known = try reader.documents(kind: nil).map(\.path)
-            throw ReadError.notFound(handle: handle, suggestion: Suggest.nearest(to: path, in: known).map { MemoryHandle.make(path: $0, slug: "") })
+            throw ReadError.notFound(
+                handle: handle,
+                suggestion: Suggest.nearest(to: path, in: known).map { MemoryHandle.make(path: $0, slug: "") })
         }
         let sections = try reader.sections(inPaths: [path]).sorted { $0.ordinal < $1.ordinal }
         if let slug {
             guard let section = sections.first(where: { $0.slug == slug }) else {
                 let suggestion = Suggest.nearest(to: slug, in: sections.map(\.slug).filter { !$0.isEmpty })
-                throw ReadError.notFound(handle: handle, suggestion: suggestion.map { MemoryHandle.make(path: path, slug: $0) })
+                throw ReadError.notFound(
+                    handle: handle, suggestion: suggestion.map { MemoryHandle.make(path: path, slug: $0) })
             }
-            return MemoryReadResult(handle: section.handle, path: path, startLine: section.startLine, endLine: section.endLine,
-                                    headingPath: section.headingPath, tier: section.tier, tokens: section.tokens,
-                                    text: section.body ?? "")
+            return MemoryReadResult(
+                handle: section.handle, path: path, startLine: section.startLine, endLine: section.endLine,
+                headingPath: section.headingPath, tier: section.tier, tokens: section.tokens,
+                text: section.body ?? "")
         }
-        return MemoryReadResult(handle: MemoryHandle.make(path: path, slug: ""), path: path,
-                                startLine: sections.first?.startLine ?? 1, endLine: sections.last?.endLine ?? 1,
-                                headingPath: [], tier: sections.map(\.tier).min() ?? .detailed,
-                                tokens: sections.reduce(0) { $0 + $1.tokens },
-                                text: sections.compactMap(\.body).joined(separator: "\n"))
+        return MemoryReadResult(
+            handle: MemoryHandle.make(path: path, slug: ""), path: path,
+            startLine: sections.first?.startLine ?? 1, endLine: sections.last?.endLine ?? 1,
+            headingPath: [], tier: sections.map(\.tier).min() ?? .detailed,
+            tokens: sections.reduce(0) { $0 + $1.tokens },
+            text: sections.compactMap(\.body).joined(separator: "\n"))
     }
 
     /// What ``read(handle:)`` finds, with its lines as they are on disk now: credentials included.
@@ -152,7 +170,9 @@ extension MemoryService {
     public func readUnredacted(handle: String) throws -> MemoryReadResult {
         var result: MemoryReadResult = try read(handle: handle)
         let rootPath = FileTreeWalker.realPath(root.path) ?? root.path
-        guard let real = FileTreeWalker.realPath(root.appendingPathComponent(result.path).path), real.hasPrefix(rootPath + "/") else {
+        guard let real = FileTreeWalker.realPath(root.appendingPathComponent(result.path).path),
+            real.hasPrefix(rootPath + "/")
+        else {
             throw ReadError.notFound(handle: handle, suggestion: nil)
         }
         let bytes: Data
@@ -162,7 +182,8 @@ extension MemoryService {
             throw ReadError.notFound(handle: handle, suggestion: nil)
         }
         let lines = MarkdownParser.lines(of: TextDecoding.decode(Array(bytes)).text)
-        let first = max(0, result.startLine - 1), last = min(lines.count, result.endLine)
+        let first = max(0, result.startLine - 1)
+        let last = min(lines.count, result.endLine)
         result.text = first < last ? lines[first..<last].joined(separator: "\n") + "\n" : ""
         return result
     }
@@ -210,8 +231,9 @@ struct PackBuilderParts: Sendable {
     let logger: Logger
 
     func builder(reading reader: any MemoryReader) -> PackBuilder {
-        PackBuilder(store: reader, counter: counter, importDepth: importDepth, defaultBudget: defaultBudget,
-                    cache: cache, policy: policy, logger: logger)
+        PackBuilder(
+            store: reader, counter: counter, importDepth: importDepth, defaultBudget: defaultBudget,
+            cache: cache, policy: policy, logger: logger)
     }
 }
 

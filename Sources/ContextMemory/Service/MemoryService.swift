@@ -31,11 +31,14 @@ public struct MemoryService: Sendable {
     ///   - databasePath: where the index lives; `<root>/.ctxmem/index.sqlite` by default.
     /// - Parameter readerConnections: SQLite connections for reads, handed out in turn; a server
     ///   answering requests in parallel wants one per core, a command-line run needs one.
-    public init(root: URL, databasePath: String? = nil, logger: Logger = Logger(label: "ctxmem"),
-                readerConnections: Int = 1) {
+    public init(
+        root: URL, databasePath: String? = nil, logger: Logger = Logger(label: "ctxmem"),
+        readerConnections: Int = 1
+    ) {
         packingCache = PackingCache()
         self.root = root.standardizedFileURL
-        self.databasePath = databasePath.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        self.databasePath =
+            databasePath.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
             ?? self.root.appendingPathComponent(Self.indexFolder).appendingPathComponent("index.sqlite").path
         storage = SQLiteStorage(path: self.databasePath, readerConnections: readerConnections)
         self.logger = logger
@@ -74,15 +77,18 @@ public struct MemoryService: Sendable {
         let write = try await storage.write(rebuild: rebuild, lockTimeout: lockTimeout, waiting: waiting) { target in
             // A run from scratch keeps what earlier runs were told to include (a damaged index has
             // nothing to tell).
-            let extraIncludes = try include
-                ?? (target.fromScratch ? (try? target.replaced.map { try Indexer.extraIncludes(from: $0.metadata) }) ?? nil
+            let extraIncludes =
+                try include
+                ?? (target.fromScratch
+                    ? (try? target.replaced.map { try Indexer.extraIncludes(from: $0.metadata) }) ?? nil
                     : Indexer.extraIncludes(from: target.writer.metadata))
                 ?? []
             var configuration = configuration
             configuration.include += extraIncludes
-            let indexer = Indexer(root: root, store: target.writer, configuration: configuration, extraIncludes: extraIncludes,
-                                  counter: try baseCounter(configuration: configuration), rebuild: target.fromScratch,
-                                  skippedPaths: skippedPaths, logger: logger, progress: progress)
+            let indexer = Indexer(
+                root: root, store: target.writer, configuration: configuration, extraIncludes: extraIncludes,
+                counter: try baseCounter(configuration: configuration), rebuild: target.fromScratch,
+                skippedPaths: skippedPaths, logger: logger, progress: progress)
             return try await indexer.run()
         }
         var report = write.value
@@ -103,7 +109,9 @@ public struct MemoryService: Sendable {
     public func baseCounter(configuration: Configuration? = nil, tokenizer: String? = nil) throws -> any TokenCounter {
         let configured = try tokenizer ?? (configuration ?? self.configuration()).tokenizer
         guard let configured else { return ClaudeTokenEstimator() }
-        let url = configured.hasPrefix("/") ? URL(fileURLWithPath: configured)
+        let url =
+            configured.hasPrefix("/")
+            ? URL(fileURLWithPath: configured)
             : URL(fileURLWithPath: configured, relativeTo: tokenizer != nil ? nil : root).standardizedFileURL
         return try TokenizerCache.shared.tokenizer(at: url)
     }
@@ -123,7 +131,9 @@ public struct MemoryService: Sendable {
         mark("refreshed")
         let configuration = try configuration()
         let rootPath = FileTreeWalker.realPath(root.path) ?? root.path
-        let walk = try FileTreeWalker(root: root, exclude: configuration.exclude.map(Glob.init), skippedPaths: skippedPaths).walk()
+        let walk = try FileTreeWalker(
+            root: root, exclude: configuration.exclude.map(Glob.init), skippedPaths: skippedPaths
+        ).walk()
         let listing = RootListing(walk, rootPath: rootPath)
         mark("walked")
         let useGit = options.useGit
@@ -132,18 +142,23 @@ public struct MemoryService: Sendable {
         let trace = logger.logLevel <= .trace
         // The rules' reads in one snapshot, on the reader's own thread.
         let (found, documentCount, lines) = try await storage.reader().read { reader in
-            let agents = try builder.map { parts in
-                try Self.agents(parts.builder(reading: reader), reader: reader).map {
-                    AgentBudget(path: $0.profile.path, name: $0.profile.name, budget: $0.budget,
-                                essentialTokens: $0.essentialTokens)
-                }
-            } ?? []
+            let agents =
+                try builder.map { parts in
+                    try Self.agents(parts.builder(reading: reader), reader: reader).map {
+                        AgentBudget(
+                            path: $0.profile.path, name: $0.profile.name, budget: $0.budget,
+                            essentialTokens: $0.essentialTokens)
+                    }
+                } ?? []
             mark("agents")
-            var auditor = Auditor(store: reader, listing: listing, rules: options.rules,
-                                  importDepthLimit: configuration.importDepth, agents: agents, history: history.value,
-                                  trace: trace ? { mark($0) } : nil)
-            let found = try auditor.run().sorted { ($0.path, $0.line ?? 0, $0.column ?? 0, $0.rule.rawValue, $0.target ?? "")
-                < ($1.path, $1.line ?? 0, $1.column ?? 0, $1.rule.rawValue, $1.target ?? "") }
+            var auditor = Auditor(
+                store: reader, listing: listing, rules: options.rules,
+                importDepthLimit: configuration.importDepth, agents: agents, history: history.value,
+                trace: trace ? { mark($0) } : nil)
+            let found = try auditor.run().sorted {
+                ($0.path, $0.line ?? 0, $0.column ?? 0, $0.rule.rawValue, $0.target ?? "")
+                    < ($1.path, $1.line ?? 0, $1.column ?? 0, $1.rule.rawValue, $1.target ?? "")
+            }
             mark("rules")
             return (found, auditor.documentCount, try Self.sourceLines(of: Set(found.map(\.path)), reader: reader))
         }
@@ -163,21 +178,25 @@ public struct MemoryService: Sendable {
         }
         let historyText: String? = history.loaded.map {
             switch $0.source {
-            case let .git(commits): "git (\(commits) commits)"
+            case .git(let commits): "git (\(commits) commits)"
             case .fileTimes: "file times"
             }
         }
-        return AuditReport(root: rootPath, rules: RuleID.auditRules.filter(options.rules.contains), findings: findings,
-                           suppressed: suppressed,
-                           documents: documentCount, history: historyText,
-                           seconds: (clock.now - start).seconds)
+        return AuditReport(
+            root: rootPath, rules: RuleID.auditRules.filter(options.rules.contains), findings: findings,
+            suppressed: suppressed,
+            documents: documentCount, history: historyText,
+            seconds: (clock.now - start).seconds)
     }
 
     /// The lines holding `ctxmem-ignore` comments in these files, from the index.
-    private static func sourceLines(of paths: Set<String>, reader: any MemoryReader) throws -> [String: [Int: Substring]] {
+    private static func sourceLines(of paths: Set<String>, reader: any MemoryReader) throws -> [String: [Int:
+        Substring]]
+    {
         var result: [String: [Int: Substring]] = [:]
         for section in try reader.sections(containing: "ctxmem-ignore") where paths.contains(section.path) {
-            for (offset, line) in (section.body ?? "").split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+            for (offset, line) in (section.body ?? "").split(separator: "\n", omittingEmptySubsequences: false)
+                .enumerated()
             where line.contains("ctxmem-ignore") {
                 result[section.path, default: [:]][section.startLine + offset] = line
             }

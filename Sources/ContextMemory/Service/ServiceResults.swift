@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import Synchronization
 
 /// `ctxmem agents`: one agent with what it would start with.

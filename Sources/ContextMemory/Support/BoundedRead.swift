@@ -12,8 +12,8 @@ enum BoundedRead {
         var description: String {
             switch self {
             case .notRegularFile: "not a regular file"
-            case let .tooLarge(limit): "larger than the \(limit)-byte limit for this kind of file"
-            case let .system(reason): reason
+            case .tooLarge(let limit): "larger than the \(limit)-byte limit for this kind of file"
+            case .system(let reason): reason
             }
         }
     }
@@ -21,7 +21,9 @@ enum BoundedRead {
     /// - Throws: ``Failure`` when the file is not a regular file, is larger than `limit`, or cannot be read.
     static func contents(of url: URL, limit: Int) throws -> Data {
         let descriptor = open(url.path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard descriptor >= 0 else { throw Failure.system(errno == ENOENT ? "no such file" : String(cString: strerror(errno))) }
+        guard descriptor >= 0 else {
+            throw Failure.system(errno == ENOENT ? "no such file" : String(cString: strerror(errno)))
+        }
         defer { close(descriptor) }
         var info = stat()
         guard fstat(descriptor, &info) == 0 else { throw Failure.system(String(cString: strerror(errno))) }

@@ -95,25 +95,40 @@ public struct Glob: Hashable, Sendable, CustomStringConvertible {
 
     /// Matches one path segment with `*`, `?` and `[...]`, iteratively with backtracking on `*`.
     static func matchSegment(_ pattern: [UInt8], _ text: UnsafeBufferPointer<UInt8>) -> Bool {
-        var p = 0, t = 0
-        var starP = -1, starT = 0
+        var p = 0
+        var t = 0
+        var starP = -1
+        var starT = 0
         while t < text.count {
             if p < pattern.count {
                 switch pattern[p] {
                 case UInt8(ascii: "*"):
-                    starP = p; starT = t; p += 1
+                    starP = p
+                    starT = t
+                    p += 1
                     continue
                 case UInt8(ascii: "?"):
-                    p += 1; t += 1
+                    p += 1
+                    t += 1
                     continue
                 case UInt8(ascii: "["):
                     if let (matched, next) = matchClass(pattern, p, text[t]) {
-                        if matched { p = next; t += 1; continue }
+                        if matched {
+                            p = next
+                            t += 1
+                            continue
+                        }
                     } else if text[t] == pattern[p] {
-                        p += 1; t += 1; continue
+                        p += 1
+                        t += 1
+                        continue
                     }
                 default:
-                    if pattern[p] == text[t] { p += 1; t += 1; continue }
+                    if pattern[p] == text[t] {
+                        p += 1
+                        t += 1
+                        continue
+                    }
                 }
             }
             guard starP >= 0 else { return false }
@@ -131,7 +146,8 @@ public struct Glob: Hashable, Sendable, CustomStringConvertible {
         var i = start + 1
         var negate = false
         if i < pattern.count, pattern[i] == UInt8(ascii: "!") || pattern[i] == UInt8(ascii: "^") {
-            negate = true; i += 1
+            negate = true
+            i += 1
         }
         var matched = false
         var first = true

@@ -40,8 +40,8 @@ public enum RelativePath {
 
     /// Whether no component is empty, `.` or `..` (so `normalize` would return it unchanged).
     static func isNormal(_ path: String) -> Bool {
-        var length = 0      // bytes in the current component
-        var dots = 0        // of which leading dots
+        var length = 0  // bytes in the current component
+        var dots = 0  // of which leading dots
         for byte in path.utf8 {
             if byte == UInt8(ascii: "/") {
                 if length == 0 || (length == dots && dots <= 2) { return false }

@@ -39,14 +39,16 @@ public struct TierAssigner: Sendable {
             if let value = raw.stringValue.flatMap({ Tier(rawValue: $0.lowercased()) }) {
                 frontmatterTier = value
             } else {
-                document.findings.append(Finding(
-                    rule: RuleID.invalidFrontmatter, severity: .warning, path: document.path, line: 2,
-                    message: "frontmatter key 'tier' must be one of \(Tier.choices)"))
+                document.findings.append(
+                    Finding(
+                        rule: RuleID.invalidFrontmatter, severity: .warning, path: document.path, line: 2,
+                        message: "frontmatter key 'tier' must be one of \(Tier.choices)"))
             }
         }
         let fileMarker = document.markers.first(where: \.appliesToFile)
-        let headingMarkers = Dictionary(document.markers.filter { !$0.appliesToFile }.map { ($0.line, $0) },
-                                        uniquingKeysWith: { first, _ in first })
+        let headingMarkers = Dictionary(
+            document.markers.filter { !$0.appliesToFile }.map { ($0.line, $0) },
+            uniquingKeysWith: { first, _ in first })
         let base = fileDefault(document: document, kind: kind, frontmatter: frontmatter)
         // Markers and operational headings apply to the heading's subtree: keep a stack by level.
         var scoped: [(level: Int, tier: Tier, reason: String)] = []
@@ -92,7 +94,9 @@ public struct TierAssigner: Sendable {
         return words.contains { Self.operationalHeadingWords.contains(String($0)) }
     }
 
-    private func fileDefault(document: Document, kind: DocumentKind, frontmatter: [String: JSONValue]?) -> (Tier, String) {
+    private func fileDefault(document: Document, kind: DocumentKind, frontmatter: [String: JSONValue]?) -> (
+        Tier, String
+    ) {
         let folders = document.path.split(separator: "/").dropLast().map { $0.lowercased() }
         if let folder = folders.first(where: { Self.operationalFolders.contains($0) }) {
             return (.operational, "under \(folder)/")
@@ -104,7 +108,8 @@ public struct TierAssigner: Sendable {
         case .agent:
             return (.essential, "agent definition")
         case .rule:
-            return frontmatter?["paths"] == nil ? (.essential, "rule loaded at launch") : (.detailed, "rule with paths: (conditional)")
+            return frontmatter?["paths"] == nil
+                ? (.essential, "rule loaded at launch") : (.detailed, "rule with paths: (conditional)")
         case .skill:
             return (.detailed, "skill body (read when relevant)")
         case .projectManagement:

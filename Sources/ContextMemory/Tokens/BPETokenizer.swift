@@ -62,11 +62,13 @@ public final class BPETokenizer: TokenCounter {
         self.identifier = identifier
         addedTokens = AddedTokenMatcher(configuration.addedTokens.filter { !$0.normalized }.map(\.token))
         normalizers = configuration.normalizers.map(UnicodeNormalizer.init(form:))
-        normalizedAddedTokens = AddedTokenMatcher(configuration.addedTokens.filter(\.normalized).map { added in
-            var token = added.token
-            token.content = Self.normalize(token.content, with: configuration.normalizers.map(UnicodeNormalizer.init(form:)))
-            return token
-        })
+        normalizedAddedTokens = AddedTokenMatcher(
+            configuration.addedTokens.filter(\.normalized).map { added in
+                var token = added.token
+                token.content = Self.normalize(
+                    token.content, with: configuration.normalizers.map(UnicodeNormalizer.init(form:)))
+                return token
+            })
         preTokenizer = configuration.preTokenizer
         merges = MergeTable(configuration.merges)
         byteIds = configuration.byteIds
@@ -110,7 +112,9 @@ public final class BPETokenizer: TokenCounter {
         for normalizer in normalizers.dropFirst() {
             swap(&context.normalized, &context.spare)
             context.normalized.removeAll(keepingCapacity: true)
-            context.spare.withUnsafeBufferPointer { normalizer.normalize($0, into: &context.normalized, scratch: &context.scalars) }
+            context.spare.withUnsafeBufferPointer {
+                normalizer.normalize($0, into: &context.normalized, scratch: &context.scalars)
+            }
         }
         let normalized = context.normalized
         return normalized.withUnsafeBufferPointer { countNormalized($0, &context) }
@@ -198,7 +202,8 @@ public final class BPETokenizer: TokenCounter {
     private static func reason(_ error: any Error) -> String {
         let cocoa = error as NSError
         if let underlying = cocoa.userInfo[NSUnderlyingErrorKey] as? NSError,
-           underlying.domain == NSPOSIXErrorDomain, let code = POSIXErrorCode(rawValue: Int32(underlying.code)) {
+            underlying.domain == NSPOSIXErrorDomain, let code = POSIXErrorCode(rawValue: Int32(underlying.code))
+        {
             return String(cString: strerror(code.rawValue))
         }
         if cocoa.domain == NSCocoaErrorDomain, cocoa.code == NSFileReadNoSuchFileError { return "no such file" }

@@ -81,7 +81,9 @@ extension MergeTable {
             scratch.pairs.remove(at: position)
             count -= 1
             if position > 0 { scratch.pairs[position - 1] = lookup(scratch.ids[position - 1], scratch.ids[position]) }
-            if position < count - 1 { scratch.pairs[position] = lookup(scratch.ids[position], scratch.ids[position + 1]) }
+            if position < count - 1 {
+                scratch.pairs[position] = lookup(scratch.ids[position], scratch.ids[position + 1])
+            }
         }
     }
 

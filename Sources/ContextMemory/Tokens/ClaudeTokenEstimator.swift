@@ -34,7 +34,9 @@ public struct ClaudeTokenEstimator: TokenCounter {
     }
 
     /// Calls `body` with the tokenizer's NFKC of `bytes`, as the exact count sees them; ASCII needs none.
-    private static func withNormalized<T>(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T {
+    private static func withNormalized<T>(
+        _ bytes: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> T
+    ) -> T {
         guard bytes.contains(where: { $0 >= 0x80 }) else { return body(bytes) }
         var normalized: [UInt8] = []
         normalized.reserveCapacity(bytes.count)
@@ -61,12 +63,14 @@ public struct ClaudeTokenEstimator: TokenCounter {
     public static func pieceCount(_ text: String) -> Int {
         var text = text
         return text.withUTF8 { original in
-            withNormalized(original) { bytes in ScalarClassifier.basicPlane.withUnsafeBufferPointer { classes in
-                var splitter = GPT2Splitter(bytes, classes: classes)
-                var pieces = 0
-                while splitter.next() != nil { pieces += 1 }
-                return pieces
-            } }
+            withNormalized(original) { bytes in
+                ScalarClassifier.basicPlane.withUnsafeBufferPointer { classes in
+                    var splitter = GPT2Splitter(bytes, classes: classes)
+                    var pieces = 0
+                    while splitter.next() != nil { pieces += 1 }
+                    return pieces
+                }
+            }
         }
     }
 }
@@ -148,8 +152,10 @@ struct Vocabulary: Sendable {
     /// How many tokens `start..<end` splits into, taking the longest token at each step (a single
     /// byte is always a token of a byte-level vocabulary).
     @inline(__always)
-    static func longestMatchCount(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int,
-                                  slots: UnsafeBufferPointer<UInt32>) -> Int {
+    static func longestMatchCount(
+        _ bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int,
+        slots: UnsafeBufferPointer<UInt32>
+    ) -> Int {
         // Most pieces are one token (" the", "ing"): one probe for the whole piece settles them.
         var whole = offsetBasis
         for index in start..<end { whole = (whole ^ UInt64(bytes[index])) &* prime }

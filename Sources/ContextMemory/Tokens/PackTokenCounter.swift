@@ -21,7 +21,8 @@ public struct PackTokenCounter: Sendable {
         self.modelFactor = modelFactor
         let margin = safetyMargin ?? (base.identifier.hasPrefix("bpe:") ? 0 : Self.estimatorMargin)
         self.safetyMargin = margin
-        identifier = "\(base.identifier) x\(String(format: "%.2f", modelFactor)) +\(String(format: "%g", (margin * 1000).rounded() / 10))%"
+        identifier =
+            "\(base.identifier) x\(String(format: "%.2f", modelFactor)) +\(String(format: "%g", (margin * 1000).rounded() / 10))%"
     }
 
     public func count(_ text: String) -> Int {

@@ -1,7 +1,8 @@
 /// The character classes of the GPT-2 pre-tokenizer pattern
 /// `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`.
 enum ScalarClass: UInt8, Sendable {
-    case letter = 0, number, space, other
+    case letter = 0
+    case number, space, other
 }
 
 enum ScalarClassifier {
@@ -40,8 +41,10 @@ func decodeScalar(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> (value:
     if lead < 0xF0 {
         return ((lead & 0x0F) << 12 | UInt32(bytes[index + 1] & 0x3F) << 6 | UInt32(bytes[index + 2] & 0x3F), 3)
     }
-    return ((lead & 0x07) << 18 | UInt32(bytes[index + 1] & 0x3F) << 12
-            | UInt32(bytes[index + 2] & 0x3F) << 6 | UInt32(bytes[index + 3] & 0x3F), 4)
+    return (
+        (lead & 0x07) << 18 | UInt32(bytes[index + 1] & 0x3F) << 12
+            | UInt32(bytes[index + 2] & 0x3F) << 6 | UInt32(bytes[index + 3] & 0x3F), 4
+    )
 }
 
 /// One match of the GPT-2 pattern: bytes `start..<end`; the "core" is the piece without the optional
@@ -93,7 +96,9 @@ struct GPT2Splitter {
             }
             if start + 2 < count {
                 let third = bytes[start + 2]
-                if (second == 0x72 && third == 0x65) || (second == 0x76 && third == 0x65) || (second == 0x6C && third == 0x6C) {
+                if (second == 0x72 && third == 0x65) || (second == 0x76 && third == 0x65)
+                    || (second == 0x6C && third == 0x6C)
+                {
                     position = start + 3  // 're 've 'll
                     return Piece(start: start, coreStart: start, end: start + 3, coreClass: .other, coreScalars: 3)
                 }

@@ -67,7 +67,8 @@ struct TokenizerConfiguration {
             }
         }
         if model["byte_fallback"] as? Bool == true {
-            throw unsupported("model.byte_fallback true is not supported (it belongs to SentencePiece-style BPE, not byte-level)")
+            throw unsupported(
+                "model.byte_fallback true is not supported (it belongs to SentencePiece-style BPE, not byte-level)")
         }
         guard let vocabulary = model["vocab"] as? [String: Any] else {
             throw malformed("model.vocab is missing or not an object")
@@ -85,7 +86,9 @@ struct TokenizerConfiguration {
             if let id = ids[String(Character(unicodeOfByte[byte]))] { byteIds[byte] = Int32(id) }
         }
         guard byteIds.contains(where: { $0 >= 0 }) else {
-            throw unsupported("model.vocab has none of the 256 byte-level symbols (Ġ for a space, ...); ctxmem needs a byte-level BPE")
+            throw unsupported(
+                "model.vocab has none of the 256 byte-level symbols (Ġ for a space, ...); ctxmem needs a byte-level BPE"
+            )
         }
         if let unknown = model["unk_token"] as? String {
             guard let id = ids[unknown] else { throw malformed("model.unk_token \"\(unknown)\" is not in model.vocab") }
@@ -146,13 +149,15 @@ struct TokenizerConfiguration {
                 throw malformed("added_tokens[\(index)] has no \"content\"")
             }
             let special = token["special"] as? Bool ?? false
-            addedTokens.append((
-                AddedToken(content: Array(content.utf8),
-                           singleWord: token["single_word"] as? Bool ?? false,
-                           leftStrip: token["lstrip"] as? Bool ?? false,
-                           rightStrip: token["rstrip"] as? Bool ?? false),
-                token["normalized"] as? Bool ?? !special
-            ))
+            addedTokens.append(
+                (
+                    AddedToken(
+                        content: Array(content.utf8),
+                        singleWord: token["single_word"] as? Bool ?? false,
+                        leftStrip: token["lstrip"] as? Bool ?? false,
+                        rightStrip: token["rstrip"] as? Bool ?? false),
+                    token["normalized"] as? Bool ?? !special
+                ))
         }
     }
 
@@ -165,7 +170,9 @@ struct TokenizerConfiguration {
         }
         if let form = NormalizationForm(rawValue: type) { return [form] }
         guard type == "Sequence" else {
-            throw TokenizerError.unsupported(path: path, detail: "\(field).type \(type) is not supported (supported: NFC, NFD, NFKC, NFKD, Sequence)")
+            throw TokenizerError.unsupported(
+                path: path, detail: "\(field).type \(type) is not supported (supported: NFC, NFD, NFKC, NFKD, Sequence)"
+            )
         }
         guard let list = object["normalizers"] as? [Any] else {
             throw TokenizerError.malformed(path: path, detail: "\(field).normalizers is missing or not an array")
@@ -191,11 +198,14 @@ struct TokenizerConfiguration {
         case "Split":
             let pattern = object["pattern"] as? [String: Any]
             guard let regex = pattern?["Regex"] as? String, regex == gpt2Pattern else {
-                throw TokenizerError.unsupported(path: path, detail: "\(field).pattern is not supported: ctxmem splits only by the GPT-2 pattern \(gpt2Pattern)")
+                throw TokenizerError.unsupported(
+                    path: path,
+                    detail: "\(field).pattern is not supported: ctxmem splits only by the GPT-2 pattern \(gpt2Pattern)")
             }
             let behavior = object["behavior"] as? String ?? "Isolated"
             guard behavior == "Isolated" else {
-                throw TokenizerError.unsupported(path: path, detail: "\(field).behavior \(behavior) is not supported (only Isolated)")
+                throw TokenizerError.unsupported(
+                    path: path, detail: "\(field).behavior \(behavior) is not supported (only Isolated)")
             }
             guard object["invert"] as? Bool != true else {
                 throw TokenizerError.unsupported(path: path, detail: "\(field).invert true is not supported")
@@ -209,7 +219,11 @@ struct TokenizerConfiguration {
                 try preTokenizer(item, field: "\(field).pretokenizers[\(index)]", path: path)
             }
         default:
-            throw TokenizerError.unsupported(path: path, detail: "\(field).type \(type) is not supported (supported: ByteLevel, Split with the GPT-2 pattern, Sequence); ctxmem needs a byte-level BPE")
+            throw TokenizerError.unsupported(
+                path: path,
+                detail:
+                    "\(field).type \(type) is not supported (supported: ByteLevel, Split with the GPT-2 pattern, Sequence); ctxmem needs a byte-level BPE"
+            )
         }
     }
 

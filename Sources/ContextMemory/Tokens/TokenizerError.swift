@@ -9,9 +9,9 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .unreadable(path, reason): "\(path): cannot read the tokenizer: \(reason)"
-        case let .malformed(path, detail): "\(path): not a usable tokenizer.json: \(detail)"
-        case let .unsupported(path, detail): "\(path): \(detail)"
+        case .unreadable(let path, let reason): "\(path): cannot read the tokenizer: \(reason)"
+        case .malformed(let path, let detail): "\(path): not a usable tokenizer.json: \(detail)"
+        case .unsupported(let path, let detail): "\(path): \(detail)"
         }
     }
 }

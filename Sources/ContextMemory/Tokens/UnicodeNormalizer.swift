@@ -1,6 +1,9 @@
 /// A Unicode normalisation form, as the `normalizer` of a tokenizer.json names it.
 enum NormalizationForm: String, Sendable {
-    case nfc = "NFC", nfd = "NFD", nfkc = "NFKC", nfkd = "NFKD"
+    case nfc = "NFC"
+    case nfd = "NFD"
+    case nfkc = "NFKC"
+    case nfkd = "NFKD"
 
     var isCompatibility: Bool { self == .nfkc || self == .nfkd }
     var composes: Bool { self == .nfc || self == .nfkc }
@@ -35,14 +38,18 @@ struct UnicodeNormalizer: Sendable {
             var needsWork = false
             while runEnd < count, input[runEnd] >= 0x80 {
                 let (value, length) = decodeScalar(input, at: runEnd)
-                if !needsWork, tables.info(value) != 0 || (!form.composes && NormalizationTables.isHangulSyllable(value)) {
+                if !needsWork,
+                    tables.info(value) != 0 || (!form.composes && NormalizationTables.isHangulSyllable(value))
+                {
                     needsWork = true
                 }
                 runEnd += length
             }
             output.append(contentsOf: UnsafeBufferPointer(rebasing: input[copied..<(needsWork ? runStart : runEnd)]))
             if needsWork {
-                normalizeRun(UnsafeBufferPointer(rebasing: input[runStart..<runEnd]), tables: tables, into: &output, scratch: &scratch)
+                normalizeRun(
+                    UnsafeBufferPointer(rebasing: input[runStart..<runEnd]), tables: tables, into: &output,
+                    scratch: &scratch)
             }
             copied = runEnd
             index = runEnd
@@ -50,15 +57,18 @@ struct UnicodeNormalizer: Sendable {
         output.append(contentsOf: UnsafeBufferPointer(rebasing: input[copied..<count]))
     }
 
-    private func normalizeRun(_ run: UnsafeBufferPointer<UInt8>, tables: NormalizationTables,
-                              into output: inout [UInt8], scratch: inout [UInt32]) {
+    private func normalizeRun(
+        _ run: UnsafeBufferPointer<UInt8>, tables: NormalizationTables,
+        into output: inout [UInt8], scratch: inout [UInt32]
+    ) {
         scratch.removeAll(keepingCapacity: true)
         var index = 0
         while index < run.count {
             let (value, length) = decodeScalar(run, at: index)
             index += length
-            tables.appendDecomposition(of: value, compatibility: form.isCompatibility,
-                                       hangul: !form.composes, to: &scratch)
+            tables.appendDecomposition(
+                of: value, compatibility: form.isCompatibility,
+                hangul: !form.composes, to: &scratch)
         }
         tables.reorder(&scratch)
         if form.composes { tables.compose(&scratch) }
@@ -93,10 +103,10 @@ final class NormalizationTables: Sendable {
     static let shared = NormalizationTables()
 
     private let blockIndex: [UInt16]  // scalar >> 8 -> block
-    private let blocks: [UInt32]      // 256 words a block; block 0 is all zeros
-    private let pool: [UInt32]        // decomposed scalars
+    private let blocks: [UInt32]  // 256 words a block; block 0 is all zeros
+    private let pool: [UInt32]  // decomposed scalars
     private let compatibility: [UInt32]  // per decomposition: start << 8 | length in `pool`
-    private let canonical: [UInt32]      // the same; length 0 when only a compatibility decomposition exists
+    private let canonical: [UInt32]  // the same; length 0 when only a compatibility decomposition exists
     private let compositions: [UInt64: UInt32]
 
     private static let hangulBase: UInt32 = 0xAC00, hangulCount: UInt32 = 11_172
@@ -156,11 +166,14 @@ final class NormalizationTables: Sendable {
 
     /// Parses "scalar:v1 v2;..." (hexadecimal; the values decimal when asked); with `keyLast`,
     /// "v1 v2:scalar".
-    private static func entries(_ text: String, decimalValues: Bool = false, keyLast: Bool = false) -> [(UInt32, [UInt32])] {
+    private static func entries(_ text: String, decimalValues: Bool = false, keyLast: Bool = false) -> [(
+        UInt32, [UInt32]
+    )] {
         text.split(whereSeparator: { $0 == ";" || $0 == "\n" }).compactMap { entry in
             let sides = entry.split(separator: ":")
             guard sides.count == 2 else { return nil }
-            let keySide = keyLast ? sides[1] : sides[0], valueSide = keyLast ? sides[0] : sides[1]
+            let keySide = keyLast ? sides[1] : sides[0]
+            let valueSide = keyLast ? sides[0] : sides[1]
             guard let key = UInt32(keySide.drop(while: { $0 == " " }), radix: 16) else { return nil }
             let values = valueSide.split(separator: " ").compactMap { UInt32($0, radix: decimalValues ? 10 : 16) }
             return (key, values)
@@ -176,7 +189,9 @@ final class NormalizationTables: Sendable {
     @inline(__always)
     func combiningClass(_ value: UInt32) -> UInt32 { info(value) & 0xFF }
 
-    func appendDecomposition(of value: UInt32, compatibility useCompatibility: Bool, hangul: Bool, to scalars: inout [UInt32]) {
+    func appendDecomposition(
+        of value: UInt32, compatibility useCompatibility: Bool, hangul: Bool, to scalars: inout [UInt32]
+    ) {
         if hangul, Self.isHangulSyllable(value) {
             let index = value - Self.hangulBase
             scalars.append(Self.leadBase + index / (Self.vowelCount * Self.trailCount))
@@ -229,7 +244,8 @@ final class NormalizationTables: Sendable {
             if starter >= 0 {
                 let adjacent = written - 1 == starter
                 if adjacent || (lastClass != 0 && lastClass < valueClass),
-                   let composite = composite(scalars[starter], value) {
+                    let composite = composite(scalars[starter], value)
+                {
                     scalars[starter] = composite
                     continue
                 }
@@ -244,10 +260,12 @@ final class NormalizationTables: Sendable {
 
     private func composite(_ first: UInt32, _ second: UInt32) -> UInt32? {
         if first &- Self.leadBase < 19, second &- Self.vowelBase < Self.vowelCount {
-            return Self.hangulBase + ((first - Self.leadBase) * Self.vowelCount + second - Self.vowelBase) * Self.trailCount
+            return Self.hangulBase + ((first - Self.leadBase) * Self.vowelCount + second - Self.vowelBase)
+                * Self.trailCount
         }
         if Self.isHangulSyllable(first), (first - Self.hangulBase) % Self.trailCount == 0,
-           second > Self.trailBase, second < Self.trailBase + Self.trailCount {
+            second > Self.trailBase, second < Self.trailBase + Self.trailCount
+        {
             return first + second - Self.trailBase
         }
         guard info(second) & 0x100 != 0 else { return nil }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ContextMemory
 
 /// `ctxmem audit` on Fixtures/audit, where each line of CLAUDE.md and docs/guide.md is one case.
@@ -8,8 +9,10 @@ struct AuditTests {
     /// Every rule but stale-reference (dated by file times, which a copy does not keep in order).
     static let timeless = Set(RuleID.auditRules).subtracting([.staleReference])
 
-    static func audit(_ tree: FixtureTree, rules: Set<RuleID> = timeless, baseline: AuditBaseline? = nil,
-                      useGit: Bool = false) async throws -> AuditReport {
+    static func audit(
+        _ tree: FixtureTree, rules: Set<RuleID> = timeless, baseline: AuditBaseline? = nil,
+        useGit: Bool = false
+    ) async throws -> AuditReport {
         try await tree.service.audit(AuditOptions(rules: rules, baseline: baseline, useGit: useGit))
     }
 
@@ -27,13 +30,13 @@ struct AuditTests {
         let tree = try FixtureTree("audit")
         let report = try await Self.audit(tree)
         let expected: Set<Key> = [
-            Key(rule: "broken-import", path: "CLAUDE.md", line: 7),           // @docs/missing.md
-            Key(rule: "broken-import", path: "CLAUDE.md", line: 8),           // run into the next word
+            Key(rule: "broken-import", path: "CLAUDE.md", line: 7),  // @docs/missing.md
+            Key(rule: "broken-import", path: "CLAUDE.md", line: 8),  // run into the next word
             Key(rule: "import-directory", path: "CLAUDE.md", line: 9),
             Key(rule: "import-outside-root", path: "CLAUDE.md", line: 10),
-            Key(rule: "case-mismatch", path: "CLAUDE.md", line: 12),          // @Docs/Architecture.md
-            Key(rule: "missing-path", path: "CLAUDE.md", line: 16),           // `@docs/not-an-import.md` names a doc
-            Key(rule: "import-too-deep", path: "chain/four.md", line: 2),     // the fifth hop
+            Key(rule: "case-mismatch", path: "CLAUDE.md", line: 12),  // @Docs/Architecture.md
+            Key(rule: "missing-path", path: "CLAUDE.md", line: 16),  // `@docs/not-an-import.md` names a doc
+            Key(rule: "import-too-deep", path: "chain/four.md", line: 2),  // the fifth hop
             Key(rule: "import-cycle", path: "cycle/b.md", line: 2),
             Key(rule: "broken-link", path: "docs/guide.md", line: 20),
             Key(rule: "broken-link", path: "docs/guide.md", line: 21),
@@ -41,10 +44,10 @@ struct AuditTests {
             Key(rule: "broken-anchor", path: "docs/guide.md", line: 23),
             Key(rule: "broken-anchor", path: "docs/guide.md", line: 24),
             Key(rule: "case-mismatch", path: "docs/guide.md", line: 26),
-            Key(rule: "broken-link", path: "docs/guide.md", line: 27),        // image
-            Key(rule: "broken-link", path: "docs/guide.md", line: 28),        // reference-style, at its use
-            Key(rule: "missing-path", path: "docs/guide.md", line: 29),       // `docs/removed.md`
-            Key(rule: "broken-link", path: "docs/guide.md", line: 32),        // the ignore comment covers one line
+            Key(rule: "broken-link", path: "docs/guide.md", line: 27),  // image
+            Key(rule: "broken-link", path: "docs/guide.md", line: 28),  // reference-style, at its use
+            Key(rule: "missing-path", path: "docs/guide.md", line: 29),  // `docs/removed.md`
+            Key(rule: "broken-link", path: "docs/guide.md", line: 32),  // the ignore comment covers one line
             Key(rule: "invalid-frontmatter", path: "docs/bad-frontmatter.md", line: 3),
             Key(rule: "duplicate-content", path: "docs/copy-b.md", line: 3),
             Key(rule: "orphan-document", path: "project_management/notes/orphan.md", line: 1),
@@ -53,8 +56,12 @@ struct AuditTests {
             Key(rule: "oversized-memory", path: ".claude/agents/tiny.md", line: 1),  // essentials over its 500 budget
         ]
         let found = Self.keys(report.findings)
-        #expect(found.subtracting(expected).isEmpty, "false alarms: \(found.subtracting(expected).sorted { $0.description < $1.description })")
-        #expect(expected.subtracting(found).isEmpty, "missed: \(expected.subtracting(found).sorted { $0.description < $1.description })")
+        #expect(
+            found.subtracting(expected).isEmpty,
+            "false alarms: \(found.subtracting(expected).sorted { $0.description < $1.description })")
+        #expect(
+            expected.subtracting(found).isEmpty,
+            "missed: \(expected.subtracting(found).sorted { $0.description < $1.description })")
         #expect(report.findings.allSatisfy { $0.line != nil && $0.column != nil && !$0.message.isEmpty })
         #expect(report.documents == 19)
     }
@@ -64,16 +71,16 @@ struct AuditTests {
         let tree = try FixtureTree("audit")
         let lines = Set(try await Self.audit(tree).findings.map { "\($0.path):\($0.line ?? 0)" })
         let clean = [
-            "CLAUDE.md:5", "CLAUDE.md:6",   // @docs/guide.md, inline after a label
-            "CLAUDE.md:11",                 // @~/.claude/personal.md: the user's own memory
-            "CLAUDE.md:13", "CLAUDE.md:14", // chain and cycle entries themselves
-            "CLAUDE.md:19",                 // inside a fenced block
-            "CLAUDE.md:22",                 // team@example.com
-            "CLAUDE.md:23",                 // a link that resolves
-            "docs/guide.md:18",             // file and file#anchor
-            "docs/guide.md:19",             // -1 suffix of a repeated heading, {#id}, HTML id
-            "docs/guide.md:25",             // #L10 line anchor, a folder, an external URL
-            "project_management/README.md:3", // @... outside CLAUDE.md and rules is not an import
+            "CLAUDE.md:5", "CLAUDE.md:6",  // @docs/guide.md, inline after a label
+            "CLAUDE.md:11",  // @~/.claude/personal.md: the user's own memory
+            "CLAUDE.md:13", "CLAUDE.md:14",  // chain and cycle entries themselves
+            "CLAUDE.md:19",  // inside a fenced block
+            "CLAUDE.md:22",  // team@example.com
+            "CLAUDE.md:23",  // a link that resolves
+            "docs/guide.md:18",  // file and file#anchor
+            "docs/guide.md:19",  // -1 suffix of a repeated heading, {#id}, HTML id
+            "docs/guide.md:25",  // #L10 line anchor, a folder, an external URL
+            "project_management/README.md:3",  // @... outside CLAUDE.md and rules is not an import
             "project_management/notes/kept.md:1",
         ]
         for line in clean { #expect(!lines.contains(line), "unexpected finding at \(line)") }
@@ -103,15 +110,25 @@ struct AuditTests {
     func inlineSuppression() async throws {
         let tree = try FixtureTree("audit")
         let report = try await Self.audit(tree)
-        let silenced = Set(report.suppressed.filter { $0.reason == .inline }.map { "\($0.finding.path):\($0.finding.line ?? 0)" })
+        let silenced = Set(
+            report.suppressed.filter { $0.reason == .inline }.map { "\($0.finding.path):\($0.finding.line ?? 0)" })
         #expect(silenced == ["CLAUDE.md:25", "docs/guide.md:31", "project_management/notes/kept.md:1"])
 
         // Naming another rule silences nothing; no rule silences every rule.
         let guide = try String(contentsOf: tree.url("docs/guide.md"), encoding: .utf8)
-        try tree.write("docs/guide.md", guide.replacingOccurrences(of: "<!-- ctxmem-ignore broken-link -->", with: "<!-- ctxmem-ignore broken-anchor -->"))
-        #expect(Self.keys(try await Self.audit(tree).findings).contains(Key(rule: "broken-link", path: "docs/guide.md", line: 31)))
-        try tree.write("docs/guide.md", guide.replacingOccurrences(of: "<!-- ctxmem-ignore broken-link -->", with: "<!-- ctxmem-ignore -->"))
-        #expect(!Self.keys(try await Self.audit(tree).findings).contains(Key(rule: "broken-link", path: "docs/guide.md", line: 31)))
+        try tree.write(
+            "docs/guide.md",
+            guide.replacingOccurrences(
+                of: "<!-- ctxmem-ignore broken-link -->", with: "<!-- ctxmem-ignore broken-anchor -->"))
+        #expect(
+            Self.keys(try await Self.audit(tree).findings).contains(
+                Key(rule: "broken-link", path: "docs/guide.md", line: 31)))
+        try tree.write(
+            "docs/guide.md",
+            guide.replacingOccurrences(of: "<!-- ctxmem-ignore broken-link -->", with: "<!-- ctxmem-ignore -->"))
+        #expect(
+            !Self.keys(try await Self.audit(tree).findings).contains(
+                Key(rule: "broken-link", path: "docs/guide.md", line: 31)))
     }
 
     @Test("a baseline absorbs known findings, by rule, file and target, whatever their line")
@@ -124,11 +141,18 @@ struct AuditTests {
         #expect(again.suppressed.filter { $0.reason == .baseline }.count == first.findings.count)
 
         // Moving a known finding keeps it known; a new one, even a second copy of a known link, is reported.
-        try tree.write("docs/guide.md", "\n\n" + (try String(contentsOf: tree.url("docs/guide.md"), encoding: .utf8))
-            .replacingOccurrences(of: "- [missing](missing-page.md)", with: "- [missing](missing-page.md) [again](missing-page.md)"))
+        try tree.write(
+            "docs/guide.md",
+            "\n\n"
+                + (try String(contentsOf: tree.url("docs/guide.md"), encoding: .utf8))
+                .replacingOccurrences(
+                    of: "- [missing](missing-page.md)", with: "- [missing](missing-page.md) [again](missing-page.md)"))
         try tree.append("docs/architecture.md", "\nSee [the new page](new-page.md).\n")
         let later = try await Self.audit(tree, baseline: baseline)
-        #expect(Set(later.findings.map { "\($0.path) \($0.target ?? "")" }) == ["docs/guide.md missing-page.md", "docs/architecture.md new-page.md"])
+        #expect(
+            Set(later.findings.map { "\($0.path) \($0.target ?? "")" }) == [
+                "docs/guide.md missing-page.md", "docs/architecture.md new-page.md",
+            ])
         #expect(later.findings.count == 2)
     }
 
@@ -152,8 +176,13 @@ struct AuditTests {
         let report = try await Self.audit(tree, rules: [.brokenAnchor])
         #expect(Set(report.findings.map(\.rule)) == [.brokenAnchor])
         #expect(report.findings.count == 2)
-        #expect(try AuditError.rules(["broken-link,broken-anchor", "orphan-document"]) == [.brokenLink, .brokenAnchor, .orphanDocument])
-        #expect(throws: AuditError.unknownRule("broken-links", suggestion: "broken-link")) { try AuditError.rules(["broken-links"]) }
+        #expect(
+            try AuditError.rules(["broken-link,broken-anchor", "orphan-document"]) == [
+                .brokenLink, .brokenAnchor, .orphanDocument,
+            ])
+        #expect(throws: AuditError.unknownRule("broken-links", suggestion: "broken-link")) {
+            try AuditError.rules(["broken-links"])
+        }
     }
 
     @Test("import_depth in .ctxmem.yaml moves the depth limit")
@@ -168,9 +197,14 @@ struct AuditTests {
     func oversizedClaudeMD() async throws {
         let tree = try FixtureTree("audit")
         try tree.write("sub/CLAUDE.md", "# Sub\n" + String(repeating: "A line.\n", count: 199))
-        #expect(!Self.keys(try await Self.audit(tree, rules: [.oversizedMemory]).findings).contains { $0.path == "sub/CLAUDE.md" })
+        #expect(
+            !Self.keys(try await Self.audit(tree, rules: [.oversizedMemory]).findings).contains {
+                $0.path == "sub/CLAUDE.md"
+            })
         try tree.append("sub/CLAUDE.md", "One more.\n")
-        let finding = try await Self.audit(tree, rules: [.oversizedMemory]).findings.first { $0.path == "sub/CLAUDE.md" }
+        let finding = try await Self.audit(tree, rules: [.oversizedMemory]).findings.first {
+            $0.path == "sub/CLAUDE.md"
+        }
         #expect(finding?.message.contains("has 201 lines") == true)
     }
 
@@ -194,7 +228,9 @@ struct AuditTests {
 
         let report = try await Self.audit(tree, rules: [.staleReference], useGit: true)
         #expect(report.history == "git (2 commits)")
-        let stale = report.findings.filter { $0.target?.hasPrefix("architecture.md") == true || $0.target == "docs/architecture.md" }
+        let stale = report.findings.filter {
+            $0.target?.hasPrefix("architecture.md") == true || $0.target == "docs/architecture.md"
+        }
         #expect(Set(stale.map(\.path)) == ["docs/guide.md", "CLAUDE.md"])
         #expect(stale.allSatisfy { $0.message.contains("changed 2026-03-01, after this document (2026-01-05)") })
         #expect(stale.filter { $0.path == "docs/guide.md" }.count == 1, "one finding per document and target")
@@ -216,11 +252,14 @@ struct AuditTests {
         for path in ["docs/guide.md", "docs/architecture.md", "CLAUDE.md"] {
             try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: tree.url(path).path)
         }
-        try FileManager.default.setAttributes([.modificationDate: old.addingTimeInterval(86_400 * 40)],
-                                              ofItemAtPath: tree.url("docs/architecture.md").path)
+        try FileManager.default.setAttributes(
+            [.modificationDate: old.addingTimeInterval(86_400 * 40)],
+            ofItemAtPath: tree.url("docs/architecture.md").path)
         let report = try await Self.audit(tree, rules: [.staleReference], useGit: false)
         #expect(report.history == "file times")
-        let guide = report.findings.filter { $0.path == "docs/guide.md" && $0.target?.hasPrefix("architecture.md") == true }
+        let guide = report.findings.filter {
+            $0.path == "docs/guide.md" && $0.target?.hasPrefix("architecture.md") == true
+        }
         #expect(guide.count == 1)
         #expect(guide.first?.message.contains("changed 2026-02-10, after this document (2026-01-01)") == true)
     }
@@ -228,7 +267,8 @@ struct AuditTests {
     @Test("nothing outside the root is read: a link through a symlink that leaves the root is broken")
     func outsideRoot() async throws {
         let tree = try FixtureTree("audit")
-        let outside = FileManager.default.temporaryDirectory.appendingPathComponent("ctxmem-outside-\(UUID().uuidString)")
+        let outside = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "ctxmem-outside-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: outside) }
         try Data("# Secret\n".utf8).write(to: outside.appendingPathComponent("secret.md"))
@@ -286,16 +326,20 @@ struct AuditReportTests {
             return
         }
         let expected = try String(contentsOf: golden, encoding: .utf8)
-        #expect(sarif == expected, "SARIF changed; if intended, regenerate with CTXMEM_RECORD=1 swift test --filter goldenSARIF")
+        #expect(
+            sarif == expected,
+            "SARIF changed; if intended, regenerate with CTXMEM_RECORD=1 swift test --filter goldenSARIF")
     }
 
     @Test("SARIF levels, URIs and fingerprints follow the spec")
     func sarifDetails() {
-        let finding = Finding(rule: .brokenLink, severity: .error, path: "docs/a b#1.md", line: 3, column: 7,
-                              message: "m", target: "x.md")
+        let finding = Finding(
+            rule: .brokenLink, severity: .error, path: "docs/a b#1.md", line: 3, column: 7,
+            message: "m", target: "x.md")
         let note = Finding(rule: .orphanDocument, severity: .info, path: "p.md", line: 1, column: 1, message: "n")
-        let report = AuditReport(root: "/r", rules: [.brokenLink, .orphanDocument], findings: [finding, note], suppressed: [],
-                                 documents: 2, history: nil, seconds: 0)
+        let report = AuditReport(
+            root: "/r", rules: [.brokenLink, .orphanDocument], findings: [finding, note], suppressed: [],
+            documents: 2, history: nil, seconds: 0)
         let log = AuditRenderer.SARIFLog(report)
         let results = log.runs[0].results
         #expect(results.map(\.level) == ["error", "note"])
@@ -320,7 +364,10 @@ struct AuditReportTests {
     @Test("ctxmem-ignore comments: one rule, several, or all")
     func ignoreComments() {
         #expect(InlineSuppression.rules(onLine: "<!-- ctxmem-ignore broken-link -->") == ["broken-link"])
-        #expect(InlineSuppression.rules(onLine: "text <!--ctxmem-ignore broken-link, broken-anchor-->") == ["broken-link", "broken-anchor"])
+        #expect(
+            InlineSuppression.rules(onLine: "text <!--ctxmem-ignore broken-link, broken-anchor-->") == [
+                "broken-link", "broken-anchor",
+            ])
         #expect(InlineSuppression.rules(onLine: "<!-- ctxmem-ignore -->") == [])
         #expect(InlineSuppression.rules(onLine: "<!-- ctxmem: tier=essential -->") == nil)
         #expect(InlineSuppression.rules(onLine: "ctxmem-ignore broken-link") == nil)

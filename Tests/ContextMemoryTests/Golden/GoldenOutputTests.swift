@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ContextMemory
 
 /// What users get, held still while the code inside changes: every agent's pack in each format,
@@ -14,8 +15,10 @@ import Testing
 /// README's quick start on a fresh machine) checks memory/ only, and under CI a missing corpus fails.
 @Suite("Golden outputs", .serialized)  // one corpus at a time: four cold indexes at once starve the rest of the suite
 struct GoldenOutputTests {
-    static let queries = ["VPC peering", "rollback", "agent", "ADR-0005 OR crd:sync", "test plan", "deploy -archive",
-                          "kubelet", "API review", "hook", "token budget", "運用手順", "\"release notes\""]
+    static let queries = [
+        "VPC peering", "rollback", "agent", "ADR-0005 OR crd:sync", "test plan", "deploy -archive",
+        "kubelet", "API review", "hook", "token budget", "運用手順", "\"release notes\"",
+    ]
     static let task = "add the VPC peering API and review its rollout"
     static let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots")
 
@@ -33,14 +36,19 @@ struct GoldenOutputTests {
     static let allCorpora: [Corpus] = {
         let shared = FixtureTree.repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/corpora")
         return [
-            Corpus(name: "memory", source: FixtureTree.repositoryRoot.appendingPathComponent("memory"), include: [],
-                   agentFormats: PackFormat.allCases),
-            Corpus(name: "microsoft__amplifier", source: shared.appendingPathComponent("microsoft__amplifier"),
-                   include: ["**/*.md"], agentFormats: [.markdown]),
-            Corpus(name: "kubernetes__community", source: shared.appendingPathComponent("kubernetes__community"),
-                   include: ["**/*.md"], agentFormats: [.markdown]),
-            Corpus(name: "affaan-m__everything-claude-code", source: shared.appendingPathComponent("affaan-m__everything-claude-code"),
-                   include: ["**/*.md"], agentFormats: [.markdown]),
+            Corpus(
+                name: "memory", source: FixtureTree.repositoryRoot.appendingPathComponent("memory"), include: [],
+                agentFormats: PackFormat.allCases),
+            Corpus(
+                name: "microsoft__amplifier", source: shared.appendingPathComponent("microsoft__amplifier"),
+                include: ["**/*.md"], agentFormats: [.markdown]),
+            Corpus(
+                name: "kubernetes__community", source: shared.appendingPathComponent("kubernetes__community"),
+                include: ["**/*.md"], agentFormats: [.markdown]),
+            Corpus(
+                name: "affaan-m__everything-claude-code",
+                source: shared.appendingPathComponent("affaan-m__everything-claude-code"),
+                include: ["**/*.md"], agentFormats: [.markdown]),
         ]
     }()
 
@@ -60,20 +68,26 @@ struct GoldenOutputTests {
         let agents = try await service.agents().map(\.profile.name).sorted()
         for agent in agents {
             for format in corpus.agentFormats {
-                outputs["pack \(agent) \(format.rawValue)"] = try packText(service, PackRequest(agent: agent, task: task, format: format))
+                outputs["pack \(agent) \(format.rawValue)"] = try packText(
+                    service, PackRequest(agent: agent, task: task, format: format))
             }
         }
         for format in PackFormat.allCases {
-            outputs["pack generic \(format.rawValue)"] = try packText(service, PackRequest(task: task, budget: 60_000, format: format))
+            outputs["pack generic \(format.rawValue)"] = try packText(
+                service, PackRequest(task: task, budget: 60_000, format: format))
         }
         for query in queries {
-            outputs["search \(query)"] = await SearchResultsJSON.encode(query: query, hits: try service.search(query, options: SearchOptions(limit: 20)))
+            outputs["search \(query)"] = await SearchResultsJSON.encode(
+                query: query, hits: try service.search(query, options: SearchOptions(limit: 20)))
         }
         var report = try await service.audit(AuditOptions(refreshIndex: false, useGit: false))
         report.root = "/golden-root"
         outputs["audit json"] = try AuditRenderer.render(report, as: .json)
         let rootPath = FileTreeWalker.realPath(root.path) ?? root.path
-        return outputs.mapValues { $0.replacingOccurrences(of: rootPath, with: "/golden-root").replacingOccurrences(of: root.path, with: "/golden-root") }
+        return outputs.mapValues {
+            $0.replacingOccurrences(of: rootPath, with: "/golden-root").replacingOccurrences(
+                of: root.path, with: "/golden-root")
+        }
     }
 
     /// A pack, or the error a user would see for it (an agent whose essentials exceed its budget).
@@ -89,9 +103,14 @@ struct GoldenOutputTests {
         }
     }
 
-    @Test("the reference corpora are beside the clone in CI", .enabled(if: ProcessInfo.processInfo.environment["CI"] == "true"))
+    @Test(
+        "the reference corpora are beside the clone in CI",
+        .enabled(if: ProcessInfo.processInfo.environment["CI"] == "true"))
     func corporaPresent() {
-        #expect(Self.corpora.map(\.name) == Self.allCorpora.map(\.name), "missing: \(Self.allCorpora.filter { !FileManager.default.fileExists(atPath: $0.source.path) }.map(\.source.path))")
+        #expect(
+            Self.corpora.map(\.name) == Self.allCorpora.map(\.name),
+            "missing: \(Self.allCorpora.filter { !FileManager.default.fileExists(atPath: $0.source.path) }.map(\.source.path))"
+        )
     }
 
     @Test("every output is what it was", arguments: corpora)
@@ -104,7 +123,8 @@ struct GoldenOutputTests {
             try? FileManager.default.removeItem(at: dump)
             try FileManager.default.createDirectory(at: dump, withIntermediateDirectories: true)
             for (name, text) in outputs {
-                try Data(text.utf8).write(to: dump.appendingPathComponent(name.replacingOccurrences(of: "/", with: "_") + ".txt"))
+                try Data(text.utf8).write(
+                    to: dump.appendingPathComponent(name.replacingOccurrences(of: "/", with: "_") + ".txt"))
             }
             try FileManager.default.createDirectory(at: Self.golden, withIntermediateDirectories: true)
             let encoder = JSONEncoder()
@@ -114,8 +134,12 @@ struct GoldenOutputTests {
             return
         }
         let expected = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: file))
-        #expect(Set(hashes.keys) == Set(expected.keys), "outputs added or gone: \(Set(hashes.keys).symmetricDifference(expected.keys).sorted())")
+        #expect(
+            Set(hashes.keys) == Set(expected.keys),
+            "outputs added or gone: \(Set(hashes.keys).symmetricDifference(expected.keys).sorted())")
         let changed = hashes.keys.sorted().filter { expected[$0] != nil && expected[$0] != hashes[$0] }
-        #expect(changed.isEmpty, "\(changed.count) outputs changed, e.g. \(changed.prefix(5)); CTXMEM_RECORD=1 writes them out to compare")
+        #expect(
+            changed.isEmpty,
+            "\(changed.count) outputs changed, e.g. \(changed.prefix(5)); CTXMEM_RECORD=1 writes them out to compare")
     }
 }

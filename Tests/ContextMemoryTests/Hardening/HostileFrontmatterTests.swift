@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ContextMemory
 
 /// Numbers and YAML from memory files are untrusted: out of range is a finding, never a trap, and
@@ -18,12 +19,17 @@ struct HostileFrontmatterTests {
         i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
         """
 
-    @Test("an agent budget out of Int's range is an invalid-agent finding, not a crash",
-          arguments: ["1e30", "-1e30", "9223372036854775807", "9223372036854775808", "-9223372036854775809", ".nan", ".inf",
-                      "1e400", "1:1:1:1:1:1:1:1:1:1:1:1:1", "0x7FFFFFFFFFFFFFFFFF", "1999.5"])
+    @Test(
+        "an agent budget out of Int's range is an invalid-agent finding, not a crash",
+        arguments: [
+            "1e30", "-1e30", "9223372036854775807", "9223372036854775808", "-9223372036854775809", ".nan", ".inf",
+            "1e400", "1:1:1:1:1:1:1:1:1:1:1:1:1", "0x7FFFFFFFFFFFFFFFFF", "1999.5",
+        ])
     func agentBudget(value: String) async throws {
         let tree = try FixtureTree()
-        try tree.write(".claude/agents/huge.md", "---\nname: huge\ndescription: hostile budget\ncontext:\n  budget: \(value)\n---\n# Huge\n\nquokka\n")
+        try tree.write(
+            ".claude/agents/huge.md",
+            "---\nname: huge\ndescription: hostile budget\ncontext:\n  budget: \(value)\n---\n# Huge\n\nquokka\n")
         _ = try await tree.service.index()
         let findings = try tree.service.findings().filter { $0.path == ".claude/agents/huge.md" }
         #expect(findings.map(\.rule) == [RuleID.invalidAgent], "\(findings)")
@@ -34,23 +40,30 @@ struct HostileFrontmatterTests {
         await #expect(try tree.service.search("quokka").map(\.path) == [".claude/agents/huge.md"])
     }
 
-    @Test("YAML 1.1 sexagesimal numbers are text (YAML 1.2, as Claude Code reads them), never an overflow",
-          arguments: ["1:30", "1:1:1:1:1:1:1:1:1:1:1:1:1", "-99999999999:59:59", "190:20:30.15"])
+    @Test(
+        "YAML 1.1 sexagesimal numbers are text (YAML 1.2, as Claude Code reads them), never an overflow",
+        arguments: ["1:30", "1:1:1:1:1:1:1:1:1:1:1:1:1", "-99999999999:59:59", "190:20:30.15"])
     func sexagesimal(value: String) throws {
-        let values = try #require(Frontmatter.extract(lines: MarkdownParser.lines(of: "---\nn: \(value)\n---\n")).values)
+        let values = try #require(
+            Frontmatter.extract(lines: MarkdownParser.lines(of: "---\nn: \(value)\n---\n")).values)
         #expect(values["n"] == .string(value))
     }
 
     @Test("numbers JSON cannot hold stay text")
     func nonFinite() throws {
-        let values = try #require(Frontmatter.extract(lines: MarkdownParser.lines(of: "---\na: .inf\nb: 1e400\nc: .nan\n---\n")).values)
+        let values = try #require(
+            Frontmatter.extract(lines: MarkdownParser.lines(of: "---\na: .inf\nb: 1e400\nc: .nan\n---\n")).values)
         #expect(values == ["a": .string(".inf"), "b": .string("1e400"), "c": .string(".nan")])
     }
 
-    @Test("whole numbers come out only in range", arguments: [
-        (JSONValue.number(40_000), 40_000 as Int?), (.number(1e30), nil), (.number(-1e30), nil), (.number(.nan), nil),
-        (.number(.infinity), nil), (.number(499), nil), (.number(2_000_000), 2_000_000), (.number(600.5), nil), (.string("600"), nil),
-    ])
+    @Test(
+        "whole numbers come out only in range",
+        arguments: [
+            (JSONValue.number(40_000), 40_000 as Int?), (.number(1e30), nil), (.number(-1e30), nil),
+            (.number(.nan), nil),
+            (.number(.infinity), nil), (.number(499), nil), (.number(2_000_000), 2_000_000), (.number(600.5), nil),
+            (.string("600"), nil),
+        ])
     func wholeNumber(value: JSONValue, expected: Int?) {
         #expect(value.wholeNumber(in: PackRequest.budgetRange) == expected)
     }
@@ -58,7 +71,8 @@ struct HostileFrontmatterTests {
     @Test("a YAML alias bomb is refused quickly, and the file is indexed as text")
     func aliasBomb() async throws {
         let tree = try FixtureTree()
-        try tree.write(".claude/agents/bomb.md", "---\nname: bomb\ndescription: x\n\(Self.bomb)\n---\n# Bomb\n\nzeppelin\n")
+        try tree.write(
+            ".claude/agents/bomb.md", "---\nname: bomb\ndescription: x\n\(Self.bomb)\n---\n# Bomb\n\nzeppelin\n")
         try tree.write("project_management/bomb.md", "---\n\(Self.bomb)\n---\n# Notes\n\nmarzipan\n")
         // Unbounded, the block alone ran past 60 s at 860 MB; refused, it takes milliseconds. Timed on
         // the parse alone, since the index run shares 2 cores with the rest of the suite.
@@ -77,11 +91,13 @@ struct HostileFrontmatterTests {
         await #expect(try tree.service.search("marzipan").first?.startLine == 12)
     }
 
-    @Test("deep nesting, an oversized block and a block never closed are findings", arguments: [
-        ("k: " + String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000), "levels deep"),
-        ("k: " + String(repeating: "{a: ", count: 40) + "1" + String(repeating: "}", count: 40), "levels deep"),
-        ((0..<4000).map { "key\($0): value number \($0)" }.joined(separator: "\n"), "bytes; the limit is 65536"),
-    ])
+    @Test(
+        "deep nesting, an oversized block and a block never closed are findings",
+        arguments: [
+            ("k: " + String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000), "levels deep"),
+            ("k: " + String(repeating: "{a: ", count: 40) + "1" + String(repeating: "}", count: 40), "levels deep"),
+            ((0..<4000).map { "key\($0): value number \($0)" }.joined(separator: "\n"), "bytes; the limit is 65536"),
+        ])
     func limits(yaml: String, message: String) throws {
         let frontmatter = Frontmatter.extract(lines: MarkdownParser.lines(of: "---\n\(yaml)\n---\n# Body\n"))
         #expect(frontmatter.values == nil)
@@ -101,18 +117,22 @@ struct HostileFrontmatterTests {
         #expect(open.lineCount == 0 && open.values == nil)
         #expect(open.problem?.line == 1)
         #expect(open.problem?.message.contains("never closed") == true)
-        #expect(Frontmatter.extract(lines: MarkdownParser.lines(of: "---\nJust a rule above a paragraph.\n")).problem == nil)
+        #expect(
+            Frontmatter.extract(lines: MarkdownParser.lines(of: "---\nJust a rule above a paragraph.\n")).problem == nil
+        )
     }
 
-    @Test(".ctxmem.yaml: trapping numbers and alias bombs are configuration errors", arguments: [
-        ("budget: 1:1:1:1:1:1:1:1:1:1:1:1:1", "budget must be a whole number"),
-        ("import_depth: 1:1:1:1:1:1:1:1:1:1:1:1:1", "import_depth must be a whole number"),
-        ("max_file_size: 99999999999999999999999", "line 1"),
-        ("budget: 1e30", "line 1"),
-        ("token_factor: 1e400", "token_factor must be between"),
-        ("safety_margin: .nan", "safety_margin must be between"),
-        (bomb.replacingOccurrences(of: "a: &a", with: "x: &a") + "\ninclude: *i", "more than 10000 values"),
-    ])
+    @Test(
+        ".ctxmem.yaml: trapping numbers and alias bombs are configuration errors",
+        arguments: [
+            ("budget: 1:1:1:1:1:1:1:1:1:1:1:1:1", "budget must be a whole number"),
+            ("import_depth: 1:1:1:1:1:1:1:1:1:1:1:1:1", "import_depth must be a whole number"),
+            ("max_file_size: 99999999999999999999999", "line 1"),
+            ("budget: 1e30", "line 1"),
+            ("token_factor: 1e400", "token_factor must be between"),
+            ("safety_margin: .nan", "safety_margin must be between"),
+            (bomb.replacingOccurrences(of: "a: &a", with: "x: &a") + "\ninclude: *i", "more than 10000 values"),
+        ])
     func configuration(yaml: String, message: String) {
         do {
             _ = try Configuration.parse(yaml)
@@ -126,25 +146,34 @@ struct HostileFrontmatterTests {
 /// The traps found by reading the code for every conversion and recursion on input-derived values.
 @Suite("Hostile input: no trap, no runaway")
 struct HostileInputTests {
-    @Test("aliases in keys are refused before Yams hashes them; aliases in values still work", arguments: [
-        ("a: &a [x]\n*a : y", true), ("a: &a [x]\nb: {*a: 1}", true), ("a: &a [x]\n? *a\n: v", true),
-        ("a: &a [x]\n[*a]: v", true), ("a: &a [x]\nb: *a", false), ("a: &a [x]\nb: [*a, *a]", false),
-        ("glob: \"**/*.md: x\"", false), ("tools: Read, Write", false),
-    ])
+    @Test(
+        "aliases in keys are refused before Yams hashes them; aliases in values still work",
+        arguments: [
+            ("a: &a [x]\n*a : y", true), ("a: &a [x]\nb: {*a: 1}", true), ("a: &a [x]\n? *a\n: v", true),
+            ("a: &a [x]\n[*a]: v", true), ("a: &a [x]\nb: *a", false), ("a: &a [x]\nb: [*a, *a]", false),
+            ("glob: \"**/*.md: x\"", false), ("tools: Read, Write", false),
+        ])
     func aliasKeys(yaml: String, refused: Bool) {
         #expect(Frontmatter.mayUseAliasAsKey(yaml) == refused)
         let frontmatter = Frontmatter.extract(lines: MarkdownParser.lines(of: "---\n\(yaml)\n---\n"))
-        #expect((frontmatter.problem?.message.contains("alias") == true) == refused, "\(String(describing: frontmatter.problem))")
+        #expect(
+            (frontmatter.problem?.message.contains("alias") == true) == refused,
+            "\(String(describing: frontmatter.problem))")
     }
 
     @Test("an alias bomb used as a key is refused in milliseconds")
     func aliasBombKey() throws {
         var yaml = "a0: &a0 [x,x,x,x,x,x,x,x,x,x]\n"
-        for level in 1...8 { yaml += "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ",") + "]\n" }
+        for level in 1...8 {
+            yaml +=
+                "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ",") + "]\n"
+        }
         yaml += "? *a8\n: boom\n"
         let clock = ContinuousClock()
         var frontmatter = Frontmatter.none
-        let elapsed = clock.measure { frontmatter = Frontmatter.extract(lines: MarkdownParser.lines(of: "---\n\(yaml)---\n# Body\n")) }
+        let elapsed = clock.measure {
+            frontmatter = Frontmatter.extract(lines: MarkdownParser.lines(of: "---\n\(yaml)---\n# Body\n"))
+        }
         #expect(frontmatter.values == nil && frontmatter.problem != nil)
         #expect(elapsed < .seconds(1))
     }
@@ -171,7 +200,10 @@ struct HostileInputTests {
     func cycleOrder() {
         let graph = ImportGraph(imports: ["a": ["b", "c"], "b": ["a", "c"], "c": ["a"], "d": ["d"]])
         let cycles = graph.cycles(among: ["a", "b", "c", "d"])
-        #expect(cycles.map { "\($0.importer)->\(graph.imports(of: $0.importer)[$0.importIndex])" } == ["b->a", "c->a", "d->d"])
+        #expect(
+            cycles.map { "\($0.importer)->\(graph.imports(of: $0.importer)[$0.importIndex])" } == [
+                "b->a", "c->a", "d->d",
+            ])
         #expect(cycles.map(\.files) == [["a", "b", "a"], ["a", "b", "c", "a"], ["d", "d"]])
     }
 
@@ -182,12 +214,17 @@ struct HostileInputTests {
         #expect(FileStat.nanoseconds(seconds: 1_700_000_000, nanoseconds: 5) == 1_700_000_000_000_000_005)
     }
 
-    @Test("globs with many ** stay linear", arguments: [
-        (String(repeating: "**/", count: 1000) + "zz", "a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r/s/t/u/v/w/x/y/z", false),
-        (String(repeating: "**/a/", count: 60) + "zz", String(repeating: "a/", count: 60) + "b", false),
-        ("docs/**/*.md", "docs/a/b/c.md", true), ("docs/**/*.md", "docs/c.md", true), ("**", "x/y", true),
-        ("a/**/b/**/c", "a/b/c", true), ("a/**/b/**/c", "a/x/b/y/z/c", true), ("a/**/b/**/c", "a/x/c", false),
-    ])
+    @Test(
+        "globs with many ** stay linear",
+        arguments: [
+            (
+                String(repeating: "**/", count: 1000) + "zz", "a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r/s/t/u/v/w/x/y/z",
+                false
+            ),
+            (String(repeating: "**/a/", count: 60) + "zz", String(repeating: "a/", count: 60) + "b", false),
+            ("docs/**/*.md", "docs/a/b/c.md", true), ("docs/**/*.md", "docs/c.md", true), ("**", "x/y", true),
+            ("a/**/b/**/c", "a/b/c", true), ("a/**/b/**/c", "a/x/b/y/z/c", true), ("a/**/b/**/c", "a/x/c", false),
+        ])
     func globs(pattern: String, path: String, matches: Bool) {
         let clock = ContinuousClock()
         var result = false
@@ -198,13 +235,16 @@ struct HostileInputTests {
 
     @Test("settings files must be regular files of bounded size")
     func boundedRead() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ctxmem-bounded-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "ctxmem-bounded-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        try FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent(".ctxmem.yaml").path, withDestinationPath: "/dev/zero")
+        try FileManager.default.createSymbolicLink(
+            atPath: folder.appendingPathComponent(".ctxmem.yaml").path, withDestinationPath: "/dev/zero")
         #expect(throws: ConfigurationError.self) { _ = try Configuration.load(root: folder) }
         try FileManager.default.removeItem(at: folder.appendingPathComponent(".ctxmem.yaml"))
-        try Data(repeating: UInt8(ascii: "#"), count: Configuration.maxFileBytes + 1).write(to: folder.appendingPathComponent(".ctxmem.yaml"))
+        try Data(repeating: UInt8(ascii: "#"), count: Configuration.maxFileBytes + 1).write(
+            to: folder.appendingPathComponent(".ctxmem.yaml"))
         #expect(throws: ConfigurationError.self) { _ = try Configuration.load(root: folder) }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+
 @testable import ContextMemory
 
 /// One writer at a time, cold builds renamed into place whole, damage found and repaired.
@@ -39,7 +40,8 @@ struct IndexFileSafetyTests {
             let held = try await WriterLock.acquire(for: tree.service.databasePath, timeout: .seconds(1)) { _ in }
             let told = Mutex<String??>(nil)
             do {
-                _ = try await tree.service.index(lockTimeout: .milliseconds(300), waiting: { holder in told.withLock { $0 = holder } })
+                _ = try await tree.service.index(
+                    lockTimeout: .milliseconds(300), waiting: { holder in told.withLock { $0 = holder } })
                 Issue.record("expected the lock to be busy")
             } catch let error as IndexError {
                 #expect(error == .locked(path: tree.service.databasePath))
@@ -57,7 +59,8 @@ struct IndexFileSafetyTests {
         let tree = try FixtureTree()
         let path = tree.service.databasePath
         // What a `kill -9` during a first index leaves: a partial file beside the index, no index.
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try Data(repeating: 0, count: 4096).write(to: URL(fileURLWithPath: path + ".building"))
         #expect(throws: IndexError.missing(path: path)) { _ = try tree.service.search("fabric") }
         _ = try await tree.service.index()
@@ -94,7 +97,9 @@ struct IndexFileSafetyTests {
             _ = try await tree.service.search("fabric")
             Issue.record("expected damage")
         } catch let IndexError.corrupt(_, detail) {
-            #expect(size == 0 ? detail == "the file is empty" : detail.contains("pages") || detail.contains("SQLite"), "\(detail)")
+            #expect(
+                size == 0 ? detail == "the file is empty" : detail.contains("pages") || detail.contains("SQLite"),
+                "\(detail)")
         }
         let report = try await tree.service.index()
         #expect(report.replacedDamagedIndex != nil)
@@ -104,7 +109,11 @@ struct IndexFileSafetyTests {
     @Test("doctor reads every page: damage in the middle of the file is found")
     func doctor() async throws {
         let tree = try FixtureTree()
-        for index in 0..<200 { try tree.write("project_management/bulk/\(index).md", "# Topic \(index)\n\n" + String(repeating: "lorem ipsum dolor \(index) ", count: 80)) }
+        for index in 0..<200 {
+            try tree.write(
+                "project_management/bulk/\(index).md",
+                "# Topic \(index)\n\n" + String(repeating: "lorem ipsum dolor \(index) ", count: 80))
+        }
         _ = try await tree.service.index()
         #expect(try tree.service.checkIntegrity() == [])
         let path = tree.service.databasePath
@@ -120,7 +129,6 @@ struct IndexFileSafetyTests {
     }
 }
 
-
 @Suite("An index whose rows were changed by something else")
 struct CraftedIndexTests {
     /// Changes the index with Python's sqlite3, as another program (or a committed, crafted
@@ -129,20 +137,25 @@ struct CraftedIndexTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         // The full-text trigger needs ctxmem's tokenizer, which Python does not have: drop it first.
-        process.arguments = ["python3", "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
-            + "c.execute('PRAGMA ignore_check_constraints = ON'); c.execute('DROP TRIGGER IF EXISTS sections_fts_update'); "
-            + "c.execute(sys.argv[2]); c.commit()", path, sql]
+        process.arguments = [
+            "python3", "-c",
+            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+                + "c.execute('PRAGMA ignore_check_constraints = ON'); c.execute('DROP TRIGGER IF EXISTS sections_fts_update'); "
+                + "c.execute(sys.argv[2]); c.commit()", path, sql,
+        ]
         try process.run()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
     }
 
-    @Test("a value of the wrong type or an unknown name is damage, never a trap or a guess", arguments: [
-        "UPDATE sections SET start_line = 'x'",
-        "UPDATE sections SET tier = 'urgent'",
-        "UPDATE sections SET end_line = 'y'",
-        "UPDATE documents SET kind = 'nonsense'",
-    ])
+    @Test(
+        "a value of the wrong type or an unknown name is damage, never a trap or a guess",
+        arguments: [
+            "UPDATE sections SET start_line = 'x'",
+            "UPDATE sections SET tier = 'urgent'",
+            "UPDATE sections SET end_line = 'y'",
+            "UPDATE documents SET kind = 'nonsense'",
+        ])
     func wrongValues(sql: String) async throws {
         let tree = try FixtureTree()
         _ = try await tree.service.index()

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ContextMemory
 
 /// Credentials in memory files never reach an agent: redacted before indexing, so every output
@@ -10,14 +11,17 @@ struct SecretRedactionTests {
     static let github = "ghp_" + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5"
     static let aws = "AKIA" + "QWERTYUIOPASDFGH"
     static let slack = "xoxb-" + "123456789012-1234567890123-" + "AbCdEfGhIjKlMnOpQrStUvWx"
-    static let keyBody = "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\nVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK"
+    static let keyBody =
+        "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\nVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK"
     static let secrets = [github, aws, slack, "u1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun"]
 
     /// A hostile runbook: credentials, control bytes, HTML and script, an import of a JSON file holding a key.
     static func hostileTree() throws -> FixtureTree {
         let tree = try FixtureTree()
         try tree.write("CLAUDE.md", "# Root\n\nSee @project_management/ops.md and @project_management/settings.json\n")
-        try tree.write("project_management/ops.md", """
+        try tree.write(
+            "project_management/ops.md",
+            """
             # Ops runbook
 
             Deploy with the token \(github) against the kiwifruit cluster.
@@ -37,7 +41,8 @@ struct SecretRedactionTests {
             Line numbers stay the file's: kiwifruit epilogue.
 
             """)
-        try tree.write("project_management/settings.json", "{\"slack\": \"\(slack)\", \"note\": \"kiwifruit settings\"}\n")
+        try tree.write(
+            "project_management/settings.json", "{\"slack\": \"\(slack)\", \"note\": \"kiwifruit settings\"}\n")
         return tree
     }
 
@@ -52,7 +57,8 @@ struct SecretRedactionTests {
         let tree = try Self.hostileTree()
         _ = try await tree.service.index()
         for format in PackFormat.allCases {
-            let pack = try await tree.service.pack(PackRequest(task: "kiwifruit cluster deploy", budget: 20_000, format: format))
+            let pack = try await tree.service.pack(
+                PackRequest(task: "kiwifruit cluster deploy", budget: 20_000, format: format))
             Self.expectNoSecret(pack.text, "the \(format) pack")
             #expect(pack.text.contains("[REDACTED:github-token]"), "\(format)")
             #expect(pack.text.contains("[REDACTED:private-key]"), "\(format)")
@@ -60,8 +66,10 @@ struct SecretRedactionTests {
         let hits = try await tree.service.search("kiwifruit")
         #expect(hits.count >= 2)
         for hit in hits { Self.expectNoSecret(hit.snippet, "a snippet") }
-        for handle in ["memory://project_management/ops.md", "memory://project_management/settings.json",
-                       "memory://project_management/ops.md#ops-runbook"] {
+        for handle in [
+            "memory://project_management/ops.md", "memory://project_management/settings.json",
+            "memory://project_management/ops.md#ops-runbook",
+        ] {
             let read = try await tree.service.read(handle: handle)
             Self.expectNoSecret(read.text, "read \(handle)")
         }
@@ -72,7 +80,8 @@ struct SecretRedactionTests {
         let after = try await tree.service.read(handle: "memory://project_management/ops.md#after-the-key")
         #expect(after.startLine == 16)
         // The person at the terminal can still see the file as written.
-        #expect(try tree.service.readUnredacted(handle: "memory://project_management/ops.md").text.contains(Self.github))
+        #expect(
+            try tree.service.readUnredacted(handle: "memory://project_management/ops.md").text.contains(Self.github))
     }
 
     @Test("each credential is a secret-in-memory error at its line and column, in the audit and SARIF")
@@ -81,8 +90,11 @@ struct SecretRedactionTests {
         _ = try await tree.service.index()
         let report = try await tree.service.audit(AuditOptions(rules: [.secretInMemory], useGit: false))
         let found = report.findings.map { "\($0.path):\($0.line ?? 0):\($0.column ?? 0)" }
-        #expect(found == ["project_management/ops.md:3:23", "project_management/ops.md:6:26",
-                          "project_management/ops.md:11:1", "project_management/settings.json:1:12"])
+        #expect(
+            found == [
+                "project_management/ops.md:3:23", "project_management/ops.md:6:26",
+                "project_management/ops.md:11:1", "project_management/settings.json:1:12",
+            ])
         #expect(report.findings.map { $0.message.contains("[REDACTED:") } == [true, true, true, true])
         #expect(report.findings.last?.message.contains("[REDACTED:slack-token]") == true)
         #expect(report.findings.allSatisfy { $0.severity == .error && $0.rule == .secretInMemory })
@@ -96,7 +108,9 @@ struct SecretRedactionTests {
     func exceptions() async throws {
         let tree = try FixtureTree()
         let example = "AKIA" + "IOSFODNN7EXAMPLE"
-        try tree.write("project_management/notes.md", """
+        try tree.write(
+            "project_management/notes.md",
+            """
             # Notes
 
             <!-- ctxmem-ignore secret-in-memory -->
@@ -119,7 +133,9 @@ struct SecretRedactionTests {
 
     @Test("an unknown rule in disable_rules is a configuration error with a suggestion")
     func unknownRule() {
-        #expect(throws: ConfigurationError.self) { _ = try Configuration.parse("secrets:\n  disable_rules: [github-tokens]\n") }
+        #expect(throws: ConfigurationError.self) {
+            _ = try Configuration.parse("secrets:\n  disable_rules: [github-tokens]\n")
+        }
         do { _ = try Configuration.parse("secrets:\n  disable_rules: [github-tokens]\n") } catch {
             #expect("\(error)".contains("did you mean 'github-token'"))
         }
@@ -136,18 +152,28 @@ struct CredentialFileTests {
             try tree.write(name, "PASSWORD=\(password)\nhoneybadger\n")
         }
         try tree.write(".env.example", "PASSWORD=\nhoneybadger example\n")
-        try tree.write("CLAUDE.md", "# Root\n\n@.env\n@.env.production\n@id_rsa\n@deploy/server.pem\n@ci.token.b64\n@.npmrc\n@.env.example\n")
+        try tree.write(
+            "CLAUDE.md",
+            "# Root\n\n@.env\n@.env.production\n@id_rsa\n@deploy/server.pem\n@ci.token.b64\n@.npmrc\n@.env.example\n")
         _ = try await tree.service.index()
         await #expect(try tree.service.search("honeybadger").map(\.path) == [".env.example"])
         let errors = try tree.service.findings().filter { $0.rule == .secretInMemory && $0.severity == .error }
-        #expect(Set(errors.map(\.path)) == [".env", ".env.production", "id_rsa", "deploy/server.pem", "ci.token.b64", ".npmrc"])
+        #expect(
+            Set(errors.map(\.path)) == [
+                ".env", ".env.production", "id_rsa", "deploy/server.pem", "ci.token.b64", ".npmrc",
+            ])
     }
 
-    @Test("which names count", arguments: [
-        (".env", true), ("config/.env.local", true), (".env.example", false), ("keys/id_ed25519", true), ("tls/server.key", true),
-        ("a/b/api.token.b64", true), ("docs/secrets-policy.md", false), ("project_management/password-rotation.md", false),
-        ("client_secret.json", true), ("notes.txt", false), ("credentials", true), ("infra/terraform.tfstate", true),
-    ])
+    @Test(
+        "which names count",
+        arguments: [
+            (".env", true), ("config/.env.local", true), (".env.example", false), ("keys/id_ed25519", true),
+            ("tls/server.key", true),
+            ("a/b/api.token.b64", true), ("docs/secrets-policy.md", false),
+            ("project_management/password-rotation.md", false),
+            ("client_secret.json", true), ("notes.txt", false), ("credentials", true),
+            ("infra/terraform.tfstate", true),
+        ])
     func names(path: String, matches: Bool) {
         #expect(CredentialFiles.matches(path) == matches)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ContextMemory
 
 @Suite("Bad input: a finding or a clear error, and nothing else lost")
@@ -11,7 +12,9 @@ struct BadInputTests {
     @Test("invalid UTF-8 is decoded with replacement and recorded with its line")
     func invalidUTF8() async throws {
         let tree = try FixtureTree()
-        try tree.writeBytes("project_management/latin1.md", Array("# Caf\u{E9}\n\nline two\n".utf8.prefix(5)) + [0xE9] + Array("\n\nzanzibar here\n".utf8))
+        try tree.writeBytes(
+            "project_management/latin1.md",
+            Array("# Caf\u{E9}\n\nline two\n".utf8.prefix(5)) + [0xE9] + Array("\n\nzanzibar here\n".utf8))
         _ = try await tree.service.index()
         let recorded = try findings(tree, rule: RuleID.invalidUTF8)
         #expect(recorded.map(\.path) == ["project_management/latin1.md"])
@@ -59,7 +62,8 @@ struct BadInputTests {
     @Test("broken symlinks, loops and links out of the root are recorded, never followed")
     func symlinks() async throws {
         let tree = try FixtureTree()
-        let outside = FileManager.default.temporaryDirectory.appendingPathComponent("ctxmem-outside-\(UUID().uuidString)")
+        let outside = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "ctxmem-outside-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: outside) }
         try Data("# Secret\n\nexfiltrate\n".utf8).write(to: outside.appendingPathComponent("secret.md"))
@@ -111,7 +115,8 @@ struct BadInputTests {
     @Test("a FIFO that an import or a memory rule reaches is recorded, never opened")
     func fifo() async throws {
         let tree = try FixtureTree()
-        let imported = tree.url("docs/pipe.md").path, managed = tree.url("project_management/pipe.md").path
+        let imported = tree.url("docs/pipe.md").path
+        let managed = tree.url("project_management/pipe.md").path
         let unreached = tree.url("scratch/pipe.md").path
         try FileManager.default.createDirectory(at: tree.url("scratch"), withIntermediateDirectories: true)
         for fifo in [imported, managed, unreached] {
@@ -124,7 +129,8 @@ struct BadInputTests {
         let recorded = try findings(tree, rule: RuleID.notRegularFile)
         #expect(recorded.map(\.path).sorted() == ["docs/pipe.md", "project_management/pipe.md"])
         #expect(recorded.allSatisfy { $0.severity == .warning && $0.message.contains("FIFO") })
-        #expect(try tree.indexedPaths().isDisjoint(with: ["docs/pipe.md", "project_management/pipe.md", "scratch/pipe.md"]))
+        #expect(
+            try tree.indexedPaths().isDisjoint(with: ["docs/pipe.md", "project_management/pipe.md", "scratch/pipe.md"]))
         #expect(try tree.indexedPaths().contains("CLAUDE.md"))
         #expect(report.skipped == 2)
         // Still recorded when nothing changed, and still never opened.
@@ -133,16 +139,20 @@ struct BadInputTests {
         #expect(try findings(tree, rule: RuleID.notRegularFile).count == 2)
     }
 
-    @Test("UTF-16 files with a byte order mark are decoded and indexed, their lines numbered as written",
-          arguments: [true, false])
+    @Test(
+        "UTF-16 files with a byte order mark are decoded and indexed, their lines numbered as written",
+        arguments: [true, false])
     func utf16(littleEndian: Bool) async throws {
         let tree = try FixtureTree()
         let text = "# Notes\r\n\r\n## Windows\r\n\r\nThe quokka \u{1F998} uses Notepad.\r\n"
         let units = Array(text.utf16)
-        let bytes = (littleEndian ? [0xFF, 0xFE] : [0xFE, 0xFF]) + units.flatMap { unit -> [UInt8] in
-            let low = UInt8(unit & 0xFF), high = UInt8(unit >> 8)
-            return littleEndian ? [low, high] : [high, low]
-        }
+        let bytes =
+            (littleEndian ? [0xFF, 0xFE] : [0xFE, 0xFF])
+            + units.flatMap { unit -> [UInt8] in
+                let low = UInt8(unit & 0xFF)
+                let high = UInt8(unit >> 8)
+                return littleEndian ? [low, high] : [high, low]
+            }
         try tree.writeBytes("project_management/notepad.md", bytes)
         _ = try await tree.service.index()
         #expect(try tree.indexedPaths().contains("project_management/notepad.md"))
@@ -160,7 +170,8 @@ struct BadInputTests {
         var units = Array("# Broken\n\nhalf ".utf16)
         units.append(0xD83E)  // a high surrogate without its low half
         units += Array(" wombat\n".utf16)
-        try tree.writeBytes("project_management/broken.md", [0xFF, 0xFE] + units.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
+        try tree.writeBytes(
+            "project_management/broken.md", [0xFF, 0xFE] + units.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
         _ = try await tree.service.index()
         let recorded = try findings(tree, rule: RuleID.invalidUTF16)
         #expect(recorded.map(\.path) == ["project_management/broken.md"])
@@ -207,8 +218,11 @@ struct BadInputTests {
 
     @Test("an unreadable root is a clear error")
     func missingRoot() async throws {
-        let service = MemoryService(root: URL(fileURLWithPath: "/nonexistent/ctxmem-root"),
-                                    databasePath: FileManager.default.temporaryDirectory.appendingPathComponent("ctxmem-\(UUID().uuidString).sqlite").path)
+        let service = MemoryService(
+            root: URL(fileURLWithPath: "/nonexistent/ctxmem-root"),
+            databasePath: FileManager.default.temporaryDirectory.appendingPathComponent(
+                "ctxmem-\(UUID().uuidString).sqlite"
+            ).path)
         await #expect(throws: IndexError.self) { _ = try await service.index() }
     }
 
@@ -223,7 +237,10 @@ struct BadInputTests {
             _ = try await tree.service.search("fabric")
             Issue.record("expected a damaged-index error")
         } catch let error as IndexError {
-            guard case .corrupt = error else { Issue.record("unexpected \(error)"); return }
+            guard case .corrupt = error else {
+                Issue.record("unexpected \(error)")
+                return
+            }
             #expect("\(error)".contains("--rebuild"))
         }
         let report = try await tree.service.index()

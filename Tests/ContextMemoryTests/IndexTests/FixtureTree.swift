@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import ContextMemory
 
 /// What the core's tests read of a fixture copy's index (the copy itself: Tests/Support).

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ContextMemory
 
 @Suite("Indexing a memory tree")
@@ -9,14 +10,15 @@ struct IndexerTests {
         let tree = try FixtureTree()
         let report = try await tree.service.index()
         let paths = try tree.indexedPaths()
-        #expect(paths == [
-            "CLAUDE.md", "AGENTS.md", ".claude/agents/backend-manager.md", ".claude/rules/security.md",
-            "docs/overview.md", "docs/deep/one.md", "docs/deep/two.md", "docs/deep/three.md", "docs/deep/four.md",
-            "docs/deep/five.md",
-            "project_management/README.md", "project_management/decisions/ADR-0005-gitops.md",
-            "project_management/runbooks/deploy.md", "project_management/status/tokyo.md",
-            "project_management/archive/old.md", "notes/linked.md",
-        ])
+        #expect(
+            paths == [
+                "CLAUDE.md", "AGENTS.md", ".claude/agents/backend-manager.md", ".claude/rules/security.md",
+                "docs/overview.md", "docs/deep/one.md", "docs/deep/two.md", "docs/deep/three.md", "docs/deep/four.md",
+                "docs/deep/five.md",
+                "project_management/README.md", "project_management/decisions/ADR-0005-gitops.md",
+                "project_management/runbooks/deploy.md", "project_management/status/tokyo.md",
+                "project_management/archive/old.md", "notes/linked.md",
+            ])
         #expect(report.added == paths.count)
         #expect(report.changed == 0 && report.removed == 0 && report.unchanged == 0)
         #expect(!paths.contains("unrelated/ignored.md"))
@@ -85,15 +87,23 @@ struct IndexerTests {
         #expect(second.generation == first.generation)
     }
 
-    @Test("the same tree gets the same section ids every time (files are written in path order, whatever core parsed them)")
+    @Test(
+        "the same tree gets the same section ids every time (files are written in path order, whatever core parsed them)"
+    )
     func deterministicIDs() async throws {
         let tree = try FixtureTree()
         // Enough files for both cores to parse some of each batch.
-        for index in 0..<40 { try tree.write("project_management/notes/note-\(index).md", "# Note \(index)\n\nText \(index).\n\n## More\n\nDetail.\n") }
+        for index in 0..<40 {
+            try tree.write(
+                "project_management/notes/note-\(index).md", "# Note \(index)\n\nText \(index).\n\n## More\n\nDetail.\n"
+            )
+        }
         func ids() async throws -> [String] {
             _ = try await tree.service.index(rebuild: true)
             let store = try tree.readStore()
-            return try store.read { db in try String.fetchAll(db, sql: "SELECT id || ' ' || path || '#' || ordinal FROM sections ORDER BY id") }
+            return try store.read { db in
+                try String.fetchAll(db, sql: "SELECT id || ' ' || path || '#' || ordinal FROM sections ORDER BY id")
+            }
         }
         let first = try await ids()
         #expect(first.count > 80)
@@ -120,8 +130,9 @@ struct IndexerTests {
         await #expect(try tree.service.search("quasar").isEmpty)
         await #expect(try tree.service.search("pulsar").count == 1)
 
-        try FileManager.default.moveItem(at: tree.url("project_management/plans/new-plan.md"),
-                                         to: tree.url("project_management/plans/renamed.md"))
+        try FileManager.default.moveItem(
+            at: tree.url("project_management/plans/new-plan.md"),
+            to: tree.url("project_management/plans/renamed.md"))
         report = try await tree.service.index()
         #expect(report.added == 1 && report.removed == 1)
         await #expect(try tree.service.search("pulsar").map(\.path) == ["project_management/plans/renamed.md"])
@@ -137,18 +148,23 @@ struct IndexerTests {
         let tree = try FixtureTree()
         // 80 files of 20 sections: past the 1,000 sections after which the writer indexes text while it waits.
         func write(_ file: Int, word: String) throws {
-            let sections = (0..<20).map { "## Part \($0)\n\n\(word)\(file)x\($0) and common text.\n" }.joined(separator: "\n")
+            let sections = (0..<20).map { "## Part \($0)\n\n\(word)\(file)x\($0) and common text.\n" }.joined(
+                separator: "\n")
             try tree.write("project_management/bulk/file-\(file).md", "# File \(file)\n\n" + sections)
         }
         for file in 0..<80 { try write(file, word: "alpha") }
         _ = try await tree.service.index()
         let store = try tree.readStore()
         let counts = try store.read { db in
-            (try Int.fetchOne(db, sql: "SELECT count(*) FROM sections") ?? 0, try Int.fetchOne(db, sql: "SELECT count(*) FROM sections_fts") ?? 0)
+            (
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM sections") ?? 0,
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM sections_fts") ?? 0
+            )
         }
         #expect(counts.0 > 1_600 && counts.1 == counts.0)
         for file in [0, 41, 79] {
-            await #expect(try tree.service.search("alpha\(file)x7").map(\.path) == ["project_management/bulk/file-\(file).md"])
+            await #expect(
+                try tree.service.search("alpha\(file)x7").map(\.path) == ["project_management/bulk/file-\(file).md"])
         }
         // Changed and removed files leave nothing behind in the full-text index.
         for file in 0..<40 { try write(file, word: "beta") }
@@ -159,7 +175,10 @@ struct IndexerTests {
         await #expect(try tree.service.search("alpha75x7").isEmpty)
         await #expect(try tree.service.search("alpha41x7").count == 1)
         let after = try store.read { db in
-            (try Int.fetchOne(db, sql: "SELECT count(*) FROM sections") ?? 0, try Int.fetchOne(db, sql: "SELECT count(*) FROM sections_fts") ?? 0)
+            (
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM sections") ?? 0,
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM sections_fts") ?? 0
+            )
         }
         #expect(after.1 == after.0)
     }
@@ -169,7 +188,8 @@ struct IndexerTests {
         let tree = try FixtureTree()
         _ = try await tree.service.index()
         let url = tree.url("AGENTS.md")
-        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: 3600)], ofItemAtPath: url.path)
+        try FileManager.default.setAttributes(
+            [.modificationDate: Date(timeIntervalSinceNow: 3600)], ofItemAtPath: url.path)
         let report = try await tree.service.index()
         #expect(report.changed == 0 && report.bytesParsed == 0)
         let again = try await tree.service.index()
@@ -180,7 +200,8 @@ struct IndexerTests {
     func linkClosure() async throws {
         let tree = try FixtureTree()
         _ = try await tree.service.index()
-        try tree.write("project_management/README.md", "# Project management\n\nSee [ignored](../unrelated/ignored.md).\n")
+        try tree.write(
+            "project_management/README.md", "# Project management\n\nSee [ignored](../unrelated/ignored.md).\n")
         _ = try await tree.service.index()
         let paths = try tree.indexedPaths()
         #expect(paths.contains("unrelated/ignored.md"))
@@ -191,7 +212,9 @@ struct IndexerTests {
     @Test("include and exclude globs from .ctxmem.yaml")
     func configuration() async throws {
         let tree = try FixtureTree()
-        try tree.write(".ctxmem.yaml", """
+        try tree.write(
+            ".ctxmem.yaml",
+            """
             include: ["unrelated/**/*.md"]
             exclude: ["project_management/archive/**"]
             tier_rules:

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import ContextMemory
 
 @Suite("Migrations of existing indexes")
@@ -8,7 +9,8 @@ struct MigrationTests {
     /// An index file as ctxmem wrote it before heading paths were JSON (migrations v1-v3), with one
     /// document whose sections carry " > "-joined heading paths.
     static func versionThreeIndex() throws -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ctxmem-migration-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "ctxmem-migration-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let path = folder.appendingPathComponent("index.sqlite").path
         var configuration = GRDB.Configuration()
@@ -20,19 +22,20 @@ struct MigrationTests {
         let queue = try DatabaseQueue(path: path, configuration: configuration)
         try SQLiteConnection.migrator.migrate(queue, upTo: "v3: index id")
         try queue.write { db in
-            try db.execute(sql: """
-                INSERT INTO documents (id, path, kind, format, status, size, mtime_ns, inode, content_hash, line_count,
-                                       tokens, indexed_at)
-                VALUES (1, 'CLAUDE.md', 'claude-md', 'markdown', 'indexed', 10, 0, 1, '0000000000000000', 9, 30, 'now');
-                INSERT INTO sections (document_id, path, ordinal, level, heading_path, title, slug, start_line,
-                                      end_line, tier, tier_reason, tokens, content_hash, body)
-                VALUES (1, 'CLAUDE.md', 0, 0, '', '', '', 1, 2, 'essential', 'root', 10, 'a', 'preamble words'),
-                       (1, 'CLAUDE.md', 1, 1, 'Build', 'Build', 'build', 3, 5, 'essential', 'root', 10, 'b', '# Build'),
-                       (1, 'CLAUDE.md', 2, 2, 'Build > Peering tests', 'Peering tests', 'peering-tests', 6, 9,
-                        'essential', 'root', 10, 'c', '## Peering tests');
-                INSERT INTO sections_fts(rowid, path, heading_path, title, body)
-                SELECT id, path, heading_path, title, body FROM sections;
-                """)
+            try db.execute(
+                sql: """
+                    INSERT INTO documents (id, path, kind, format, status, size, mtime_ns, inode, content_hash, line_count,
+                                           tokens, indexed_at)
+                    VALUES (1, 'CLAUDE.md', 'claude-md', 'markdown', 'indexed', 10, 0, 1, '0000000000000000', 9, 30, 'now');
+                    INSERT INTO sections (document_id, path, ordinal, level, heading_path, title, slug, start_line,
+                                          end_line, tier, tier_reason, tokens, content_hash, body)
+                    VALUES (1, 'CLAUDE.md', 0, 0, '', '', '', 1, 2, 'essential', 'root', 10, 'a', 'preamble words'),
+                           (1, 'CLAUDE.md', 1, 1, 'Build', 'Build', 'build', 3, 5, 'essential', 'root', 10, 'b', '# Build'),
+                           (1, 'CLAUDE.md', 2, 2, 'Build > Peering tests', 'Peering tests', 'peering-tests', 6, 9,
+                            'essential', 'root', 10, 'c', '## Peering tests');
+                    INSERT INTO sections_fts(rowid, path, heading_path, title, body)
+                    SELECT id, path, heading_path, title, body FROM sections;
+                    """)
         }
         try queue.close()
         return path
@@ -51,7 +54,10 @@ struct MigrationTests {
         #expect(stored == ["[]", #"["Build"]"#, #"["Build","Peering tests"]"#])
 
         let reader = try SQLiteReader(path: path)
-        #expect(try reader.sections(inPaths: ["CLAUDE.md"]).map(\.headingPath) == [[], ["Build"], ["Build", "Peering tests"]])
+        #expect(
+            try reader.sections(inPaths: ["CLAUDE.md"]).map(\.headingPath) == [
+                [], ["Build"], ["Build", "Peering tests"],
+            ])
         // The heading words are still searched (the index holds the joined text, as before).
         let hits = try reader.search(try SearchQuery(parsing: "build peering"), options: SearchOptions(limit: 5))
         #expect(hits.map(\.handle) == ["memory://CLAUDE.md#peering-tests"])

@@ -1,23 +1,30 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import ContextMemory
 
 @Suite("The ranking functions ctxmem_rank and ctxmem_top")
 struct RankFunctionTests {
-    static let queries = ["vpc peering", "\"VPC peering\"", "rollback OR migration", "sync -webhook", "deploy*",
-                          "ADR-0005", "crd:sync", "ファブリック", "agent", "the"]
+    static let queries = [
+        "vpc peering", "\"VPC peering\"", "rollback OR migration", "sync -webhook", "deploy*",
+        "ADR-0005", "crd:sync", "ファブリック", "agent", "the",
+    ]
 
     /// Every row's score for `query` by `function` with the store's column weights.
-    private static func scores(_ store: SQLiteReader, _ function: String, _ query: String, refresh: Bool) throws -> [Int64: Double] {
+    private static func scores(_ store: SQLiteReader, _ function: String, _ query: String, refresh: Bool) throws
+        -> [Int64: Double]
+    {
         let expression = FTS5Query.expression(try SearchQuery(parsing: query))
         return try store.read { db in
             if refresh { try store.sectionLengths.refresh(db) }
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT rowid, \(function)(sections_fts, \(FTS5Query.pathWeight), \(FTS5Query.headingPathWeight),
-                                          \(FTS5Query.titleWeight), \(FTS5Query.bodyWeight))
-                FROM sections_fts WHERE sections_fts MATCH ?
-                """, arguments: [expression])
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT rowid, \(function)(sections_fts, \(FTS5Query.pathWeight), \(FTS5Query.headingPathWeight),
+                                              \(FTS5Query.titleWeight), \(FTS5Query.bodyWeight))
+                    FROM sections_fts WHERE sections_fts MATCH ?
+                    """, arguments: [expression])
             return Dictionary(uniqueKeysWithValues: rows.map { ($0[0], $0[1]) })
         }
     }
@@ -44,16 +51,20 @@ struct RankFunctionTests {
             let parsed = try SearchQuery(parsing: query)
             for limit in [1, 3, 10, 2_000] {
                 let (expected, actual) = try store.read { db in
-                    let expected = try Row.fetchAll(db, sql: """
-                        SELECT rowid, bm25(sections_fts, \(FTS5Query.pathWeight), \(FTS5Query.headingPathWeight),
-                                           \(FTS5Query.titleWeight), \(FTS5Query.bodyWeight)) AS rank
-                        FROM sections_fts WHERE sections_fts MATCH ? ORDER BY rank, rowid LIMIT ?
-                        """, arguments: [FTS5Query.expression(parsed), limit]).map { FTS5TopRanked.Ranked(rowid: $0[0], rank: $0[1]) }
+                    let expected = try Row.fetchAll(
+                        db,
+                        sql: """
+                            SELECT rowid, bm25(sections_fts, \(FTS5Query.pathWeight), \(FTS5Query.headingPathWeight),
+                                               \(FTS5Query.titleWeight), \(FTS5Query.bodyWeight)) AS rank
+                            FROM sections_fts WHERE sections_fts MATCH ? ORDER BY rank, rowid LIMIT ?
+                            """, arguments: [FTS5Query.expression(parsed), limit]
+                    ).map { FTS5TopRanked.Ranked(rowid: $0[0], rank: $0[1]) }
                     let actual = try SQLiteReader.topRanked(db, parsed, limit: limit)
                     return (expected, actual)
                 }
                 let top = try #require(actual, "ctxmem_top declined \(query)")
-                #expect(top.map { FTS5TopRanked.Ranked(rowid: $0.0, rank: $0.1) } == expected, "\(query), limit \(limit)")
+                #expect(
+                    top.map { FTS5TopRanked.Ranked(rowid: $0.0, rank: $0.1) } == expected, "\(query), limit \(limit)")
                 compared += expected.count
             }
         }
@@ -65,18 +76,24 @@ struct RankFunctionTests {
         let tree = try FixtureTree()
         let count = Int(SectionLengths.loadingMatches) + 100
         // Enough rows for one query to read every length, with ties (equal sections) and exclusions.
-        try tree.write("project_management/many.md", (0..<count).map {
-            "## Widget \($0)\n\nwidget sync text \($0 % 7 == 0 ? "webhook" : "") \($0 % 5 == 0 ? "gadget" : "")\n"
-        }.joined(separator: "\n"))
+        try tree.write(
+            "project_management/many.md",
+            (0..<count).map {
+                "## Widget \($0)\n\nwidget sync text \($0 % 7 == 0 ? "webhook" : "") \($0 % 5 == 0 ? "gadget" : "")\n"
+            }.joined(separator: "\n"))
         _ = try await tree.service.index()
         let store = try tree.readStore()
         // Each group's rows differ ("gadget webhook" is every 35th widget), so a missed AND or NOT shows.
-        let more = ["widget", "widget sync -webhook", "gadget webhook", "gadget -webhook", "webhook OR agent gadget OR sync", "widget OR agent OR \"vpc peering\" OR deploy*", "sync agent -widget",
-                    "rollback OR migration vpc OR widget"]
+        let more = [
+            "widget", "widget sync -webhook", "gadget webhook", "gadget -webhook", "webhook OR agent gadget OR sync",
+            "widget OR agent OR \"vpc peering\" OR deploy*", "sync agent -widget",
+            "rollback OR migration vpc OR widget",
+        ]
         try Self.expectTopSameAsBM25(store, queries: Self.queries + more)
         #expect(store.sectionLengths.snapshot.buffer.count > count, "a large query reads every length")
         // Rows written since the lengths were read.
-        try tree.write("project_management/new-peering.md", "# VPC peering rollback\n\nDeploy the agent, widget sync.\n")
+        try tree.write(
+            "project_management/new-peering.md", "# VPC peering rollback\n\nDeploy the agent, widget sync.\n")
         _ = try await tree.service.index()
         try Self.expectTopSameAsBM25(store, queries: Self.queries + more)
     }
@@ -89,8 +106,11 @@ struct RankFunctionTests {
         let expression = FTS5Query.expression(try SearchQuery(parsing: "vpc peering"))
         for shape in ["1;0", "1,1;1", "", "x", "1,0;0", "2;-1"] {
             let result = try store.read { db in
-                try Row.fetchOne(db, sql: "SELECT \(FTS5TopRanked.name)(sections_fts, 5, ?, 1.0) FROM sections_fts WHERE sections_fts MATCH ? LIMIT 1",
-                                 arguments: [shape, expression])
+                try Row.fetchOne(
+                    db,
+                    sql:
+                        "SELECT \(FTS5TopRanked.name)(sections_fts, 5, ?, 1.0) FROM sections_fts WHERE sections_fts MATCH ? LIMIT 1",
+                    arguments: [shape, expression])
             }
             let row = try #require(result)
             #expect(row[0] as Data? == nil, "shape \(shape)")
@@ -101,24 +121,31 @@ struct RankFunctionTests {
 
     /// Runs `FTS5TopRanked.best` over phrases given as (row id, weighted frequency) lists, walking
     /// them as FTS5 would: every row counts for the IDF, only candidates are kept.
-    private static func best(_ phrases: [[(Int64, Double)]], shape: FTS5TopRanked.Shape, limit: Int = 10,
-                             maximumPostings: Int = FTS5TopRanked.maximumPostings) -> [FTS5TopRanked.Ranked]?? {
-        let result = FTS5TopRanked.best(limit: limit, shape: shape, rows: 100, averageLength: 10, maximumPostings: maximumPostings) { phrase, candidates, _ in
+    private static func best(
+        _ phrases: [[(Int64, Double)]], shape: FTS5TopRanked.Shape, limit: Int = 10,
+        maximumPostings: Int = FTS5TopRanked.maximumPostings
+    ) -> [FTS5TopRanked.Ranked]?? {
+        let result = FTS5TopRanked.best(
+            limit: limit, shape: shape, rows: 100, averageLength: 10, maximumPostings: maximumPostings
+        ) { phrase, candidates, _ in
             var postings = FTS5TopRanked.Postings()
             for (rowid, frequency) in phrases[phrase] where candidates?.contains(rowid) ?? true {
-                postings.append(FTS5TopRanked.Posting(rowid: rowid, frequency: frequency, length: UInt32(rowid % 7 + 5)))
+                postings.append(
+                    FTS5TopRanked.Posting(rowid: rowid, frequency: frequency, length: UInt32(rowid % 7 + 5)))
             }
             return (postings, Int64(phrases[phrase].count))
         }
-        guard case let .success(rows) = result else { return nil }
+        guard case .success(let rows) = result else { return nil }
         return rows
     }
 
     @Test("ctxmem_top's evaluation: OR within a group, AND across groups, NOT, bm25's sum in phrase order, declines")
     func topEvaluation() throws {
         // (A OR B) AND C NOT D
-        let phrases: [[(Int64, Double)]] = [[(1, 1), (2, 2), (3, 1), (5, 5)], [(3, 2), (4, 1), (8, 1)],
-                                            [(2, 1), (3, 1), (4, 3), (6, 1), (8, 1)], [(8, 1)]]
+        let phrases: [[(Int64, Double)]] = [
+            [(1, 1), (2, 2), (3, 1), (5, 5)], [(3, 2), (4, 1), (8, 1)],
+            [(2, 1), (3, 1), (4, 3), (6, 1), (8, 1)], [(8, 1)],
+        ]
         let shape = FTS5TopRanked.Shape(groups: [2, 1], exclusions: 1)
         func score(_ rowid: Int64) -> Double {
             var score = 0.0
@@ -131,16 +158,21 @@ struct RankFunctionTests {
             }
             return score
         }
-        let expected = [2, 3, 4].map { FTS5TopRanked.Ranked(rowid: $0, rank: -score($0)) }.sorted(by: FTS5TopRanked.Ranked.precedes)
+        let expected = [2, 3, 4].map { FTS5TopRanked.Ranked(rowid: $0, rank: -score($0)) }.sorted(
+            by: FTS5TopRanked.Ranked.precedes)
         #expect(Self.best(phrases, shape: shape) == .some(.some(expected)))
         #expect(Self.best(phrases, shape: shape, limit: 2) == .some(.some(Array(expected.prefix(2)))))
         // No exclusion: row 8 is back.
-        let withEight = try #require(Self.best(Array(phrases.dropLast()), shape: .init(groups: [2, 1], exclusions: 0)) ?? nil)
+        let withEight = try #require(
+            Self.best(Array(phrases.dropLast()), shape: .init(groups: [2, 1], exclusions: 0)) ?? nil)
         #expect(Set(withEight.map(\.rowid)) == [2, 3, 4, 8])
         // Declined, so SQL ranks: more rows than allowed, or ids too spread out for dense arrays.
         #expect(Self.best(phrases, shape: shape, maximumPostings: 5) == .some(.none))
-        #expect(Self.best([[(1, 1), (FTS5TopRanked.denseSlots * 4, 1)]], shape: .init(groups: [1], exclusions: 0)) == .some(.none))
-        #expect(Self.best([[(Int64.min + 1, 1), (Int64.max, 1)]], shape: .init(groups: [1], exclusions: 0)) == .some(.none))
+        #expect(
+            Self.best([[(1, 1), (FTS5TopRanked.denseSlots * 4, 1)]], shape: .init(groups: [1], exclusions: 0))
+                == .some(.none))
+        #expect(
+            Self.best([[(Int64.min + 1, 1), (Int64.max, 1)]], shape: .init(groups: [1], exclusions: 0)) == .some(.none))
         #expect(Self.best([[]], shape: .init(groups: [1], exclusions: 0)) == .some(.some([])))
     }
 
@@ -153,7 +185,7 @@ struct RankFunctionTests {
             }.shuffled(using: &generator)
             let limit = Int.random(in: 1...40, using: &generator)
             var heap = FTS5TopRanked.TopHeap(limit: limit)
-            rows.forEach { heap.offer($0) }
+            for row in rows { heap.offer(row) }
             #expect(heap.sorted() == Array(rows.sorted(by: FTS5TopRanked.Ranked.precedes).prefix(limit)))
         }
     }
@@ -165,7 +197,9 @@ struct RankFunctionTests {
         let store = try tree.readStore()
         try Self.expectSameAsBM25(store, refresh: true)
         // Rows written after the lengths were read: first asked of FTS5, then read in.
-        try tree.write("project_management/new-peering.md", "# VPC peering rollback\n\nDeploy the agent, then sync the crd:sync migration.\n")
+        try tree.write(
+            "project_management/new-peering.md",
+            "# VPC peering rollback\n\nDeploy the agent, then sync the crd:sync migration.\n")
         try tree.write("docs/overview.md", "# Architecture overview\n\nRewritten: VPC peering and deploy agents.\n")
         _ = try await tree.service.index()
         try Self.expectSameAsBM25(store, refresh: false)
@@ -189,7 +223,9 @@ struct RankFunctionTests {
         _ = try await tree.service.index()
         try Self.expectSameAsBM25(store, refresh: true)
         let after = store.sectionLengths.snapshot
-        #expect(after.first > before.first + Int64(before.buffer.count) - 1, "kept from \(after.first), before up to \(before.first + Int64(before.buffer.count) - 1)")
+        #expect(
+            after.first > before.first + Int64(before.buffer.count) - 1,
+            "kept from \(after.first), before up to \(before.first + Int64(before.buffer.count) - 1)")
         #expect(after.buffer.count <= before.buffer.count + 8)
     }
 
@@ -198,7 +234,8 @@ struct RankFunctionTests {
         let tree = try FixtureTree()
         let service = MemoryService(root: tree.root, readerConnections: 2)
         _ = try await service.index()
-        let first = try service.sqliteReader(), second = try service.sqliteReader()
+        let first = try service.sqliteReader()
+        let second = try service.sqliteReader()
         #expect(first.sectionLengths === second.sectionLengths)
         _ = try await service.index(rebuild: true)
         #expect(try service.sqliteReader().sectionLengths !== first.sectionLengths)
@@ -208,7 +245,9 @@ struct RankFunctionTests {
     func loadedForLargeQueries() async throws {
         let tree = try FixtureTree()
         let count = Int(SectionLengths.loadingMatches) + 100
-        try tree.write("project_management/many.md", (0..<count).map { "## Widget \($0)\n\nwidget text \($0)\n" }.joined(separator: "\n"))
+        try tree.write(
+            "project_management/many.md",
+            (0..<count).map { "## Widget \($0)\n\nwidget text \($0)\n" }.joined(separator: "\n"))
         _ = try await tree.service.index()
         let store = try tree.readStore()
         #expect(try !store.search(SearchQuery(parsing: "orchestrator"), options: SearchOptions(limit: 5)).isEmpty)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ContextMemory
 
 @Suite("Searching the index")
@@ -10,13 +11,15 @@ struct SearchTests {
         return tree
     }
 
-    @Test("identifiers are found as typed", arguments: [
-        ("ADR-0005", "project_management/decisions/ADR-0005-gitops.md"),
-        ("crd:sync", "project_management/decisions/ADR-0005-gitops.md"),
-        ("VPC_peering", "docs/overview.md"),
-        ("code/netbox_hedgehog/models.py", "docs/overview.md"),
-        ("netbox_hedgehog/models.py", "docs/overview.md"),
-    ])
+    @Test(
+        "identifiers are found as typed",
+        arguments: [
+            ("ADR-0005", "project_management/decisions/ADR-0005-gitops.md"),
+            ("crd:sync", "project_management/decisions/ADR-0005-gitops.md"),
+            ("VPC_peering", "docs/overview.md"),
+            ("code/netbox_hedgehog/models.py", "docs/overview.md"),
+            ("netbox_hedgehog/models.py", "docs/overview.md"),
+        ])
     func identifiers(query: String, expectedPath: String) async throws {
         let tree = try await Self.indexedTree()
         let hits = try await tree.service.search(query)
@@ -40,8 +43,11 @@ struct SearchTests {
     @Test("a heading match outranks a body match")
     func headingWeight() async throws {
         let tree = try await Self.indexedTree()
-        try tree.write("project_management/a-body.md", "# Notes\n\nWe talked about gizmo once, among many other things that matter.\n")
-        try tree.write("project_management/z-heading.md", "# Gizmo\n\nDetails follow here, among many other things that matter.\n")
+        try tree.write(
+            "project_management/a-body.md",
+            "# Notes\n\nWe talked about gizmo once, among many other things that matter.\n")
+        try tree.write(
+            "project_management/z-heading.md", "# Gizmo\n\nDetails follow here, among many other things that matter.\n")
         _ = try await tree.service.index()
         let hits = try await tree.service.search("gizmo")
         #expect(hits.map(\.path) == ["project_management/z-heading.md", "project_management/a-body.md"])
@@ -51,9 +57,10 @@ struct SearchTests {
     @Test("a word in most sections still gets ordered, non-zero scores")
     func frequentWordScores() async throws {
         let tree = try await Self.indexedTree()
-        for number in 0..<300 {   // more than half of all sections: BM25's IDF floor
-            try tree.write("project_management/common/note-\(number).md",
-                           "# Note \(number)\n\nThe widget appears here\(String(repeating: " widget", count: number % 4)).\n")
+        for number in 0..<300 {  // more than half of all sections: BM25's IDF floor
+            try tree.write(
+                "project_management/common/note-\(number).md",
+                "# Note \(number)\n\nThe widget appears here\(String(repeating: " widget", count: number % 4)).\n")
         }
         _ = try await tree.service.index()
         let hits = try await tree.service.search("widget", options: SearchOptions(limit: 20))
@@ -98,11 +105,15 @@ struct SearchTests {
         let tree = try await Self.indexedTree()
         let word = String(repeating: "q", count: 1_048_576)
         try tree.write("project_management/oneline.md", "# One line\n\nmarker \(word) trailer\n")
-        try tree.write("project_management/rule.md", "# Rule\n\nabove " + String(repeating: "=", count: 40_000) + " kestrel below\n")
+        try tree.write(
+            "project_management/rule.md",
+            "# Rule\n\nabove " + String(repeating: "=", count: 40_000) + " kestrel below\n")
         try tree.write("project_management/echo.md", "# Echo\n\n" + String(repeating: "ditto ", count: 20_000) + "\n")
         _ = try await tree.service.index()
-        for (query, path, start) in [("marker", "oneline.md", "One line «marker»"), ("qqqq*", "oneline.md", "One line marker «qqqq"),
-                                     ("kestrel", "rule.md", "…«kestrel» below"), ("ditto", "echo.md", "Echo «ditto ditto")] {
+        for (query, path, start) in [
+            ("marker", "oneline.md", "One line «marker»"), ("qqqq*", "oneline.md", "One line marker «qqqq"),
+            ("kestrel", "rule.md", "…«kestrel» below"), ("ditto", "echo.md", "Echo «ditto ditto"),
+        ] {
             let hit = try await #require(try tree.service.search(query).first, "\(query)")
             #expect(hit.path == "project_management/" + path)
             #expect(hit.snippet.hasPrefix(start), "\(query): \(hit.snippet.prefix(100))")
@@ -113,7 +124,10 @@ struct SearchTests {
     @Test("operators: phrase, OR, exclusion, prefix")
     func operators() async throws {
         let tree = try await Self.indexedTree()
-        await #expect(Set(try tree.service.search("\"source of truth\"").map(\.path)) == ["project_management/decisions/ADR-0005-gitops.md"])
+        await #expect(
+            Set(try tree.service.search("\"source of truth\"").map(\.path)) == [
+                "project_management/decisions/ADR-0005-gitops.md"
+            ])
         let either = await Set(try tree.service.search("superseded OR vault").map(\.path))
         #expect(either == ["project_management/archive/old.md", ".claude/rules/security.md"])
         let excluded = try await tree.service.search("fabric -controller").map(\.path)
@@ -125,12 +139,17 @@ struct SearchTests {
     @Test("filters by tier, kind and path glob")
     func filters() async throws {
         let tree = try await Self.indexedTree()
-        let operational = try await tree.service.search("deploy OR plan OR restart", options: SearchOptions(limit: 50, tier: .operational))
+        let operational = try await tree.service.search(
+            "deploy OR plan OR restart", options: SearchOptions(limit: 50, tier: .operational))
         #expect(!operational.isEmpty && operational.allSatisfy { $0.tier == .operational })
-        #expect(Set(operational.map(\.path)).isSuperset(of: ["project_management/runbooks/deploy.md", "project_management/archive/old.md"]))
+        #expect(
+            Set(operational.map(\.path)).isSuperset(of: [
+                "project_management/runbooks/deploy.md", "project_management/archive/old.md",
+            ]))
         let agents = try await tree.service.search("backend", options: SearchOptions(kind: .agent))
         #expect(agents.map(\.path) == [".claude/agents/backend-manager.md"])
-        let underDocs = try await tree.service.search("depth OR chain", options: SearchOptions(limit: 50, pathGlob: Glob("docs/deep/**")))
+        let underDocs = try await tree.service.search(
+            "depth OR chain", options: SearchOptions(limit: 50, pathGlob: Glob("docs/deep/**")))
         #expect(underDocs.count == 5 && underDocs.allSatisfy { $0.path.hasPrefix("docs/deep/") })
         let limited = try await tree.service.search("depth OR chain", options: SearchOptions(limit: 2))
         #expect(limited.count == 2)
@@ -140,12 +159,14 @@ struct SearchTests {
     func tiers() async throws {
         let tree = try await Self.indexedTree()
         await #expect(try tree.service.search("\"non-negotiable\"").first?.tier == .essential)  // root CLAUDE.md
-        await #expect(try tree.service.search("kubectl").first?.tier == .operational)          // Troubleshooting heading
-        await #expect(try tree.service.search("superseded").first?.tier == .operational)       // archive/
-        await #expect(try tree.service.search("serializers").first?.tier == .essential)        // agent definition
+        await #expect(try tree.service.search("kubectl").first?.tier == .operational)  // Troubleshooting heading
+        await #expect(try tree.service.search("superseded").first?.tier == .operational)  // archive/
+        await #expect(try tree.service.search("serializers").first?.tier == .essential)  // agent definition
     }
 
-    @Test("malformed queries and bad options are clear errors", arguments: ["\"unclosed", "OR", "a OR", "-only", "***", ""])
+    @Test(
+        "malformed queries and bad options are clear errors",
+        arguments: ["\"unclosed", "OR", "a OR", "-only", "***", ""])
     func malformed(query: String) async throws {
         let tree = try await Self.indexedTree()
         #expect(throws: SearchError.self) { _ = try tree.service.search(query) }
@@ -207,7 +228,7 @@ struct SearchTests {
         changes.metadata = ["generation": "99"]
         let (before, during) = try reader.snapshot {
             let before = (try reader.statistics().documents, try reader.metadata("generation"))
-            try writer.apply(changes)   // commits while the snapshot is open
+            try writer.apply(changes)  // commits while the snapshot is open
             return (before, (try reader.statistics().documents, try reader.metadata("generation")))
         }
         #expect(during.0 == before.0)
@@ -242,7 +263,10 @@ struct SearchTests {
         let dump = try tree.readStore().connection.schemaDump()
         let schemaFile = TestPaths.schemas.appendingPathComponent("index-schema.sql")
         if ProcessInfo.processInfo.environment["CTXMEM_RECORD"] == "1" {
-            try Data(("-- The index schema as SQLite reports it after all migrations. Generated by\n-- CTXMEM_RECORD=1 swift test --filter schemaDump; a test keeps it in step.\n" + dump + "\n").utf8).write(to: schemaFile)
+            try Data(
+                ("-- The index schema as SQLite reports it after all migrations. Generated by\n-- CTXMEM_RECORD=1 swift test --filter schemaDump; a test keeps it in step.\n"
+                    + dump + "\n").utf8
+            ).write(to: schemaFile)
             Issue.record("recorded \(schemaFile.path); review it and run again without CTXMEM_RECORD")
             return
         }

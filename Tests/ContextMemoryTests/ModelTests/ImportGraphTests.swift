@@ -1,12 +1,15 @@
 import Testing
+
 @testable import ContextMemory
 
 @Suite("The import graph")
 struct ImportGraphTests {
     /// PackBuilder.importClosure as it stood before ImportGraph: the oracle `closure(from:limit:)`
     /// must match, so that packing can swap to it without a pack changing.
-    static func packBuilderClosure(of seeds: Set<String>, edges: [String: [String]],
-                                   importDepth: Int) -> [String: String] {
+    static func packBuilderClosure(
+        of seeds: Set<String>, edges: [String: [String]],
+        importDepth: Int
+    ) -> [String: String] {
         guard !seeds.isEmpty else { return [:] }
         var reached: [String: String] = [:]
         var frontier = seeds.sorted().map { ($0, $0) }
@@ -42,7 +45,9 @@ struct ImportGraphTests {
     static let handWritten: [(edges: [String: [String]], seeds: Set<String>)] = [
         ([:], []),
         (["CLAUDE.md": ["a.md"]], []),
-        (["CLAUDE.md": ["a.md", "b.md"], "a.md": ["c.md"], "b.md": ["c.md", "d.md"], "c.md": ["e.md"]], ["CLAUDE.md"]),
+        (
+            ["CLAUDE.md": ["a.md", "b.md"], "a.md": ["c.md"], "b.md": ["c.md", "d.md"], "c.md": ["e.md"]], ["CLAUDE.md"]
+        ),
         // A file two seeds import goes to the seed first in sorted order, not to the nearer one.
         (["z.md": ["shared.md"], "a.md": ["x.md"], "x.md": ["shared.md"]], ["z.md", "a.md"]),
         // A seed another seed imports stays a seed; cycles and self-imports end.
@@ -55,13 +60,15 @@ struct ImportGraphTests {
     func closureMatchesPackBuilder(limit: Int) {
         for (edges, seeds) in Self.handWritten {
             let graph = ImportGraph(imports: edges)
-            #expect(graph.closure(from: seeds, limit: limit)
+            #expect(
+                graph.closure(from: seeds, limit: limit)
                     == Self.packBuilderClosure(of: seeds, edges: edges, importDepth: limit), "\(edges) from \(seeds)")
         }
         for seed in 1...40 {
             let edges = Self.randomGraph(count: 30, seed: UInt64(seed))
             let seeds = Set(edges.keys.sorted().prefix(seed % 5))
-            #expect(ImportGraph(imports: edges).closure(from: seeds, limit: limit)
+            #expect(
+                ImportGraph(imports: edges).closure(from: seeds, limit: limit)
                     == Self.packBuilderClosure(of: seeds, edges: edges, importDepth: limit), "graph \(seed)")
         }
     }
@@ -106,11 +113,13 @@ struct ImportGraphTests {
             "docs/x.md": ["outside.md"], "outside.md": ["docs/x.md"],
         ])
         let cycles = graph.cycles(among: ["CLAUDE.md", "docs/a.md", "docs/b.md", "docs/x.md"])
-        #expect(cycles == [
-            .init(importer: "docs/b.md", importIndex: 1, files: ["docs/a.md", "docs/b.md", "docs/a.md"]),
-            .init(importer: "docs/b.md", importIndex: 2, files: ["docs/a.md", "docs/b.md", "docs/a.md"]),
-        ])
-        #expect(cycles.first?.message == "import cycle: docs/a.md -> docs/b.md -> docs/a.md; "
+        #expect(
+            cycles == [
+                .init(importer: "docs/b.md", importIndex: 1, files: ["docs/a.md", "docs/b.md", "docs/a.md"]),
+                .init(importer: "docs/b.md", importIndex: 2, files: ["docs/a.md", "docs/b.md", "docs/a.md"]),
+            ])
+        #expect(
+            cycles.first?.message == "import cycle: docs/a.md -> docs/b.md -> docs/a.md; "
                 + "Claude Code loads each file once, so the cycle only hides the order")
         let outside = graph.cycles(among: ["docs/x.md", "outside.md"])
         #expect(outside.map(\.files) == [["docs/x.md", "outside.md", "docs/x.md"]])

@@ -1,20 +1,23 @@
 import Foundation
 import Testing
+
 @testable import ContextMemory
 
 @Suite("Rule ids")
 struct RuleIDTests {
     @Test("ids are the strings users, reports and indexes have always had")
     func ids() {
-        #expect(RuleID.auditRules.map(\.rawValue) == [
-            "broken-import", "import-directory", "import-cycle", "import-too-deep", "import-outside-root",
-            "broken-link", "broken-anchor", "case-mismatch", "missing-path", "stale-reference", "orphan-document",
-            "duplicate-content", "oversized-memory", "invalid-frontmatter", "invalid-agent", "secret-in-memory",
-        ])
-        #expect(RuleID.allCases.filter { !$0.isAuditRule }.map(\.rawValue) == [
-            "invalid-utf8", "invalid-utf16", "binary-file", "file-too-large", "unreadable", "not-a-regular-file",
-            "broken-symlink", "symlink-loop", "symlink-outside-root", "invalid-marker",
-        ])
+        #expect(
+            RuleID.auditRules.map(\.rawValue) == [
+                "broken-import", "import-directory", "import-cycle", "import-too-deep", "import-outside-root",
+                "broken-link", "broken-anchor", "case-mismatch", "missing-path", "stale-reference", "orphan-document",
+                "duplicate-content", "oversized-memory", "invalid-frontmatter", "invalid-agent", "secret-in-memory",
+            ])
+        #expect(
+            RuleID.allCases.filter { !$0.isAuditRule }.map(\.rawValue) == [
+                "invalid-utf8", "invalid-utf16", "binary-file", "file-too-large", "unreadable", "not-a-regular-file",
+                "broken-symlink", "symlink-loop", "symlink-outside-root", "invalid-marker",
+            ])
         #expect("\(RuleID.brokenLink)" == "broken-link")
     }
 

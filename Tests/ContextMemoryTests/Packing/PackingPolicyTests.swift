@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ContextMemory
 
 @Suite("Packing policy")
@@ -13,7 +14,8 @@ struct PackingPolicyTests {
         let standard = try tree.service.packBuilder().build(request)
         let included = standard.explanation.filter { $0.outcome == .included && $0.tier != .essential }
         let scores = included.map(\.score).sorted()
-        let lowest = try #require(scores.first), highest = try #require(scores.last)
+        let lowest = try #require(scores.first)
+        let highest = try #require(scores.last)
         try #require(lowest < highest, "the fixture's pack needs sections of different scores: \(included)")
 
         var policy = PackingPolicy.default

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ContextMemory
 
 private func parse(_ text: String, path: String = "CLAUDE.md", root: String = "/repo") -> Document {
@@ -16,67 +17,73 @@ private func positions(_ text: String, kind: Reference.Kind? = nil) -> [[Int]] {
 
 @Suite("MarkdownParser: @imports as Claude Code reads them")
 struct MarkdownParserImportTests {
-    @Test("where an @import is one, and where it is literal text", arguments: [
-        // At line start, after a bullet, inline after a label.
-        ("@docs/a.md\n", ["docs/a.md"]),
-        ("- @docs/a.md\n", ["docs/a.md"]),
-        ("- Architecture: @docs/arch.md\n", ["docs/arch.md"]),
-        ("See @a.md and @b.md\n", ["a.md", "b.md"]),
-        ("@a.md\n@b.md\n", ["a.md", "b.md"]),
-        // Run into following text by mistake: the whole run is the path, as Claude Code reads it.
-        ("@archive/README.md00_current_state\n", ["archive/README.md00_current_state"]),
-        // Code spans: single and double backticks, a backtick inside a double-backtick span.
-        ("`@a.md`\n", []),
-        ("``x @a.md y``\n", []),
-        ("`` `@a.md` ``\n", []),
-        ("`` a ` @a.md ``\n", []),
-        ("text `code` @after.md\n", ["after.md"]),
-        // A code span running over several lines of one paragraph.
-        ("a `span\ncontinues @x.md\nover lines` @y.md\n", ["y.md"]),
-        // Unmatched backticks are literal (CommonMark), and a span ends with its paragraph.
-        ("``unclosed @e.md\n", ["e.md"]),
-        ("`never closed @z.md\n\nnext para `@w.md`\n", ["z.md"]),
-        // Fenced and indented code blocks.
-        ("```\n@a.md\n```\n@b.md\n", ["b.md"]),
-        ("~~~markdown\n@a.md\n~~~\n", []),
-        ("````\n```\n@a.md\n```\n````\n", []),
-        ("para\n\n    @a.md\n", []),
-        ("- item\n\n  ```\n  @a.md\n  ```\n", []),
-        // An HTML comment block (Claude Code strips those before the model sees them).
-        ("<!--\n@a.md\n-->\n", []),
-        // Not preceded by whitespace, escaped, or not a path.
-        ("mail foo@bar.com\n", []),
-        ("(@paren.md)\n", []),
-        ("\\@escaped.md\n", []),
-        ("@ alone\n", []),
-        ("@#only-fragment\n", []),
-        ("@é.md\n", []),
-        // Every path shape Claude Code accepts.
-        ("@./a.md @~/b.md @/abs/c.md @../d.md @-x.md @_y.md @.z @1.md\n",
-         ["./a.md", "~/b.md", "/abs/c.md", "../d.md", "-x.md", "_y.md", ".z", "1.md"]),
-        ("@a.md#section\n", ["a.md#section"]),
-        ("@my\\ file.md next\n", ["my\\ file.md"]),
-    ] as [(String, [String])])
+    @Test(
+        "where an @import is one, and where it is literal text",
+        arguments: [
+            // At line start, after a bullet, inline after a label.
+            ("@docs/a.md\n", ["docs/a.md"]),
+            ("- @docs/a.md\n", ["docs/a.md"]),
+            ("- Architecture: @docs/arch.md\n", ["docs/arch.md"]),
+            ("See @a.md and @b.md\n", ["a.md", "b.md"]),
+            ("@a.md\n@b.md\n", ["a.md", "b.md"]),
+            // Run into following text by mistake: the whole run is the path, as Claude Code reads it.
+            ("@archive/README.md00_current_state\n", ["archive/README.md00_current_state"]),
+            // Code spans: single and double backticks, a backtick inside a double-backtick span.
+            ("`@a.md`\n", []),
+            ("``x @a.md y``\n", []),
+            ("`` `@a.md` ``\n", []),
+            ("`` a ` @a.md ``\n", []),
+            ("text `code` @after.md\n", ["after.md"]),
+            // A code span running over several lines of one paragraph.
+            ("a `span\ncontinues @x.md\nover lines` @y.md\n", ["y.md"]),
+            // Unmatched backticks are literal (CommonMark), and a span ends with its paragraph.
+            ("``unclosed @e.md\n", ["e.md"]),
+            ("`never closed @z.md\n\nnext para `@w.md`\n", ["z.md"]),
+            // Fenced and indented code blocks.
+            ("```\n@a.md\n```\n@b.md\n", ["b.md"]),
+            ("~~~markdown\n@a.md\n~~~\n", []),
+            ("````\n```\n@a.md\n```\n````\n", []),
+            ("para\n\n    @a.md\n", []),
+            ("- item\n\n  ```\n  @a.md\n  ```\n", []),
+            // An HTML comment block (Claude Code strips those before the model sees them).
+            ("<!--\n@a.md\n-->\n", []),
+            // Not preceded by whitespace, escaped, or not a path.
+            ("mail foo@bar.com\n", []),
+            ("(@paren.md)\n", []),
+            ("\\@escaped.md\n", []),
+            ("@ alone\n", []),
+            ("@#only-fragment\n", []),
+            ("@é.md\n", []),
+            // Every path shape Claude Code accepts.
+            (
+                "@./a.md @~/b.md @/abs/c.md @../d.md @-x.md @_y.md @.z @1.md\n",
+                ["./a.md", "~/b.md", "/abs/c.md", "../d.md", "-x.md", "_y.md", ".z", "1.md"]
+            ),
+            ("@a.md#section\n", ["a.md#section"]),
+            ("@my\\ file.md next\n", ["my\\ file.md"]),
+        ] as [(String, [String])])
     func importsFound(markdown: String, expected: [String]) {
         #expect(references(markdown, kind: .import).map(\.target) == expected)
     }
 
-    @Test("imports resolve against the importing file's folder", arguments: [
-        // (written, resolved path, fragment, status) for an import in docs/CLAUDE.md, root /repo
-        ("@a.md", "docs/a.md", nil, .inRoot),
-        ("@./a.md", "docs/a.md", nil, .inRoot),
-        ("@sub/../b.md", "docs/b.md", nil, .inRoot),
-        ("@../README.md", "README.md", nil, .inRoot),
-        ("@../../x.md", nil, nil, .outsideRoot),
-        ("@~/x.md", nil, nil, .home),
-        ("@/repo/x.md", "x.md", nil, .inRoot),
-        ("@/repo/docs/../y.md", "y.md", nil, .inRoot),
-        ("@/etc/x.md", nil, nil, .outsideRoot),
-        ("@/repository/x.md", nil, nil, .outsideRoot),
-        ("@/repo/../etc/x.md", nil, nil, .outsideRoot),
-        ("@a.md#frag", "docs/a.md", "frag", .inRoot),
-        ("@my\\ file.md", "docs/my file.md", nil, .inRoot),
-    ] as [(String, String?, String?, Reference.Status)])
+    @Test(
+        "imports resolve against the importing file's folder",
+        arguments: [
+            // (written, resolved path, fragment, status) for an import in docs/CLAUDE.md, root /repo
+            ("@a.md", "docs/a.md", nil, .inRoot),
+            ("@./a.md", "docs/a.md", nil, .inRoot),
+            ("@sub/../b.md", "docs/b.md", nil, .inRoot),
+            ("@../README.md", "README.md", nil, .inRoot),
+            ("@../../x.md", nil, nil, .outsideRoot),
+            ("@~/x.md", nil, nil, .home),
+            ("@/repo/x.md", "x.md", nil, .inRoot),
+            ("@/repo/docs/../y.md", "y.md", nil, .inRoot),
+            ("@/etc/x.md", nil, nil, .outsideRoot),
+            ("@/repository/x.md", nil, nil, .outsideRoot),
+            ("@/repo/../etc/x.md", nil, nil, .outsideRoot),
+            ("@a.md#frag", "docs/a.md", "frag", .inRoot),
+            ("@my\\ file.md", "docs/my file.md", nil, .inRoot),
+        ] as [(String, String?, String?, Reference.Status)])
     func importResolution(written: String, resolved: String?, fragment: String?, status: Reference.Status) throws {
         let found = try #require(references(written + "\n", path: "docs/CLAUDE.md", kind: .import).first)
         #expect(found.resolvedPath == resolved)
@@ -98,30 +105,32 @@ struct MarkdownParserImportTests {
 
 @Suite("MarkdownParser: links, images, anchors and path mentions")
 struct MarkdownParserLinkTests {
-    @Test("link destinations, as CommonMark reads them", arguments: [
-        // (markdown, kind, target as written, resolved, fragment, status) in docs/guide.md
-        ("[a](b.md \"Title\")", .link, "b.md", "docs/b.md", nil, .inRoot),
-        ("[a](b.md 'Title')", .link, "b.md", "docs/b.md", nil, .inRoot),
-        ("[a](<my file.md>)", .link, "my file.md", "docs/my file.md", nil, .inRoot),
-        ("[a](my%20file.md)", .link, "my%20file.md", "docs/my file.md", nil, .inRoot),
-        ("[a](x.md#Sec%20One)", .link, "x.md#Sec%20One", "docs/x.md", "Sec One", .inRoot),
-        ("[a](../c.md#frag)", .link, "../c.md#frag", "c.md", "frag", .inRoot),
-        ("[a](/abs/root.md)", .link, "/abs/root.md", "abs/root.md", nil, .inRoot),
-        ("[a](x.md?v=2#F)", .link, "x.md?v=2#F", "docs/x.md", "F", .inRoot),
-        ("[a](~/x.md)", .link, "~/x.md", nil, nil, .home),
-        ("[a](../../x.md)", .link, "../../x.md", nil, nil, .outsideRoot),
-        ("[a](https://x.y/z.md)", .link, "https://x.y/z.md", nil, nil, .external),
-        ("[a](mailto:x@y.z)", .link, "mailto:x@y.z", nil, nil, .external),
-        ("[a](//cdn.example/y)", .link, "//cdn.example/y", nil, nil, .external),
-        ("<https://example.com/a>", .link, "https://example.com/a", nil, nil, .external),
-        ("<foo@bar.com>", .link, "mailto:foo@bar.com", nil, nil, .external),
-        ("![alt](img/x.png)", .image, "img/x.png", "docs/img/x.png", nil, .inRoot),
-        ("[up](#anchor)", .anchor, "#anchor", "docs/guide.md", "anchor", .inRoot),
-        ("[r][ref]\n\n[ref]: r.md", .referenceLink, "r.md", "docs/r.md", nil, .inRoot),
-        ("[ref][]\n\n[ref]: r.md", .referenceLink, "r.md", "docs/r.md", nil, .inRoot),
-        ("[ref]\n\n[ref]: <r 1.md> \"T\"", .referenceLink, "r 1.md", "docs/r 1.md", nil, .inRoot),
-        ("[r][ref]\n\n[ref]: r.md#part", .referenceLink, "r.md#part", "docs/r.md", "part", .inRoot),
-    ] as [(String, Reference.Kind, String, String?, String?, Reference.Status)])
+    @Test(
+        "link destinations, as CommonMark reads them",
+        arguments: [
+            // (markdown, kind, target as written, resolved, fragment, status) in docs/guide.md
+            ("[a](b.md \"Title\")", .link, "b.md", "docs/b.md", nil, .inRoot),
+            ("[a](b.md 'Title')", .link, "b.md", "docs/b.md", nil, .inRoot),
+            ("[a](<my file.md>)", .link, "my file.md", "docs/my file.md", nil, .inRoot),
+            ("[a](my%20file.md)", .link, "my%20file.md", "docs/my file.md", nil, .inRoot),
+            ("[a](x.md#Sec%20One)", .link, "x.md#Sec%20One", "docs/x.md", "Sec One", .inRoot),
+            ("[a](../c.md#frag)", .link, "../c.md#frag", "c.md", "frag", .inRoot),
+            ("[a](/abs/root.md)", .link, "/abs/root.md", "abs/root.md", nil, .inRoot),
+            ("[a](x.md?v=2#F)", .link, "x.md?v=2#F", "docs/x.md", "F", .inRoot),
+            ("[a](~/x.md)", .link, "~/x.md", nil, nil, .home),
+            ("[a](../../x.md)", .link, "../../x.md", nil, nil, .outsideRoot),
+            ("[a](https://x.y/z.md)", .link, "https://x.y/z.md", nil, nil, .external),
+            ("[a](mailto:x@y.z)", .link, "mailto:x@y.z", nil, nil, .external),
+            ("[a](//cdn.example/y)", .link, "//cdn.example/y", nil, nil, .external),
+            ("<https://example.com/a>", .link, "https://example.com/a", nil, nil, .external),
+            ("<foo@bar.com>", .link, "mailto:foo@bar.com", nil, nil, .external),
+            ("![alt](img/x.png)", .image, "img/x.png", "docs/img/x.png", nil, .inRoot),
+            ("[up](#anchor)", .anchor, "#anchor", "docs/guide.md", "anchor", .inRoot),
+            ("[r][ref]\n\n[ref]: r.md", .referenceLink, "r.md", "docs/r.md", nil, .inRoot),
+            ("[ref][]\n\n[ref]: r.md", .referenceLink, "r.md", "docs/r.md", nil, .inRoot),
+            ("[ref]\n\n[ref]: <r 1.md> \"T\"", .referenceLink, "r 1.md", "docs/r 1.md", nil, .inRoot),
+            ("[r][ref]\n\n[ref]: r.md#part", .referenceLink, "r.md#part", "docs/r.md", "part", .inRoot),
+        ] as [(String, Reference.Kind, String, String?, String?, Reference.Status)])
     func linkDestinations(
         markdown: String, kind: Reference.Kind, target: String, resolved: String?, fragment: String?,
         status: Reference.Status
@@ -154,14 +163,16 @@ struct MarkdownParserLinkTests {
         #expect(found.map(\.column) == [1, 2])
     }
 
-    @Test("columns are 1-based and counted in Unicode scalars", arguments: [
-        ("[a](x.md)", 1),
-        ("naïve café ✓ [a](x.md)", 14),
-        ("日本語 [a](x.md)", 5),
-        ("🎉 [a](x.md)", 3),
-        ("e\u{301} [a](x.md)", 4),    // e + combining acute: two scalars, one Character
-        ("ü `x/y.md`", 3),
-    ])
+    @Test(
+        "columns are 1-based and counted in Unicode scalars",
+        arguments: [
+            ("[a](x.md)", 1),
+            ("naïve café ✓ [a](x.md)", 14),
+            ("日本語 [a](x.md)", 5),
+            ("🎉 [a](x.md)", 3),
+            ("e\u{301} [a](x.md)", 4),  // e + combining acute: two scalars, one Character
+            ("ü `x/y.md`", 3),
+        ])
     func unicodeColumns(line: String, column: Int) {
         #expect(positions(line + "\n") == [[1, column]])
     }
@@ -188,37 +199,41 @@ struct MarkdownParserLinkTests {
 
             [ref]: r.md
             """
-        #expect(positions(text) == [
-            [2, 7], [3, 5], [4, 10], [7, 14], [8, 15], [8, 25], [10, 12], [12, 14], [14, 17], [14, 27], [16, 8],
-        ])
-        #expect(references(text).map(\.target) == [
-            "n.md", "q.md", "w.md", "d.md", "e.md", "e/f.md", "z.md", "l.md", "p.md", "a/b.md", "r.md",
-        ])
+        #expect(
+            positions(text) == [
+                [2, 7], [3, 5], [4, 10], [7, 14], [8, 15], [8, 25], [10, 12], [12, 14], [14, 17], [14, 27], [16, 8],
+            ])
+        #expect(
+            references(text).map(\.target) == [
+                "n.md", "q.md", "w.md", "d.md", "e.md", "e/f.md", "z.md", "l.md", "p.md", "a/b.md", "r.md",
+            ])
     }
 
-    @Test("code-span path mentions", arguments: [
-        // (code span text, resolved path or nil when it is not a path) in docs/guide.md
-        ("netbox_hedgehog/models.py", "netbox_hedgehog/models.py"),
-        ("README.md", "README.md"),
-        ("docs/", "docs"),
-        ("a/b/c", "a/b/c"),
-        ("./x.md", "docs/x.md"),
-        ("../y.md", "y.md"),
-        ("@docs/x.md", "docs/x.md"),
-        ("crd:sync", nil),
-        ("and/or", nil),
-        ("../../y.md", nil),
-        ("/etc/passwd", nil),
-        ("~/x.md", nil),
-        ("md", nil),
-        (".env", nil),
-        ("x.md.", nil),
-        ("v1.2.3", nil),
-        ("foo.bar", nil),
-        ("npm install x.js", nil),
-        ("https://x.y/a.md", nil),
-        ("a//b.md", nil),
-    ] as [(String, String?)])
+    @Test(
+        "code-span path mentions",
+        arguments: [
+            // (code span text, resolved path or nil when it is not a path) in docs/guide.md
+            ("netbox_hedgehog/models.py", "netbox_hedgehog/models.py"),
+            ("README.md", "README.md"),
+            ("docs/", "docs"),
+            ("a/b/c", "a/b/c"),
+            ("./x.md", "docs/x.md"),
+            ("../y.md", "y.md"),
+            ("@docs/x.md", "docs/x.md"),
+            ("crd:sync", nil),
+            ("and/or", nil),
+            ("../../y.md", nil),
+            ("/etc/passwd", nil),
+            ("~/x.md", nil),
+            ("md", nil),
+            (".env", nil),
+            ("x.md.", nil),
+            ("v1.2.3", nil),
+            ("foo.bar", nil),
+            ("npm install x.js", nil),
+            ("https://x.y/a.md", nil),
+            ("a//b.md", nil),
+        ] as [(String, String?)])
     func pathMentions(code: String, resolved: String?) {
         let found = references("Run `\(code)` now.\n", path: "docs/guide.md", kind: .pathMention)
         #expect(found.map(\.resolvedPath) == (resolved.map { [$0] } ?? []))
@@ -252,7 +267,9 @@ struct MarkdownParserLinkTests {
 @Suite("MarkdownParser: headings, sections, anchors")
 struct MarkdownParserSectionTests {
     private func outline(_ text: String) -> [String] {
-        parse(text).sections.map { "\($0.level) \($0.headingPath.joined(separator: " > ")) \($0.startLine)-\($0.endLine)" }
+        parse(text).sections.map {
+            "\($0.level) \($0.headingPath.joined(separator: " > ")) \($0.startLine)-\($0.endLine)"
+        }
     }
 
     @Test("ATX headings cut non-overlapping sections carrying their heading path")
@@ -307,7 +324,8 @@ struct MarkdownParserSectionTests {
 
     @Test("heading slugs are GitHub's, with -1, -2 for repeats, and explicit {#ids}")
     func slugs() {
-        let document = parse("""
+        let document = parse(
+            """
             # Dup
             # Dup
             # Dup-1
@@ -327,12 +345,14 @@ struct MarkdownParserSectionTests {
         #expect(document.sections.last?.title == "H")
     }
 
-    @Test("the title: frontmatter title, else the first H1, else the first heading", arguments: [
-        ("---\ntitle: From FM\n---\n# H1\n", "From FM"),
-        ("## Two\n# One\n", "One"),
-        ("### Three\n## Two\n", "Three"),
-        ("no headings\n", nil),
-    ] as [(String, String?)])
+    @Test(
+        "the title: frontmatter title, else the first H1, else the first heading",
+        arguments: [
+            ("---\ntitle: From FM\n---\n# H1\n", "From FM"),
+            ("## Two\n# One\n", "One"),
+            ("### Three\n## Two\n", "Three"),
+            ("no headings\n", nil),
+        ] as [(String, String?)])
     func title(markdown: String, expected: String?) {
         #expect(parse(markdown).title == expected)
     }
@@ -404,7 +424,9 @@ struct MarkdownParserFrontmatterTests {
     @Test("CRLF and CR line endings count lines as LF does")
     func lineEndings() {
         let lf = "---\ntitle: T\n---\n# A\n@x.md\ntext [l](y.md)\n## B\n"
-        for text in [lf, lf.replacingOccurrences(of: "\n", with: "\r\n"), lf.replacingOccurrences(of: "\n", with: "\r")] {
+        for text in [
+            lf, lf.replacingOccurrences(of: "\n", with: "\r\n"), lf.replacingOccurrences(of: "\n", with: "\r"),
+        ] {
             let document = parse(text)
             #expect(document.lineCount == 7)
             #expect(document.title == "T")
@@ -437,29 +459,35 @@ struct MarkdownParserMarkerTests {
         parse(text).findings.filter { $0.rule == RuleID.invalidMarker }.map(\.line)
     }
 
-    @Test("markers at the top of the file and before headings", arguments: [
-        ("<!-- ctxmem: tier=operational -->\n# A\n", ["operational@1 file"]),
-        ("<!-- ctxmem: tier=operational -->\n\ntext\n", ["operational@1 file"]),
-        ("<!--ctxmem:tier=ESSENTIAL-->\ntext\n", ["essential@1 file"]),
-        ("<!-- a comment -->\n<!-- ctxmem: tier=operational -->\n# H\n", ["operational@2 file"]),
-        ("---\ntitle: T\n---\n<!-- ctxmem: tier=essential -->\n# H\n", ["essential@4 file"]),
-        ("text\n<!-- ctxmem: tier=operational -->\n# After\n", ["operational@2"]),
-        ("# A\ntext\n<!-- ctxmem: tier=essential -->\n\n## B\n", ["essential@3"]),
-        ("<!-- ctxmem: tier=detailed -->\n# A\n<!-- ctxmem: tier=operational -->\n## B\n",
-         ["detailed@1 file", "operational@3"]),
-        ("```\n<!-- ctxmem: tier=operational -->\n```\n# A\n", []),
-    ] as [(String, [String])])
+    @Test(
+        "markers at the top of the file and before headings",
+        arguments: [
+            ("<!-- ctxmem: tier=operational -->\n# A\n", ["operational@1 file"]),
+            ("<!-- ctxmem: tier=operational -->\n\ntext\n", ["operational@1 file"]),
+            ("<!--ctxmem:tier=ESSENTIAL-->\ntext\n", ["essential@1 file"]),
+            ("<!-- a comment -->\n<!-- ctxmem: tier=operational -->\n# H\n", ["operational@2 file"]),
+            ("---\ntitle: T\n---\n<!-- ctxmem: tier=essential -->\n# H\n", ["essential@4 file"]),
+            ("text\n<!-- ctxmem: tier=operational -->\n# After\n", ["operational@2"]),
+            ("# A\ntext\n<!-- ctxmem: tier=essential -->\n\n## B\n", ["essential@3"]),
+            (
+                "<!-- ctxmem: tier=detailed -->\n# A\n<!-- ctxmem: tier=operational -->\n## B\n",
+                ["detailed@1 file", "operational@3"]
+            ),
+            ("```\n<!-- ctxmem: tier=operational -->\n```\n# A\n", []),
+        ] as [(String, [String])])
     func placement(markdown: String, expected: [String]) {
         #expect(markers(markdown) == expected)
         #expect(markerFindings(markdown).isEmpty)
     }
 
-    @Test("misplaced or invalid markers are findings with their line", arguments: [
-        ("# A\n<!-- ctxmem: tier=bogus -->\n# B\n", [2]),
-        ("# A\n<!-- ctxmem: tier=detailed -->\ntext\n# B\n", [2]),
-        ("# A\ntext\n<!-- ctxmem: tier=operational -->\n", [3]),
-        ("# A\n<!-- ctxmem: tier=essential -->\n<!-- ctxmem: tier=detailed -->\n# B\n", [2]),
-    ] as [(String, [Int])])
+    @Test(
+        "misplaced or invalid markers are findings with their line",
+        arguments: [
+            ("# A\n<!-- ctxmem: tier=bogus -->\n# B\n", [2]),
+            ("# A\n<!-- ctxmem: tier=detailed -->\ntext\n# B\n", [2]),
+            ("# A\ntext\n<!-- ctxmem: tier=operational -->\n", [3]),
+            ("# A\n<!-- ctxmem: tier=essential -->\n<!-- ctxmem: tier=detailed -->\n# B\n", [2]),
+        ] as [(String, [Int])])
     func invalid(markdown: String, lines: [Int]) {
         #expect(markerFindings(markdown) == lines)
     }
@@ -474,11 +502,13 @@ struct MarkdownParserMarkerTests {
 
 @Suite("PathMention and ImportScanner helpers")
 struct MarkdownParserHelperTests {
-    @Test("Claude Code's test of an import path", arguments: [
-        ("a.md", true), ("./a", true), ("~/a", true), ("/abs", true), ("-x", true), ("_x", true), (".x", true),
-        ("9.md", true), ("a.md#frag", true), ("/", false), ("#frag", false), ("", false), ("é.md", false),
-        ("(x)", false), ("[x]", false),
-    ])
+    @Test(
+        "Claude Code's test of an import path",
+        arguments: [
+            ("a.md", true), ("./a", true), ("~/a", true), ("/abs", true), ("-x", true), ("_x", true), (".x", true),
+            ("9.md", true), ("a.md#frag", true), ("/", false), ("#frag", false), ("", false), ("é.md", false),
+            ("(x)", false), ("[x]", false),
+        ])
     func importPath(written: String, valid: Bool) {
         #expect(ImportScanner.isImportPath(written) == valid)
     }
@@ -516,8 +546,10 @@ struct MarkdownParserRobustnessTests {
         #expect(document.references.count == 6)
         for reference in document.references {
             let line = rows[reference.line - 1]
-            let column = line.unicodeScalars.distance(from: line.unicodeScalars.startIndex,
-                                                      to: line.range(of: "<https")!.lowerBound.samePosition(in: line.unicodeScalars)!) + 1
+            let column =
+                line.unicodeScalars.distance(
+                    from: line.unicodeScalars.startIndex,
+                    to: line.range(of: "<https")!.lowerBound.samePosition(in: line.unicodeScalars)!) + 1
             #expect(reference.column == column, "\(reference)")
         }
     }
@@ -525,9 +557,11 @@ struct MarkdownParserRobustnessTests {
     @Test("random Markdown-ish input parses without trapping")
     func fuzz() {
         var generator = SplitMix64(seed: 2026)
-        let pieces = ["[", "]", "(", ")", "<", ">", "`", "``", "@", "#", "\n", "\n\n", "> ", "- ", "  ", "*", "_", "!",
-                      "a.md", "../b", "x/y.py", "http://e.com", "\\", "{#id}", "<!-- ctxmem: tier=essential -->",
-                      "---\n", "    ", "```\n", "~~~", "|", "é", "東京", "\r\n", "[r]: z.md\n", "\t"]
+        let pieces = [
+            "[", "]", "(", ")", "<", ">", "`", "``", "@", "#", "\n", "\n\n", "> ", "- ", "  ", "*", "_", "!",
+            "a.md", "../b", "x/y.py", "http://e.com", "\\", "{#id}", "<!-- ctxmem: tier=essential -->",
+            "---\n", "    ", "```\n", "~~~", "|", "é", "東京", "\r\n", "[r]: z.md\n", "\t",
+        ]
         for _ in 0..<2_000 {
             let count = Int(generator.next() % 60)
             let text = (0..<count).map { _ in pieces[Int(generator.next() % UInt64(pieces.count))] }.joined()

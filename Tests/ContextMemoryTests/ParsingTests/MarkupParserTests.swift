@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ContextMemory
 
 private func parseHTML(_ text: String, path: String = "site/index.html") -> Document {
@@ -27,7 +28,8 @@ struct MarkupParserTests {
         #expect(document.format == .html)
         #expect(document.title == "Page Title")
         #expect(document.lineCount == 10)
-        #expect(document.sections.map(\.headingPath) == [[], ["Intro"], ["Intro", "Sub part"], ["Intro", "Sub part"]])
+        #expect(
+            document.sections.map(\.headingPath) == [[], ["Intro"], ["Intro", "Sub part"], ["Intro", "Sub part"]])
         #expect(document.sections.map(\.slug) == ["", "intro", "sub-part", "sub-part-1"])
         #expect(document.sections.map { [$0.startLine, $0.endLine] } == [[1, 2], [3, 4], [5, 7], [8, 10]])
         #expect(document.sections[1].text.hasPrefix("<h1 id=\"top\">Intro</h1>"))
@@ -77,10 +79,12 @@ struct MarkupParserTests {
         #expect(document.sections.first?.text == text)
     }
 
-    @Test("empty and broken input still give one section, never a crash", arguments: [
-        ("", Document.Format.html), ("", .xml), ("just text", .html), ("<not closed <<< &\n<h1>x", .html),
-        ("<a><b></a>", .xml), ("\u{0}\u{1}", .xml),
-    ])
+    @Test(
+        "empty and broken input still give one section, never a crash",
+        arguments: [
+            ("", Document.Format.html), ("", .xml), ("just text", .html), ("<not closed <<< &\n<h1>x", .html),
+            ("<a><b></a>", .xml), ("\u{0}\u{1}", .xml),
+        ])
     func broken(text: String, format: Document.Format) {
         let document = MarkupParser.parse(text: text, path: "x", rootPath: "/repo", format: format)
         #expect(!document.sections.isEmpty)

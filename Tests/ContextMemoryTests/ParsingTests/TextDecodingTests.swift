@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ContextMemory
 
 @Suite("TextDecoding")
@@ -13,17 +14,19 @@ struct TextDecodingTests {
         #expect(bom.firstInvalid == nil)
     }
 
-    @Test("invalid sequences become U+FFFD and the first one's line and byte column is recorded", arguments: [
-        // (bytes, decoded text, line, column)
-        ([0x41, 0x0A, 0x42, 0x43, 0xFF, 0x44], "A\nBC\u{FFFD}D", 2, 3),         // stray byte
-        ([0x43, 0x61, 0x66, 0xE9, 0x0A], "Caf\u{FFFD}\n", 1, 4),                 // Latin-1 é
-        ([0x41, 0xC3], "A\u{FFFD}", 1, 2),                                       // truncated at the end
-        ([0xC0, 0x80], "\u{FFFD}\u{FFFD}", 1, 1),                                // overlong NUL
-        ([0xED, 0xA0, 0x80], "\u{FFFD}\u{FFFD}\u{FFFD}", 1, 1),                  // UTF-16 surrogate
-        ([0x41, 0xE2, 0x82, 0x41], "A\u{FFFD}A", 1, 2),                          // cut-off € sequence
-        ([0x0A, 0x0A, 0xC3, 0xA9, 0xF5, 0x80], "\n\né\u{FFFD}\u{FFFD}", 3, 3),  // above U+10FFFF
-        ([0xEF, 0xBB, 0xBF, 0x80], "\u{FFFD}", 1, 1),                            // column counted after the BOM
-    ] as [([UInt8], String, Int, Int)])
+    @Test(
+        "invalid sequences become U+FFFD and the first one's line and byte column is recorded",
+        arguments: [
+            // (bytes, decoded text, line, column)
+            ([0x41, 0x0A, 0x42, 0x43, 0xFF, 0x44], "A\nBC\u{FFFD}D", 2, 3),  // stray byte
+            ([0x43, 0x61, 0x66, 0xE9, 0x0A], "Caf\u{FFFD}\n", 1, 4),  // Latin-1 é
+            ([0x41, 0xC3], "A\u{FFFD}", 1, 2),  // truncated at the end
+            ([0xC0, 0x80], "\u{FFFD}\u{FFFD}", 1, 1),  // overlong NUL
+            ([0xED, 0xA0, 0x80], "\u{FFFD}\u{FFFD}\u{FFFD}", 1, 1),  // UTF-16 surrogate
+            ([0x41, 0xE2, 0x82, 0x41], "A\u{FFFD}A", 1, 2),  // cut-off € sequence
+            ([0x0A, 0x0A, 0xC3, 0xA9, 0xF5, 0x80], "\n\né\u{FFFD}\u{FFFD}", 3, 3),  // above U+10FFFF
+            ([0xEF, 0xBB, 0xBF, 0x80], "\u{FFFD}", 1, 1),  // column counted after the BOM
+        ] as [([UInt8], String, Int, Int)])
     func invalid(bytes: [UInt8], text: String, line: Int, column: Int) throws {
         let decoded = TextDecoding.decode(bytes)
         #expect(decoded.text == text)
@@ -42,9 +45,10 @@ struct TextDecodingTests {
 
     /// `text` as UTF-16 with its byte order mark.
     static func utf16(_ units: [UInt16], littleEndian: Bool) -> [UInt8] {
-        (littleEndian ? [0xFF, 0xFE] : [0xFE, 0xFF]) + units.flatMap { unit -> [UInt8] in
-            littleEndian ? [UInt8(unit & 0xFF), UInt8(unit >> 8)] : [UInt8(unit >> 8), UInt8(unit & 0xFF)]
-        }
+        (littleEndian ? [0xFF, 0xFE] : [0xFE, 0xFF])
+            + units.flatMap { unit -> [UInt8] in
+                littleEndian ? [UInt8(unit & 0xFF), UInt8(unit >> 8)] : [UInt8(unit >> 8), UInt8(unit & 0xFF)]
+            }
     }
 
     @Test("UTF-16 with a byte order mark decodes, the mark dropped, surrogate pairs joined", arguments: [true, false])
@@ -58,14 +62,16 @@ struct TextDecodingTests {
         #expect(TextDecoding.decode([0xFF, 0xFE]).text == "")
     }
 
-    @Test("invalid UTF-16 becomes U+FFFD; the first problem's line and code-unit column are recorded", arguments: [
-        // (code units, odd last byte, decoded text, line, column)
-        ([0x41, 0x0A, 0x42, 0xD83E, 0x43], false, "A\nB\u{FFFD}C", 2, 2),        // high surrogate alone
-        ([0xDD98, 0x41], false, "\u{FFFD}A", 1, 1),                              // low surrogate first
-        ([0x41, 0xD83E], false, "A\u{FFFD}", 1, 2),                              // cut off at the end
-        ([0x0A, 0x0A, 0xD83E, 0xDD98, 0xDD98], false, "\n\n\u{1F998}\u{FFFD}", 3, 3),  // pair, then a lone low half
-        ([0x41, 0x42], true, "AB\u{FFFD}", 1, 3),                                // odd number of bytes
-    ] as [([UInt16], Bool, String, Int, Int)])
+    @Test(
+        "invalid UTF-16 becomes U+FFFD; the first problem's line and code-unit column are recorded",
+        arguments: [
+            // (code units, odd last byte, decoded text, line, column)
+            ([0x41, 0x0A, 0x42, 0xD83E, 0x43], false, "A\nB\u{FFFD}C", 2, 2),  // high surrogate alone
+            ([0xDD98, 0x41], false, "\u{FFFD}A", 1, 1),  // low surrogate first
+            ([0x41, 0xD83E], false, "A\u{FFFD}", 1, 2),  // cut off at the end
+            ([0x0A, 0x0A, 0xD83E, 0xDD98, 0xDD98], false, "\n\n\u{1F998}\u{FFFD}", 3, 3),  // pair, then a lone low half
+            ([0x41, 0x42], true, "AB\u{FFFD}", 1, 3),  // odd number of bytes
+        ] as [([UInt16], Bool, String, Int, Int)])
     func invalidUTF16(units: [UInt16], oddByte: Bool, text: String, line: Int, column: Int) throws {
         for littleEndian in [true, false] {
             let decoded = TextDecoding.decode(Self.utf16(units, littleEndian: littleEndian) + (oddByte ? [0x41] : []))
@@ -91,7 +97,10 @@ struct TextDecodingTests {
     @Test("the UTF-8 finding keeps its rule and message")
     func utf8Finding() throws {
         let finding = try #require(TextDecoding.decode([0x41, 0xFF]).invalidFinding(path: "l.md"))
-        #expect(finding == Finding(rule: .invalidUTF8, severity: .warning, path: "l.md", line: 1, column: 2,
-                                   message: "invalid UTF-8 (first bad byte here); decoded with U+FFFD replacement characters"))
+        #expect(
+            finding
+                == Finding(
+                    rule: .invalidUTF8, severity: .warning, path: "l.md", line: 1, column: 2,
+                    message: "invalid UTF-8 (first bad byte here); decoded with U+FFFD replacement characters"))
     }
 }

@@ -1,32 +1,35 @@
 import Foundation
 import Testing
+
 @testable import ContextMemory
 
 @Suite("SearchQuery")
 struct SearchQueryTests {
-    @Test("queries become FTS5 expressions of quoted phrases", arguments: [
-        ("vpc", #"("vpc")"#),
-        ("vpc peering", #"("vpc") AND ("peering")"#),
-        (#"vpc "peering api" OR sync* -legacy"#, #"(("vpc") AND ("peering api" OR "sync" *)) NOT ("legacy")"#),
-        ("a OR b OR c d", #"("a" OR "b" OR "c") AND ("d")"#),
-        ("x a OR b", #"("x") AND ("a" OR "b")"#),
-        ("ADR-0005", #"("adr 0005")"#),
-        ("crd:sync", #"("crd sync")"#),
-        ("netbox_hedgehog/models.py", #"("netbox hedgehog models py")"#),
-        ("日本語", #"("日 本 語")"#),
-        ("Café", #"("cafe")"#),
-        (#""OR""#, #"("or")"#),
-        ("or and not near", #"("or") AND ("and") AND ("not") AND ("near")"#),
-        ("a* b**", #"("a" *) AND ("b" *)"#),
-        (#""a*""#, #"("a")"#),                                 // no prefix inside quotes
-        (#"-"x y" z"#, #"(("z")) NOT ("x y")"#),
-        ("a -b -c", #"((("a")) NOT ("b")) NOT ("c")"#),
-        ("a -OR", #"(("a")) NOT ("or")"#),                     // -OR excludes the word
-        ("a ... OR b", #"("a" OR "b")"#),                      // punctuation alone is dropped
-        ("a - b", #"("a") AND ("b")"#),                        // a lone dash is not an exclusion
-        (#"a"b""#, #"("a") AND ("b")"#),
-        ("  spaced\tout  ", #"("spaced") AND ("out")"#),
-    ])
+    @Test(
+        "queries become FTS5 expressions of quoted phrases",
+        arguments: [
+            ("vpc", #"("vpc")"#),
+            ("vpc peering", #"("vpc") AND ("peering")"#),
+            (#"vpc "peering api" OR sync* -legacy"#, #"(("vpc") AND ("peering api" OR "sync" *)) NOT ("legacy")"#),
+            ("a OR b OR c d", #"("a" OR "b" OR "c") AND ("d")"#),
+            ("x a OR b", #"("x") AND ("a" OR "b")"#),
+            ("ADR-0005", #"("adr 0005")"#),
+            ("crd:sync", #"("crd sync")"#),
+            ("netbox_hedgehog/models.py", #"("netbox hedgehog models py")"#),
+            ("日本語", #"("日 本 語")"#),
+            ("Café", #"("cafe")"#),
+            (#""OR""#, #"("or")"#),
+            ("or and not near", #"("or") AND ("and") AND ("not") AND ("near")"#),
+            ("a* b**", #"("a" *) AND ("b" *)"#),
+            (#""a*""#, #"("a")"#),  // no prefix inside quotes
+            (#"-"x y" z"#, #"(("z")) NOT ("x y")"#),
+            ("a -b -c", #"((("a")) NOT ("b")) NOT ("c")"#),
+            ("a -OR", #"(("a")) NOT ("or")"#),  // -OR excludes the word
+            ("a ... OR b", #"("a" OR "b")"#),  // punctuation alone is dropped
+            ("a - b", #"("a") AND ("b")"#),  // a lone dash is not an exclusion
+            (#"a"b""#, #"("a") AND ("b")"#),
+            ("  spaced\tout  ", #"("spaced") AND ("out")"#),
+        ])
     func expression(query: String, expected: String) throws {
         #expect(FTS5Query.expression(try SearchQuery(parsing: query)) == expected)
     }
@@ -34,35 +37,38 @@ struct SearchQueryTests {
     @Test("terms, groups and exclusions")
     func structure() throws {
         let query = try SearchQuery(parsing: "ADR-0005 sync* OR x -old")
-        #expect(query.groups == [
-            [.init(tokens: ["adr", "0005"], isPrefix: false)],
-            [.init(tokens: ["sync"], isPrefix: true), .init(tokens: ["x"], isPrefix: false)],
-        ])
+        #expect(
+            query.groups == [
+                [.init(tokens: ["adr", "0005"], isPrefix: false)],
+                [.init(tokens: ["sync"], isPrefix: true), .init(tokens: ["x"], isPrefix: false)],
+            ])
         #expect(query.exclusions == [.init(tokens: ["old"], isPrefix: false)])
     }
 
-    @Test("malformed queries are errors that say what is wrong", arguments: [
-        ("", "no words"),
-        ("   ", "no words"),
-        ("-", "no words"),
-        ("***", "no words"),
-        ("-b", "only excludes"),
-        ("-b -c", "only excludes"),
-        ("a OR", "OR needs a word on each side"),
-        ("OR a", "OR needs a word on each side"),
-        ("a OR OR b", "OR needs a word on each side"),
-        ("a OR ***", "OR needs a word on each side"),
-        ("a OR -b", "excluded term"),
-        ("a -b OR c", "excluded term"),
-        (#""unclosed"#, "quote at character 1 is not closed"),
-        (#"ok "open"#, "quote at character 4 is not closed"),
-        (#"a"b"#, "quote at character 2 is not closed"),
-    ])
+    @Test(
+        "malformed queries are errors that say what is wrong",
+        arguments: [
+            ("", "no words"),
+            ("   ", "no words"),
+            ("-", "no words"),
+            ("***", "no words"),
+            ("-b", "only excludes"),
+            ("-b -c", "only excludes"),
+            ("a OR", "OR needs a word on each side"),
+            ("OR a", "OR needs a word on each side"),
+            ("a OR OR b", "OR needs a word on each side"),
+            ("a OR ***", "OR needs a word on each side"),
+            ("a OR -b", "excluded term"),
+            ("a -b OR c", "excluded term"),
+            (#""unclosed"#, "quote at character 1 is not closed"),
+            (#"ok "open"#, "quote at character 4 is not closed"),
+            (#"a"b"#, "quote at character 2 is not closed"),
+        ])
     func malformed(query: String, message: String) {
         #expect {
             try SearchQuery(parsing: query)
         } throws: { error in
-            guard case let .malformedQuery(detail) = error as? SearchError else { return false }
+            guard case .malformedQuery(let detail) = error as? SearchError else { return false }
             return detail.contains(message)
         }
     }
@@ -80,8 +86,13 @@ struct SearchQueryTests {
         }
         // Long phrases are bounded by their words: 512 in all, then a clear error.
         let phrase = { (words: Int) in "\"" + (1...words).map { "w\($0)" }.joined(separator: " ") + "\"" }
-        #expect(try SearchQuery(parsing: phrase(SearchQuery.maxTokens)).groups[0][0].tokens.count == SearchQuery.maxTokens)
-        #expect(throws: SearchError.malformedQuery("the query has more than 512 words in all (a phrase counts each of its words); search for a shorter phrase")) {
+        #expect(
+            try SearchQuery(parsing: phrase(SearchQuery.maxTokens)).groups[0][0].tokens.count == SearchQuery.maxTokens)
+        #expect(
+            throws: SearchError.malformedQuery(
+                "the query has more than 512 words in all (a phrase counts each of its words); search for a shorter phrase"
+            )
+        ) {
             try SearchQuery(parsing: phrase(SearchQuery.maxTokens - 1) + " two-words")
         }
         let words = (1...SearchQuery.maxTerms).map { "w\($0)" }
@@ -118,7 +129,7 @@ struct SearchQueryFuzzTests {
             if Bool.random(using: &generator) { query += " " }
         }
         if Int.random(in: 0..<200, using: &generator) == 0 {
-            query += String(repeating: "a ", count: 600)   // sometimes past the length or term limit
+            query += String(repeating: "a ", count: 600)  // sometimes past the length or term limit
         }
         return query
     }
@@ -189,12 +200,14 @@ struct SearchQueryFuzzTests {
             }
         }
         #expect(failures.isEmpty, "\(failures.count) failures, first: \(failures.prefix(5))")
-        #expect(parsed > 2_500)   // the generator mostly produces searchable queries
+        #expect(parsed > 2_500)  // the generator mostly produces searchable queries
     }
 
-    @Test("the checker itself rejects unsafe expressions", arguments: [
-        #"("a" OR "b\"c")"#, #"("a") NEAR ("b")"#, #"("a"#, #"(("a")"#, #"("a:b")"#, #"("")"#, "(x)",
-    ])
+    @Test(
+        "the checker itself rejects unsafe expressions",
+        arguments: [
+            #"("a" OR "b\"c")"#, #"("a") NEAR ("b")"#, #"("a"#, #"(("a")"#, #"("a:b")"#, #"("")"#, "(x)",
+        ])
     func checkerRejects(expression: String) {
         #expect(Self.problem(in: expression) != nil)
     }
@@ -210,13 +223,18 @@ struct SearchResultsJSONTests {
     @Test("the hand-written JSON decodes to the same hits as JSONEncoder's, escapes included")
     func sameAsEncoder() throws {
         let hits = [
-            SearchHit(path: "docs/a \"b\".md", startLine: 1, endLine: 9, headingPath: ["Tab\there", "Back\\slash", "ファブリック"],
-                      tier: .detailed, kind: .projectManagement, score: 5.84, snippet: "line\nbreak «VPC» \u{1}ctl /slash",
-                      handle: "memory://docs/a%20%22b%22.md#x", tokens: 97),
-            SearchHit(path: "p.md", startLine: 3, endLine: 3, headingPath: [], tier: .essential, kind: .claudeMD,
-                      score: 1e-7, snippet: "", handle: "memory://p.md", tokens: 0),
+            SearchHit(
+                path: "docs/a \"b\".md", startLine: 1, endLine: 9, headingPath: ["Tab\there", "Back\\slash", "ファブリック"],
+                tier: .detailed, kind: .projectManagement, score: 5.84, snippet: "line\nbreak «VPC» \u{1}ctl /slash",
+                handle: "memory://docs/a%20%22b%22.md#x", tokens: 97),
+            SearchHit(
+                path: "p.md", startLine: 3, endLine: 3, headingPath: [], tier: .essential, kind: .claudeMD,
+                score: 1e-7, snippet: "", handle: "memory://p.md", tokens: 0),
         ]
-        struct Results: Codable, Equatable { var query: String; var results: [SearchHit] }
+        struct Results: Codable, Equatable {
+            var query: String
+            var results: [SearchHit]
+        }
         let text = SearchResultsJSON.encode(query: "q \"x\"", hits: hits)
         let decoded = try JSONDecoder().decode(Results.self, from: Data(text.utf8))
         #expect(decoded == Results(query: "q \"x\"", results: hits))
@@ -248,9 +266,11 @@ struct HeadingPathTests {
         #expect(HeadingPathColumn.text(ofJSON: "[]") == "")
     }
 
-    @Test("anything but an array of strings is damage, not a guess", arguments: [
-        "", "A > B", "[", "[\"a\"", "[\"a\",]", "[1]", "[\"a\" ,\"b\"]", "[\"\\x\"]", "[\"\\ud800\"]", "{\"a\":1}",
-    ])
+    @Test(
+        "anything but an array of strings is damage, not a guess",
+        arguments: [
+            "", "A > B", "[", "[\"a\"", "[\"a\",]", "[1]", "[\"a\" ,\"b\"]", "[\"\\x\"]", "[\"\\ud800\"]", "{\"a\":1}",
+        ])
     func damaged(_ text: String) {
         #expect(throws: StoredValue.Unknown.self) { try HeadingPathColumn.decode(text) }
     }

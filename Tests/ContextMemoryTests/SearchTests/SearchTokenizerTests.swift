@@ -1,37 +1,40 @@
 import Testing
+
 @testable import ContextMemory
 
 @Suite("SearchTokenizer")
 struct SearchTokenizerTests {
-    @Test("tokens", arguments: [
-        // Identifiers split at ASCII punctuation, so a phrase of their words finds them as typed.
-        ("ADR-0005", ["adr", "0005"]),
-        ("crd:sync", ["crd", "sync"]),
-        ("VPC_peering", ["vpc", "peering"]),
-        ("netbox_hedgehog/models.py", ["netbox", "hedgehog", "models", "py"]),
-        ("naïve co-op v2.0", ["naive", "co", "op", "v2", "0"]),
-        ("  \t\n", []),
-        ("!@#$%^&*()", []),
-        // Latin diacritics folded, composed or decomposed; other scripts lowercased.
-        ("Café crème", ["cafe", "creme"]),
-        ("Cafe\u{301}", ["cafe"]),
-        ("İstanbul", ["istanbul"]),
-        ("Việt Nam", ["viet", "nam"]),
-        ("Vie\u{323}\u{302}t", ["viet"]),
-        ("Straße ẞ", ["strasse", "ss"]),
-        ("ΑΒΓ δ", ["αβγ", "δ"]),
-        ("Сборка", ["сборка"]),
-        ("١٢٣ x½", ["١٢٣", "x½"]),
-        // CJK and Hangul: one token a character, so a phrase finds a word inside a sentence.
-        ("日本語テキスト", ["日", "本", "語", "テ", "キ", "ス", "ト"]),
-        ("한국어", ["한", "국", "어"]),
-        ("abc日本def", ["abc", "日", "本", "def"]),
-        ("ｶﾀｶﾅ", ["ｶ", "ﾀ", "ｶ", "ﾅ"]),
-        // Emoji and symbols separate.
-        ("emoji🎉x", ["emoji", "x"]),
-        ("a→b", ["a", "b"]),
-        ("\u{301}a", ["a"]),
-    ])
+    @Test(
+        "tokens",
+        arguments: [
+            // Identifiers split at ASCII punctuation, so a phrase of their words finds them as typed.
+            ("ADR-0005", ["adr", "0005"]),
+            ("crd:sync", ["crd", "sync"]),
+            ("VPC_peering", ["vpc", "peering"]),
+            ("netbox_hedgehog/models.py", ["netbox", "hedgehog", "models", "py"]),
+            ("naïve co-op v2.0", ["naive", "co", "op", "v2", "0"]),
+            ("  \t\n", []),
+            ("!@#$%^&*()", []),
+            // Latin diacritics folded, composed or decomposed; other scripts lowercased.
+            ("Café crème", ["cafe", "creme"]),
+            ("Cafe\u{301}", ["cafe"]),
+            ("İstanbul", ["istanbul"]),
+            ("Việt Nam", ["viet", "nam"]),
+            ("Vie\u{323}\u{302}t", ["viet"]),
+            ("Straße ẞ", ["strasse", "ss"]),
+            ("ΑΒΓ δ", ["αβγ", "δ"]),
+            ("Сборка", ["сборка"]),
+            ("١٢٣ x½", ["١٢٣", "x½"]),
+            // CJK and Hangul: one token a character, so a phrase finds a word inside a sentence.
+            ("日本語テキスト", ["日", "本", "語", "テ", "キ", "ス", "ト"]),
+            ("한국어", ["한", "국", "어"]),
+            ("abc日本def", ["abc", "日", "本", "def"]),
+            ("ｶﾀｶﾅ", ["ｶ", "ﾀ", "ｶ", "ﾅ"]),
+            // Emoji and symbols separate.
+            ("emoji🎉x", ["emoji", "x"]),
+            ("a→b", ["a", "b"]),
+            ("\u{301}a", ["a"]),
+        ])
     func tokens(text: String, expected: [String]) {
         #expect(SearchTokenizer.tokens(text) == expected)
     }

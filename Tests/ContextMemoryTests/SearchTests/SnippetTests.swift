@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ContextMemory
 
 @Suite("Snippets are bounded")
@@ -21,14 +22,19 @@ struct SnippetTests {
         let text = "The staging cluster runs the VPC peering controller, which syncs routes every minute"
         #expect(try snippet(text, "VPC peering") == text.replacingOccurrences(of: "VPC peering", with: "«VPC peering»"))
         let long = (1...40).map { "w\($0)" }.joined(separator: " ")
-        #expect(try snippet(long, "w20") == "…w14 w15 w16 w17 w18 w19 «w20» w21 w22 w23 w24 w25 w26 w27 w28 w29 w30 w31 w32 w33 w34 w35 w36 w37…")
+        #expect(
+            try snippet(long, "w20")
+                == "…w14 w15 w16 w17 w18 w19 «w20» w21 w22 w23 w24 w25 w26 w27 w28 w29 w30 w31 w32 w33 w34 w35 w36 w37…"
+        )
     }
 
     @Test("a 1 MB line without a space gives a bounded snippet, wherever the match is")
     func hugeWord() throws {
         let word = String(repeating: "x", count: 1_000_000)
-        for (text, query) in [("needle \(word)", "needle"), ("\(word) needle", "needle"), (word, "xxx*"),
-                              ("intro \(word) needle", "zzz"), ("a b c d e f \(word)", "xxxx*")] {
+        for (text, query) in [
+            ("needle \(word)", "needle"), ("\(word) needle", "needle"), (word, "xxx*"),
+            ("intro \(word) needle", "zzz"), ("a b c d e f \(word)", "xxxx*"),
+        ] {
             let result = try snippet(text, query)
             #expect(ownText(result).count <= 300, "\(query): \(result.count) characters")
             #expect(result.count <= 310)
@@ -63,10 +69,12 @@ struct SnippetTests {
         #expect(prefixed.hasPrefix("«zzz") && prefixed.hasSuffix("»…"))
     }
 
-    @Test("a cut never splits a character: marks stay on their letters", arguments: [
-        "e\u{301}",           // decomposed é: a word of letters and marks
-        "o\u{308}\u{331}",   // o with two combining marks
-    ])
+    @Test(
+        "a cut never splits a character: marks stay on their letters",
+        arguments: [
+            "e\u{301}",  // decomposed é: a word of letters and marks
+            "o\u{308}\u{331}",  // o with two combining marks
+        ])
     func graphemes(unit: String) throws {
         let word = String(repeating: unit, count: 2_000)
         for text in [word, "lead " + word, word + " tail"] {
@@ -76,7 +84,9 @@ struct SnippetTests {
             let cut = try #require(own.split(separator: " ").first { $0 != "lead" && $0 != "tail" })
             #expect(cut.count > 200)
             for character in cut {
-                #expect(String(character) == unit, "a character cut in two: \(character.unicodeScalars.map { String($0.value, radix: 16) })")
+                #expect(
+                    String(character) == unit,
+                    "a character cut in two: \(character.unicodeScalars.map { String($0.value, radix: 16) })")
             }
         }
     }

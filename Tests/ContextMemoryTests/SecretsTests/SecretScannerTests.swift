@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ContextMemory
 
 /// Fake credentials are assembled at run time from a prefix and a repeated pattern, so that this
@@ -14,7 +15,8 @@ enum Fake {
     static let githubFineGrained = "github" + "_pat_" + repeated("11AbC_9xYz", 82)
     static let gitlab = "gl" + "pat-" + repeated("Xy7_k2-P", 20)
     static let slack = "xo" + "xb-" + "123456789012-1234567890123-" + repeated("q3W7e9R1", 24)
-    static let slackWebhookPath = "T0" + repeated("H4J8", 8) + "/B0" + repeated("K5L9", 8) + "/" + repeated("z8Y2x6W4", 24)
+    static let slackWebhookPath =
+        "T0" + repeated("H4J8", 8) + "/B0" + repeated("K5L9", 8) + "/" + repeated("z8Y2x6W4", 24)
     static let stripeLive = "sk" + "_live_" + repeated("4eC9Hq2L", 24)
     static let stripeTest = "sk" + "_test_" + repeated("4eC9Hq2L", 24)
     static let google = "AI" + "za" + repeated("Sy9-Kq_3", 35)
@@ -25,13 +27,15 @@ enum Fake {
     static let pypi = "py" + "pi-AgEIcHlwaS5vcmc" + repeated("Cj3_kL9-", 64)
     static let sendGrid = "SG" + "." + repeated("aB3_cD9-", 22) + "." + repeated("eF5-gH7_", 43)
     static let twilio = "SK" + repeated("a1b2c3d4e5f6", 32)
-    static let jwt = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9" + "." + "eyJzdWIiOiJmYWtlIn0" + "." + repeated("Sf3K_x9-Q", 43)
+    static let jwt =
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9" + "." + "eyJzdWIiOiJmYWtlIn0" + "." + repeated("Sf3K_x9-Q", 43)
     static let urlPassword = repeated("Zr8q2L-m", 14)
     static let generic = repeated("Kq8z2Wm5Rt", 16)
     static func pemBody(lines: Int) -> String {
         (0..<lines).map { repeated("MIIEv\($0)QIBA+DAN/Bgkq", 64) }.joined(separator: "\n")
     }
-    static let rsaBlock = "-----BEGIN RSA PRIVATE " + "KEY-----\n" + pemBody(lines: 4) + "\n-----END RSA PRIVATE KEY-----"
+    static let rsaBlock =
+        "-----BEGIN RSA PRIVATE " + "KEY-----\n" + pemBody(lines: 4) + "\n-----END RSA PRIVATE KEY-----"
 }
 
 /// One labelled case: `text` holds `value` (once), which `rule` must find.
@@ -49,38 +53,46 @@ struct SecretScannerTests {
         SecretCase(rule: .awsSecretKey, text: "aws_secret_access_key = \(Fake.awsSecret)", value: Fake.awsSecret),
         SecretCase(rule: .awsSecretKey, text: "    \"SecretAccessKey\": \"\(Fake.awsSecret)\",", value: Fake.awsSecret),
         SecretCase(rule: .githubToken, text: "GITHUB_TOKEN=\(Fake.github)", value: Fake.github),
-        SecretCase(rule: .githubToken, text: "git clone https://x-access-token:\(Fake.github)@github.com/o/r.git",
-                   value: Fake.github),
-        SecretCase(rule: .githubFineGrainedToken, text: "Use \(Fake.githubFineGrained) for releases.",
-                   value: Fake.githubFineGrained),
-        SecretCase(rule: .gitlabToken, text: "curl --header \"PRIVATE-TOKEN: \(Fake.gitlab)\" https://gitlab.example/api",
-                   value: Fake.gitlab),
+        SecretCase(
+            rule: .githubToken, text: "git clone https://x-access-token:\(Fake.github)@github.com/o/r.git",
+            value: Fake.github),
+        SecretCase(
+            rule: .githubFineGrainedToken, text: "Use \(Fake.githubFineGrained) for releases.",
+            value: Fake.githubFineGrained),
+        SecretCase(
+            rule: .gitlabToken, text: "curl --header \"PRIVATE-TOKEN: \(Fake.gitlab)\" https://gitlab.example/api",
+            value: Fake.gitlab),
         SecretCase(rule: .slackToken, text: "SLACK_BOT_TOKEN=\(Fake.slack)", value: Fake.slack),
-        SecretCase(rule: .slackWebhook, text: "url: https://hooks.slack.com/services/\(Fake.slackWebhookPath)",
-                   value: Fake.slackWebhookPath),
+        SecretCase(
+            rule: .slackWebhook, text: "url: https://hooks.slack.com/services/\(Fake.slackWebhookPath)",
+            value: Fake.slackWebhookPath),
         SecretCase(rule: .stripeSecretKey, text: "stripe.api_key = \"\(Fake.stripeLive)\"", value: Fake.stripeLive),
         SecretCase(rule: .stripeTestKey, text: "STRIPE_KEY=\(Fake.stripeTest)", value: Fake.stripeTest),
         SecretCase(rule: .googleAPIKey, text: "  \"apiKey\": \"\(Fake.google)\",", value: Fake.google),
         SecretCase(rule: .openAIKey, text: "OPENAI_API_KEY=\(Fake.openAI)", value: Fake.openAI),
         SecretCase(rule: .anthropicKey, text: "x-api-key: \(Fake.anthropic)", value: Fake.anthropic),
-        SecretCase(rule: .huggingFaceToken, text: "huggingface-cli login --token \(Fake.huggingFace)",
-                   value: Fake.huggingFace),
+        SecretCase(
+            rule: .huggingFaceToken, text: "huggingface-cli login --token \(Fake.huggingFace)",
+            value: Fake.huggingFace),
         SecretCase(rule: .npmToken, text: "//registry.npmjs.org/:_authToken=\(Fake.npm)", value: Fake.npm),
         SecretCase(rule: .pypiToken, text: "TWINE_PASSWORD=\(Fake.pypi)", value: Fake.pypi),
         SecretCase(rule: .sendGridKey, text: "Mail relay key: \(Fake.sendGrid)", value: Fake.sendGrid),
         SecretCase(rule: .twilioAPIKey, text: "TWILIO_API_KEY=\(Fake.twilio)", value: Fake.twilio),
         SecretCase(rule: .privateKey, text: "```\n\(Fake.rsaBlock)\n```", value: Fake.rsaBlock),
         SecretCase(rule: .jwt, text: "Authorization: Bearer \(Fake.jwt)", value: Fake.jwt),
-        SecretCase(rule: .connectionStringPassword,
-                   text: "DATABASE_URL=postgres://app:\(Fake.urlPassword)@db.internal:5432/app", value: Fake.urlPassword),
-        SecretCase(rule: .connectionStringPassword, text: "redis://:\(Fake.urlPassword)@cache:6379/0",
-                   value: Fake.urlPassword),
+        SecretCase(
+            rule: .connectionStringPassword,
+            text: "DATABASE_URL=postgres://app:\(Fake.urlPassword)@db.internal:5432/app", value: Fake.urlPassword),
+        SecretCase(
+            rule: .connectionStringPassword, text: "redis://:\(Fake.urlPassword)@cache:6379/0",
+            value: Fake.urlPassword),
         SecretCase(rule: .genericSecret, text: "DB_PASSWORD=\(Fake.generic)", value: Fake.generic),
         SecretCase(rule: .genericSecret, text: "  password: '\(Fake.generic)'", value: Fake.generic),
         SecretCase(rule: .genericSecret, text: "{\"client_secret\": \"\(Fake.generic)\"}", value: Fake.generic),
         SecretCase(rule: .genericSecret, text: "Authorization: Bearer \(Fake.generic)", value: Fake.generic),
         SecretCase(rule: .genericSecret, text: "| Staging DB password | \(Fake.generic) |", value: Fake.generic),
-        SecretCase(rule: .genericSecret, text: "The admin password is `\(Fake.generic)` until Friday.", value: Fake.generic),
+        SecretCase(
+            rule: .genericSecret, text: "The admin password is `\(Fake.generic)` until Friday.", value: Fake.generic),
     ]
 
     @Test("finds each rule's fake, exactly the value", arguments: positives)
@@ -101,57 +113,59 @@ struct SecretScannerTests {
         for rule in SecretRule.allCases { #expect(!rule.summary.isEmpty) }
     }
 
-    @Test("near misses are not reported", arguments: [
-        // Prose and configuration that only talk about secrets.
-        "token budget: 40000",
-        "max_tokens: 4096",
-        "secret: see the vault",
-        "password: <your password>",
-        "API_KEY=${API_KEY}",
-        "token: YOUR_TOKEN_HERE",
-        "export GITHUB_TOKEN=$(gh auth token)",
-        "tokenizer: cl100k_base",
-        "author: Jane Smith <jane@fabrikon.example>",
-        "secretRef: {name: fabric-gitops-ro}",
-        "password_file: /run/secrets/db_password",
-        "DB_PASSWORD=MySecretPassword",
-        "SECRET_KEY=django-insecure-change-me-in-production",
-        "JWT_SECRET=supersecretjwtkey",
-        "password = os.getenv('DB_PASSWORD')",
-        "token = request.headers.get(\"Authorization\")",
-        "apiKey: process.env.OPENAI_API_KEY",
-        "token: ${{ secrets.GITHUB_TOKEN }}",
-        "  password: cGFzc3dvcmQ=",
-        "Authorization: Bearer eyJhbGciOiJIUzI1NiIs...",
-        // Ids, hashes, colours, paths, URLs without credentials.
-        "request_id: 550e8400-e29b-41d4-a716-446655440000",
-        "The fix landed in 3f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a098 and refreshed the token cache.",
-        "| Release token rotation | 3f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a098 |",
-        "Use `#1f2937` for the sidebar; the `--hh-status-saved` token maps to it.",
-        "See https://docs.fabrikon.example/auth/tokens for how tokens are issued.",
-        "private_key: ./certs/server.key",
-        "checksum: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-        "[Meeting](https://zoom.us/j/91234567890?pwd=" + Fake.repeated("Zq8r2LmT5v", 30) + ".1)",
-        // Connection strings with placeholder or default passwords.
-        "DATABASE_URL=postgres://postgres:postgres@localhost:5432/app",
-        "postgres://user:password@localhost/db",
-        "MONGO_URI=mongodb://${MONGO_USER}:${MONGO_PASS}@mongo:27017/app",
-        "amqp://guest:guest@localhost:5672/",
-        "mongodb://admin:admin123@localhost:27017",
-        "git+ssh://git@github.com:org/repo.git",
-        // Provider shapes that are placeholders, too short, embedded, or public.
-        "AWS_ACCESS_KEY_ID=AKIA" + String(repeating: "X", count: 16),
-        "GITHUB_TOKEN=ghp_" + String(repeating: "x", count: 36),
-        "ghp_" + Fake.repeated("a1B2", 35),
-        "X" + Fake.awsKeyID,
-        "STRIPE_PUBLISHABLE_KEY=pk_live_" + Fake.repeated("4eC9Hq2L", 24),
-        "https://hooks.slack.com/services/T00000000/B00000000/" + String(repeating: "X", count: 24),
-        "SLACK_BOT_TOKEN=xoxb-your-bot-token",
-        "-----BEGIN RSA PRIVATE KEY-----\n...\n-----END RSA PRIVATE KEY-----",
-        "-----BEGIN PUBLIC KEY-----\n" + Fake.pemBody(lines: 3) + "\n-----END PUBLIC KEY-----",
-        "A JWT starts with eyJhbGciOiJIUzI1NiJ9 and has three parts.",
-        "Regex for AWS keys: `(AKIA|ASIA)[A-Z0-9]{16}`",
-    ])
+    @Test(
+        "near misses are not reported",
+        arguments: [
+            // Prose and configuration that only talk about secrets.
+            "token budget: 40000",
+            "max_tokens: 4096",
+            "secret: see the vault",
+            "password: <your password>",
+            "API_KEY=${API_KEY}",
+            "token: YOUR_TOKEN_HERE",
+            "export GITHUB_TOKEN=$(gh auth token)",
+            "tokenizer: cl100k_base",
+            "author: Jane Smith <jane@fabrikon.example>",
+            "secretRef: {name: fabric-gitops-ro}",
+            "password_file: /run/secrets/db_password",
+            "DB_PASSWORD=MySecretPassword",
+            "SECRET_KEY=django-insecure-change-me-in-production",
+            "JWT_SECRET=supersecretjwtkey",
+            "password = os.getenv('DB_PASSWORD')",
+            "token = request.headers.get(\"Authorization\")",
+            "apiKey: process.env.OPENAI_API_KEY",
+            "token: ${{ secrets.GITHUB_TOKEN }}",
+            "  password: cGFzc3dvcmQ=",
+            "Authorization: Bearer eyJhbGciOiJIUzI1NiIs...",
+            // Ids, hashes, colours, paths, URLs without credentials.
+            "request_id: 550e8400-e29b-41d4-a716-446655440000",
+            "The fix landed in 3f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a098 and refreshed the token cache.",
+            "| Release token rotation | 3f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a098 |",
+            "Use `#1f2937` for the sidebar; the `--hh-status-saved` token maps to it.",
+            "See https://docs.fabrikon.example/auth/tokens for how tokens are issued.",
+            "private_key: ./certs/server.key",
+            "checksum: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+            "[Meeting](https://zoom.us/j/91234567890?pwd=" + Fake.repeated("Zq8r2LmT5v", 30) + ".1)",
+            // Connection strings with placeholder or default passwords.
+            "DATABASE_URL=postgres://postgres:postgres@localhost:5432/app",
+            "postgres://user:password@localhost/db",
+            "MONGO_URI=mongodb://${MONGO_USER}:${MONGO_PASS}@mongo:27017/app",
+            "amqp://guest:guest@localhost:5672/",
+            "mongodb://admin:admin123@localhost:27017",
+            "git+ssh://git@github.com:org/repo.git",
+            // Provider shapes that are placeholders, too short, embedded, or public.
+            "AWS_ACCESS_KEY_ID=AKIA" + String(repeating: "X", count: 16),
+            "GITHUB_TOKEN=ghp_" + String(repeating: "x", count: 36),
+            "ghp_" + Fake.repeated("a1B2", 35),
+            "X" + Fake.awsKeyID,
+            "STRIPE_PUBLISHABLE_KEY=pk_live_" + Fake.repeated("4eC9Hq2L", 24),
+            "https://hooks.slack.com/services/T00000000/B00000000/" + String(repeating: "X", count: 24),
+            "SLACK_BOT_TOKEN=xoxb-your-bot-token",
+            "-----BEGIN RSA PRIVATE KEY-----\n...\n-----END RSA PRIVATE KEY-----",
+            "-----BEGIN PUBLIC KEY-----\n" + Fake.pemBody(lines: 3) + "\n-----END PUBLIC KEY-----",
+            "A JWT starts with eyJhbGciOiJIUzI1NiJ9 and has three parts.",
+            "Regex for AWS keys: `(AKIA|ASIA)[A-Z0-9]{16}`",
+        ])
     func nearMiss(_ text: String) {
         #expect(SecretScanner().scan(text) == [])
         #expect(!SecretScanner.mightContainSecret(text))
@@ -160,14 +174,16 @@ struct SecretScannerTests {
 
     @Test("redaction output, exactly")
     func redactionOutput() {
-        let text = "AWS_ACCESS_KEY_ID=\(Fake.awsKeyID)\nDB_PASSWORD=\"\(Fake.generic)\"\nurl: postgres://app:\(Fake.urlPassword)@db/app\n"
+        let text =
+            "AWS_ACCESS_KEY_ID=\(Fake.awsKeyID)\nDB_PASSWORD=\"\(Fake.generic)\"\nurl: postgres://app:\(Fake.urlPassword)@db/app\n"
         let (redacted, matches) = SecretScanner().redact(text)
-        #expect(redacted == """
-            AWS_ACCESS_KEY_ID=[REDACTED:aws-access-key]
-            DB_PASSWORD="[REDACTED:generic-secret]"
-            url: postgres://app:[REDACTED:connection-string-password]@db/app
+        #expect(
+            redacted == """
+                AWS_ACCESS_KEY_ID=[REDACTED:aws-access-key]
+                DB_PASSWORD="[REDACTED:generic-secret]"
+                url: postgres://app:[REDACTED:connection-string-password]@db/app
 
-            """)
+                """)
         #expect(matches.map(\.rule) == [.awsAccessKey, .genericSecret, .connectionStringPassword])
     }
 
@@ -176,8 +192,9 @@ struct SecretScannerTests {
         let text = Fake.awsKeyID + "," + Fake.github + " " + Fake.npm
         let matches = SecretScanner().scan(text)
         #expect(matches.map(\.rule) == [.awsAccessKey, .githubToken, .npmToken])
-        #expect(SecretScanner().redact(text).text
-            == "[REDACTED:aws-access-key],[REDACTED:github-token] [REDACTED:npm-token]")
+        #expect(
+            SecretScanner().redact(text).text
+                == "[REDACTED:aws-access-key],[REDACTED:github-token] [REDACTED:npm-token]")
         for (a, b) in zip(matches, matches.dropFirst()) { #expect(a.range.upperBound <= b.range.lowerBound) }
     }
 
@@ -185,7 +202,8 @@ struct SecretScannerTests {
     func specificWins() {
         #expect(SecretScanner().scan("token: \(Fake.jwt)").map(\.rule) == [.jwt])
         #expect(SecretScanner().scan("password = \"\(Fake.stripeLive)\"").map(\.rule) == [.stripeSecretKey])
-        #expect(SecretScanner().scan("https://oauth2:\(Fake.gitlab)@gitlab.example/x.git").map(\.rule) == [.gitlabToken])
+        #expect(
+            SecretScanner().scan("https://oauth2:\(Fake.gitlab)@gitlab.example/x.git").map(\.rule) == [.gitlabToken])
         #expect(SecretScanner().scan("aws_secret_access_key: \(Fake.awsSecret)").map(\.rule) == [.awsSecretKey])
     }
 
@@ -214,7 +232,8 @@ struct SecretScannerTests {
         // Cut off before its END line: the base64 body still goes.
         let truncated = "-----BEGIN OPENSSH PRIVATE " + "KEY-----\n" + Fake.pemBody(lines: 3) + "\n\nSee the vault."
         let cut = try #require(SecretScanner().scan(truncated).first)
-        #expect(Self.slice(truncated, cut.range) == "-----BEGIN OPENSSH PRIVATE " + "KEY-----\n" + Fake.pemBody(lines: 3))
+        #expect(
+            Self.slice(truncated, cut.range) == "-----BEGIN OPENSSH PRIVATE " + "KEY-----\n" + Fake.pemBody(lines: 3))
     }
 
     @Test("a value in JSON: only the string's content")
@@ -230,8 +249,9 @@ struct SecretScannerTests {
         let text = "DB_PASSWORD=\(Fake.generic)\r\nGITHUB_TOKEN=\(Fake.github)\r\n"
         let matches = SecretScanner().scan(text)
         #expect(matches.map { Self.slice(text, $0.range) } == [Fake.generic, Fake.github])
-        #expect(SecretScanner().redact(text).text
-            == "DB_PASSWORD=[REDACTED:generic-secret]\r\nGITHUB_TOKEN=[REDACTED:github-token]\r\n")
+        #expect(
+            SecretScanner().redact(text).text
+                == "DB_PASSWORD=[REDACTED:generic-secret]\r\nGITHUB_TOKEN=[REDACTED:github-token]\r\n")
     }
 
     @Test("byte offsets stay right around non-ASCII text")
@@ -242,7 +262,9 @@ struct SecretScannerTests {
         #expect(matches.map { Self.slice(text, $0.range) } == [Fake.github, Fake.awsKeyID])
         let first = try #require(matches.first)
         #expect(first.range.lowerBound == Array("東京の鍵 — 🔑 token: ".utf8).count)
-        #expect(SecretScanner().redact(text).text == "東京の鍵 — 🔑 token: [REDACTED:github-token] ✅ ünd [REDACTED:aws-access-key]。")
+        #expect(
+            SecretScanner().redact(text).text
+                == "東京の鍵 — 🔑 token: [REDACTED:github-token] ✅ ünd [REDACTED:aws-access-key]。")
     }
 
     @Test("the allow-list and the rule set")
@@ -257,19 +279,23 @@ struct SecretScannerTests {
 
     @Test("rule ids are stable")
     func ids() {
-        #expect(SecretRule.allCases.map(\.rawValue) == [
-            "aws-access-key", "aws-secret-key", "github-token", "github-fine-grained-token", "gitlab-token",
-            "slack-token", "slack-webhook", "stripe-secret-key", "stripe-test-key", "google-api-key", "openai-api-key",
-            "anthropic-api-key", "huggingface-token", "npm-token", "pypi-token", "sendgrid-api-key", "twilio-api-key",
-            "private-key", "jwt", "connection-string-password", "generic-secret",
-        ])
+        #expect(
+            SecretRule.allCases.map(\.rawValue) == [
+                "aws-access-key", "aws-secret-key", "github-token", "github-fine-grained-token", "gitlab-token",
+                "slack-token", "slack-webhook", "stripe-secret-key", "stripe-test-key", "google-api-key",
+                "openai-api-key",
+                "anthropic-api-key", "huggingface-token", "npm-token", "pypi-token", "sendgrid-api-key",
+                "twilio-api-key",
+                "private-key", "jwt", "connection-string-password", "generic-secret",
+            ])
     }
 
     @Test("never traps, and redaction leaves no matched value, on random and mutated input")
     func fuzz() {
         var rng = SplitMix64(seed: 0x5EC2E7)
         let seeds = Self.positives.map { Array($0.text.utf8) }
-        let alphabet = Array("AKIAghp_xoxb-sk-eyJ.://@:=|`\"' \n\r\t-----BEGIN PRIVATE KEY-----END\\n0123456789abcXYZ+/é".utf8)
+        let alphabet = Array(
+            "AKIAghp_xoxb-sk-eyJ.://@:=|`\"' \n\r\t-----BEGIN PRIVATE KEY-----END\\n0123456789abcXYZ+/é".utf8)
         for round in 0..<3000 {
             var bytes: [UInt8]
             if round % 3 == 0 {
@@ -303,8 +329,8 @@ struct SecretScannerTests {
     }
 }
 
-private extension String {
-    func replacingFirst(_ target: String, with replacement: String) -> String {
+extension String {
+    fileprivate func replacingFirst(_ target: String, with replacement: String) -> String {
         guard let found = firstRange(of: target) else { return self }
         var copy = self
         copy.replaceSubrange(found, with: replacement)
@@ -312,8 +338,9 @@ private extension String {
     }
 
     /// Whether `needle`'s UTF-8 bytes occur in this string's (not Character-wise).
-    func containsBytes(_ needle: String) -> Bool {
-        let haystack = Array(utf8), bytes = Array(needle.utf8)
+    fileprivate func containsBytes(_ needle: String) -> Bool {
+        let haystack = Array(utf8)
+        let bytes = Array(needle.utf8)
         guard !bytes.isEmpty else { return true }
         guard haystack.count >= bytes.count else { return false }
         return (0...(haystack.count - bytes.count)).contains { haystack[$0..<($0 + bytes.count)].elementsEqual(bytes) }

@@ -1,13 +1,16 @@
 import Testing
+
 @testable import ContextMemory
 
 @Suite("ContentHash")
 struct ContentHashTests {
-    @Test("64-bit FNV-1a reference values", arguments: [
-        ("", "cbf29ce484222325"),
-        ("a", "af63dc4c8601ec8c"),
-        ("foobar", "85944171f73967e8"),
-    ])
+    @Test(
+        "64-bit FNV-1a reference values",
+        arguments: [
+            ("", "cbf29ce484222325"),
+            ("a", "af63dc4c8601ec8c"),
+            ("foobar", "85944171f73967e8"),
+        ])
     func fnv1a(text: String, hex: String) {
         #expect(ContentHash(text).hex == hex)
         #expect(ContentHash(Array(text.utf8)).hex == hex)
@@ -26,6 +29,6 @@ struct ContentHashTests {
     func distinct() {
         #expect(ContentHash("# A\nbody") == ContentHash("# A\nbody"))
         #expect(ContentHash("# A\nbody") != ContentHash("# A\nbody "))
-        #expect(ContentHash("é") != ContentHash("e\u{301}"))   // bytes, not canonical equivalence
+        #expect(ContentHash("é") != ContentHash("e\u{301}"))  // bytes, not canonical equivalence
     }
 }

@@ -26,8 +26,9 @@ extension PackBuilder {
             ([$0.name.replacingOccurrences(of: "-", with: " "), $0.description] + $0.keywords).joined(separator: " ")
         }
         let roleScores = try normalizedRanks(roleText.flatMap { SearchQuery.relevance(from: $0) })
-        let edges = try store.referenceEdges(kinds: [.import, .link, .referenceLink],
-                                             fromPaths: essentialPaths.sorted())
+        let edges = try store.referenceEdges(
+            kinds: [.import, .link, .referenceLink],
+            fromPaths: essentialPaths.sorted())
         let linked = Set(edges.map(\.to))
 
         var ids = Set(taskScores.keys).union(roleScores.keys)
@@ -50,8 +51,9 @@ extension PackBuilder {
         let known = Set(records.map(\.id))
         records += try store.sections(inPaths: linked.union(answering).subtracting(essentialPaths).sorted())
             .filter { !excluding.contains($0.id) && !known.contains($0.id) }
-        return CandidatePool(records: records, taskScores: taskScores, roleScores: roleScores,
-                             documentTaskScores: documentTaskScores, linked: linked)
+        return CandidatePool(
+            records: records, taskScores: taskScores, roleScores: roleScores,
+            documentTaskScores: documentTaskScores, linked: linked)
     }
 
     /// BM25 scores divided by the best one, so task and role weigh alike whatever their length.

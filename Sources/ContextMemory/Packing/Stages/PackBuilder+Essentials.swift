@@ -24,25 +24,29 @@ extension PackBuilder {
         let budget = request.budget ?? profile?.budget ?? defaultBudget
         guard PackRequest.budgetRange.contains(budget) else { throw PackError.invalidBudget(budget) }
         let (essentials, role) = try essentials(for: profile, shared: shared, withBodies: true)
-        return PackInputs(profile: profile, task: task, budget: budget, essentials: Self.inPackOrder(essentials),
-                          role: role)
+        return PackInputs(
+            profile: profile, task: task, budget: budget, essentials: Self.inPackOrder(essentials),
+            role: role)
     }
 
     /// The essential sections for `profile` (or for a generic pack), each with why, in no order,
     /// and the agent's own definition (the role brief) apart.
     /// - Parameter withBodies: false when only the sections' tokens are wanted (`ctxmem agents`, the audit).
     public func essentials(for profile: AgentProfile?, withBodies: Bool = true)
-        throws -> (sections: [(SectionRecord, String)], role: [SectionRecord]) {
+        throws -> (sections: [(SectionRecord, String)], role: [SectionRecord])
+    {
         try store.snapshot {
             try essentials(for: profile, shared: shared(withBodies: withBodies), withBodies: withBodies)
         }
     }
 
-    private func essentials(for profile: AgentProfile?, shared: PackingState,
-                            withBodies: Bool) throws -> (sections: [(SectionRecord, String)], role: [SectionRecord]) {
+    private func essentials(
+        for profile: AgentProfile?, shared: PackingState,
+        withBodies: Bool
+    ) throws -> (sections: [(SectionRecord, String)], role: [SectionRecord]) {
         let audience = shared.audiences
         func applies(_ record: SectionRecord) -> Bool {
-            if record.kind == .agent { return false }   // other agents' definitions are not this one's
+            if record.kind == .agent { return false }  // other agents' definitions are not this one's
             if let names = audience[record.path] { return profile.map { names.contains($0.name) } ?? false }
             return true
         }
@@ -50,7 +54,8 @@ extension PackBuilder {
         for record in shared.essentialSections where applies(record) {
             chosen[record.id] = (record, record.tierReason)
         }
-        let role = profile.map { own in try? store.sections(inPaths: [own.path], withBody: withBodies) }
+        let role =
+            profile.map { own in try? store.sections(inPaths: [own.path], withBody: withBodies) }
             .flatMap { $0 } ?? []
         if let profile {
             let named = audience.filter { $0.value.contains(profile.name) }.map(\.key).sorted()
@@ -75,7 +80,8 @@ extension PackBuilder {
     /// Documents by hierarchy (importer before imported, root before nested), then path; sections
     /// in document order. Keys are made once per section, not in every comparison.
     private static func inPackOrder(_ essentials: [(SectionRecord, String)])
-        -> [(record: SectionRecord, reason: String)] {
+        -> [(record: SectionRecord, reason: String)]
+    {
         essentials.map { (key: OrderKey($0.0, tier: .essential), pair: $0) }
             .sorted { ($0.key, $0.pair.0.ordinal) < ($1.key, $1.pair.0.ordinal) }
             .map { (record: $0.pair.0, reason: $0.pair.1) }
@@ -87,33 +93,39 @@ extension PackBuilder {
     func startPlan(with inputs: PackInputs, request: PackRequest) throws -> PackPlan {
         let renderer = PackRenderer(format: request.format)
         let role = inputs.profile.map { profile in
-            RoleBrief(name: profile.name, description: profile.description, path: profile.path,
-                      text: Self.roleText(inputs.role))
+            RoleBrief(
+                name: profile.name, description: profile.description, path: profile.path,
+                text: Self.roleText(inputs.role))
         }
         var selection = Selection(duplicateMinimumTokens: policy.duplicateMinimumTokens)
         var decisions: [Int64: PackDecision] = [:]
         for (record, reason) in inputs.essentials {
-            selection.add(record, tier: .essential, text: record.body ?? "", trimmed: false, density: .infinity,
-                          tokens: bodyTokens(record))
-            decisions[record.id] = PackDecision(handle: record.handle, tier: .essential, tokens: record.tokens,
-                                                score: 1, outcome: .included, reason: "essential: \(reason)")
+            selection.add(
+                record, tier: .essential, text: record.body ?? "", trimmed: false, density: .infinity,
+                tokens: bodyTokens(record))
+            decisions[record.id] = PackDecision(
+                handle: record.handle, tier: .essential, tokens: record.tokens,
+                score: 1, outcome: .included, reason: "essential: \(reason)")
         }
         // Fixed cost: wrappers, manifest, role and task; then with the essentials as they render
         // (a document's consecutive sections share one source line, so costing them one by one
         // overstates them by thousands of tokens and leaves room that refills must take back).
-        let manifest = Self.emptyManifest(request: request, agent: inputs.profile?.name, task: inputs.task,
-                                          budget: inputs.budget, counter: counter)
-        var content = PackContent(manifest: manifest, documents: [], pointers: [], unlistedPointers: 0,
-                                  role: role, task: inputs.task)
+        let manifest = Self.emptyManifest(
+            request: request, agent: inputs.profile?.name, task: inputs.task,
+            budget: inputs.budget, counter: counter)
+        var content = PackContent(
+            manifest: manifest, documents: [], pointers: [], unlistedPointers: 0,
+            role: role, task: inputs.task)
         let fixed = counter.count(renderer.render(content))
         var committed = fixed
         if !selection.items.isEmpty {
             content.documents = selection.documents()
             committed = counter.count(renderer.render(content))
         }
-        var plan = PackPlan(request: request, budget: inputs.budget, essentials: inputs.essentials, renderer: renderer,
-                            slack: policy.slackTokens + inputs.budget / policy.slackDivisor,
-                            selection: selection, decisions: decisions, content: content, committed: committed)
+        var plan = PackPlan(
+            request: request, budget: inputs.budget, essentials: inputs.essentials, renderer: renderer,
+            slack: policy.slackTokens + inputs.budget / policy.slackDivisor,
+            selection: selection, decisions: decisions, content: content, committed: committed)
         if committed + plan.slack > inputs.budget {
             if !request.trimEssentials {
                 throw plan.overBudget(committed)

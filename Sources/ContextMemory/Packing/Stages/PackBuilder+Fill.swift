@@ -20,10 +20,12 @@ extension PackBuilder {
     private func fillOrder(_ candidates: [Candidate], plan: PackPlan) -> [Candidate] {
         var queue = candidates
         if plan.selection.items.isEmpty {
-            queue = plan.essentials.map {
-                Candidate(record: $0.record, tier: .essential, score: 1,
-                          reason: "essential (trimmed to fit: --trim-essentials)", contentAllowed: true, policy: policy)
-            } + queue
+            queue =
+                plan.essentials.map {
+                    Candidate(
+                        record: $0.record, tier: .essential, score: 1,
+                        reason: "essential (trimmed to fit: --trim-essentials)", contentAllowed: true, policy: policy)
+                } + queue
         }
         queue.sort { ($0.density, $1.record.id) > ($1.density, $0.record.id) }
         let mostRelevant = queue.filter(\.contentAllowed).sorted { ($0.score, $1.record.id) > ($1.score, $0.record.id) }
@@ -38,7 +40,9 @@ extension PackBuilder {
         let record = candidate.record
         if !candidate.contentAllowed {
             plan.pointerCandidates.append(candidate)
-            let why = candidate.score > 0 ? "tier \(candidate.tier.rawValue) not called for by the task"
+            let why =
+                candidate.score > 0
+                ? "tier \(candidate.tier.rawValue) not called for by the task"
                 : "not relevant"
             plan.decisions[record.id] = candidate.decision(.pointer, why)
             return
@@ -53,9 +57,10 @@ extension PackBuilder {
         let itemCost = sectionCost + opening
         if itemCost <= plan.remaining {
             // The text's own tokens (for the manifest): the section less its source line.
-            let refund = plan.selection.add(record, tier: candidate.tier, text: text, trimmed: false,
-                                            density: candidate.density, tokens: max(0, sectionCost - bare),
-                                            wrapper: bare)
+            let refund = plan.selection.add(
+                record, tier: candidate.tier, text: text, trimmed: false,
+                density: candidate.density, tokens: max(0, sectionCost - bare),
+                wrapper: bare)
             plan.remaining -= itemCost - refund
             plan.decisions[record.id] = candidate.decision(.included, candidate.reason)
             return
@@ -65,14 +70,16 @@ extension PackBuilder {
         let wrapper = wrapperCost(record, tier: candidate.tier, trimmed: true, renderer: plan.renderer) + 4
         let room = plan.remaining - opening - wrapper
         if trims < policy.maximumTrims, candidate.score >= policy.strongTaskMatch || candidate.tier == .essential,
-           room >= policy.minimumTrimTokens,
-           let part = Trimmer.prefix(of: text, fitting: room, counter: counter),
-           counter.count(part) >= policy.minimumTrimTokens,
-           case let trimmed = PackedSection(record, tier: candidate.tier, text: part, trimmed: true),
-           case let trimmedCost = cost(of: trimmed, renderer: plan.renderer) + opening,
-           trimmedCost <= plan.remaining {
-            plan.selection.add(record, tier: candidate.tier, text: part, trimmed: true, density: candidate.density,
-                               tokens: counter.count(part))
+            room >= policy.minimumTrimTokens,
+            let part = Trimmer.prefix(of: text, fitting: room, counter: counter),
+            counter.count(part) >= policy.minimumTrimTokens,
+            case let trimmed = PackedSection(record, tier: candidate.tier, text: part, trimmed: true),
+            case let trimmedCost = cost(of: trimmed, renderer: plan.renderer) + opening,
+            trimmedCost <= plan.remaining
+        {
+            plan.selection.add(
+                record, tier: candidate.tier, text: part, trimmed: true, density: candidate.density,
+                tokens: counter.count(part))
             plan.remaining -= trimmedCost
             trims += 1
             plan.decisions[record.id] = candidate.decision(.trimmed, "\(candidate.reason); trimmed to fit")

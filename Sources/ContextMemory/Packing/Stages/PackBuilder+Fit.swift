@@ -14,15 +14,21 @@ extension PackBuilder {
             plan.content.documents = plan.selection.documents()
             let leftOut = plan.decisions.values.filter { $0.outcome == .leftOut }.map(\.tier)
             let duplicates = plan.decisions.values.filter { $0.outcome == .duplicate }.count
-            plan.content.manifest = manifest(for: plan.content, roleTokens: roleTokens,
-                                             pointerCosts: &plan.pointerCosts, request: plan.request, budget: budget,
-                                             leftOut: leftOut, duplicates: duplicates)
+            plan.content.manifest = manifest(
+                for: plan.content, roleTokens: roleTokens,
+                pointerCosts: &plan.pointerCosts, request: plan.request, budget: budget,
+                leftOut: leftOut, duplicates: duplicates)
             let (text, tokens) = renderMeasured(&plan.content, renderer: plan.renderer)
             // Each render's measure: how many refills a pack takes.
-            logger.trace("pack render", metadata: ["tokens": "\(tokens)", "budget": "\(budget)", "refill": "\(refills)",
-                                                   "deferred": "\(plan.deferred.count)"])
+            logger.trace(
+                "pack render",
+                metadata: [
+                    "tokens": "\(tokens)", "budget": "\(budget)", "refill": "\(refills)",
+                    "deferred": "\(plan.deferred.count)",
+                ])
             if tokens <= budget, refills < policy.maximumRefills,
-               budget - tokens > policy.refillRoomInSlacks * plan.slack, !plan.deferred.isEmpty {
+                budget - tokens > policy.refillRoomInSlacks * plan.slack, !plan.deferred.isEmpty
+            {
                 refills += 1
                 if refill(&plan, spare: budget - tokens - plan.slack) { continue }
             }
@@ -51,8 +57,9 @@ extension PackBuilder {
                 continue
             }
             spare -= itemCost
-            spare += plan.selection.add(record, tier: candidate.tier, text: record.body ?? "", trimmed: false,
-                                        density: candidate.density, tokens: bodyTokens(record), wrapper: bare)
+            spare += plan.selection.add(
+                record, tier: candidate.tier, text: record.body ?? "", trimmed: false,
+                density: candidate.density, tokens: bodyTokens(record), wrapper: bare)
             plan.decisions[record.id] = candidate.decision(.included, candidate.reason)
             if let index = plan.content.pointers.firstIndex(where: { $0.handle == record.handle }) {
                 plan.content.pointers.remove(at: index)
@@ -77,8 +84,10 @@ extension PackBuilder {
         } else if let removed = plan.selection.removeLeastValuable(allowEssential: plan.request.trimEssentials) {
             plan.decisions[removed.id]?.outcome = .pointer
             plan.decisions[removed.id]?.reason += "; removed: the rendered pack was over budget"
-            plan.content.pointers.append(PackPointer(handle: removed.handle, title: Self.title(removed),
-                                                     tier: removed.tier, tokens: removed.tokens))
+            plan.content.pointers.append(
+                PackPointer(
+                    handle: removed.handle, title: Self.title(removed),
+                    tier: removed.tier, tokens: removed.tokens))
         } else if !plan.content.pointers.isEmpty {
             plan.content.pointers.removeAll()
         } else {

@@ -8,8 +8,9 @@ extension PackBuilder {
         let ranked = plan.pointerCandidates.filter { $0.score > 0 }
             .sorted { ($0.score, $1.record.id) > ($1.score, $0.record.id) }
         for candidate in ranked {
-            let pointer = PackPointer(handle: candidate.record.handle, title: Self.title(candidate.record),
-                                      tier: candidate.tier, tokens: candidate.record.tokens)
+            let pointer = PackPointer(
+                handle: candidate.record.handle, title: Self.title(candidate.record),
+                tier: candidate.tier, tokens: candidate.record.tokens)
             let pointerCost = counter.count(plan.renderer.pointerFragment(pointer))
             guard pointerCost <= pointerBudget else { break }
             pointers.append(pointer)
@@ -21,8 +22,12 @@ extension PackBuilder {
             let id = candidate.record.id
             plan.decisions[id] = candidate.decision(.leftOut, plan.decisions[id]?.reason ?? "no room for a pointer")
         }
-        logger.trace("pack plan", metadata: ["committed": "\(plan.committed)", "slack": "\(plan.slack)",
-                                             "unspent": "\(pointerBudget)"])
+        logger.trace(
+            "pack plan",
+            metadata: [
+                "committed": "\(plan.committed)", "slack": "\(plan.slack)",
+                "unspent": "\(pointerBudget)",
+            ])
         plan.content.pointers = pointers
         plan.content.unlistedPointers = ranked.count - pointers.count
     }

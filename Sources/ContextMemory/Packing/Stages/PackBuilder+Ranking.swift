@@ -15,8 +15,10 @@ extension PackBuilder {
         /// "Tuning", has the recall of both).
         let density: Double
 
-        init(record: SectionRecord, tier: Tier, score: Double, reason: String, contentAllowed: Bool,
-             policy: PackingPolicy) {
+        init(
+            record: SectionRecord, tier: Tier, score: Double, reason: String, contentAllowed: Bool,
+            policy: PackingPolicy
+        ) {
             self.record = record
             self.tier = tier
             self.score = score
@@ -26,8 +28,9 @@ extension PackBuilder {
         }
 
         func decision(_ outcome: PackDecision.Outcome, _ why: String) -> PackDecision {
-            PackDecision(handle: record.handle, tier: tier, tokens: record.tokens,
-                         score: (score * 1000).rounded() / 1000, outcome: outcome, reason: why)
+            PackDecision(
+                handle: record.handle, tier: tier, tokens: record.tokens,
+                score: (score * 1000).rounded() / 1000, outcome: outcome, reason: why)
         }
     }
 
@@ -43,13 +46,18 @@ extension PackBuilder {
         let roleWeight = inputs.task == nil ? policy.roleWeightWithoutTask : policy.roleWeight
         var candidates: [Candidate] = []
         // Globs are matched once per file, not once per section.
-        var excludedPaths: [String: Bool] = [:], preferredPaths: [String: Bool] = [:]
+        var excludedPaths: [String: Bool] = [:]
+        var preferredPaths: [String: Bool] = [:]
         for record in records {
-            if excludedPaths[record.path] ?? {
-                let excluded = excludeGlobs.contains { $0.matches(record.path) }
-                excludedPaths[record.path] = excluded
-                return excluded
-            }() { continue }
+            if excludedPaths[record.path]
+                ?? {
+                    let excluded = excludeGlobs.contains { $0.matches(record.path) }
+                    excludedPaths[record.path] = excluded
+                    return excluded
+                }()
+            {
+                continue
+            }
             let taskScore = pool.taskScores[record.id] ?? 0
             let roleScore = pool.roleScores[record.id] ?? 0
             var score = policy.taskWeight * taskScore + roleWeight * roleScore
@@ -62,17 +70,26 @@ extension PackBuilder {
                 score += policy.documentWeight * (documentScore - taskScore)
                 reasons.append("its document: task " + Self.twoDecimals(documentScore))
             }
-            let preferred = preferredPaths[record.path] ?? {
-                let preferred = includeGlobs.contains { $0.matches(record.path) }
-                preferredPaths[record.path] = preferred
-                return preferred
-            }()
-            if preferred { score += policy.includeBoost; reasons.append("profile include") }
+            let preferred =
+                preferredPaths[record.path]
+                ?? {
+                    let preferred = includeGlobs.contains { $0.matches(record.path) }
+                    preferredPaths[record.path] = preferred
+                    return preferred
+                }()
+            if preferred {
+                score += policy.includeBoost
+                reasons.append("profile include")
+            }
             let linked = pool.linked.contains(record.path)
-            if linked { score += policy.linkBoost; reasons.append("linked from an essential file") }
+            if linked {
+                score += policy.linkBoost
+                reasons.append("linked from an essential file")
+            }
             if newest > oldest, score > 0 {
                 // In Double: times centuries apart (a file dated 1901 beside one of 2200) overflow Int64.
-                score += policy.recencyBoost * (Double(record.modified) - Double(oldest))
+                score +=
+                    policy.recencyBoost * (Double(record.modified) - Double(oldest))
                     / (Double(newest) - Double(oldest))
             }
             // Another agent's definition, or a file addressed to other agents, is detail here.
@@ -81,12 +98,15 @@ extension PackBuilder {
             // the profile's include paths (not operational), and for the documents the essentials
             // link to when the task touches the document: the project points there for this.
             let linkedAnswer = linked && (documentScore ?? 0) >= policy.linkedDocumentTaskMatch
-            let tierCalledFor = allowed.contains(tier) || taskScore >= policy.strongTaskMatch
+            let tierCalledFor =
+                allowed.contains(tier) || taskScore >= policy.strongTaskMatch
                 || (preferred && tier != .operational) || linkedAnswer
-            candidates.append(Candidate(record: record, tier: tier, score: score,
-                                        reason: reasons.isEmpty ? "weak match" : reasons.joined(separator: ", "),
-                                        contentAllowed: score >= policy.contentThreshold && tierCalledFor,
-                                        policy: policy))
+            candidates.append(
+                Candidate(
+                    record: record, tier: tier, score: score,
+                    reason: reasons.isEmpty ? "weak match" : reasons.joined(separator: ", "),
+                    contentAllowed: score >= policy.contentThreshold && tierCalledFor,
+                    policy: policy))
         }
         return candidates
     }
