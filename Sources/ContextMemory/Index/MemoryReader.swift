@@ -141,19 +141,6 @@ public struct StoredDocument: Sendable, Equatable {
     public var modified: Int64
     public var lineCount: Int
     public var tokens: Int
-
-    public init(
-        path: String, kind: DocumentKind, frontmatter: [String: JSONValue]?, importDepth: Int?, modified: Int64,
-        lineCount: Int, tokens: Int
-    ) {
-        self.path = path
-        self.kind = kind
-        self.frontmatter = frontmatter
-        self.importDepth = importDepth
-        self.modified = modified
-        self.lineCount = lineCount
-        self.tokens = tokens
-    }
 }
 
 /// `ctxmem stats`.

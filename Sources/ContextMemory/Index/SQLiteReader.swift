@@ -101,12 +101,10 @@ public struct SQLiteReader: MemoryReader {
             for row in rows { byID[row.id] = row }
             return ranked.compactMap { id, rank -> SearchHit? in
                 guard let row = byID[id] else { return nil }
-                let snippetText = row.head.map { Snippet.make(text: $0, query: query) } ?? ""
-                return SearchHit(
-                    path: row.path, startLine: row.startLine, endLine: row.endLine, headingPath: row.headingPath,
-                    tier: row.tier, kind: row.kind, score: SearchHit.displayScore(-rank),
-                    snippet: Self.cleanSnippet(snippetText), handle: MemoryHandle.make(path: row.path, slug: row.slug),
-                    tokens: row.tokens)
+                var hit = row.hit
+                hit.score = SearchHit.displayScore(-rank)
+                hit.snippet = Self.cleanSnippet(row.head.map { Snippet.make(text: $0, query: query) } ?? "")
+                return hit
             }
         }
     }

@@ -1,13 +1,32 @@
 import Foundation
 import GRDB
 
+/// The columns of a row type, in the order the query selects them: each case's raw value is its
+/// position, and the SELECT list is made from the cases, so the two cannot drift apart.
+protocol SelectedColumns: CaseIterable, RawRepresentable where RawValue == Int {
+    /// The column as the query selects it (`s.heading_path`).
+    var sql: String { get }
+}
+
+extension SelectedColumns {
+    /// The SELECT list, every column in order.
+    static var selection: String { allCases.map(\.sql).joined(separator: ", ") }
+}
+
+extension Row {
+    /// The value of `column`, read at its position in the SELECT list.
+    func value<Value: DatabaseValueConvertible>(_ column: some SelectedColumns) throws -> Value {
+        try decode(atIndex: column.rawValue)
+    }
+}
+
 // Rows as the queries select them. Each type's `Column` enum lists its columns in SELECT order and
 // makes the SELECT list, so a value is read at the position its column was selected at (by name,
 // GRDB looks each column up per row: a pack reads thousands of sections).
 
 /// A `sections` row with its document's kind, import depth and modification time.
 struct SectionRow: FetchableRecord {
-    enum Column: Int, CaseIterable {
+    enum Column: Int, SelectedColumns {
         case id, path, ordinal, level, headingPath, slug, startLine, endLine, tier, tierReason, tokens, contentHash
         case kind, importDepth, modified, body
 
@@ -41,23 +60,25 @@ struct SectionRow: FetchableRecord {
     let record: SectionRecord
 
     init(row: Row) throws {
-        func value<Value: DatabaseValueConvertible>(_ column: Column) throws -> Value {
-            try row.decode(atIndex: column.rawValue)
-        }
         record = SectionRecord(
-            id: try value(.id), path: try value(.path), ordinal: try value(.ordinal), level: try value(.level),
-            headingPath: try HeadingPathColumn.decode(try value(.headingPath)), slug: try value(.slug),
-            startLine: try value(.startLine), endLine: try value(.endLine),
-            tier: try StoredValue.decode(Tier.self, try value(.tier)), tierReason: try value(.tierReason),
-            tokens: try value(.tokens), contentHash: try value(.contentHash),
-            kind: try StoredValue.decode(DocumentKind.self, try value(.kind)), importDepth: try value(.importDepth),
-            modified: try value(.modified), body: row.count > Column.body.rawValue ? try value(.body) : nil)
+            id: try row.value(Column.id), path: try row.value(Column.path), ordinal: try row.value(Column.ordinal),
+            level: try row.value(Column.level),
+            headingPath: try HeadingPathColumn.decode(try row.value(Column.headingPath)),
+            slug: try row.value(Column.slug),
+            startLine: try row.value(Column.startLine), endLine: try row.value(Column.endLine),
+            tier: try StoredValue.decode(Tier.self, try row.value(Column.tier)),
+            tierReason: try row.value(Column.tierReason),
+            tokens: try row.value(Column.tokens), contentHash: try row.value(Column.contentHash),
+            kind: try StoredValue.decode(DocumentKind.self, try row.value(Column.kind)),
+            importDepth: try row.value(Column.importDepth),
+            modified: try row.value(Column.modified),
+            body: row.count > Column.body.rawValue ? try row.value(Column.body) : nil)
     }
 }
 
 /// An indexed `documents` row, its frontmatter decoded once.
 struct DocumentRow: FetchableRecord {
-    enum Column: Int, CaseIterable {
+    enum Column: Int, SelectedColumns {
         case path, kind, frontmatter, importDepth, modified, lineCount, tokens
 
         var sql: String {
@@ -73,26 +94,24 @@ struct DocumentRow: FetchableRecord {
         }
     }
 
-    static let selection = Column.allCases.map(\.sql).joined(separator: ", ")
+    static var selection: String { Column.selection }
 
     let document: StoredDocument
 
     init(row: Row) throws {
-        func value<Value: DatabaseValueConvertible>(_ column: Column) throws -> Value {
-            try row.decode(atIndex: column.rawValue)
-        }
-        let path: String = try value(.path)
+        let path: String = try row.value(Column.path)
         document = StoredDocument(
-            path: path, kind: try StoredValue.decode(DocumentKind.self, try value(.kind)),
-            frontmatter: try FrontmatterColumn.decode(try value(.frontmatter), path: path),
-            importDepth: try value(.importDepth), modified: try value(.modified), lineCount: try value(.lineCount),
-            tokens: try value(.tokens))
+            path: path, kind: try StoredValue.decode(DocumentKind.self, try row.value(Column.kind)),
+            frontmatter: try FrontmatterColumn.decode(try row.value(Column.frontmatter), path: path),
+            importDepth: try row.value(Column.importDepth), modified: try row.value(Column.modified),
+            lineCount: try row.value(Column.lineCount),
+            tokens: try row.value(Column.tokens))
     }
 }
 
 /// What an index run compares with the tree: a `documents` row's identity on disk.
 struct StoredFileRow: FetchableRecord {
-    enum Column: Int, CaseIterable {
+    enum Column: Int, SelectedColumns {
         case id, path, kind, size, modified, inode, contentHash, status, importDepth
 
         var sql: String {
@@ -110,34 +129,32 @@ struct StoredFileRow: FetchableRecord {
         }
     }
 
-    static let selection = Column.allCases.map(\.sql).joined(separator: ", ")
+    static var selection: String { Column.selection }
 
     let file: StoredFile
 
     init(row: Row) throws {
-        func value<Value: DatabaseValueConvertible>(_ column: Column) throws -> Value {
-            try row.decode(atIndex: column.rawValue)
-        }
-        let path: String = try value(.path)
-        let hash: String = try value(.contentHash)
+        let path: String = try row.value(Column.path)
+        let hash: String = try row.value(Column.contentHash)
         guard let contentHash = ContentHash(hex: hash) else {
             throw StoredValue.Unknown(type: "content hash", value: hash)
         }
-        let inode: Int64 = try value(.inode)
+        let inode: Int64 = try row.value(Column.inode)
         file = StoredFile(
-            id: try value(.id), path: path, kind: try StoredValue.decode(DocumentKind.self, try value(.kind)),
+            id: try row.value(Column.id), path: path,
+            kind: try StoredValue.decode(DocumentKind.self, try row.value(Column.kind)),
             stat: FileStat(
-                size: try value(.size), modificationTime: try value(.modified),
+                size: try row.value(Column.size), modificationTime: try row.value(Column.modified),
                 inode: UInt64(bitPattern: inode)),
             contentHash: contentHash,
-            isSkipped: try StoredValue.decode(DocumentStatus.self, try value(.status)) == .skipped,
-            importDepth: try value(.importDepth))
+            isSkipped: try StoredValue.decode(DocumentStatus.self, try row.value(Column.status)) == .skipped,
+            importDepth: try row.value(Column.importDepth))
     }
 }
 
 /// A reference as written, with the document that writes it (the audit's rows).
 struct ReferenceRow: FetchableRecord {
-    enum Column: Int, CaseIterable {
+    enum Column: Int, SelectedColumns {
         case path, documentKind, kind, target, resolvedPath, fragment, status, line, column
 
         var sql: String {
@@ -155,26 +172,26 @@ struct ReferenceRow: FetchableRecord {
         }
     }
 
-    static let selection = Column.allCases.map(\.sql).joined(separator: ", ")
+    static var selection: String { Column.selection }
 
     let reference: StoredReference
 
     init(row: Row) throws {
-        func value<Value: DatabaseValueConvertible>(_ column: Column) throws -> Value {
-            try row.decode(atIndex: column.rawValue)
-        }
         reference = StoredReference(
-            path: try value(.path), documentKind: try StoredValue.decode(DocumentKind.self, try value(.documentKind)),
-            kind: try StoredValue.decode(Reference.Kind.self, try value(.kind)), target: try value(.target),
-            resolvedPath: try value(.resolvedPath), fragment: try value(.fragment),
-            status: try StoredValue.decode(Reference.Status.self, try value(.status)), line: try value(.line),
-            column: try value(.column))
+            path: try row.value(Column.path),
+            documentKind: try StoredValue.decode(DocumentKind.self, try row.value(Column.documentKind)),
+            kind: try StoredValue.decode(Reference.Kind.self, try row.value(Column.kind)),
+            target: try row.value(Column.target),
+            resolvedPath: try row.value(Column.resolvedPath), fragment: try row.value(Column.fragment),
+            status: try StoredValue.decode(Reference.Status.self, try row.value(Column.status)),
+            line: try row.value(Column.line),
+            column: try row.value(Column.column))
     }
 }
 
 /// A `findings` row.
 struct FindingRow: FetchableRecord {
-    enum Column: Int, CaseIterable {
+    enum Column: Int, SelectedColumns {
         case rule, severity, path, line, column, message
 
         var sql: String {
@@ -189,26 +206,24 @@ struct FindingRow: FetchableRecord {
         }
     }
 
-    static let selection = Column.allCases.map(\.sql).joined(separator: ", ")
+    static var selection: String { Column.selection }
     /// Every finding, in the order reports list them.
     static let query = "SELECT \(selection) FROM findings ORDER BY path, line, \"column\", rule"
 
     let finding: Finding
 
     init(row: Row) throws {
-        func value<Value: DatabaseValueConvertible>(_ column: Column) throws -> Value {
-            try row.decode(atIndex: column.rawValue)
-        }
         finding = Finding(
-            rule: try StoredValue.decode(RuleID.self, try value(.rule)),
-            severity: try StoredValue.decode(Finding.Severity.self, try value(.severity)),
-            path: try value(.path), line: try value(.line), column: try value(.column), message: try value(.message))
+            rule: try StoredValue.decode(RuleID.self, try row.value(Column.rule)),
+            severity: try StoredValue.decode(Finding.Severity.self, try row.value(Column.severity)),
+            path: try row.value(Column.path), line: try row.value(Column.line), column: try row.value(Column.column),
+            message: try row.value(Column.message))
     }
 }
 
 /// A section of a search's results, with the start of its body for the snippet.
 struct SearchHitRow: FetchableRecord {
-    enum Column: Int, CaseIterable {
+    enum Column: Int, SelectedColumns {
         case id, path, startLine, endLine, headingPath, slug, tier, tokens, kind, head
 
         var sql: String {
@@ -227,33 +242,25 @@ struct SearchHitRow: FetchableRecord {
         }
     }
 
-    static let selection = Column.allCases.map(\.sql).joined(separator: ", ")
+    static var selection: String { Column.selection }
 
     let id: Int64
-    let path: String
-    let slug: String
-    let startLine: Int
-    let endLine: Int
-    let headingPath: [String]
-    let tier: Tier
-    let kind: DocumentKind
-    let tokens: Int
+    /// The start of the body, for the snippet.
     let head: String?
+    /// The hit without its score and snippet, which the search adds.
+    let hit: SearchHit
 
     init(row: Row) throws {
-        func value<Value: DatabaseValueConvertible>(_ column: Column) throws -> Value {
-            try row.decode(atIndex: column.rawValue)
-        }
-        id = try value(.id)
-        path = try value(.path)
-        slug = try value(.slug)
-        startLine = try value(.startLine)
-        endLine = try value(.endLine)
-        headingPath = try HeadingPathColumn.decode(try value(.headingPath))
-        tier = try StoredValue.decode(Tier.self, try value(.tier))
-        kind = try StoredValue.decode(DocumentKind.self, try value(.kind))
-        tokens = try value(.tokens)
-        head = try value(.head)
+        id = try row.value(Column.id)
+        head = try row.value(Column.head)
+        let path: String = try row.value(Column.path)
+        hit = SearchHit(
+            path: path, startLine: try row.value(Column.startLine), endLine: try row.value(Column.endLine),
+            headingPath: try HeadingPathColumn.decode(try row.value(Column.headingPath)),
+            tier: try StoredValue.decode(Tier.self, try row.value(Column.tier)),
+            kind: try StoredValue.decode(DocumentKind.self, try row.value(Column.kind)), score: 0, snippet: "",
+            handle: MemoryHandle.make(path: path, slug: try row.value(Column.slug)),
+            tokens: try row.value(Column.tokens))
     }
 }
 
