@@ -71,7 +71,7 @@ struct SQLiteConnection: Sendable {
             FTS5Rank.register(db, lengths: lengths)
             FTS5TopRanked.register(db, lengths: lengths)
             db.add(function: SQLiteConnection.globFunction)
-            db.add(function: HeadingPathColumn.textFunction)
+            HeadingPathColumn.registerTextFunction(db)
             db.add(function: HeadingPathColumn.migrationFunction)
         }
         do {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// The columns of a row type, in the order the query selects them: each case's raw value is its
 /// position, and the SELECT list is made from the cases, so the two cannot drift apart.
@@ -308,35 +309,44 @@ enum FrontmatterColumn {
 /// array of strings (`["Build","Tests"]`), so any title survives, `>` included. Written and read
 /// here without Foundation's JSON coders: every stored and every fetched section has one.
 ///
-/// The full-text index sees the titles joined with " > " (``text(ofJSON:)``, SQL
-/// `ctxmem_heading_text`): JSON's escapes (`\t`, `\u0001`) would add words the titles do not have.
+/// The full-text index sees the titles joined with " > " (SQL `ctxmem_heading_text`, through the
+/// `sections_text` view): JSON's escapes (`\t`, `\u0001`) would add words the titles do not have.
 enum HeadingPathColumn {
     /// Joins titles for the full-text index.
     static let separator = " > "
 
     static func encode(_ titles: [String]) -> String {
-        var bytes: [UInt8] = [0x5B]  // [
+        var json = "["
         for (index, title) in titles.enumerated() {
-            if index > 0 { bytes.append(0x2C) }  // ,
-            bytes.append(0x22)
-            for byte in title.utf8 {
-                switch byte {
-                case 0x22, 0x5C: bytes += [0x5C, byte]  // \" \\
-                case 0x00..<0x20: bytes += Array(String(format: "\\u%04x", byte).utf8)
-                default: bytes.append(byte)
+            if index > 0 { json += "," }
+            json += "\""
+            // Most titles need no escape: appended whole.
+            if title.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C }) {
+                json += title
+            } else {
+                for scalar in title.unicodeScalars {
+                    switch scalar {
+                    case "\"": json += "\\\""
+                    case "\\": json += "\\\\"
+                    case "\u{0}"..<"\u{20}":
+                        json += "\\u00" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
+                    default: json.unicodeScalars.append(scalar)
+                    }
                 }
             }
-            bytes.append(0x22)
+            json += "\""
         }
-        bytes.append(0x5D)  // ]
-        return String(decoding: bytes, as: UTF8.self)
+        return json + "]"
     }
 
     /// - Throws: ``StoredValue/Unknown`` for anything but a JSON array of strings.
     static func decode(_ json: String) throws -> [String] {
+        var titles: [String] = []
         var copy = json
-        let titles = copy.withUTF8 { parse($0) }
-        guard let titles else { throw StoredValue.Unknown(type: "heading path", value: String(json.prefix(80))) }
+        let valid = copy.withUTF8 { bytes in
+            scan(bytes) { titles.append(String(decoding: $0, as: UTF8.self)) }
+        }
+        guard valid else { throw StoredValue.Unknown(type: "heading path", value: String(json.prefix(80))) }
         return titles
     }
 
@@ -344,64 +354,90 @@ enum HeadingPathColumn {
     /// JSON array of strings.
     static func text(ofJSON json: String) -> String? {
         var copy = json
-        return copy.withUTF8 { parse($0) }?.joined(separator: separator)
+        let joined = copy.withUTF8 { joinedBytes($0) }
+        return joined.map { String(decoding: $0, as: UTF8.self) }
     }
 
-    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> [String]? {
-        guard bytes.count >= 2, bytes[0] == 0x5B, bytes[bytes.count - 1] == 0x5D else { return nil }
-        var titles: [String] = []
-        var index = 1
+    /// The titles' bytes joined with " > "; nil for anything but a JSON array of strings.
+    static func joinedBytes(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        var joined: [UInt8] = []
+        joined.reserveCapacity(bytes.count)
+        var first = true
+        let valid = scan(bytes) { title in
+            if !first { joined += [0x20, 0x3E, 0x20] }
+            first = false
+            joined.append(contentsOf: title)
+        }
+        return valid ? joined : nil
+    }
+
+    /// Calls `title` with each title's UTF-8 bytes, in order; false when `bytes` is not a JSON array
+    /// of strings. A title without escapes is passed in place, not copied.
+    @discardableResult
+    static func scan(_ bytes: UnsafeBufferPointer<UInt8>, _ title: (UnsafeBufferPointer<UInt8>) -> Void) -> Bool {
+        guard bytes.count >= 2, bytes[0] == 0x5B, bytes[bytes.count - 1] == 0x5D else { return false }
         let end = bytes.count - 1
-        if index == end { return [] }
+        var index = 1
+        if index == end { return true }
         while true {
-            guard index < end, bytes[index] == 0x22 else { return nil }
+            guard index < end, bytes[index] == 0x22 else { return false }
             index += 1
-            var title: [UInt8] = []
-            var closed = false
-            while index < end {
-                let byte = bytes[index]
-                if byte == 0x22 {
-                    closed = true
-                    index += 1
-                    break
-                }
-                if byte != 0x5C {
-                    title.append(byte)
-                    index += 1
-                    continue
-                }
-                guard index + 1 < end else { return nil }
-                let escaped = bytes[index + 1]
-                index += 2
-                switch escaped {
-                case 0x22, 0x5C, 0x2F: title.append(escaped)
-                case 0x62: title.append(0x08)
-                case 0x66: title.append(0x0C)
-                case 0x6E: title.append(0x0A)
-                case 0x72: title.append(0x0D)
-                case 0x74: title.append(0x09)
-                case 0x75:
-                    guard let unit = hex4(bytes, at: index, end: end) else { return nil }
-                    index += 4
-                    var scalar = Unicode.Scalar(unit)
-                    if scalar == nil, (0xD800..<0xDC00).contains(unit), index + 6 <= end, bytes[index] == 0x5C,
-                        bytes[index + 1] == 0x75, let low = hex4(bytes, at: index + 2, end: end),
-                        (0xDC00..<0xE000).contains(low)
-                    {
-                        scalar = Unicode.Scalar(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))
-                        index += 6
-                    }
-                    guard let scalar else { return nil }
-                    title += Array(String(Character(scalar)).utf8)
-                default: return nil
-                }
+            let start = index
+            while index < end, bytes[index] != 0x22, bytes[index] != 0x5C { index += 1 }
+            guard index < end else { return false }
+            if bytes[index] == 0x22 {
+                title(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                index += 1
+            } else {
+                guard let (unescaped, next) = unescape(bytes, from: start, end: end) else { return false }
+                unescaped.withUnsafeBufferPointer { title($0) }
+                index = next
             }
-            guard closed else { return nil }
-            titles.append(String(decoding: title, as: UTF8.self))
-            if index == end { return titles }
-            guard bytes[index] == 0x2C else { return nil }
+            if index == end { return true }
+            guard bytes[index] == 0x2C else { return false }
             index += 1
         }
+    }
+
+    /// A string with escapes, from its first byte to after its closing quote.
+    private static func unescape(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, end: Int) -> ([UInt8], Int)? {
+        var title: [UInt8] = []
+        var index = start
+        while index < end {
+            let byte = bytes[index]
+            if byte == 0x22 { return (title, index + 1) }
+            if byte != 0x5C {
+                title.append(byte)
+                index += 1
+                continue
+            }
+            guard index + 1 < end else { return nil }
+            let escaped = bytes[index + 1]
+            index += 2
+            switch escaped {
+            case 0x22, 0x5C, 0x2F: title.append(escaped)
+            case 0x62: title.append(0x08)
+            case 0x66: title.append(0x0C)
+            case 0x6E: title.append(0x0A)
+            case 0x72: title.append(0x0D)
+            case 0x74: title.append(0x09)
+            case 0x75:
+                guard let unit = hex4(bytes, at: index, end: end) else { return nil }
+                index += 4
+                var scalar = Unicode.Scalar(unit)
+                if scalar == nil, (0xD800..<0xDC00).contains(unit), index + 6 <= end, bytes[index] == 0x5C,
+                    bytes[index + 1] == 0x75, let low = hex4(bytes, at: index + 2, end: end),
+                    (0xDC00..<0xE000).contains(low)
+                {
+                    scalar = Unicode.Scalar(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))
+                    index += 6
+                }
+                guard let scalar else { return nil }
+                title += Array(String(Character(scalar)).utf8)
+            default: return nil
+            }
+        }
+        return nil
     }
 
     private static func hex4(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int, end: Int) -> UInt32? {
@@ -420,10 +456,31 @@ enum HeadingPathColumn {
         return value
     }
 
-    /// `ctxmem_heading_text(json)`: what the full-text index holds for a heading path.
-    static let textFunction = DatabaseFunction("ctxmem_heading_text", argumentCount: 1, pure: true) { values in
-        guard let json = String.fromDatabaseValue(values[0]) else { return nil }
-        return text(ofJSON: json)
+    /// Registers `ctxmem_heading_text(json)`, what the full-text index holds for a heading path,
+    /// with SQLite's C API: an index run calls it for every section it adds, and GRDB's function
+    /// wrapper (a `DatabaseValue` and a `String` each way) cost more than the work itself.
+    static func registerTextFunction(_ db: Database) {
+        sqlite3_create_function_v2(
+            db.sqliteConnection, "ctxmem_heading_text", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nil,
+            { context, _, values in
+                guard let value = values?[0], let text = sqlite3_value_text(value) else {
+                    sqlite3_result_null(context)
+                    return
+                }
+                let bytes = UnsafeBufferPointer(start: text, count: Int(sqlite3_value_bytes(value)))
+                guard let joined = HeadingPathColumn.joinedBytes(bytes) else {
+                    sqlite3_result_null(context)
+                    return
+                }
+                joined.withUnsafeBufferPointer { buffer in
+                    // SQLITE_TRANSIENT: SQLite copies the bytes before this buffer goes.
+                    sqlite3_result_text(
+                        context,
+                        UnsafeRawPointer(buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!)
+                            .assumingMemoryBound(to: CChar.self),
+                        Int32(buffer.count), unsafeBitCast(-1, to: sqlite3_destructor_type.self))
+                }
+            }, nil, nil, nil)
     }
 
     /// `ctxmem_heading_json(joined)`: the migration of a " > "-joined path to a JSON array.

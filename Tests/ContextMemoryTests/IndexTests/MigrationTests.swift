@@ -16,7 +16,7 @@ struct MigrationTests {
         var configuration = GRDB.Configuration()
         configuration.prepareDatabase { db in
             db.add(tokenizer: FTS5MemoryTokenizer.self)
-            db.add(function: HeadingPathColumn.textFunction)
+            HeadingPathColumn.registerTextFunction(db)
             db.add(function: HeadingPathColumn.migrationFunction)
         }
         let queue = try DatabaseQueue(path: path, configuration: configuration)
