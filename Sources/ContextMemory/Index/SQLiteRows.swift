@@ -472,13 +472,17 @@ enum HeadingPathColumn {
                     sqlite3_result_null(context)
                     return
                 }
-                joined.withUnsafeBufferPointer { buffer in
-                    // SQLITE_TRANSIENT: SQLite copies the bytes before this buffer goes.
+                // SQLITE_TRANSIENT: SQLite copies the bytes during the call. A preamble's path is
+                // empty: an empty C string then, never an array's (possibly absent) storage.
+                let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+                guard !joined.isEmpty else {
+                    sqlite3_result_text(context, "", 0, transient)
+                    return
+                }
+                joined.withUnsafeBytes { buffer in
                     sqlite3_result_text(
-                        context,
-                        UnsafeRawPointer(buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!)
-                            .assumingMemoryBound(to: CChar.self),
-                        Int32(buffer.count), unsafeBitCast(-1, to: sqlite3_destructor_type.self))
+                        context, buffer.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(buffer.count),
+                        transient)
                 }
             }, nil, nil, nil)
     }

@@ -63,4 +63,21 @@ struct MigrationTests {
         #expect(hits.map(\.handle) == ["memory://CLAUDE.md#peering-tests"])
         #expect(hits.first?.headingPath == ["Build", "Peering tests"])
     }
+
+    @Test("ctxmem_heading_text gives the full-text index the joined titles: empty for a preamble, NULL for damage")
+    func headingTextFunction() throws {
+        let queue = try DatabaseQueue()
+        try queue.inDatabase { HeadingPathColumn.registerTextFunction($0) }
+        let cases: [(String, String?)] = [
+            ("[]", ""), (#"["A"]"#, "A"), (#"["Build","Peering > tests"]"#, "Build > Peering > tests"),
+            (#"["tab\tx","\u00e9"]"#, "tab\tx > é"), ("A > B", nil), ("[1]", nil),
+        ]
+        for (json, expected) in cases {
+            let text = try queue.read { db in
+                try String.fetchOne(db, sql: "SELECT ctxmem_heading_text(?)", arguments: [json])
+            }
+            #expect(text == expected, "\(json)")
+        }
+        #expect(try queue.read { try Bool.fetchOne($0, sql: "SELECT ctxmem_heading_text('[]') IS NOT NULL") } == true)
+    }
 }
