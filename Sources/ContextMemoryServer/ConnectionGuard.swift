@@ -179,46 +179,38 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             metrics.recordConnectionClosed(reason: fresh ? "header_timeout" : "idle_timeout")
             close(context)
         case .header(let answer):
-            metrics.recordConnectionClosed(reason: "header_timeout")
-            logger.info(
-                "closed a connection whose request headers did not arrive in time",
-                metadata: [
-                    "limit": "\(Self.seconds(limits.header)) s", "peer": "\(context.remoteAddress?.description ?? "?")",
-                ])
-            guard answer else { return close(context) }
-            respondAndClose(
-                context,
-                APIError(
-                    .requestTimeout, code: "request_timeout",
-                    """
+            closeSlow(
+                context, reason: "header_timeout", what: "request headers did not arrive in time", limit: limits.header,
+                answer: answer
+                    ? """
                     the request line and headers did not all arrive within \(Self.seconds(limits.header)) s of the first byte; \
                     send them at once (the server's limit is ctxmem serve --header-timeout)
-                    """))
+                    """ : nil)
         case .body(let answer):
-            metrics.recordConnectionClosed(reason: "body_timeout")
-            logger.info(
-                "closed a connection whose request body did not arrive in time",
-                metadata: [
-                    "limit": "\(Self.seconds(limits.body)) s", "peer": "\(context.remoteAddress?.description ?? "?")",
-                ])
-            guard answer else { return close(context) }
-            respondAndClose(
-                context,
-                APIError(
-                    .requestTimeout, code: "request_timeout",
-                    """
+            closeSlow(
+                context, reason: "body_timeout", what: "request body did not arrive in time", limit: limits.body,
+                answer: answer
+                    ? """
                     the request body did not all arrive within \(Self.seconds(limits.body)) s of its headers (is Content-Length \
                     the size of the body sent?); the server's limit is ctxmem serve --body-timeout
-                    """))
+                    """ : nil)
         case .stalledReader:
-            metrics.recordConnectionClosed(reason: "stalled_reader")
-            logger.info(
-                "closed a connection whose client read nothing of its response",
-                metadata: [
-                    "limit": "\(Self.seconds(limits.idle)) s", "peer": "\(context.remoteAddress?.description ?? "?")",
-                ])
-            close(context)
+            closeSlow(
+                context, reason: "stalled_reader", what: "client read nothing of its response", limit: limits.idle,
+                answer: nil)
         }
+    }
+
+    /// Counts and logs a connection closed for slowness, answering 408 first when `answer` is given.
+    private func closeSlow(
+        _ context: ChannelHandlerContext, reason: String, what: String, limit: TimeAmount, answer: String?
+    ) {
+        metrics.recordConnectionClosed(reason: reason)
+        logger.info(
+            "closed a connection whose \(what)",
+            metadata: ["limit": "\(Self.seconds(limit)) s", "peer": "\(context.remoteAddress?.description ?? "?")"])
+        guard let answer else { return close(context) }
+        respondAndClose(context, APIError(.requestTimeout, code: "request_timeout", answer))
     }
 
     private func respondAndClose(_ context: ChannelHandlerContext, _ error: APIError) {
