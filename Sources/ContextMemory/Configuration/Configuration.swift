@@ -15,6 +15,7 @@ import Yams
 /// budget: 200000                      # default pack budget in tokens (an agent's context.budget wins)
 /// token_factor: 1.0                   # per-model factor on every count (e.g. 1.35 for newer tokenizers)
 /// safety_margin: 0.05                 # extra share reserved against counting error (default: 5% estimator, 0 exact)
+/// essential_share: 0.2                # most of a pack's budget the essential tier may take (an agent's context wins)
 /// secrets:                            # credentials are redacted everywhere; false positives:
 ///   allow_values: [AKIAIOSFODNN7EXAMPLE]   #   exact values kept as written
 ///   disable_rules: [stripe-test-key]       #   rules turned off (docs/security.md lists them)
@@ -40,6 +41,8 @@ public struct Configuration: Codable, Sendable, Equatable {
     public var safetyMargin: Double?
     /// Exceptions to secret redaction.
     public var secrets: SecretSettings
+    /// The most of a pack's budget the essential tier may take (0...1); nil: ``defaultEssentialShare``.
+    public var essentialShare: Double?
 
     /// Exceptions to redaction: credentials are never indexed or emitted unless listed here.
     public struct SecretSettings: Codable, Sendable, Equatable {
@@ -84,6 +87,8 @@ public struct Configuration: Codable, Sendable, Equatable {
     public static let fileName = ".ctxmem.yaml"
     public static let defaultImportDepth = 4
     public static let defaultMaxFileSize = 8 * 1024 * 1024
+    /// The coordination-overhead bar of the team ctxmem is modelled on: under 20% of an agent's context.
+    public static let defaultEssentialShare = 0.2
 
     public init(
         include: [String] = [],
@@ -95,7 +100,8 @@ public struct Configuration: Codable, Sendable, Equatable {
         budget: Int? = nil,
         tokenFactor: Double = 1.0,
         safetyMargin: Double? = nil,
-        secrets: SecretSettings = SecretSettings()
+        secrets: SecretSettings = SecretSettings(),
+        essentialShare: Double? = nil
     ) {
         self.include = include
         self.exclude = exclude
@@ -107,6 +113,7 @@ public struct Configuration: Codable, Sendable, Equatable {
         self.tokenFactor = tokenFactor
         self.safetyMargin = safetyMargin
         self.secrets = secrets
+        self.essentialShare = essentialShare
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -118,6 +125,7 @@ public struct Configuration: Codable, Sendable, Equatable {
         case tokenFactor = "token_factor"
         case safetyMargin = "safety_margin"
         case secrets
+        case essentialShare = "essential_share"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -132,6 +140,7 @@ public struct Configuration: Codable, Sendable, Equatable {
         tokenFactor = try container.decodeIfPresent(Double.self, forKey: .tokenFactor) ?? 1.0
         safetyMargin = try container.decodeIfPresent(Double.self, forKey: .safetyMargin)
         secrets = try container.decodeIfPresent(SecretSettings.self, forKey: .secrets) ?? SecretSettings()
+        essentialShare = try container.decodeIfPresent(Double.self, forKey: .essentialShare)
     }
 
     /// Parses configuration text; `source` names the file in messages.
@@ -221,6 +230,12 @@ public struct Configuration: Codable, Sendable, Equatable {
                 detail: linePrefix(line(of: [CodingKeys.safetyMargin], in: node))
                     + "safety_margin must be between 0 and 1 (0.05 is 5%)")
         }
+        if let share = configuration.essentialShare, !(0...1).contains(share) {
+            throw ConfigurationError.invalidValue(
+                source: source,
+                detail: linePrefix(line(of: [CodingKeys.essentialShare], in: node))
+                    + "essential_share must be between 0 and 1 (0.2 is 20%)")
+        }
         if let secrets = mapping["secrets"] {
             guard let settings = secrets.mapping else {
                 throw ConfigurationError.invalidValue(
@@ -309,6 +324,7 @@ public struct Configuration: Codable, Sendable, Equatable {
         indexed.budget = nil
         indexed.tokenFactor = 1
         indexed.safetyMargin = nil
+        indexed.essentialShare = nil
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let data = (try? encoder.encode(indexed)) ?? Data()

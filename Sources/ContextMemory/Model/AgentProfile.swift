@@ -9,7 +9,11 @@
 ///   exclude: ["project_management/archive/**"]   # never packed
 ///   keywords: [django, api]             # added to the role when ranking
 ///   tiers: [essential, detailed]        # tiers packed by relevance; others only when the task calls for them
+///   essential_share: 0.2                # most of the budget the essential tier may take (default 0.2)
 /// ```
+///
+/// Claude Code's own `omitClaudeMd: true` (v2.1.271 or later) is read too: such an agent starts
+/// without the CLAUDE.md hierarchy, so its pack replaces it (docs/claude-code.md).
 public struct AgentProfile: Sendable, Equatable, Codable {
     public var name: String
     public var description: String
@@ -21,6 +25,10 @@ public struct AgentProfile: Sendable, Equatable, Codable {
     public var exclude: [String]
     public var keywords: [String]
     public var tiers: [Tier]
+    /// The most of the budget the essential tier may take (0...1); nil: `.ctxmem.yaml`'s default.
+    public var essentialShare: Double?
+    /// Claude Code starts this agent without the CLAUDE.md hierarchy (frontmatter `omitClaudeMd: true`).
+    public var omitClaudeMd: Bool = false
 
     public static let defaultTiers: [Tier] = [.essential, .detailed]
 
@@ -77,12 +85,19 @@ public struct AgentProfile: Sendable, Equatable, Codable {
             name: name, description: description, path: path,
             model: frontmatter["model"]?.stringValue, budget: nil,
             include: [], exclude: [], keywords: [], tiers: defaultTiers)
+        if let omit = frontmatter["omitClaudeMd"], omit != .null {
+            if case .bool(let value) = omit {
+                profile.omitClaudeMd = value
+            } else {
+                problem("omitClaudeMd", "`omitClaudeMd` must be true or false")
+            }
+        }
         guard let context = frontmatter["context"], context != .null else { return (profile, findings) }
         guard case .object(let settings) = context else {
             problem("context", "`context` must be a mapping (budget, include, exclude, keywords, tiers)")
             return (profile, findings)
         }
-        let known: Set<String> = ["budget", "include", "exclude", "keywords", "tiers"]
+        let known: Set<String> = ["budget", "include", "exclude", "keywords", "tiers", "essential_share"]
         for key in settings.keys.sorted() where !known.contains(key) {
             problem("context.\(key)", "unknown key `context.\(key)` (known: \(known.sorted().joined(separator: ", ")))")
         }
@@ -93,6 +108,15 @@ public struct AgentProfile: Sendable, Equatable, Codable {
                 problem(
                     "context.budget",
                     "`context.budget` must be a whole number of tokens between \(PackRequest.budgetRange.lowerBound) and \(PackRequest.budgetRange.upperBound)"
+                )
+            }
+        }
+        if let share = settings["essential_share"] {
+            if let value = share.numberValue, (0...1).contains(value) {
+                profile.essentialShare = value
+            } else {
+                problem(
+                    "context.essential_share", "`context.essential_share` must be a number between 0 and 1 (0.2 is 20%)"
                 )
             }
         }

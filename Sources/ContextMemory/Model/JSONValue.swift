@@ -23,6 +23,12 @@ public enum JSONValue: Sendable, Equatable, Hashable, Codable {
         return nil
     }
 
+    /// A finite number, or nil.
+    public var numberValue: Double? {
+        if case .number(let value) = self, value.isFinite { return value }
+        return nil
+    }
+
     public var arrayValue: [JSONValue]? {
         if case .array(let value) = self { return value }
         return nil
