@@ -39,7 +39,7 @@ public struct HTTPAPI: Sendable {
     /// Every route and the method it takes (other methods get 405, not 404).
     static let routes: [String: HTTPRequest.Method] = [
         "/healthz": .get, "/metrics": .get, "/v1/packs": .post, "/v1/search": .get, "/v1/audit": .get,
-        "/v1/agents": .get, "/v1/memory": .get, "/v1/index": .post,
+        "/v1/agents": .get, "/v1/memory": .get, "/v1/index": .post, "/v1/hooks/claude-code": .post,
     ]
 
     /// The router with every route and the error, metrics and authentication middleware.
@@ -66,6 +66,7 @@ public struct HTTPAPI: Sendable {
         router.get("/v1/audit") { request, _ in try await self.audit(request) }
         router.get("/v1/agents") { _, _ in JSONBody.response(try await self.service.agents()) }
         router.get("/v1/memory") { request, _ in try await self.read(request) }
+        router.post("/v1/hooks/claude-code") { request, _ in try await self.hook(request) }
         router.post("/v1/index") { request, _ in
             let rebuild = try Self.flag(request, "rebuild")
             return JSONBody.response(try await self.coordinator.refresh(rebuild: rebuild))
@@ -96,8 +97,9 @@ public struct HTTPAPI: Sendable {
         var budget: Int?
         var format: String?
         var trimEssentials: Bool?
+        var mode: String?
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case agent, task, budget, format, trimEssentials }
+        enum CodingKeys: String, CodingKey, CaseIterable { case agent, task, budget, format, trimEssentials, mode }
 
         init() {}
 
@@ -118,6 +120,7 @@ public struct HTTPAPI: Sendable {
             budget = try container.decodeIfPresent(Int.self, forKey: .budget)
             format = try container.decodeIfPresent(String.self, forKey: .format)
             trimEssentials = try container.decodeIfPresent(Bool.self, forKey: .trimEssentials)
+            mode = try container.decodeIfPresent(String.self, forKey: .mode)
         }
     }
 
@@ -134,7 +137,7 @@ public struct HTTPAPI: Sendable {
         } catch {
             throw APIError.badRequest(
                 "invalid_json",
-                "the body must be a JSON object {agent?, task?, budget?, format?, trimEssentials?}: \(Self.describe(error))"
+                "the body must be a JSON object {agent?, task?, budget?, format?, trimEssentials?, mode?}: \(Self.describe(error))"
             )
         }
         let formatName = body.format ?? "json"
@@ -142,9 +145,13 @@ public struct HTTPAPI: Sendable {
             throw APIError.badRequest(
                 "invalid_format", "format must be one of \(PackFormat.choices), not '\(formatName)'")
         }
+        let modeName = body.mode ?? PackMode.auto.rawValue
+        guard let mode = PackMode(rawValue: modeName) else {
+            throw APIError.badRequest("invalid_mode", "mode must be one of \(PackMode.choices), not '\(modeName)'")
+        }
         let packRequest = PackRequest(
             agent: body.agent, task: body.task, budget: body.budget, format: format,
-            trimEssentials: body.trimEssentials ?? false)
+            trimEssentials: body.trimEssentials ?? false, mode: mode)
         try packRequest.validate()  // before it waits in the pack queue
         let service = service
         // Bounded: past the queue's capacity this throws WorkQueue.Full, a 503 with Retry-After. The
@@ -162,6 +169,24 @@ public struct HTTPAPI: Sendable {
         response.headers[HTTPField.Name("Ctxmem-Pack-Id")!] = pack.manifest.packId
         response.headers[HTTPField.Name("Ctxmem-Tokens")!] = String(pack.manifest.tokens)
         return response
+    }
+
+    /// A Claude Code HTTP hook: the same input and answer as `ctxmem hook`, without a process start.
+    /// It fails open like the command: whatever goes wrong, Claude Code gets 200 and `{}` (no
+    /// context), and the reason is logged; a full pack queue is one such reason.
+    private func hook(_ request: Request) async throws -> Response {
+        var request = request
+        let bytes = try await request.collectBody(upTo: MemoryService.hookInputLimit)
+        let data = Data(buffer: bytes)
+        let service = service
+        let answer: HookAnswer
+        do {
+            answer = try await packQueue.run { service.answerHook(data) }
+        } catch {
+            answer = HookAnswer(note: "ctxmem hook: \(error)")
+        }
+        if let note = answer.note { logger.info("\(note)") }
+        return JSONBody.text(answer.output ?? "{}", contentType: "application/json")
     }
 
     private func search(_ request: Request) async throws -> Response {

@@ -7,11 +7,11 @@ public import MCP
 /// MCP transport (stdio), each result within a cap in tokens and bytes.
 public struct MCPFace: Sendable {
     public struct Limits: Sendable {
-        /// Claude Code's own default for a tool result (MAX_MCP_OUTPUT_TOKENS) is 25,000 tokens.
-        public var maxTokens: Int = 25_000
+        /// Claude Code warns above 10,000 tokens and cuts a tool result at MAX_MCP_OUTPUT_TOKENS (25,000 by default).
+        public var maxTokens: Int = 10_000
         public var maxBytes: Int = 256 * 1024
 
-        public init(maxTokens: Int = 25_000, maxBytes: Int = 256 * 1024) {
+        public init(maxTokens: Int = 10_000, maxBytes: Int = 256 * 1024) {
             self.maxTokens = maxTokens
             self.maxBytes = maxBytes
         }
@@ -74,6 +74,11 @@ public struct MCPFace: Sendable {
                         "description": "Token budget; capped at the server's result limit.",
                     ],
                     "format": ["type": "string", "enum": ["markdown", "xml", "json"], "default": "markdown"],
+                    "mode": [
+                        "type": "string", "enum": ["auto", "replace", "supplement"], "default": "auto",
+                        "description":
+                            "supplement leaves out what Claude Code loads itself (CLAUDE.md, its imports, unconditional rules); replace includes it; auto follows the agent's omitClaudeMd.",
+                    ],
                 ], required: [])),
         Tool(
             name: "search_memory",
@@ -153,6 +158,8 @@ public struct MCPFace: Sendable {
             .orThrow(ToolError("format must be markdown, xml or json"))
         let requested = try Self.integer(arguments, "budget")
         let agent = try Self.string(arguments, "agent")
+        let mode = try PackMode(rawValue: Self.string(arguments, "mode") ?? "auto")
+            .orThrow(ToolError("mode must be auto, replace or supplement"))
         try PackRequest(agent: agent, task: try Self.string(arguments, "task"), budget: requested).validate()
         // The pack is the result: its budget is also the cap on what this call returns.
         // Only this agent's profile: `agents()` would compute every agent's essentials to find it.
@@ -164,7 +171,7 @@ public struct MCPFace: Sendable {
         let pack = try await service.pack(
             PackRequest(
                 agent: agent, task: try Self.string(arguments, "task"), budget: budget,
-                format: format, trimEssentials: budget < wanted))
+                format: format, trimEssentials: budget < wanted, mode: mode))
         return pack.text
     }
 

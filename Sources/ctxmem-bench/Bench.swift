@@ -105,7 +105,7 @@ struct Bench: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Report pack recall of the labelled cases in this file (Bench/relevance-cases.json) at 20k, 50k and 200k tokens.",
+            "Report pack recall of the labelled cases in this file (Bench/relevance-cases.json) at 10k, 20k, 50k and 200k tokens, in replace and supplement mode, per corpus.",
             valueName: "file"))
     var relevance: String?
 

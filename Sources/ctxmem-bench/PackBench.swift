@@ -31,8 +31,10 @@ extension Bench {
         result.packMedianTokens = median(tokens)
     }
 
-    /// Recall of the labelled must-have sections at 20k, 50k and 200k budgets, and the share of
-    /// each pack's tokens spent on them, packed with `--policy`.
+    /// Recall of the labelled must-have sections at 10k, 20k, 50k and 200k budgets, in replace and
+    /// supplement mode, for all cases and for each corpus, and the share of each pack's tokens spent on
+    /// them, packed with `--policy`. In supplement mode a section of a file Claude Code loads itself
+    /// counts as present: the agent has it without the pack.
     func measureRelevance(_ file: URL) async throws {
         struct Case: Decodable {
             var id: String
@@ -43,86 +45,102 @@ extension Bench {
             var expected: [String]
         }
         struct Cases: Decodable { var cases: [Case] }
+        struct Tally {
+            var found: [Int]
+            var share: [Double]
+            var expected = 0
+            var cases = 0
+        }
         let cases = try JSONDecoder().decode(Cases.self, from: Data(contentsOf: file)).cases
         let work = FileManager.default.temporaryDirectory.appendingPathComponent(
             "ctxmem-relevance-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: work) }
         var services: [String: MemoryService] = [:]
-        let budgets = [20_000, 50_000, 200_000]
-        var found = [Int](repeating: 0, count: budgets.count)
-        var share = [Double](repeating: 0, count: budgets.count)
-        var expectedTotal = 0
-        var lines: [String] = []
-        for item in cases {
-            let key = item.root + "|" + item.include.joined(separator: ",")
-            let service: MemoryService
-            if let cached = services[key] {
-                service = cached
-            } else {
-                let root = work.appendingPathComponent("root-\(services.count)")
-                try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-                try FileManager.default.copyItem(at: URL(fileURLWithPath: item.root), to: root)
-                try? FileManager.default.removeItem(at: root.appendingPathComponent(".ctxmem"))
-                try Self.copyModificationDates(from: URL(fileURLWithPath: item.root), to: root)
-                service = MemoryService(
-                    root: root, databasePath: work.appendingPathComponent("index-\(services.count).sqlite").path)
-                _ = try await service.index(include: item.include)
-                services[key] = service
-            }
-            expectedTotal += item.expected.count
-            var row = item.id.padding(toLength: 48, withPad: " ", startingAt: 0)
-            for (index, budget) in budgets.enumerated() {
-                let request = PackRequest(
-                    agent: item.agent, task: item.task, budget: budget, format: .markdown, trimEssentials: true)
-                let pack = try service.packBuilder(policy: policy).build(request)
-                let included = pack.explanation.filter { $0.outcome == .included || $0.outcome == .trimmed }
-                let byHandle = Dictionary(included.map { ($0.handle, $0) }, uniquingKeysWith: { a, _ in a })
-                let hits = item.expected.filter { byHandle[$0] != nil }
-                found[index] += hits.count
-                let hitTokens = hits.reduce(0) { $0 + (byHandle[$1]?.tokens ?? 0) }
-                share[index] += Double(hitTokens) / Double(max(1, pack.manifest.tokens))
-                row += String(format: "  %2d/%-2d", hits.count, item.expected.count)
-                if verbose, budget == 50_000 {
-                    for missing in item.expected where byHandle[missing] == nil {
-                        let decision = pack.explanation.first { $0.handle == missing }
-                        lines.append(
-                            "    missing at 50k: \(missing)  "
+        let budgets = [10_000, 20_000, 50_000, 200_000]
+        let empty = Tally(
+            found: .init(repeating: 0, count: budgets.count), share: .init(repeating: 0, count: budgets.count))
+        for mode in [PackMode.replace, .supplement] {
+            var tallies: [String: Tally] = [:]
+            var lines: [String] = []
+            for item in cases {
+                let key = item.root + "|" + item.include.joined(separator: ",")
+                let service: MemoryService
+                if let cached = services[key] {
+                    service = cached
+                } else {
+                    let root = work.appendingPathComponent("root-\(services.count)")
+                    try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+                    try FileManager.default.copyItem(at: URL(fileURLWithPath: item.root), to: root)
+                    try? FileManager.default.removeItem(at: root.appendingPathComponent(".ctxmem"))
+                    service = MemoryService(
+                        root: root, databasePath: work.appendingPathComponent("index-\(services.count).sqlite").path)
+                    _ = try await service.index(include: item.include)
+                    services[key] = service
+                }
+                let corpus = URL(fileURLWithPath: item.root).lastPathComponent
+                var all = tallies["all", default: empty]
+                var mine = tallies[corpus, default: empty]
+                var row = item.id.padding(toLength: 48, withPad: " ", startingAt: 0)
+                for (index, budget) in budgets.enumerated() {
+                    let request = PackRequest(
+                        agent: item.agent, task: item.task, budget: budget, format: .markdown, trimEssentials: true,
+                        mode: mode)
+                    let pack = try service.packBuilder(policy: policy).build(request)
+                    let included = pack.explanation.filter { $0.outcome == .included || $0.outcome == .trimmed }
+                    let byHandle = Dictionary(included.map { ($0.handle, $0) }, uniquingKeysWith: { a, _ in a })
+                    let loaded = Set(pack.manifest.loadedByClaudeCode.files)
+                    let hits = item.expected.filter { handle in
+                        byHandle[handle] != nil || loaded.contains(Self.path(ofHandle: handle))
+                    }
+                    let hitTokens = hits.reduce(0) { $0 + (byHandle[$1]?.tokens ?? 0) }
+                    let share = Double(hitTokens) / Double(max(1, pack.manifest.tokens))
+                    all.found[index] += hits.count
+                    all.share[index] += share
+                    mine.found[index] += hits.count
+                    mine.share[index] += share
+                    row += String(format: "  %2d/%-2d", hits.count, item.expected.count)
+                    if verbose, budget == 20_000 {
+                        for missing in item.expected where !hits.contains(missing) {
+                            let decision = pack.explanation.first { $0.handle == missing }
+                            row +=
+                                "\n    missing at 20k: \(missing)  "
                                 + (decision.map {
                                     "\($0.outcome.rawValue), score \($0.score), \($0.tokens) tokens: \($0.reason)"
-                                } ?? "never a candidate"))
+                                } ?? "never a candidate")
+                        }
                     }
                 }
+                all.expected += item.expected.count
+                all.cases += 1
+                mine.expected += item.expected.count
+                mine.cases += 1
+                tallies["all"] = all
+                tallies[corpus] = mine
+                lines.append(row)
             }
-            lines.insert(
-                row,
-                at: lines.count
-                    - (lines.last?.hasPrefix("    ") == true
-                        ? lines.reversed().prefix { $0.hasPrefix("    ") }.count : 0))
-        }
-        if policy != .default { print("packing policy: \(policy.differences())") }
-        print("case".padding(toLength: 48, withPad: " ", startingAt: 0) + "    20k    50k   200k")
-        print(lines.joined(separator: "\n"))
-        for (index, budget) in budgets.enumerated() {
-            print(
-                String(
-                    format:
-                        "budget %6d: recall %5.1f%% (%d of %d labelled sections), mean share of pack tokens on them %4.1f%%",
-                    budget, 100 * Double(found[index]) / Double(max(1, expectedTotal)), found[index], expectedTotal,
-                    100 * share[index] / Double(max(1, cases.count))))
+            if policy != .default { print("packing policy: \(policy.differences())") }
+            print("\nmode \(mode.rawValue)")
+            print("case".padding(toLength: 48, withPad: " ", startingAt: 0) + "    10k    20k    50k   200k")
+            print(lines.joined(separator: "\n"))
+            for name in ["all"] + tallies.keys.filter({ $0 != "all" }).sorted() {
+                guard let tally = tallies[name] else { continue }
+                let figures = budgets.indices.map { index in
+                    String(
+                        format: "%@ %5.1f%% (%d/%d, %4.1f%% of tokens)", Self.budgetLabel(budgets[index]),
+                        100 * Double(tally.found[index]) / Double(max(1, tally.expected)), tally.found[index],
+                        tally.expected, 100 * tally.share[index] / Double(max(1, tally.cases)))
+                }
+                print("\(mode.rawValue) recall, \(name) (\(tally.cases) cases): " + figures.joined(separator: "; "))
+            }
         }
     }
 
-    /// Packs weigh recency, so the copy keeps its source's file dates (a copy made now would give
-    /// every file nearly the same date, in copying order, and the figures would vary from run to run).
-    static func copyModificationDates(from source: URL, to copy: URL) throws {
-        let manager = FileManager.default
-        guard let paths = manager.enumerator(atPath: source.path) else { return }
-        for case let path as String in paths {
-            guard
-                let date = try? manager.attributesOfItem(atPath: source.appendingPathComponent(path).path)[
-                    .modificationDate]
-            else { continue }
-            try? manager.setAttributes([.modificationDate: date], ofItemAtPath: copy.appendingPathComponent(path).path)
-        }
+    /// `memory://a/b.md#slug` -> `a/b.md` (percent-decoded).
+    static func path(ofHandle handle: String) -> String {
+        let rest = handle.dropFirst("memory://".count)
+        let path = rest.split(separator: "#", maxSplits: 1).first.map(String.init) ?? String(rest)
+        return path.removingPercentEncoding ?? path
     }
+
+    static func budgetLabel(_ budget: Int) -> String { "\(budget / 1000)k" }
 }

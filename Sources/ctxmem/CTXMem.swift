@@ -22,6 +22,8 @@ struct CTXMem: AsyncParsableCommand {
               ctxmem audit                  broken imports, links and anchors, stale and orphaned docs
               ctxmem serve                  the same over HTTP, following edits to the files
               ctxmem mcp                    the same as MCP tools over stdio (claude mcp add ctxmem -- ctxmem mcp)
+              ctxmem init                   set the project up for Claude Code: hooks and the MCP server
+              ctxmem hook                   answer Claude Code's hooks: each sub-agent gets its pack at start
               ctxmem agents                 agents with their budgets and essential tokens
               ctxmem tiers docs/            each section's tier and why
               ctxmem stats                  what the index holds
@@ -33,7 +35,7 @@ struct CTXMem: AsyncParsableCommand {
         version: Release.version,
         subcommands: [
             IndexCommand.self, SearchCommand.self, PackCommand.self, ReadCommand.self, AuditCommand.self,
-            ServeCommand.self, MCPCommand.self, AgentsCommand.self,
+            ServeCommand.self, MCPCommand.self, HookCommand.self, AgentsCommand.self,
             TiersCommand.self, TokensCommand.self, StatsCommand.self, DoctorCommand.self,
         ]
     )

@@ -11,6 +11,9 @@ import ContextMemory
 /// `ctxmem pack --format`.
 extension PackFormat: ExpressibleByArgument {}
 
+/// `ctxmem pack --mode`.
+extension PackMode: ExpressibleByArgument {}
+
 /// `ctxmem search --tier`, `ctxmem tiers --tier`.
 extension Tier: ExpressibleByArgument {}
 

@@ -26,8 +26,9 @@ struct MCPCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Largest tool result in tokens (Claude Code's own default limit is 25,000).", valueName: "tokens"))
-    var maxResultTokens = 25_000
+            "Largest tool result in tokens (Claude Code warns above 10,000 and cuts at MAX_MCP_OUTPUT_TOKENS, 25,000 by default).",
+            valueName: "tokens"))
+    var maxResultTokens = 10_000
 
     @Option(help: ArgumentHelp("Largest tool result in bytes.", valueName: "bytes"))
     var maxResultBytes = 256 * 1024

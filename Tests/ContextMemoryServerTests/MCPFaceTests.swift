@@ -117,8 +117,8 @@ struct MCPFaceTests {
             ("context_pack", #"{"budget": 10}"#, "budget 10 is out of range"),
             ("context_pack", #"{"format": "pdf"}"#, "format must be markdown, xml or json"),
             ("context_pack", #"{"agent": "nobody"}"#, "nobody"),
-            // A budget asked below the essentials is refused, as by `ctxmem pack`; only the server's cap trims them.
-            ("context_pack", #"{"agent": "backend-manager", "budget": 4000}"#, "the essential tier alone needs"),
+            // A budget asked below the pinned sections is refused, as by `ctxmem pack`; only the server's cap trims them.
+            ("context_pack", #"{"agent": "backend-manager", "budget": 3000}"#, "the pinned essentials alone need"),
             ("audit_references", #"{"rules": ["broken-links"]}"#, "did you mean 'broken-link'"),
             ("no_such_tool", "{}", "unknown tool 'no_such_tool'"),
         ])

@@ -48,9 +48,15 @@ struct PackCLITests {
         let unknown = try CLITests.run(["pack", "--root", tree.root.path, "--agent", "backend-manger"])
         #expect(unknown.status == 2)
         #expect(unknown.stderr.contains("Did you mean 'backend-manager'"))
-        let tight = try CLITests.run(["pack", "--root", tree.root.path, "--budget", "600"])
+        // Only pinned sections over the budget refuse a pack: here a long section its author marked essential.
+        try tree.append(
+            "CLAUDE.md",
+            "\n<!-- ctxmem: tier=essential -->\n## Always\n\n" + String(repeating: "Keep the fabric safe. ", count: 300)
+        )
+        _ = try CLITests.run(["index", "--root", tree.root.path, "--quiet"])
+        let tight = try CLITests.run(["pack", "--root", tree.root.path, "--mode", "replace", "--budget", "600"])
         #expect(tight.status == 2)
-        #expect(tight.stderr.contains("essential tier alone needs"))
+        #expect(tight.stderr.contains("pinned essentials alone need"))
         let format = try CLITests.run(["pack", "--root", tree.root.path, "--format", "yaml"])
         #expect(format.status == 2, "a usage error, where ArgumentParser would exit 64")
         #expect(
@@ -92,10 +98,12 @@ struct PackCLITests {
     func explainAndRead() throws {
         let tree = try Self.indexed()
         let pack = try CLITests.run([
-            "pack", "--root", tree.root.path, "--task", "VPC peering", "--budget", "4000", "--explain",
+            "pack", "--root", tree.root.path, "--task", "VPC peering", "--budget", "4000", "--explain", "--mode",
+            "replace",
         ])
         #expect(pack.status == 0)
         #expect(pack.stderr.contains("outcome") && pack.stderr.contains("included   essential"))
+        #expect(pack.stderr.contains("mode replace; coordination overhead"))
         let read = try CLITests.run(["read", "--root", tree.root.path, "memory://CLAUDE.md#non-negotiable-rules"])
         #expect(read.status == 0)
         #expect(read.stdout.hasPrefix("## Non-negotiable rules"))

@@ -39,7 +39,9 @@ struct SecretFacesTests {
         Self.expectClean(try CLITests.run(["read", "memory://project_management/payments.md"] + root).stdout, "read")
         for format in ["markdown", "xml", "json"] {
             Self.expectClean(
-                try CLITests.run(["pack", "--task", "rotate the quokka key", "--format", format] + root).stdout,
+                try CLITests.run(
+                    ["pack", "--task", "rotate the quokka key", "--mode", "replace", "--format", format] + root
+                ).stdout,
                 "pack \(format)")
         }
         let audit = try CLITests.run(["audit", "--format", "json", "--no-git"] + root)
@@ -59,7 +61,7 @@ struct SecretFacesTests {
             MCPTests.handshake + [
                 MCPTests.call(2, "search_memory", #"{"query":"quokka"}"#),
                 MCPTests.call(3, "read_memory", #"{"handle":"memory://project_management/payments.md"}"#),
-                MCPTests.call(4, "context_pack", #"{"task":"rotate the quokka key","budget":4000}"#),
+                MCPTests.call(4, "context_pack", #"{"task":"rotate the quokka key","budget":4000,"mode":"replace"}"#),
             ])
         for id in 2...4 { Self.expectClean(MCPTests.text(run.responses[id]).text, "MCP response \(id)") }
     }
@@ -79,7 +81,8 @@ struct SecretFacesTests {
             for format in ["json", "markdown", "xml"] {
                 Self.expectClean(
                     try await server.request(
-                        "POST", "/v1/packs", body: #"{"task": "rotate the quokka key", "format": "\#(format)"}"#
+                        "POST", "/v1/packs",
+                        body: #"{"task": "rotate the quokka key", "mode": "replace", "format": "\#(format)"}"#
                     ).body,
                     "POST /v1/packs \(format)")
             }

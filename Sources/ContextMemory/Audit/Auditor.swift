@@ -1,11 +1,13 @@
 import Foundation
 
-/// An agent's budget against the essential tokens it starts with (for `oversized-memory`).
+/// An agent's budget against what it starts with whatever the task (for `oversized-memory`): its
+/// pinned sections and definition and, when Claude Code loads its launch memory for it, that too.
 struct AgentBudget: Sendable {
     var path: String
     var name: String
     var budget: Int
-    var essentialTokens: Int
+    var startTokens: Int
+    var claudeCodeTokens: Int
 }
 
 /// Runs the audit's rules over the index, the root's listing and its change history.
@@ -422,10 +424,14 @@ struct Auditor {
                 "\(RelativePath.basename(document.path)) has \(document.lineCount) lines; Claude Code loads it in full and recommends under \(Self.claudeMDLineLimit): move detail into linked files, which packs include by relevance"
             )
         }
-        for agent in agents where agent.essentialTokens > agent.budget {
+        for agent in agents where agent.startTokens > agent.budget {
+            let why =
+                agent.claudeCodeTokens > 0
+                ? ": \(agent.claudeCodeTokens) of them are the CLAUDE.md hierarchy Claude Code loads for it (`omitClaudeMd: true` lets its pack replace that, trimmed to its role)"
+                : ": `ctxmem pack` fails for it until pinned sections are re-tiered or the budget is raised"
             add(
                 .oversizedMemory, agent.path,
-                "agent \(agent.name) starts with \(agent.essentialTokens) essential tokens, over its budget of \(agent.budget); `ctxmem pack` fails for it until sections are re-tiered or the budget is raised (`ctxmem agents` lists the figures)"
+                "agent \(agent.name) starts with \(agent.startTokens) tokens whatever its task, over its budget of \(agent.budget)\(why); `ctxmem agents` lists the figures"
             )
         }
     }

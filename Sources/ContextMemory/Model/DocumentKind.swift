@@ -43,6 +43,19 @@ public enum DocumentKind: String, Codable, Sendable, CaseIterable {
         return nil
     }
 
+    /// The project's memory files Claude Code loads at launch (reference/claude-code-memory.md).
+    public static let rootMemoryPaths: Set<String> = ["CLAUDE.md", "CLAUDE.local.md", ".claude/CLAUDE.md"]
+
+    /// Why Claude Code loads a file at launch by itself, or nil: the root memory files and the
+    /// project's rules without `paths:` (what they import comes with them, within the depth limit).
+    public static func launchReason(path: String, kind: DocumentKind, frontmatter: [String: JSONValue]?) -> String? {
+        switch kind {
+        case .claudeMD where rootMemoryPaths.contains(path): "root memory file"
+        case .rule where path.hasPrefix(".claude/rules/") && frontmatter?["paths"] == nil: "rule loaded at launch"
+        default: nil
+        }
+    }
+
     /// Whether Claude Code expands `@imports` in this kind of file when it loads it.
     var evaluatesImports: Bool {
         self == .claudeMD || self == .rule

@@ -8,8 +8,12 @@ public struct PackRequest: Sendable, Equatable {
     /// Tokens; nil means the profile's `context.budget`, else ``defaultBudget``.
     public var budget: Int?
     public var format: PackFormat
-    /// Lets essentials be trimmed instead of failing when they alone exceed the budget.
+    /// Lets pinned essentials be trimmed instead of failing when they alone exceed the budget.
     public var trimEssentials: Bool
+    /// Whether the pack replaces what Claude Code loads at launch or supplements it.
+    public var mode: PackMode
+    /// A document to hand over, or the context a Claude Code hook injects.
+    public var delivery: PackDelivery = .document
 
     public static let defaultBudget = 200_000
     public static let budgetRange = 500...2_000_000
@@ -17,13 +21,14 @@ public struct PackRequest: Sendable, Equatable {
 
     public init(
         agent: String? = nil, task: String? = nil, budget: Int? = nil, format: PackFormat = .markdown,
-        trimEssentials: Bool = false
+        trimEssentials: Bool = false, mode: PackMode = .auto
     ) {
         self.agent = agent
         self.task = task
         self.budget = budget
         self.format = format
         self.trimEssentials = trimEssentials
+        self.mode = mode
     }
 
     /// What a caller may ask, checked before any work, in one place for the CLI, HTTP, MCP and the
@@ -36,6 +41,34 @@ public struct PackRequest: Sendable, Equatable {
             throw PackError.invalidTask(
                 "the task is \(task.unicodeScalars.count) characters long; the limit is \(Self.maxTaskLength)")
         }
+    }
+}
+
+/// Where a pack goes.
+public enum PackDelivery: String, Sendable, Codable {
+    /// A document handed to an agent: manifest, sections, pointers, the role brief and the task.
+    case document
+    /// What `ctxmem hook` injects into an agent Claude Code starts, which already has its
+    /// definition and its prompt: Markdown without the role brief and the task, stated as facts.
+    case hookContext = "hook-context"
+}
+
+/// How a pack relates to the memory Claude Code loads at launch by itself (the CLAUDE.md
+/// hierarchy, what it imports and the rules without `paths:`).
+public enum PackMode: String, Sendable, CaseIterable, Codable {
+    /// Replace when the agent's definition sets `omitClaudeMd: true`, supplement otherwise.
+    case auto
+    /// The pack is the agent's whole project memory: it starts without CLAUDE.md.
+    case replace
+    /// Claude Code loads its launch memory anyway: the pack leaves it out and spends its budget on the rest.
+    case supplement
+
+    public static let choices = allCases.map(\.rawValue).joined(separator: "|")
+
+    /// `auto` settled for an agent (or for a generic pack, which has no definition to omit CLAUDE.md).
+    public func resolved(for profile: AgentProfile?) -> PackMode {
+        guard self == .auto else { return self }
+        return profile?.omitClaudeMd == true ? .replace : .supplement
     }
 }
 
@@ -71,7 +104,7 @@ public enum PackError: Error, CustomStringConvertible, Equatable {
         case .essentialsExceedBudget(let budget, let essential, let largest):
             let lines = largest.map { "  \($0.tokens) tokens  \($0.handle)  (\($0.reason))" }.joined(separator: "\n")
             return """
-                the essential tier alone needs \(essential) tokens, over the budget of \(budget). Largest essential sections:
+                the pinned essentials alone need \(essential) tokens, over the budget of \(budget). Largest pinned sections:
                 \(lines)
                 Re-tier some of them: put `<!-- ctxmem: tier=detailed -->` before a heading (or at the top of a file), \
                 set `tier: detailed` in a file's frontmatter, or add a `tier_rules` entry to .ctxmem.yaml; \

@@ -15,6 +15,9 @@ public struct PackManifest: Sendable, Codable, Equatable {
     public var agent: String?
     public var task: String?
     public var format: PackFormat
+    /// `replace` (the pack is the agent's whole project memory) or `supplement` (Claude Code loads
+    /// its launch memory itself and the pack leaves it out).
+    public var mode: PackMode
     public var budget: Int
     /// Tokens of the whole rendered pack, manifest included.
     public var tokens: Int
@@ -31,6 +34,45 @@ public struct PackManifest: Sendable, Codable, Equatable {
     /// Relevant sections left out, by tier (the best of them are in the pointers).
     public var leftOut: [String: Int]
     public var duplicatesSkipped: Int
+    /// What the pack spends on coordination rather than on the task.
+    public var overhead: Overhead
+    /// Files left out because Claude Code loads them itself (supplement mode), sorted by path.
+    public var loadedByClaudeCode: LoadedByClaudeCode
+
+    /// Coordination overhead: the essential sections, the role brief and the manifest (with the
+    /// pack's wrappers) and, when the pack supplements Claude Code, the launch memory Claude Code
+    /// loads itself (the agent carries it too), against the budget.
+    public struct Overhead: Sendable, Codable, Equatable {
+        public var tokens: Int
+        /// `tokens` over the budget, to three decimals.
+        public var share: Double
+        /// The share the essential tier may fill (`context.essential_share`, else `.ctxmem.yaml`, else 0.2).
+        public var limit: Double
+        /// Of `tokens`: the essential sections' text.
+        public var essentialTokens: Int
+        /// Of `tokens`: the role brief, the manifest and the wrappers around them.
+        public var fixedTokens: Int
+        /// Of `tokens`: what Claude Code loads itself (supplement mode), as indexed.
+        public var claudeCodeTokens: Int
+
+        public init(essentialTokens: Int, fixedTokens: Int, claudeCodeTokens: Int, budget: Int, limit: Double) {
+            tokens = essentialTokens + fixedTokens + claudeCodeTokens
+            share = (Double(tokens) / Double(max(1, budget)) * 1000).rounded() / 1000
+            self.limit = limit
+            self.essentialTokens = essentialTokens
+            self.fixedTokens = fixedTokens
+            self.claudeCodeTokens = claudeCodeTokens
+        }
+    }
+
+    /// What Claude Code loads at launch by itself and a supplementing pack therefore leaves out.
+    public struct LoadedByClaudeCode: Sendable, Codable, Equatable {
+        public var files: [String]
+        /// The files' tokens as indexed: what the agent has before the pack.
+        public var tokens: Int
+
+        public static let none = LoadedByClaudeCode(files: [], tokens: 0)
+    }
 
     public struct Trim: Sendable, Codable, Equatable {
         public var handle: String

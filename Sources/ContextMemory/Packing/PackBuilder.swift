@@ -1,14 +1,15 @@
 import Foundation
 public import Logging
 
-/// Assembles a pack (ARCHITECTURE.md, "Packing"): essentials first; then detailed sections by
+/// Assembles a pack (ARCHITECTURE.md, "Packing"): pinned essentials first, the rest of the
+/// essential tier by relevance within its share of the budget; then detailed sections by
 /// relevance to the task and role, best value per token first while they fit; operational ones
 /// only when the task calls for them; a section that does not fit is trimmed at a block boundary
 /// or pointed to; identical content once; the whole rendered pack within the budget, measured by
 /// the counter in force; the same inputs and index state give the same bytes.
 ///
-/// ``build(_:)`` runs six stages, each in its own file under `Stages/` (docs/packing.md, "How a
-/// pack is made"): essentials, candidates, ranking, fill, pointers, fit. Their tuning is ``policy``.
+/// ``build(_:)`` runs seven stages, each in its own file under `Stages/` (docs/packing.md, "How a
+/// pack is made"): essentials, candidates, ranking, share, fill, pointers, fit. Their tuning is ``policy``.
 public struct PackBuilder: Sendable {
     public let store: any MemoryReader
     public let counter: PackTokenCounter
@@ -16,6 +17,8 @@ public struct PackBuilder: Sendable {
     public let importDepth: Int
     /// The budget of a pack whose request and profile name none.
     public let defaultBudget: Int
+    /// The share of the budget the essential tier may fill when the profile names none.
+    public let defaultEssentialShare: Double
     /// The weights, thresholds and limits of every stage.
     public let policy: PackingPolicy
 
@@ -33,7 +36,8 @@ public struct PackBuilder: Sendable {
     ///   - policy: the stages' tuning; tests and the benchmark vary it, everything else ships the default.
     public init(
         store: any MemoryReader, counter: PackTokenCounter, importDepth: Int = Configuration.defaultImportDepth,
-        defaultBudget: Int = PackRequest.defaultBudget, cache: PackingCache? = nil,
+        defaultBudget: Int = PackRequest.defaultBudget,
+        defaultEssentialShare: Double = Configuration.defaultEssentialShare, cache: PackingCache? = nil,
         policy: PackingPolicy = .default, logger: Logger = Logger(label: "ctxmem.pack")
     ) {
         self.logger = logger
@@ -41,6 +45,7 @@ public struct PackBuilder: Sendable {
         self.counter = counter
         self.importDepth = importDepth
         self.defaultBudget = defaultBudget
+        self.defaultEssentialShare = defaultEssentialShare
         self.cache = cache
         self.policy = policy
         let fingerprint = (try? store.metadata("fingerprint")) ?? nil
@@ -49,10 +54,14 @@ public struct PackBuilder: Sendable {
 
     /// The generation's shared reads: from the cache when it holds this generation's.
     func shared(withBodies: Bool) throws -> PackingState {
-        guard let cache else { return try PackingState(store: store, withBodies: withBodies) }
+        guard let cache else {
+            return try PackingState(store: store, withBodies: withBodies, importDepth: importDepth)
+        }
         // The index file's id as well as its generation: a rebuilt index starts its generations again.
         let key = "\(try store.metadata("index_id") ?? "")@\(try store.metadata("generation") ?? "")"
-        return try cache.state(for: key) { try PackingState(store: store, withBodies: true) }
+        return try cache.state(for: key) {
+            try PackingState(store: store, withBodies: true, importDepth: importDepth)
+        }
     }
 
     // MARK: - Profiles
@@ -83,7 +92,8 @@ public struct PackBuilder: Sendable {
             return (inputs, rank(pool, for: inputs))
         }
         var plan = try startPlan(with: inputs, request: request)
-        fill(&plan, with: candidates)
+        let rest = fillShare(&plan, with: candidates, inputs: inputs)
+        fill(&plan, with: rest)
         listPointers(&plan)
         return try fit(&plan)
     }

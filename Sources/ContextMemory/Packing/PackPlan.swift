@@ -9,6 +9,11 @@ struct PackPlan {
     let renderer: PackRenderer
     /// Kept back from the fill for what costing section by section misses.
     let slack: Int
+    /// What the manifest, the role brief and the wrappers take (the fixed cost less the task):
+    /// with the essential sections, the pack's coordination overhead.
+    let fixedOverhead: Int
+    /// The most of the budget the overhead may take with the essentials that fill the share.
+    let essentialShare: Double
 
     var selection: Selection
     /// What became of each candidate, by section id (for `--explain` and the manifest).
@@ -33,7 +38,7 @@ struct PackPlan {
     init(
         request: PackRequest, budget: Int, essentials: [(record: SectionRecord, reason: String)],
         renderer: PackRenderer, slack: Int, selection: Selection, decisions: [Int64: PackDecision],
-        content: PackContent, committed: Int
+        content: PackContent, committed: Int, fixedOverhead: Int, essentialShare: Double
     ) {
         self.request = request
         self.budget = budget
@@ -44,12 +49,14 @@ struct PackPlan {
         self.decisions = decisions
         self.content = content
         self.committed = committed
+        self.fixedOverhead = fixedOverhead
+        self.essentialShare = essentialShare
     }
 
-    /// The error naming the eight largest essential sections and why each is essential.
+    /// The error naming the eight largest pinned sections and why each is pinned.
     func overBudget(_ tokens: Int) -> PackError {
         let largest = essentials.sorted { ($0.record.tokens, $1.record.path) > ($1.record.tokens, $0.record.path) }
-            .prefix(8).map { ($0.record.handle, $0.record.tokens, "essential: \($0.reason)") }
+            .prefix(8).map { ($0.record.handle, $0.record.tokens, "pinned: \($0.reason)") }
         return .essentialsExceedBudget(budget: budget, essentialTokens: tokens, largest: largest)
     }
 }

@@ -6,13 +6,16 @@ import Foundation
 /// methods render one piece as it appears in the whole, so the builder can cost it.
 public struct PackRenderer: Sendable {
     public let format: PackFormat
+    public let delivery: PackDelivery
 
-    public init(format: PackFormat) {
+    public init(format: PackFormat, delivery: PackDelivery = .document) {
         self.format = format
+        self.delivery = delivery
     }
 
     public func render(_ content: PackContent) -> String {
         switch format {
+        case .markdown where delivery == .hookContext: hookMarkdown(content)
         case .markdown: markdown(content)
         case .xml: xml(content)
         case .json: json(content)
@@ -85,6 +88,7 @@ public struct PackRenderer: Sendable {
         if !leftOut.isEmpty { out += "; left out: " + leftOut.joined(separator: ", ") }
         if manifest.duplicatesSkipped > 0 { out += "; duplicates skipped: \(manifest.duplicatesSkipped)" }
         out += ".\n"
+        out += "\n" + Self.modeLine(manifest) + "\n"
         for document in content.documents {
             out += "\n## \(document.path)\n\n"
             for section in document.sections { out += markdownSection(section) }
@@ -104,6 +108,57 @@ public struct PackRenderer: Sendable {
             out += "\n## Task\n\n\(task)\n"
         }
         return out
+    }
+
+    /// What a hook injects: facts about the project for an agent that has its definition and its
+    /// prompt already (so neither is repeated), and where the rest of the memory is.
+    private func hookMarkdown(_ content: PackContent) -> String {
+        let manifest = content.manifest
+        var out = "# Project memory" + (manifest.agent.map { " for the \($0) agent" } ?? "") + "\n\n"
+        out +=
+            "ctxmem pack `\(manifest.packId)`, \(manifest.tokens) of \(manifest.budget) tokens, mode \(manifest.mode.rawValue): "
+            + "the sections of this project's memory that bear most on this role"
+            + (manifest.task == nil ? "" : " and task") + ". memory:// handles name sections; the search_memory "
+            + "and read_memory tools of the ctxmem MCP server (and `ctxmem read HANDLE`) give their full text "
+            + "and the rest of the memory.\n"
+        for document in content.documents {
+            out += "\n## \(document.path)\n\n"
+            for section in document.sections { out += markdownSection(section) }
+        }
+        if !content.pointers.isEmpty || content.unlistedPointers > 0 {
+            out += "\n## More in project memory on this\n\n"
+            for pointer in content.pointers { out += markdownPointer(pointer) }
+            if content.unlistedPointers > 0 {
+                out += "- … and \(content.unlistedPointers) more relevant sections (search_memory finds them).\n"
+            }
+        }
+        return out
+    }
+
+    /// The manifest's mode and coordination overhead in one sentence (Markdown packs, and `ctxmem hook`).
+    static func modeLine(_ manifest: PackManifest) -> String {
+        let overhead = manifest.overhead
+        var line =
+            "Mode \(manifest.mode.rawValue). Coordination overhead \(overhead.tokens) tokens, "
+            + "\(Self.percent(overhead.share)) of the budget (essentials \(overhead.essentialTokens), "
+            + "role brief and manifest \(overhead.fixedTokens)"
+        let loaded = manifest.loadedByClaudeCode
+        if manifest.mode == .supplement {
+            let shown = loaded.files.prefix(6).joined(separator: ", ")
+            let more = loaded.files.count > 6 ? " and \(loaded.files.count - 6) more" : ""
+            line +=
+                ", loaded by Claude Code \(overhead.claudeCodeTokens)). Left out because Claude Code loads them: "
+                + (loaded.files.isEmpty ? "nothing" : shown + more) + "."
+        } else {
+            line += ")."
+        }
+        return line
+    }
+
+    /// `0.123` as `12.3%`.
+    static func percent(_ share: Double) -> String {
+        let tenths = Int((share * 1000).rounded())
+        return "\(tenths / 10).\(tenths % 10)%"
     }
 
     private func markdownSection(_ section: PackedSection) -> String {
@@ -135,6 +190,20 @@ public struct PackRenderer: Sendable {
             writer.attribute("sections", String(manifest.sections))
             writer.attribute("pointer_tokens", String(manifest.pointerTokens))
             writer.attribute("duplicates_skipped", String(manifest.duplicatesSkipped))
+            writer.attribute("mode", manifest.mode.rawValue)
+            writer.newline()
+            writer.start("overhead")
+            writer.attribute("tokens", String(manifest.overhead.tokens))
+            writer.attribute("share", String(manifest.overhead.share))
+            writer.attribute("limit", String(manifest.overhead.limit))
+            writer.attribute("essential_tokens", String(manifest.overhead.essentialTokens))
+            writer.attribute("fixed_tokens", String(manifest.overhead.fixedTokens))
+            writer.attribute("claude_code_tokens", String(manifest.overhead.claudeCodeTokens))
+            writer.end()
+            for file in manifest.loadedByClaudeCode.files {
+                writer.newline()
+                writer.element("loaded_by_claude_code", file)
+            }
             for tier in Tier.allCases {
                 writer.newline()
                 writer.start("tier_tokens")

@@ -9,8 +9,14 @@ public struct PackingState: Sendable {
     /// What every document imports (in the root), for the imports the essentials bring in.
     var imports: ImportGraph
     var essentialSections: [SectionRecord]
+    /// The files Claude Code loads at launch by itself, each with why: the root memory files, the
+    /// unconditional rules and what they import within the depth limit. A supplementing pack
+    /// leaves them out.
+    var launchLoaded: [String: String]
+    /// The launch-loaded files' tokens as indexed.
+    var launchLoadedTokens: Int
 
-    init(store: any MemoryReader, withBodies: Bool) throws {
+    init(store: any MemoryReader, withBodies: Bool, importDepth: Int) throws {
         profiles = try store.documents(kind: .agent).compactMap {
             AgentProfile.parse(path: $0.path, frontmatter: $0.frontmatter).profile
         }
@@ -28,6 +34,18 @@ public struct PackingState: Sendable {
         }
         imports = ImportGraph(imports: edges)
         essentialSections = try store.sections(tier: .essential, withBody: withBodies)
+        var launch: [String: String] = [:]
+        for document in try store.documents(kind: .claudeMD) + store.documents(kind: .rule) {
+            launch[document.path] = DocumentKind.launchReason(
+                path: document.path, kind: document.kind, frontmatter: document.frontmatter)
+        }
+        for (path, importer) in imports.closure(from: Set(launch.keys), limit: importDepth) where launch[path] == nil {
+            launch[path] = "imported by \(importer)"
+        }
+        launchLoaded = launch
+        let documentTokens = Dictionary(
+            try store.documents(kind: nil).map { ($0.path, $0.tokens) }, uniquingKeysWith: { first, _ in first })
+        launchLoadedTokens = launch.keys.reduce(0) { $0 + (documentTokens[$1] ?? 0) }
     }
 }
 

@@ -62,8 +62,9 @@ extension MemoryService {
             safetyMargin: safetyMargin ?? configuration.safetyMargin)
         return PackBuilderParts(
             counter: counter, importDepth: configuration.importDepth,
-            defaultBudget: configuration.budget ?? PackRequest.defaultBudget, cache: packingCache,
-            logger: logger)
+            defaultBudget: configuration.budget ?? PackRequest.defaultBudget,
+            defaultEssentialShare: configuration.essentialShare ?? Configuration.defaultEssentialShare,
+            cache: packingCache, logger: logger)
     }
 
     // MARK: - Agents
@@ -91,14 +92,44 @@ extension MemoryService {
         }
     }
 
-    static func agents(_ builder: PackBuilder, reader: any MemoryReader) throws -> [AgentSummary] {
+    /// - Parameter withOverhead: false leaves out the role pack each agent's overhead is measured
+    ///   with (the audit needs only what the agent starts with).
+    static func agents(_ builder: PackBuilder, reader: any MemoryReader, withOverhead: Bool = true) throws
+        -> [AgentSummary]
+    {
         let findings = try reader.findings().filter { $0.rule == .invalidAgent }
         return try builder.profiles().map { profile in
-            let (essentials, role) = try builder.essentials(for: profile, withBodies: false)
-            let tokens = essentials.reduce(0) { $0 + $1.0.tokens } + role.reduce(0) { $0 + $1.tokens }
+            let mode = PackMode.auto.resolved(for: profile)
+            let budget = profile.budget ?? builder.defaultBudget
+            var sections = try builder.essentials(for: profile, withBodies: false)
+            if mode == .supplement {
+                let loaded = Set(sections.loadedByClaudeCode.files)
+                sections.pinned.removeAll { loaded.contains($0.record.path) }
+                sections.shareable.removeAll { loaded.contains($0.record.path) }
+            }
+            let roleTokens = sections.role.reduce(0) { $0 + $1.tokens }
+            let pinnedTokens = sections.pinned.reduce(0) { $0 + $1.record.tokens } + roleTokens
+            let claudeCodeTokens = mode == .supplement ? sections.loadedByClaudeCode.tokens : 0
+            // The role pack says what the agent starts with when no task narrows it.
+            var overhead = pinnedTokens + claudeCodeTokens
+            var overLimit = false
+            do {
+                if withOverhead {
+                    overhead = try builder.build(PackRequest(agent: profile.name)).manifest.overhead.tokens
+                }
+            } catch PackError.essentialsExceedBudget(_, let tokens, _) {
+                overhead = tokens + claudeCodeTokens
+                overLimit = true
+            }
+            let share = (Double(overhead) / Double(max(1, budget)) * 1000).rounded() / 1000
             return AgentSummary(
-                profile: profile, budget: profile.budget ?? builder.defaultBudget, essentialTokens: tokens,
-                essentialSections: essentials.count + role.count,
+                profile: profile, budget: budget, mode: mode,
+                essentialTokens: sections.pinned.reduce(0) { $0 + $1.record.tokens }
+                    + sections.shareable.reduce(0) { $0 + $1.record.tokens } + roleTokens,
+                essentialSections: sections.pinned.count + sections.shareable.count + sections.role.count,
+                pinnedTokens: pinnedTokens, claudeCodeTokens: claudeCodeTokens, overheadTokens: overhead,
+                overheadShare: share,
+                overLimit: overLimit || share > AgentSummary.overheadBar,
                 findings: findings.filter { $0.path == profile.path })
         }
     }
@@ -226,6 +257,7 @@ struct PackBuilderParts: Sendable {
     let counter: PackTokenCounter
     let importDepth: Int
     let defaultBudget: Int
+    let defaultEssentialShare: Double
     let cache: PackingCache
     var policy = PackingPolicy.default
     let logger: Logger
@@ -233,7 +265,7 @@ struct PackBuilderParts: Sendable {
     func builder(reading reader: any MemoryReader) -> PackBuilder {
         PackBuilder(
             store: reader, counter: counter, importDepth: importDepth, defaultBudget: defaultBudget,
-            cache: cache, policy: policy, logger: logger)
+            defaultEssentialShare: defaultEssentialShare, cache: cache, policy: policy, logger: logger)
     }
 }
 

@@ -94,6 +94,12 @@ public struct MemoryService: Sendable {
         var report = write.value
         report.databasePath = databasePath
         report.replacedDamagedIndex = write.replacedDamagedIndex
+        if report.added + report.changed + report.removed > 0 || rebuild {
+            // Best effort: the index is written whatever becomes of the fallbacks.
+            do { try writeHookFallbacks() } catch {
+                logger.warning("cannot write the hook fallbacks", metadata: ["error": "\(error)"])
+            }
+        }
         return report
     }
 
@@ -144,10 +150,10 @@ public struct MemoryService: Sendable {
         let (found, documentCount, lines) = try await storage.reader().read { reader in
             let agents =
                 try builder.map { parts in
-                    try Self.agents(parts.builder(reading: reader), reader: reader).map {
+                    try Self.agents(parts.builder(reading: reader), reader: reader, withOverhead: false).map {
                         AgentBudget(
                             path: $0.profile.path, name: $0.profile.name, budget: $0.budget,
-                            essentialTokens: $0.essentialTokens)
+                            startTokens: $0.pinnedTokens + $0.claudeCodeTokens, claudeCodeTokens: $0.claudeCodeTokens)
                     }
                 } ?? []
             mark("agents")

@@ -6,11 +6,27 @@ public struct AgentSummary: Sendable, Codable, Equatable {
     public var profile: AgentProfile
     /// The profile's budget, or the default.
     public var budget: Int
-    /// Tokens of the essential sections and the definition (what every pack for it starts with).
+    /// `replace` when its definition sets `omitClaudeMd: true`, else `supplement`.
+    public var mode: PackMode
+    /// Tokens of the essential tier open to it in that mode and of its definition: what packs
+    /// for it choose from before anything else.
     public var essentialTokens: Int
     public var essentialSections: Int
+    /// Tokens of the sections every pack for it holds (pinned) and of its definition.
+    public var pinnedTokens: Int
+    /// What Claude Code loads for it itself (supplement mode): the CLAUDE.md hierarchy, its imports, the rules.
+    public var claudeCodeTokens: Int
+    /// The coordination overhead of its role pack (no task, its budget): essentials, role brief, manifest.
+    public var overheadTokens: Int
+    /// `overheadTokens` over the budget, to three decimals.
+    public var overheadShare: Double
+    /// Whether the overhead is over ``overheadBar`` (or the pinned sections alone exceed the budget).
+    public var overLimit: Bool
     /// Problems in its definition (`invalid-agent`).
     public var findings: [Finding]
+
+    /// The bar of the team ctxmem is modelled on: under 20% of an agent's context on coordination.
+    public static let overheadBar = 0.2
 }
 
 /// What `ctxmem read` prints.

@@ -27,6 +27,20 @@ public struct TierAssigner: Sendable {
         overridableDefaults.contains(reason)
     }
 
+    /// Whether a heading path states what may not be done, so that every agent must keep it: a
+    /// heading with "never", "don't", "do not", "must not", "may not", "forbidden", "prohibited",
+    /// "non-negotiable", "guardrails" or "hard rules" ("Things no agent may do", "Never",
+    /// "Non-negotiable rules"). Only essential-tier sections are asked (docs/packing.md, "Pinned sections").
+    public static func isProhibition(_ headingPath: [String]) -> Bool {
+        headingPath.contains { heading in
+            let folded = heading.lowercased().replacingOccurrences(of: "\u{2019}", with: "'")
+            return folded.contains(prohibitionPattern)
+        }
+    }
+
+    nonisolated(unsafe) private static let prohibitionPattern =
+        /\b(never|don'?t|do not|must not|mustn'?t|may not|no agent may|forbidden|prohibit\w*|non-negotiables?|guardrails?|hard rules?)\b/
+
     private static let overridableDefaults: Set<String> = [
         "default", "project_management default", "nested CLAUDE.md (loaded on demand)",
         "skill body (read when relevant)", "rule with paths: (conditional)",

@@ -58,7 +58,7 @@ struct SecretRedactionTests {
         _ = try await tree.service.index()
         for format in PackFormat.allCases {
             let pack = try await tree.service.pack(
-                PackRequest(task: "kiwifruit cluster deploy", budget: 20_000, format: format))
+                PackRequest(task: "kiwifruit cluster deploy", budget: 20_000, format: format, mode: .replace))
             Self.expectNoSecret(pack.text, "the \(format) pack")
             #expect(pack.text.contains("[REDACTED:github-token]"), "\(format)")
             #expect(pack.text.contains("[REDACTED:private-key]"), "\(format)")

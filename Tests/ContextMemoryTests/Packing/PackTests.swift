@@ -100,25 +100,26 @@ struct PackTests {
         }
     }
 
-    @Test("essentials that alone exceed the budget fail with the largest contributors and how to re-tier them")
+    @Test("pinned sections that alone exceed the budget fail with the largest contributors and how to re-tier them")
     func essentialsOverBudget() async throws {
         let memory = try await IndexedMemory.shared.value
         #expect {
-            try memory.service.pack(PackRequest(agent: "backend-manager", budget: 5_000))
+            try memory.service.pack(PackRequest(agent: "backend-manager", budget: 3_000))
         } throws: { error in
             guard case PackError.essentialsExceedBudget(let budget, let essential, let largest) = error else {
                 return false
             }
             let message = "\(error)"
-            return budget == 5_000 && essential > 5_000 && largest.count == 8
+            return budget == 3_000 && essential > 3_000 && largest.count == 8
+                && largest.allSatisfy { $0.reason.hasPrefix("pinned: ") }
                 && largest.map(\.tokens) == largest.map(\.tokens).sorted(by: >)
                 && message.contains("tier=detailed") && message.contains("tier_rules")
                 && message.contains("--trim-essentials")
         }
         // With the explicit flag, essentials are cut to fit instead.
         let trimmed = try await memory.service.pack(
-            PackRequest(agent: "backend-manager", budget: 5_000, trimEssentials: true))
-        #expect(trimmed.manifest.tokens <= 5_000)
+            PackRequest(agent: "backend-manager", budget: 3_000, trimEssentials: true))
+        #expect(trimmed.manifest.tokens <= 3_000)
     }
 
     @Test("one service's packs follow the index: agents and essentials changed by a rebuild or a refresh are seen")
@@ -144,7 +145,8 @@ struct PackTests {
         try tree.write(".claude/agents/zebra-keeper.md", zebraKeeper)
         try tree.append("CLAUDE.md", "\n## Zebra crossing rule\n\nAlways yield to zebras.\n")
         _ = try await service.index()
-        let pack = try await service.pack(PackRequest(agent: "zebra-keeper", budget: 20_000))
+        // Replace mode: the root CLAUDE.md is the pack's to give (supplementing, Claude Code loads it).
+        let pack = try await service.pack(PackRequest(agent: "zebra-keeper", budget: 20_000, mode: .replace))
         #expect(pack.text.contains("Always yield to zebras."))
     }
 
@@ -154,7 +156,7 @@ struct PackTests {
         // connection: a load under the lock let two builds on one connection wait on each other.
         let tree = try FixtureTree()
         _ = try await tree.service.index()
-        let state = try PackingState(store: try tree.service.sqliteReader(), withBodies: false)
+        let state = try PackingState(store: try tree.service.sqliteReader(), withBodies: false, importDepth: 4)
         let cache = PackingCache()
         let firstLoading = DispatchSemaphore(value: 0)
         let secondDone = DispatchSemaphore(value: 0)
@@ -248,7 +250,7 @@ struct PackTests {
         _ = try await tree.service.index()
         for agent in [nil, "backend-manager"] {
             let pack = try await tree.service.pack(
-                PackRequest(agent: agent, task: "hostile text & <tags>", budget: 20_000, format: .xml))
+                PackRequest(agent: agent, task: "hostile text & <tags>", budget: 20_000, format: .xml, mode: .replace))
             try XMLSchemaCheck.validate(pack.text)
             #expect(pack.text.contains("A &amp; B &lt; C, ]]&gt; ends CDATA"))
             #expect(pack.text.contains("hostile text &amp; &lt;tags&gt;"))

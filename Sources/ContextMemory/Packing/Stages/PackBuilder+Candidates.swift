@@ -1,9 +1,10 @@
 import Foundation
 
 /// Stage 2, candidates: which sections are worth ranking. Takes the inputs (profile, task,
-/// essentials); gives the sections BM25 ranks for the task or the role, those the profile's
-/// `include` globs match, every section of the documents that answer the task best and of the files
-/// the essentials link to (never an essential or the role brief again), with the scores ranking needs.
+/// essentials); gives the essential sections that are not pinned, the sections BM25 ranks for the
+/// task or the role, those the profile's `include` globs match, every section of the documents that
+/// answer the task best and of the files the essentials link to (never a pinned section, the role
+/// brief or, when the pack supplements Claude Code, what it loads itself), with the scores ranking needs.
 extension PackBuilder {
     /// The sections worth ranking, and what ranking needs to know of them.
     struct CandidatePool {
@@ -19,16 +20,17 @@ extension PackBuilder {
 
     func candidatePool(for inputs: PackInputs) throws -> CandidatePool {
         let profile = inputs.profile
-        let excluding = Set(inputs.essentials.map(\.record.id)).union(inputs.role.map(\.id))
-        let essentialPaths = Set(inputs.essentials.map(\.record.path)).union(profile.map { [$0.path] } ?? [])
+        let loaded = Set(inputs.loadedByClaudeCode.files)
+        let excluding = Set(inputs.pinned.map(\.record.id)).union(inputs.role.map(\.id))
+        let pinnedPaths = Set(inputs.pinned.map(\.record.path)).union(profile.map { [$0.path] } ?? [])
         let taskScores = try normalizedRanks(inputs.task.flatMap { SearchQuery.relevance(from: $0) })
         let roleText = profile.map {
             ([$0.name.replacingOccurrences(of: "-", with: " "), $0.description] + $0.keywords).joined(separator: " ")
         }
         let roleScores = try normalizedRanks(roleText.flatMap { SearchQuery.relevance(from: $0) })
-        let edges = try store.referenceEdges(
-            kinds: [.import, .link, .referenceLink],
-            fromPaths: essentialPaths.sorted())
+        // What the essentials (and what Claude Code loads) link to, the project points to.
+        let linkingPaths = pinnedPaths.union(inputs.shareable.map(\.record.path)).union(loaded)
+        let edges = try store.referenceEdges(kinds: [.import, .link, .referenceLink], fromPaths: linkingPaths.sorted())
         let linked = Set(edges.map(\.to))
 
         var ids = Set(taskScores.keys).union(roleScores.keys)
@@ -36,7 +38,13 @@ extension PackBuilder {
             let preferred = try store.sections(matchingAny: include, withBody: false, limit: policy.includeLimit)
             ids.formUnion(preferred.map(\.id))
         }
-        var records = try store.sections(ids: ids.subtracting(excluding).sorted())
+        // The rest of the essential tier competes: for the share first, then with the detail.
+        let shareable = inputs.shareable.map(\.record)
+        ids.subtract(shareable.map(\.id))
+        var records =
+            try shareable
+            + store.sections(ids: ids.subtracting(excluding).sorted())
+            .filter { !loaded.contains($0.path) }
         // The documents that answer the task best come whole: their other sections are candidates
         // too (the neighbours of an answer are usually part of it, even when their own words are
         // too common to rank), as are the sections of files the essentials link to.
@@ -49,8 +57,10 @@ extension PackBuilder {
         let answering = documentTaskScores.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
             .prefix(policy.answeringDocuments).map(\.key)
         let known = Set(records.map(\.id))
-        records += try store.sections(inPaths: linked.union(answering).subtracting(essentialPaths).sorted())
-            .filter { !excluding.contains($0.id) && !known.contains($0.id) }
+        records += try store.sections(
+            inPaths: linked.union(answering).subtracting(pinnedPaths).subtracting(loaded).sorted()
+        )
+        .filter { !excluding.contains($0.id) && !known.contains($0.id) }
         return CandidatePool(
             records: records, taskScores: taskScores, roleScores: roleScores,
             documentTaskScores: documentTaskScores, linked: linked)

@@ -1,40 +1,72 @@
 import Foundation
 
 /// Stage 1, essentials: what the agent starts with whatever the task. Takes the request and the
-/// generation's shared reads; gives the profile, the budget, the essential sections in pack order
-/// and the role brief's sections, and then a plan that holds the essentials (or, when they alone
-/// exceed the budget and the request allows it, leaves them to the fill to trim).
+/// generation's shared reads; gives the profile, the budget, the mode, the essential tier split
+/// into the pinned sections (always in) and the rest (which the share stage fills by relevance),
+/// what Claude Code loads itself (left out when the pack supplements it) and the role brief; then a
+/// plan that holds the pinned sections (or, when they alone exceed the budget and the request
+/// allows it, leaves them to the fill to trim).
 extension PackBuilder {
     /// What the later stages need of the request and its agent, read in the build's transaction.
     struct PackInputs {
         var profile: AgentProfile?
         var task: String?
         var budget: Int
-        /// The essential sections in pack order, each with why it is essential.
-        var essentials: [(record: SectionRecord, reason: String)]
+        /// `auto` settled: replace or supplement.
+        var mode: PackMode
+        /// The most of the budget the coordination overhead (essentials, role brief, manifest) may take.
+        var essentialShare: Double
+        /// Essential sections that always come in, in pack order, each with why it is pinned.
+        var pinned: [(record: SectionRecord, reason: String)]
+        /// The rest of the essential tier, each with why it is essential: it fills the share by
+        /// relevance, and what does not fit competes with the detailed sections.
+        var shareable: [(record: SectionRecord, reason: String)]
+        /// Files left out because Claude Code loads them itself (supplement mode).
+        var loadedByClaudeCode: PackManifest.LoadedByClaudeCode
         /// The agent's own definition, the role brief: none of its sections is a candidate again.
         var role: [SectionRecord]
     }
 
-    /// The request's profile and budget, its essentials in pack order and the role brief.
+    /// An agent's essential tier: the pinned sections, the rest, and its own definition apart.
+    public struct EssentialSections: Sendable {
+        /// Always in the pack: author-marked essential, addressed to this agent, or a prohibition
+        /// every agent must keep (docs/packing.md, "Pinned sections").
+        public var pinned: [(record: SectionRecord, reason: String)]
+        /// Root memory, `CLAUDE.local.md` and what launch-loaded files import: in by relevance.
+        public var shareable: [(record: SectionRecord, reason: String)]
+        /// The agent's definition (the role brief).
+        public var role: [SectionRecord]
+        /// Files Claude Code loads at launch by itself (what a supplementing pack leaves out).
+        public var loadedByClaudeCode: PackManifest.LoadedByClaudeCode
+    }
+
+    /// The request's profile, budget and mode, its essentials in pack order and the role brief.
     /// - Throws: ``PackError/unknownAgent(name:known:)``, ``PackError/invalidBudget(_:)`` (a profile's budget).
     func essentialInputs(for request: PackRequest, task: String?) throws -> PackInputs {
         let shared = try shared(withBodies: true)
         let profile = try request.agent.map { try self.profile(named: $0, in: shared.profiles) }
         let budget = request.budget ?? profile?.budget ?? defaultBudget
         guard PackRequest.budgetRange.contains(budget) else { throw PackError.invalidBudget(budget) }
-        let (essentials, role) = try essentials(for: profile, shared: shared, withBodies: true)
+        let mode = request.mode.resolved(for: profile)
+        var sections = try essentials(for: profile, shared: shared, withBodies: true)
+        var loaded = PackManifest.LoadedByClaudeCode.none
+        if mode == .supplement {
+            loaded = sections.loadedByClaudeCode
+            let files = Set(loaded.files)
+            sections.pinned.removeAll { files.contains($0.record.path) }
+            sections.shareable.removeAll { files.contains($0.record.path) }
+        }
         return PackInputs(
-            profile: profile, task: task, budget: budget, essentials: Self.inPackOrder(essentials),
-            role: role)
+            profile: profile, task: task, budget: budget, mode: mode,
+            essentialShare: profile?.essentialShare ?? defaultEssentialShare,
+            pinned: Self.inPackOrder(sections.pinned), shareable: Self.inPackOrder(sections.shareable),
+            loadedByClaudeCode: loaded, role: sections.role)
     }
 
-    /// The essential sections for `profile` (or for a generic pack), each with why, in no order,
-    /// and the agent's own definition (the role brief) apart.
+    /// The essential sections for `profile` (or for a generic pack), pinned and not, each with
+    /// why, in no order, and the agent's own definition (the role brief) apart.
     /// - Parameter withBodies: false when only the sections' tokens are wanted (`ctxmem agents`, the audit).
-    public func essentials(for profile: AgentProfile?, withBodies: Bool = true)
-        throws -> (sections: [(SectionRecord, String)], role: [SectionRecord])
-    {
+    public func essentials(for profile: AgentProfile?, withBodies: Bool = true) throws -> EssentialSections {
         try store.snapshot {
             try essentials(for: profile, shared: shared(withBodies: withBodies), withBodies: withBodies)
         }
@@ -43,55 +75,90 @@ extension PackBuilder {
     private func essentials(
         for profile: AgentProfile?, shared: PackingState,
         withBodies: Bool
-    ) throws -> (sections: [(SectionRecord, String)], role: [SectionRecord]) {
+    ) throws -> EssentialSections {
         let audience = shared.audiences
         func applies(_ record: SectionRecord) -> Bool {
             if record.kind == .agent { return false }  // other agents' definitions are not this one's
             if let names = audience[record.path] { return profile.map { names.contains($0.name) } ?? false }
             return true
         }
-        var chosen: [Int64: (SectionRecord, String)] = [:]
+        var pinned: [Int64: (SectionRecord, String)] = [:]
+        var shareable: [Int64: (SectionRecord, String)] = [:]
         for record in shared.essentialSections where applies(record) {
-            chosen[record.id] = (record, record.tierReason)
+            if let why = Self.pinReason(record) {
+                pinned[record.id] = (record, why)
+            } else {
+                shareable[record.id] = (record, record.tierReason)
+            }
         }
         let role =
             profile.map { own in try? store.sections(inPaths: [own.path], withBody: withBodies) }
             .flatMap { $0 } ?? []
         if let profile {
+            // A file addressed to this agent is its own memory, whatever its tier.
             let named = audience.filter { $0.value.contains(profile.name) }.map(\.key).sorted()
-            for record in try store.sections(inPaths: named, withBody: withBodies) where chosen[record.id] == nil {
-                chosen[record.id] = (record, "frontmatter names \(profile.name)")
+            for record in try store.sections(inPaths: named, withBody: withBodies) where pinned[record.id] == nil {
+                shareable[record.id] = nil
+                pinned[record.id] = (record, "frontmatter names \(profile.name)")
             }
         }
         // What the launch-loaded files and the definition import, Claude Code loads with them.
-        let seeds = Set(chosen.values.map(\.0.path)).union(profile.map { [$0.path] } ?? [])
+        let seeds = Set(pinned.values.map(\.0.path)).union(shareable.values.map(\.0.path))
+            .union(profile.map { [$0.path] } ?? [])
         let imported = shared.imports.closure(from: seeds, limit: importDepth)
         let importedPaths = imported.keys.sorted()
-        for record in try store.sections(inPaths: importedPaths, withBody: withBodies) where chosen[record.id] == nil {
+        for record in try store.sections(inPaths: importedPaths, withBody: withBodies)
+        where pinned[record.id] == nil && shareable[record.id] == nil {
             guard record.tier == .detailed, TierAssigner.isFileDefault(record.tierReason), record.kind != .agent else {
                 continue
             }
             if let names = audience[record.path], !(profile.map { names.contains($0.name) } ?? false) { continue }
-            chosen[record.id] = (record, "imported by \(imported[record.path] ?? "a launch file")")
+            let why = "imported by \(imported[record.path] ?? "a launch file")"
+            if TierAssigner.isProhibition(record.headingPath) {
+                pinned[record.id] = (record, "\(why); states what agents may not do")
+            } else {
+                shareable[record.id] = (record, why)
+            }
         }
-        return (Array(chosen.values), role)
+        return EssentialSections(
+            pinned: Array(pinned.values).map { (record: $0.0, reason: $0.1) },
+            shareable: Array(shareable.values).map { (record: $0.0, reason: $0.1) },
+            role: role,
+            loadedByClaudeCode: .init(files: shared.launchLoaded.keys.sorted(), tokens: shared.launchLoadedTokens))
+    }
+
+    /// Why an essential section is pinned (always in), or nil when it competes for the share: an
+    /// author's explicit choice (a marker, frontmatter `tier: essential`, a `tier_rules` entry),
+    /// a rule Claude Code loads for every agent, or a prohibition (its heading says what may not
+    /// be done). Root memory and what launch files import are essential by default only, and are
+    /// trimmed per role.
+    static func pinReason(_ record: SectionRecord) -> String? {
+        let reason = record.tierReason
+        if reason.hasPrefix("marker") || reason.hasPrefix("file marker") || reason == "frontmatter tier"
+            || reason.hasPrefix("config rule")
+        {
+            return "\(reason) (set by the author)"
+        }
+        if record.kind == .rule, reason == "rule loaded at launch" { return "rule every agent keeps" }
+        if TierAssigner.isProhibition(record.headingPath) { return "\(reason); states what agents may not do" }
+        return nil
     }
 
     /// Documents by hierarchy (importer before imported, root before nested), then path; sections
     /// in document order. Keys are made once per section, not in every comparison.
-    private static func inPackOrder(_ essentials: [(SectionRecord, String)])
+    private static func inPackOrder(_ essentials: [(record: SectionRecord, reason: String)])
         -> [(record: SectionRecord, reason: String)]
     {
-        essentials.map { (key: OrderKey($0.0, tier: .essential), pair: $0) }
-            .sorted { ($0.key, $0.pair.0.ordinal) < ($1.key, $1.pair.0.ordinal) }
-            .map { (record: $0.pair.0, reason: $0.pair.1) }
+        essentials.map { (key: OrderKey($0.record, tier: .essential), pair: $0) }
+            .sorted { ($0.key, $0.pair.record.ordinal) < ($1.key, $1.pair.record.ordinal) }
+            .map(\.pair)
     }
 
-    /// A plan that starts from the essentials and the role brief, with the pack's fixed cost measured.
+    /// A plan that starts from the pinned sections and the role brief, with the pack's fixed cost measured.
     /// - Throws: ``PackError/essentialsExceedBudget(budget:essentialTokens:largest:)`` when they do
     ///   not fit and the request does not allow trimming them (then the plan starts empty).
     func startPlan(with inputs: PackInputs, request: PackRequest) throws -> PackPlan {
-        let renderer = PackRenderer(format: request.format)
+        let renderer = PackRenderer(format: request.format, delivery: request.delivery)
         let role = inputs.profile.map { profile in
             RoleBrief(
                 name: profile.name, description: profile.description, path: profile.path,
@@ -99,20 +166,20 @@ extension PackBuilder {
         }
         var selection = Selection(duplicateMinimumTokens: policy.duplicateMinimumTokens)
         var decisions: [Int64: PackDecision] = [:]
-        for (record, reason) in inputs.essentials {
+        for (record, reason) in inputs.pinned {
             selection.add(
                 record, tier: .essential, text: record.body ?? "", trimmed: false, density: .infinity,
                 tokens: bodyTokens(record))
             decisions[record.id] = PackDecision(
                 handle: record.handle, tier: .essential, tokens: record.tokens,
-                score: 1, outcome: .included, reason: "essential: \(reason)")
+                score: 1, outcome: .included, reason: "pinned: \(reason)")
         }
-        // Fixed cost: wrappers, manifest, role and task; then with the essentials as they render
+        // Fixed cost: wrappers, manifest, role and task; then with the pinned sections as they render
         // (a document's consecutive sections share one source line, so costing them one by one
         // overstates them by thousands of tokens and leaves room that refills must take back).
         let manifest = Self.emptyManifest(
-            request: request, agent: inputs.profile?.name, task: inputs.task,
-            budget: inputs.budget, counter: counter)
+            request: request, agent: inputs.profile?.name, task: inputs.task, mode: inputs.mode,
+            budget: inputs.budget, counter: counter, loadedByClaudeCode: inputs.loadedByClaudeCode)
         var content = PackContent(
             manifest: manifest, documents: [], pointers: [], unlistedPointers: 0,
             role: role, task: inputs.task)
@@ -123,9 +190,12 @@ extension PackBuilder {
             committed = counter.count(renderer.render(content))
         }
         var plan = PackPlan(
-            request: request, budget: inputs.budget, essentials: inputs.essentials, renderer: renderer,
+            request: request, budget: inputs.budget, essentials: inputs.pinned, renderer: renderer,
             slack: policy.slackTokens + inputs.budget / policy.slackDivisor,
-            selection: selection, decisions: decisions, content: content, committed: committed)
+            selection: selection, decisions: decisions, content: content, committed: committed,
+            fixedOverhead: max(
+                0, fixed - (request.delivery == .document ? inputs.task.map { counter.count($0) } ?? 0 : 0)),
+            essentialShare: inputs.essentialShare)
         if committed + plan.slack > inputs.budget {
             if !request.trimEssentials {
                 throw plan.overBudget(committed)

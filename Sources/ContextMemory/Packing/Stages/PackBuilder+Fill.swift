@@ -13,25 +13,25 @@ extension PackBuilder {
         }
     }
 
-    /// The essentials first when they had to be trimmed (as ordinary candidates); then the most
+    /// The pinned sections first when they had to be trimmed, in pack order; then the most
     /// relevant sections, best first, whatever their size (whole, or trimmed when strong): value
     /// per token alone let many small, loosely related sections crowd them out; then the rest by
     /// value per token.
     private func fillOrder(_ candidates: [Candidate], plan: PackPlan) -> [Candidate] {
-        var queue = candidates
-        if plan.selection.items.isEmpty {
-            queue =
-                plan.essentials.map {
-                    Candidate(
-                        record: $0.record, tier: .essential, score: 1,
-                        reason: "essential (trimmed to fit: --trim-essentials)", contentAllowed: true, policy: policy)
-                } + queue
-        }
-        queue.sort { ($0.density, $1.record.id) > ($1.density, $0.record.id) }
+        // Pinned sections that did not fit whole come first, in pack order, to be trimmed.
+        let pinned =
+            plan.selection.items.isEmpty
+            ? plan.essentials.map {
+                Candidate(
+                    record: $0.record, tier: .essential, score: 1,
+                    reason: "pinned: \($0.reason) (trimmed to fit: --trim-essentials)", contentAllowed: true,
+                    policy: policy)
+            } : []
+        let queue = candidates.sorted { ($0.density, $1.record.id) > ($1.density, $0.record.id) }
         let mostRelevant = queue.filter(\.contentAllowed).sorted { ($0.score, $1.record.id) > ($1.score, $0.record.id) }
             .prefix(policy.mostRelevantFirst)
         let first = Set(mostRelevant.map(\.record.id))
-        return Array(mostRelevant) + queue.filter { !first.contains($0.record.id) }
+        return pinned + Array(mostRelevant) + queue.filter { !first.contains($0.record.id) }
     }
 
     /// Includes `candidate` whole when it fits, trimmed when it is relevant enough and a useful part

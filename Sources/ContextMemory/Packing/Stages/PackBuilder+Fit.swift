@@ -17,7 +17,8 @@ extension PackBuilder {
             plan.content.manifest = manifest(
                 for: plan.content, roleTokens: roleTokens,
                 pointerCosts: &plan.pointerCosts, request: plan.request, budget: budget,
-                leftOut: leftOut, duplicates: duplicates)
+                leftOut: leftOut, duplicates: duplicates, fixedOverhead: plan.fixedOverhead,
+                essentialShare: plan.essentialShare)
             let (text, tokens) = renderMeasured(&plan.content, renderer: plan.renderer)
             // Each render's measure: how many refills a pack takes.
             logger.trace(

@@ -92,7 +92,8 @@ extension PackBuilder {
                     policy.recencyBoost * (Double(record.modified) - Double(oldest))
                     / (Double(newest) - Double(oldest))
             }
-            // Another agent's definition, or a file addressed to other agents, is detail here.
+            // Another agent's definition, a file addressed to other agents, or essential memory beyond
+            // the share is detail here.
             let tier: Tier = record.tier == .essential ? .detailed : record.tier
             // A tier the profile does not list comes in for a section the task matches strongly, for
             // the profile's include paths (not operational), and for the documents the essentials

@@ -1,0 +1,284 @@
+public import Foundation
+
+/// What Claude Code sends a hook (docs/claude-code.md, "Hooks"): the fields ctxmem reads of the
+/// events it handles; anything else is ignored.
+public struct ClaudeCodeHookInput: Decodable, Sendable {
+    public var hookEventName: String
+    public var sessionID: String?
+    public var cwd: String?
+    public var transcriptPath: String?
+    /// `SubagentStart`: the agent's type (a custom agent's `name`, or a built-in such as `Explore`).
+    public var agentType: String?
+    public var agentID: String?
+    /// `PreToolUse`: the tool (`Agent`, `Task` before v2.1.63) and its input.
+    public var toolName: String?
+    public var toolInput: [String: JSONValue]?
+    /// `SessionStart`: startup, resume, clear, compact (or fork).
+    public var source: String?
+
+    enum CodingKeys: String, CodingKey {
+        case hookEventName = "hook_event_name"
+        case sessionID = "session_id"
+        case cwd
+        case transcriptPath = "transcript_path"
+        case agentType = "agent_type"
+        case agentID = "agent_id"
+        case toolName = "tool_name"
+        case toolInput = "tool_input"
+        case source
+    }
+}
+
+/// What a hook run gives back: the JSON for stdout (nil: print nothing) and one line for stderr
+/// (nil: none). The exit code is always 0: a hook of ctxmem never stops Claude Code.
+public struct HookAnswer: Sendable, Equatable {
+    public var output: String?
+    public var note: String?
+    /// The injected context alone (for tests and `ctxmem hook --text`).
+    public var context: String?
+
+    public init(output: String? = nil, note: String? = nil, context: String? = nil) {
+        self.output = output
+        self.note = note
+        self.context = context
+    }
+}
+
+/// Claude Code's hooks, answered (`ctxmem hook`, `POST /v1/hooks/claude-code`):
+/// - `PreToolUse` on the delegation tool records the prompt for the sub-agent it starts;
+/// - `SubagentStart` injects a pack for the agent and the recorded task (or its role), at most
+///   ``contextLimit`` characters, as `hookSpecificOutput.additionalContext`;
+/// - `SessionStart` with source `compact` injects what compaction dropped and Claude Code does
+///   not reload itself: the nested CLAUDE.md files and path-scoped rules of the files the session
+///   worked on.
+/// Everything fails open: an error gives no context (or, for an agent that starts without
+/// CLAUDE.md, the fallback written at index time) and one line on stderr.
+extension MemoryService {
+    /// Claude Code's cap on injected hook context; past it Claude gets a file path and a preview.
+    /// Counted in UTF-16 code units, as JavaScript counts a string's length (never fewer than characters).
+    public static let hookContextLimit = 10_000
+    /// The largest hook input read (a PreToolUse prompt is at most a few kilobytes).
+    public static let hookInputLimit = 1 << 20
+
+    /// Where hook state lives: beside the index, never in it.
+    var hookFolder: URL { URL(fileURLWithPath: databasePath).deletingLastPathComponent() }
+    public var delegations: DelegationLog { DelegationLog(folder: hookFolder.appendingPathComponent("delegations")) }
+
+    /// Answers one hook input. Never throws: every failure becomes a note.
+    public func answerHook(_ data: Data, now: Date = Date()) -> HookAnswer {
+        let input: ClaudeCodeHookInput
+        do {
+            guard !data.isEmpty else { return HookAnswer(note: "ctxmem hook: no input on stdin; nothing to do") }
+            input = try JSONDecoder().decode(ClaudeCodeHookInput.self, from: data)
+        } catch {
+            return HookAnswer(note: "ctxmem hook: the input is not Claude Code hook JSON (\(Self.brief(error)))")
+        }
+        switch input.hookEventName {
+        case "PreToolUse": return recordDelegation(input, now: now)
+        case "SubagentStart": return startSubagent(input, now: now)
+        case "SessionStart": return startSession(input)
+        default: return HookAnswer(note: "ctxmem hook: \(input.hookEventName) is not an event ctxmem answers")
+        }
+    }
+
+    // MARK: - Events
+
+    private func recordDelegation(_ input: ClaudeCodeHookInput, now: Date) -> HookAnswer {
+        guard input.toolName == "Agent" || input.toolName == "Task" else {
+            return HookAnswer(note: "ctxmem hook: PreToolUse of \(input.toolName ?? "no tool") is not a delegation")
+        }
+        guard let session = input.sessionID, let type = input.toolInput?["subagent_type"]?.stringValue,
+            let prompt = input.toolInput?["prompt"]?.stringValue
+        else {
+            return HookAnswer(note: "ctxmem hook: the delegation has no session, subagent_type or prompt to record")
+        }
+        do {
+            let scanner = (try? configuration().secrets.scanner) ?? SecretScanner()
+            try delegations.record(prompt: scanner.redact(prompt).text, session: session, agentType: type, now: now)
+            return HookAnswer()
+        } catch {
+            return HookAnswer(note: "ctxmem hook: cannot record the delegation: \(Self.brief(error))")
+        }
+    }
+
+    private func startSubagent(_ input: ClaudeCodeHookInput, now: Date) -> HookAnswer {
+        guard let type = input.agentType, !type.isEmpty else {
+            return HookAnswer(note: "ctxmem hook: SubagentStart without agent_type; nothing injected")
+        }
+        let task = input.sessionID.flatMap { delegations.take(session: $0, agentType: type, now: now) }
+        do {
+            let context: String
+            do {
+                context = try hookContext(agent: type, task: task)
+            } catch PackError.unknownAgent(_, _) {
+                // A built-in or plugin agent: the task alone still says what is relevant.
+                guard let task else {
+                    return HookAnswer(note: "ctxmem hook: no agent named '\(type)' in .claude/agents; nothing injected")
+                }
+                context = try hookContext(agent: nil, task: task)
+            }
+            return Self.answer(event: "SubagentStart", context: context)
+        } catch {
+            let note = "ctxmem hook: no pack for \(type): \(Self.brief(error))"
+            guard let fallback = hookFallback(agent: type) else { return HookAnswer(note: note) }
+            var answer = Self.answer(event: "SubagentStart", context: fallback)
+            answer.note = note + " (sent its pinned essentials from the last index)"
+            return answer
+        }
+    }
+
+    private func startSession(_ input: ClaudeCodeHookInput) -> HookAnswer {
+        guard input.source == "compact" else { return HookAnswer() }  // Claude Code loads the rest itself
+        guard let transcript = input.transcriptPath else {
+            return HookAnswer(note: "ctxmem hook: SessionStart without transcript_path; nothing to restore")
+        }
+        do {
+            let touched = try TranscriptFiles.paths(in: URL(fileURLWithPath: transcript), relativeTo: root)
+            guard let context = try compactionContext(touched: touched) else { return HookAnswer() }
+            return Self.answer(event: "SessionStart", context: context)
+        } catch {
+            return HookAnswer(note: "ctxmem hook: nothing restored after compaction: \(Self.brief(error))")
+        }
+    }
+
+    // MARK: - Context
+
+    /// A pack for `agent` and `task` as a hook injects it: pinned essentials first, then what bears
+    /// most on the task, then handles, within ``hookContextLimit`` characters and the tokens of the
+    /// budget that gives. The budget starts at a quarter of the limit (Markdown runs three to four
+    /// characters a token) and is scaled by how far the last render fell short of the limit or
+    /// overran it; the largest render within the limit is kept.
+    public func hookContext(agent: String?, task: String?) throws -> String {
+        var budget = Self.hookContextLimit / 4
+        var best: String?
+        var tried: Set<Int> = []
+        for _ in 0..<5 where tried.insert(budget).inserted {
+            var request = PackRequest(
+                agent: agent, task: task, budget: budget, format: .markdown, trimEssentials: true, mode: .auto)
+            request.delivery = .hookContext
+            let pack = try pack(request)
+            let length = pack.text.utf16.count
+            // Aim a little under the limit: the next render's length is only estimated from this one's.
+            let scaled = budget * (Self.hookContextLimit * 19 / 20) / max(1, length)
+            let next = min(PackRequest.budgetRange.upperBound, max(PackRequest.budgetRange.lowerBound, scaled))
+            if length <= Self.hookContextLimit {
+                best = pack.text
+                // Close enough to the limit, or the memory had no more to give at this budget.
+                let exhausted = pack.manifest.tokens < budget * 9 / 10
+                if length >= Self.hookContextLimit * 17 / 20 || exhausted || next <= budget { break }
+            } else if budget == PackRequest.budgetRange.lowerBound {
+                break
+            }
+            budget = best == nil ? min(next, budget - 1) : next
+        }
+        guard let best else { throw PackError.invalidBudget(budget) }
+        return best
+    }
+
+    /// The nested memory and path-scoped rules of the files a session worked on, which compaction
+    /// drops and Claude Code reloads only when they are read again: their text while it fits, then handles.
+    func compactionContext(touched: Set<String>) throws -> String? {
+        guard !touched.isEmpty else { return nil }
+        let reader = try storage.reader()
+        let wanted: [String] = try reader.snapshot {
+            var paths: Set<String> = []
+            for document in try reader.documents(kind: .claudeMD)
+            where !DocumentKind.rootMemoryPaths.contains(document.path) {
+                let folder = (document.path as NSString).deletingLastPathComponent + "/"
+                if touched.contains(where: { $0.hasPrefix(folder) }) { paths.insert(document.path) }
+            }
+            for document in try reader.documents(kind: .rule) {
+                guard let value = document.frontmatter?["paths"] else { continue }
+                let globs = (value.arrayValue ?? [value]).compactMap(\.stringValue).map(Glob.init)
+                if touched.contains(where: { file in globs.contains { $0.matches(file) } }) {
+                    paths.insert(document.path)
+                }
+            }
+            return paths.sorted()
+        }
+        guard !wanted.isEmpty else { return nil }
+        let sections = try reader.snapshot { try reader.sections(inPaths: wanted, withBody: true) }
+            .sorted { ($0.path, $0.ordinal) < ($1.path, $1.ordinal) }
+        var text =
+            "# Project memory restored after compaction\n\nctxmem: the nested CLAUDE.md files and path-scoped rules "
+            + "of the files this session worked on, which compaction dropped (Claude Code reloads the root "
+            + "CLAUDE.md and the unconditional rules itself). read_memory gives any handle's full text.\n"
+        var handles: [String] = []
+        var currentPath = ""
+        let reserve = 1_500  // for the handles of what does not fit
+        for section in sections {
+            var piece = ""
+            if section.path != currentPath { piece += "\n## \(section.path)\n\n" }
+            piece += (section.body ?? "").trimmingCharacters(in: .newlines) + "\n"
+            if handles.isEmpty, text.utf16.count + piece.utf16.count <= Self.hookContextLimit - reserve {
+                text += piece
+                currentPath = section.path
+            } else {
+                handles.append(section.handle)
+            }
+        }
+        if !handles.isEmpty {
+            text += "\n## Also restored by handle\n\n"
+            for handle in handles {
+                let line = "- \(handle)\n"
+                guard text.utf16.count + line.utf16.count <= Self.hookContextLimit - 80 else {
+                    text += "- … and more (search_memory finds them).\n"
+                    break
+                }
+                text += line
+            }
+        }
+        return text
+    }
+
+    // MARK: - Fallback
+
+    /// Where the fallback context of an agent that starts without CLAUDE.md is kept.
+    func hookFallbackURL(agent: String) -> URL {
+        hookFolder.appendingPathComponent("hook-fallback").appendingPathComponent(
+            ContentHash(agent).hex + ".md")
+    }
+
+    /// The fallback written at the last index for `agent`, if any.
+    func hookFallback(agent: String) -> String? {
+        (try? Data(contentsOf: hookFallbackURL(agent: agent))).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Writes, for every agent whose definition sets `omitClaudeMd: true`, the context its hook
+    /// sends without a task, so that when a later hook cannot pack (index locked, damaged, gone)
+    /// the agent still starts with its pinned essentials rather than with no project memory.
+    public func writeHookFallbacks() throws {
+        let profiles = try packBuilderParts().builder(reading: storage.reader()).profiles()
+        for profile in profiles where profile.omitClaudeMd {
+            let text = try hookContext(agent: profile.name, task: nil)
+            let url = hookFallbackURL(agent: profile.name)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: url, options: .atomic)
+        }
+    }
+
+    // MARK: - Output
+
+    /// Claude Code's hook output with `context` as the event's `additionalContext`.
+    static func answer(event: String, context: String) -> HookAnswer {
+        struct Output: Encodable {
+            struct Specific: Encodable {
+                var hookEventName: String
+                var additionalContext: String
+            }
+            var hookSpecificOutput: Specific
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data =
+            (try? encoder.encode(Output(hookSpecificOutput: .init(hookEventName: event, additionalContext: context))))
+            ?? Data()
+        return HookAnswer(output: String(decoding: data, as: UTF8.self), note: nil, context: context)
+    }
+
+    /// An error in one line.
+    static func brief(_ error: any Error) -> String {
+        String(describing: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+    }
+}
