@@ -43,9 +43,9 @@ public struct PackingState: Sendable {
             launch[path] = "imported by \(importer)"
         }
         launchLoaded = launch
-        let documentTokens = Dictionary(
-            try store.documents(kind: nil).map { ($0.path, $0.tokens) }, uniquingKeysWith: { first, _ in first })
-        launchLoadedTokens = launch.keys.reduce(0) { $0 + (documentTokens[$1] ?? 0) }
+        launchLoadedTokens = try store.sections(inPaths: launch.keys.sorted(), withBody: false).reduce(0) {
+            $0 + $1.tokens
+        }
     }
 }
 

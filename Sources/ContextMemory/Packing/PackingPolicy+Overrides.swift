@@ -13,6 +13,8 @@ extension PackingPolicy {
     private static var fields: KeyValuePairs<String, Field> {
         [
             "rankLimit": .whole(\.rankLimit, minimum: 0),
+            "budgetTokensPerRanked": .whole(\.budgetTokensPerRanked, minimum: 1),
+            "rankFloor": .whole(\.rankFloor, minimum: 1),
             "includeLimit": .whole(\.includeLimit, minimum: 0),
             "answeringDocuments": .whole(\.answeringDocuments, minimum: 0),
             "taskWeight": .real(\.taskWeight),

@@ -7,8 +7,14 @@
 public struct PackingPolicy: Sendable, Equatable {
     // MARK: Candidates (stage 2)
 
-    /// How many sections BM25 ranks for the task, and as many for the role.
+    /// How many sections BM25 ranks for the task, and as many for the role...
     public var rankLimit = 2_000
+    /// ...but no more than one per this many tokens of budget (at least ``rankFloor``): a small pack
+    /// (a hook's, 2,700 tokens) holds a few dozen sections, and ranking and reading 2,000 candidates
+    /// was most of its time on a large memory. Packs of 10,000 tokens and more rank ``rankLimit``.
+    public var budgetTokensPerRanked = 5
+    /// The fewest sections ranked, whatever the budget.
+    public var rankFloor = 250
     /// How many sections the profile's `include` globs bring in as candidates.
     public var includeLimit = 5_000
     /// How many of the documents that match the task best come in whole as candidates: the

@@ -145,35 +145,28 @@ extension MemoryService {
 
     /// A pack for `agent` and `task` as a hook injects it: pinned essentials first, then what bears
     /// most on the task, then handles, within ``hookContextLimit`` characters and the tokens of the
-    /// budget that gives. The budget starts at a quarter of the limit (Markdown runs three to four
-    /// characters a token) and is scaled by how far the last render fell short of the limit or
-    /// overran it; the largest render within the limit is kept.
+    /// budget that gives.
     public func hookContext(agent: String?, task: String?) throws -> String {
-        var budget = Self.hookContextLimit / 4
-        var best: String?
-        var tried: Set<Int> = []
-        for _ in 0..<5 where tried.insert(budget).inserted {
+        var budget = Self.hookStartBudget
+        for _ in 0..<4 {
             var request = PackRequest(
                 agent: agent, task: task, budget: budget, format: .markdown, trimEssentials: true, mode: .auto)
             request.delivery = .hookContext
-            let pack = try pack(request)
-            let length = pack.text.utf16.count
-            // Aim a little under the limit: the next render's length is only estimated from this one's.
-            let scaled = budget * (Self.hookContextLimit * 19 / 20) / max(1, length)
-            let next = min(PackRequest.budgetRange.upperBound, max(PackRequest.budgetRange.lowerBound, scaled))
-            if length <= Self.hookContextLimit {
-                best = pack.text
-                // Close enough to the limit, or the memory had no more to give at this budget.
-                let exhausted = pack.manifest.tokens < budget * 9 / 10
-                if length >= Self.hookContextLimit * 17 / 20 || exhausted || next <= budget { break }
-            } else if budget == PackRequest.budgetRange.lowerBound {
-                break
-            }
-            budget = best == nil ? min(next, budget - 1) : next
+            let text = try pack(request).text
+            let length = text.utf16.count
+            if length <= Self.hookContextLimit { return text }
+            // Over: shrink by the overrun, aiming a little under (the next length is an estimate).
+            let next = budget * (Self.hookContextLimit * 19 / 20) / length
+            guard next >= PackRequest.budgetRange.lowerBound, next < budget else { break }
+            budget = next
         }
-        guard let best else { throw PackError.invalidBudget(budget) }
-        return best
+        throw PackError.invalidBudget(budget)
     }
+
+    /// The first budget a hook packs with: Markdown memory runs 3.5 to 4 characters a token by the
+    /// estimator, so 2,700 tokens usually render within 10,000 characters in one pack (each pack is
+    /// most of a hook's time; a second is made only when the first overruns).
+    static let hookStartBudget = 2_700
 
     /// The nested memory and path-scoped rules of the files a session worked on, which compaction
     /// drops and Claude Code reloads only when they are read again: their text while it fits, then handles.

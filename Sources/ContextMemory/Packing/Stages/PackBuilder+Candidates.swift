@@ -23,11 +23,12 @@ extension PackBuilder {
         let loaded = Set(inputs.loadedByClaudeCode.files)
         let excluding = Set(inputs.pinned.map(\.record.id)).union(inputs.role.map(\.id))
         let pinnedPaths = Set(inputs.pinned.map(\.record.path)).union(profile.map { [$0.path] } ?? [])
-        let taskScores = try normalizedRanks(inputs.task.flatMap { SearchQuery.relevance(from: $0) })
+        let limit = min(policy.rankLimit, max(policy.rankFloor, inputs.budget / policy.budgetTokensPerRanked))
+        let taskScores = try normalizedRanks(inputs.task.flatMap { SearchQuery.relevance(from: $0) }, limit: limit)
         let roleText = profile.map {
             ([$0.name.replacingOccurrences(of: "-", with: " "), $0.description] + $0.keywords).joined(separator: " ")
         }
-        let roleScores = try normalizedRanks(roleText.flatMap { SearchQuery.relevance(from: $0) })
+        let roleScores = try normalizedRanks(roleText.flatMap { SearchQuery.relevance(from: $0) }, limit: limit)
         // What the essentials (and what Claude Code loads) link to, the project points to.
         let linkingPaths = pinnedPaths.union(inputs.shareable.map(\.record.path)).union(loaded)
         let edges = try store.referenceEdges(kinds: [.import, .link, .referenceLink], fromPaths: linkingPaths.sorted())
@@ -67,9 +68,9 @@ extension PackBuilder {
     }
 
     /// BM25 scores divided by the best one, so task and role weigh alike whatever their length.
-    private func normalizedRanks(_ query: SearchQuery?) throws -> [Int64: Double] {
+    private func normalizedRanks(_ query: SearchQuery?, limit: Int) throws -> [Int64: Double] {
         guard let query else { return [:] }
-        let ranked = try store.rank(query, limit: policy.rankLimit)
+        let ranked = try store.rank(query, limit: limit)
         guard let best = ranked.first?.score, best > 0 else { return [:] }
         var result: [Int64: Double] = [:]
         for (id, score) in ranked { result[id] = max(0, score / best) }
