@@ -17,6 +17,10 @@ public enum DocumentKind: String, Codable, Sendable, CaseIterable {
     /// Reached from a memory file by an `@import` or a relative link.
     case referenced
 
+    /// The memory files Claude Code loads at launch from the project root itself (nested
+    /// CLAUDE.md files load on demand, when Claude reads a file in their folder).
+    public static let rootMemoryPaths: Set<String> = ["CLAUDE.md", "CLAUDE.local.md", ".claude/CLAUDE.md"]
+
     /// The spellings accepted on input, for messages.
     public static let choices = allCases.map(\.rawValue).joined(separator: "|")
 
