@@ -14,6 +14,7 @@ struct CTXMem: AsyncParsableCommand {
             .claude/rules, .claude/skills, project_management/ and every file they link to) into SQLite with \
             full-text search.
 
+              ctxmem init                   set the project up for Claude Code (hooks, MCP server, agent advice)
               ctxmem index                  index the current folder (then only changes)
               ctxmem search "VPC peering"   find sections, best first
               ctxmem pack --agent backend-manager --task "add the VPC peering API"
@@ -32,7 +33,8 @@ struct CTXMem: AsyncParsableCommand {
             """,
         version: Release.version,
         subcommands: [
-            IndexCommand.self, SearchCommand.self, PackCommand.self, ReadCommand.self, AuditCommand.self,
+            InitCommand.self, IndexCommand.self, SearchCommand.self, PackCommand.self, ReadCommand.self,
+            AuditCommand.self,
             ServeCommand.self, MCPCommand.self, AgentsCommand.self,
             TiersCommand.self, TokensCommand.self, StatsCommand.self, DoctorCommand.self,
         ]
