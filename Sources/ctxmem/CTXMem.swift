@@ -14,6 +14,7 @@ struct CTXMem: AsyncParsableCommand {
             .claude/rules, .claude/skills, project_management/ and every file they link to) into SQLite with \
             full-text search.
 
+              ctxmem init                   set the project up for Claude Code (hooks, MCP server, agent advice)
               ctxmem index                  index the current folder (then only changes)
               ctxmem search "VPC peering"   find sections, best first
               ctxmem pack --agent backend-manager --task "add the VPC peering API"
@@ -22,7 +23,6 @@ struct CTXMem: AsyncParsableCommand {
               ctxmem audit                  broken imports, links and anchors, stale and orphaned docs
               ctxmem serve                  the same over HTTP, following edits to the files
               ctxmem mcp                    the same as MCP tools over stdio (claude mcp add ctxmem -- ctxmem mcp)
-              ctxmem init                   set the project up for Claude Code: hooks and the MCP server
               ctxmem hook                   answer Claude Code's hooks: each sub-agent gets its pack at start
               ctxmem agents                 agents with their budgets and essential tokens
               ctxmem tiers docs/            each section's tier and why
@@ -34,8 +34,8 @@ struct CTXMem: AsyncParsableCommand {
             """,
         version: Release.version,
         subcommands: [
-            IndexCommand.self, SearchCommand.self, PackCommand.self, ReadCommand.self, AuditCommand.self,
-            ServeCommand.self, MCPCommand.self, HookCommand.self, AgentsCommand.self,
+            InitCommand.self, IndexCommand.self, SearchCommand.self, PackCommand.self, ReadCommand.self,
+            AuditCommand.self, ServeCommand.self, MCPCommand.self, HookCommand.self, AgentsCommand.self,
             TiersCommand.self, TokensCommand.self, StatsCommand.self, DoctorCommand.self,
         ]
     )

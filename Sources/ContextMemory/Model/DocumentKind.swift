@@ -17,6 +17,10 @@ public enum DocumentKind: String, Codable, Sendable, CaseIterable {
     /// Reached from a memory file by an `@import` or a relative link.
     case referenced
 
+    /// The memory files Claude Code loads at launch from the project root itself (nested
+    /// CLAUDE.md files load on demand, when Claude reads a file in their folder).
+    public static let rootMemoryPaths: Set<String> = ["CLAUDE.md", "CLAUDE.local.md", ".claude/CLAUDE.md"]
+
     /// The spellings accepted on input, for messages.
     public static let choices = allCases.map(\.rawValue).joined(separator: "|")
 
@@ -42,9 +46,6 @@ public enum DocumentKind: String, Codable, Sendable, CaseIterable {
         if path.hasPrefix("project_management/"), isMarkdown || MemoryFormats.isText(path) { return .projectManagement }
         return nil
     }
-
-    /// The project's memory files Claude Code loads at launch (reference/claude-code-memory.md).
-    public static let rootMemoryPaths: Set<String> = ["CLAUDE.md", "CLAUDE.local.md", ".claude/CLAUDE.md"]
 
     /// Why Claude Code loads a file at launch by itself, or nil: the root memory files and the
     /// project's rules without `paths:` (what they import comes with them, within the depth limit).

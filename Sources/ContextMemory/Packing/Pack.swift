@@ -70,6 +70,10 @@ public struct PackManifest: Sendable, Codable, Equatable {
         public var files: [String]
         /// The files' tokens as indexed: what the agent has before the pack.
         public var tokens: Int
+        /// Each file's share of `tokens` (not in the manifest's JSON: the files and the total say enough).
+        public var tokensByFile: [String: Int] = [:]
+
+        enum CodingKeys: String, CodingKey { case files, tokens }
 
         public static let none = LoadedByClaudeCode(files: [], tokens: 0)
     }

@@ -13,8 +13,8 @@ public struct PackingState: Sendable {
     /// unconditional rules and what they import within the depth limit. A supplementing pack
     /// leaves them out.
     var launchLoaded: [String: String]
-    /// The launch-loaded files' tokens as indexed.
-    var launchLoadedTokens: Int
+    /// Each launch-loaded file's tokens as indexed.
+    var launchLoadedTokens: [String: Int]
 
     init(store: any MemoryReader, withBodies: Bool, importDepth: Int) throws {
         profiles = try store.documents(kind: .agent).compactMap {
@@ -43,9 +43,11 @@ public struct PackingState: Sendable {
             launch[path] = "imported by \(importer)"
         }
         launchLoaded = launch
-        launchLoadedTokens = try store.sections(inPaths: launch.keys.sorted(), withBody: false).reduce(0) {
-            $0 + $1.tokens
+        var tokens: [String: Int] = [:]
+        for section in try store.sections(inPaths: launch.keys.sorted(), withBody: false) {
+            tokens[section.path, default: 0] += section.tokens
         }
+        launchLoadedTokens = tokens
     }
 }
 

@@ -117,7 +117,7 @@ public struct TierAssigner: Sendable {
         }
         switch kind {
         case .claudeMD:
-            let isRoot = ["CLAUDE.md", "CLAUDE.local.md", ".claude/CLAUDE.md"].contains(document.path)
+            let isRoot = DocumentKind.rootMemoryPaths.contains(document.path)
             return isRoot ? (.essential, "root memory file") : (.detailed, "nested CLAUDE.md (loaded on demand)")
         case .agent:
             return (.essential, "agent definition")

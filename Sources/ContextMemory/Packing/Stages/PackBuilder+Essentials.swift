@@ -124,7 +124,9 @@ extension PackBuilder {
             pinned: Array(pinned.values).map { (record: $0.0, reason: $0.1) },
             shareable: Array(shareable.values).map { (record: $0.0, reason: $0.1) },
             role: role,
-            loadedByClaudeCode: .init(files: shared.launchLoaded.keys.sorted(), tokens: shared.launchLoadedTokens))
+            loadedByClaudeCode: .init(
+                files: shared.launchLoaded.keys.sorted(), tokens: shared.launchLoadedTokens.values.reduce(0, +),
+                tokensByFile: shared.launchLoadedTokens))
     }
 
     /// Why an essential section is pinned (always in), or nil when it competes for the share: an
