@@ -37,6 +37,9 @@ struct ClaudeCodeSetup: Sendable {
     struct HookEvent: Equatable, Sendable {
         var name: String
         var matcher: String?
+        /// Whether Claude Code runs http hooks for it: `SessionStart` "supports only `command`
+        /// hooks" (https://code.claude.com/docs/en/hooks), so it stays a command under `--http`.
+        var acceptsHTTP = true
     }
 
     /// `SubagentStart` for every agent type (the pack goes to the new sub-agent), `PreToolUse` of
@@ -44,7 +47,7 @@ struct ClaudeCodeSetup: Sendable {
     static let hookEvents = [
         HookEvent(name: "SubagentStart", matcher: nil),
         HookEvent(name: "PreToolUse", matcher: "^(Agent|Task)$"),
-        HookEvent(name: "SessionStart", matcher: "compact"),
+        HookEvent(name: "SessionStart", matcher: "compact", acceptsHTTP: false),
     ]
     /// Seconds Claude Code waits for a hook (its `timeout` field is in seconds).
     static let hookTimeout = 10
@@ -54,6 +57,9 @@ struct ClaudeCodeSetup: Sendable {
     static let serverName = "ctxmem"
 
     var transport: HookTransport
+    /// The command hook's command line, for the events that take no http hook (and ``transport``'s
+    /// own when it is a command).
+    var commandLine: String?
     /// `.mcp.json`'s `command` (`ctxmem` or the binary's absolute path, no shell quoting).
     var serverCommand: String
     /// `.mcp.json`'s `args` (`mcp --root /abs/root`).
@@ -127,7 +133,7 @@ struct ClaudeCodeSetup: Sendable {
                 group["matcher"] = event.matcher.map(OrderedJSON.string)
                 changes.append("set the matcher of ctxmem's group")
             }
-            let handler = updatedHandler(handlers[kept.handler])
+            let handler = updatedHandler(handlers[kept.handler], event: event)
             if handler != handlers[kept.handler] {
                 handlers[kept.handler] = handler
                 changes.append("updated the ctxmem hook")
@@ -149,7 +155,7 @@ struct ClaudeCodeSetup: Sendable {
             changes.append("removed a duplicate ctxmem hook")
         }
         guard kept == nil else { return (groups, changes) }
-        let handler = updatedHandler(.emptyObject)
+        let handler = updatedHandler(.emptyObject, event: event)
         if let groupIndex = groups.firstIndex(where: {
             Self.matches($0, event.matcher) && $0["hooks"]?.arrayValue != nil
         }) {
@@ -178,8 +184,10 @@ struct ClaudeCodeSetup: Sendable {
     /// ones at the end) and every other key kept. A command handler loses `url`, `headers`,
     /// `allowedEnvVars` and `args`; an http handler loses `command` and `args`, and keeps headers
     /// of its own beside the `Authorization` ctxmem sets or removes.
-    func updatedHandler(_ existing: OrderedJSON) -> OrderedJSON {
+    func updatedHandler(_ existing: OrderedJSON, event: HookEvent? = nil) -> OrderedJSON {
         var handler = existing.isObject ? existing : .emptyObject
+        var transport = transport
+        if event?.acceptsHTTP == false, case .http = transport, let commandLine { transport = .command(commandLine) }
         switch transport {
         case .command(let command):
             handler.renameKey("url", to: "command")  // an http hook becomes a command where it stood

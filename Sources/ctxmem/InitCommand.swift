@@ -148,17 +148,17 @@ struct InitCommand: AsyncParsableCommand {
         let executable = Executables.ctxmemReference(environment: environment)
         let database = location.db != nil ? ["--db", service.databasePath] : []
         let transport: ClaudeCodeSetup.HookTransport
+        let command =
+            ([Executables.shellQuoted(executable), "hook", "--root", "\"$CLAUDE_PROJECT_DIR\""]
+            + database.map(Executables.shellQuoted)).joined(separator: " ")
         if let http, let url = try? Self.hookURL(http) {
             transport = .http(url: url, tokenVariable: tokenEnv)
         } else {
-            let command =
-                ([Executables.shellQuoted(executable), "hook", "--root", "\"$CLAUDE_PROJECT_DIR\""]
-                + database.map(Executables.shellQuoted)).joined(separator: " ")
             transport = .command(command)
         }
         let running = URL(fileURLWithPath: Executables.running()).lastPathComponent
         return ClaudeCodeSetup(
-            transport: transport, serverCommand: executable,
+            transport: transport, commandLine: command, serverCommand: executable,
             serverArguments: ["mcp", "--root", service.root.path] + database,
             executableNames: ["ctxmem", running])
     }
