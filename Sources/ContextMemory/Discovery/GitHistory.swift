@@ -23,7 +23,7 @@ import Logging
 /// they are. The `-c` settings override a user's configuration that would change the output.
 ///
 /// No time at all (``init(folder:logger:)`` is nil, logged at debug level, never an error): git
-/// missing, `folder` not inside a work tree, a repository without a commit, a shallow clone (its
+/// missing or failing, `folder` not inside a work tree, a repository without a commit, a shallow clone (its
 /// oldest commit would look like the last change of every file it holds). No time for a file no
 /// commit has (untracked, ignored, only staged). Merge commits are left out: a change made only
 /// while resolving a merge leaves the time of the file's last commit before it. Uncommitted edits
@@ -35,28 +35,38 @@ struct GitHistory: Sendable {
     let head: String
     private let logger: Logger
 
-    /// The history of the work tree `folder` is in.
+    /// The history of the work tree `folder` is in. HEAD is read from the repository's files
+    /// (``headFiles(of:)``); git runs only when they are not as expected.
     init?(folder: String, logger: Logger) {
-        // One process for both: "false\n<commit>\n", or an exit code when there is no commit or no repository.
-        guard let output = Git.run(["rev-parse", "--is-shallow-repository", "HEAD"], in: folder) else {
-            logger.debug(
-                "no commit times: git is missing, failed, or the folder is not in a repository with a commit",
-                metadata: ["folder": "\(folder)"])
+        switch Self.headFiles(of: folder) {
+        case .noRepository:
+            logger.debug("no commit times: not in a git repository", metadata: ["folder": "\(folder)"])
             return nil
-        }
-        let lines = String(decoding: output, as: UTF8.self).split(separator: "\n").map(String.init)
-        guard lines.count == 2, lines[0] == "false" || lines[0] == "true",
-            lines[1].count >= 40, lines[1].allSatisfy(\.isHexDigit)
-        else {
-            logger.debug("no commit times: unexpected answer of git rev-parse", metadata: ["folder": "\(folder)"])
-            return nil
-        }
-        guard lines[0] == "false" else {
+        case .shallow:
             logger.debug("no commit times: a shallow clone", metadata: ["folder": "\(folder)"])
             return nil
+        case .commit(let commit):
+            head = commit
+        case .unknown:
+            // One process for both: "false\n<commit>\n", or an exit code without a commit or a repository.
+            guard let output = Git.run(["rev-parse", "--is-shallow-repository", "HEAD"], in: folder) else {
+                logger.debug(
+                    "no commit times: git is missing, failed, or the folder is not in a repository with a commit",
+                    metadata: ["folder": "\(folder)"])
+                return nil
+            }
+            let lines = String(decoding: output, as: UTF8.self).split(separator: "\n").map(String.init)
+            guard lines.count == 2, lines[0] == "false" || lines[0] == "true", Self.isCommitID(lines[1]) else {
+                logger.debug("no commit times: unexpected answer of git rev-parse", metadata: ["folder": "\(folder)"])
+                return nil
+            }
+            guard lines[0] == "false" else {
+                logger.debug("no commit times: a shallow clone", metadata: ["folder": "\(folder)"])
+                return nil
+            }
+            head = lines[1]
         }
         self.folder = folder
-        head = lines[1]
         self.logger = logger
     }
 

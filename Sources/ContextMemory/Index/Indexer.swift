@@ -97,7 +97,7 @@ struct Indexer {
         let walker = FileTreeWalker(
             root: root, exclude: configuration.exclude.map(Glob.init), skippedPaths: skippedPaths)
         async let surveying = Self.survey(walker, includes: configuration.include.map(Glob.init))
-        // HEAD is asked for while the tree is walked too (a process: a few milliseconds).
+        // HEAD is read while the tree is walked too (from .git, without starting git when it can).
         async let gitHistory = GitHistory(folder: rootPath, logger: logger)
         let stored = try store.storedFiles()
         mark("stored")

@@ -41,8 +41,10 @@ final class GitRepositoryFixture: Sendable {
         try repository.write(path, text)
     }
 
-    /// Runs git in the repository's top folder; throws with git's error output when it fails.
-    func git(_ arguments: String..., date: Int64? = nil) throws {
+    /// Runs git in the repository's top folder and returns its output; throws with git's error
+    /// output when it fails.
+    @discardableResult
+    func git(_ arguments: String..., date: Int64? = nil) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments =
@@ -59,15 +61,18 @@ final class GitRepositoryFixture: Sendable {
         }
         process.environment = environment
         let errors = Pipe()
-        process.standardOutput = FileHandle.nullDevice
+        let output = Pipe()
+        process.standardOutput = output
         process.standardError = errors
         try process.run()
+        let text = output.fileHandleForReading.readDataToEndOfFile()
         let message = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             throw GitFailure(
                 description: "git \(arguments.joined(separator: " ")): " + String(decoding: message, as: UTF8.self))
         }
+        return String(decoding: text, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Commits everything staged by `paths` (relative to the repository's top) at `date`.
@@ -150,6 +155,37 @@ struct CommitTimeTests {
     }
 
     @Test(
+        "HEAD read from the repository's files is git's: a loose ref, packed-refs, detached, a worktree; none without a commit",
+        .enabled(if: GitRepositoryFixture.available, "git is not installed: commit times cannot be tested"))
+    func headFromFiles() throws {
+        let fixture = try GitRepositoryFixture()
+        let root = fixture.root.path
+        #expect(GitHistory.headFiles(of: root) == .unknown)  // a branch without a commit: git decides
+        #expect(GitHistory(folder: root, logger: Logger(label: "test")) == nil)
+        try fixture.commit(["memory-root"], date: Self.first, message: "first")
+        let first = try fixture.git("rev-parse", "HEAD")
+        #expect(GitHistory.headFiles(of: root) == .commit(first))
+        try fixture.git("pack-refs", "--all")
+        #expect(GitHistory.headFiles(of: root) == .commit(first))
+        try fixture.write("memory-root/docs/overview.md", "# Overview\n\nChanged.\n")
+        try fixture.commit(["memory-root"], date: Self.second, message: "second")
+        let second = try fixture.git("rev-parse", "HEAD")
+        #expect(GitHistory.headFiles(of: root) == .commit(second))
+        #expect(GitHistory(folder: root, logger: Logger(label: "test"))?.head == second)
+        try fixture.git("checkout", "-q", "--detach", first)
+        #expect(GitHistory.headFiles(of: root) == .commit(first))
+        try fixture.git("checkout", "-q", "main")
+
+        let worktree = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "ctxmem-worktree-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: worktree) }
+        try fixture.git("worktree", "add", "-q", "--detach", worktree.path, first)
+        #expect(GitHistory.headFiles(of: worktree.appendingPathComponent("memory-root").path) == .commit(first))
+        try fixture.git("-C", worktree.path, "checkout", "-q", "-b", "other")
+        #expect(GitHistory.headFiles(of: worktree.appendingPathComponent("memory-root").path) == .commit(first))
+    }
+
+    @Test(
         "a shallow clone gives no commit times (its oldest commit would date every file)",
         .enabled(if: GitRepositoryFixture.available, "git is not installed: commit times cannot be tested"))
     func shallowClone() async throws {
@@ -162,6 +198,7 @@ struct CommitTimeTests {
         try fixture.git("clone", "-q", "--depth", "1", "file://" + fixture.repository.root.path, clone.path)
 
         let root = clone.appendingPathComponent("memory-root")
+        #expect(GitHistory.headFiles(of: root.path) == .shallow)
         #expect(GitHistory(folder: root.path, logger: Logger(label: "test")) == nil)
         let service = MemoryService(root: root)
         let report = try await service.index()
