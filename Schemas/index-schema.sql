@@ -29,7 +29,7 @@ CREATE TABLE documents (
     tokens INTEGER NOT NULL CHECK (tokens >= 0),
     import_depth INTEGER,
     indexed_at TEXT NOT NULL
-);
+, committed INTEGER);
 CREATE TABLE findings (
     id INTEGER PRIMARY KEY,
     document_id INTEGER REFERENCES documents(id) ON DELETE CASCADE,

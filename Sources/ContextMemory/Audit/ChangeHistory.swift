@@ -68,25 +68,3 @@ struct ChangeHistory: Sendable {
         return ChangeHistory(source: .git(commits: commits), times: times, fileTimes: fileTimes)
     }
 }
-
-/// Runs git without a shell; nil when git is missing, the folder is not a work tree, or it fails.
-enum Git {
-    static func run(_ arguments: [String], in folder: String) -> [UInt8]? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "-C", folder] + arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["GIT_OPTIONAL_LOCKS"] = "0"  // a read-only audit must not take the index lock
-        environment["LC_ALL"] = "C"
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
-        return [UInt8](data)
-    }
-}

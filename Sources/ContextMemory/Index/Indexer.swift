@@ -36,7 +36,9 @@ public struct IndexProgress: Sendable {
 ///    the depth is recorded so hops past `import_depth` can be reported).
 /// 3. A file whose size, modification time and inode match the index is not read; one whose
 ///    content hash matches is not parsed; the rest are parsed on all cores.
-/// 4. All changes are written in one transaction.
+/// 4. Each document's last commit time is read from git (``GitHistory``), only when HEAD moved
+///    or documents were added (see ``commitTimeUpdates(history:storedHead:paths:stored:)``).
+/// 5. All changes are written in one transaction.
 struct Indexer {
     let root: URL
     let store: any MemoryWriter
@@ -51,6 +53,8 @@ struct Indexer {
     let progress: (@Sendable (IndexProgress) -> Void)?
 
     private static let extraIncludesKey = "extra_include"
+    /// The commit the stored commit times were read at ("" without git).
+    private static let gitHeadKey = "git_head"
 
     /// The `--include` globs the last run was given besides the configuration's.
     /// - Parameter metadata: reads a value the last run recorded (a reader's or a writer's).
@@ -93,6 +97,8 @@ struct Indexer {
         let walker = FileTreeWalker(
             root: root, exclude: configuration.exclude.map(Glob.init), skippedPaths: skippedPaths)
         async let surveying = Self.survey(walker, includes: configuration.include.map(Glob.init))
+        // HEAD is read while the tree is walked too (from .git, without starting git when it can).
+        async let gitHistory = GitHistory(folder: rootPath, logger: logger)
         let stored = try store.storedFiles()
         mark("stored")
         let fingerprint = configuration.fingerprint + "/" + Self.parserVersion + "/" + counter.identifier
@@ -115,6 +121,7 @@ struct Indexer {
         // Where Claude Code starts expanding imports (later waves add only referenced files).
         let importRoots = frontier.filter { $0.kind.evaluatesImports }.map(\.path)
         let previousGeneration = Int(try store.metadata("generation") ?? "0") ?? 0
+        let storedHead = try store.metadata(Self.gitHeadKey)
         var report = IndexReport()
         report.scannedFiles = walk.files.count
         var depths: [String: Int] = [:]
@@ -225,6 +232,10 @@ struct Indexer {
             changes.treeFindings =
                 walk.findings + Self.importCycles(in: importGraph, depths: depths, processed: processed)
             mark("cycles")
+            let (commitTimeUpdates, head) = Self.commitTimeUpdates(
+                history: await gitHistory, storedHead: storedHead, paths: processed.keys, stored: stored)
+            changes.commitTimeUpdates = commitTimeUpdates
+            mark("commit times")
             let changed = written > 0 || !changes.isEmpty
             report.generation = changed ? previousGeneration + 1 : previousGeneration
             changes.metadata = [
@@ -232,6 +243,7 @@ struct Indexer {
                 "generation": String(report.generation),
                 "fingerprint": fingerprint,
                 "root": rootPath,
+                Self.gitHeadKey: head,
                 Self.extraIncludesKey: String(decoding: try JSONEncoder().encode(extraIncludes), as: UTF8.self),
             ]
             mark("before commit")
@@ -250,6 +262,33 @@ struct Indexer {
                 "removed": "\(report.removed)", "seconds": "\(report.seconds)",
             ])
         return report
+    }
+
+    /// The documents whose stored commit time is not their last commit's (sorted by path), and
+    /// the HEAD to record: "" when there is no history (every time then becomes nil).
+    ///
+    /// Git is read only when needed: with HEAD where the stored times were read, a stored
+    /// document's time cannot have changed, and only documents new to the index are looked up
+    /// (none when nothing was added: a run that changed nothing starts no `git log`); when HEAD
+    /// moved, every document is looked up, in one pass.
+    static func commitTimeUpdates(
+        history: GitHistory?, storedHead: String?, paths: some Collection<String>, stored: [String: StoredFile]
+    ) -> (updates: [(path: String, committed: Int64?)], head: String) {
+        let sameHead = history != nil && history?.head == storedHead
+        let wanted = sameHead ? paths.filter { stored[$0] == nil } : Array(paths)
+        let times = wanted.isEmpty ? [:] : history?.lastCommitTimes(of: wanted)
+        var updates: [(path: String, committed: Int64?)] = []
+        guard let history, let times else {
+            // No git, or it failed: no time at all (next run tries again).
+            for path in paths where stored[path]?.committed != nil { updates.append((path, nil)) }
+            return (updates.sorted { $0.path < $1.path }, "")
+        }
+        for path in paths {
+            let current = stored[path]?.committed
+            let time = sameHead && stored[path] != nil ? current : times[path]
+            if time != current { updates.append((path, time)) }
+        }
+        return (updates.sorted { $0.path < $1.path }, history.head)
     }
 
     /// The tree as a run finds it: every file walked, by path, and the memory files among them.

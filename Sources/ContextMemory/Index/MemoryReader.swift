@@ -97,8 +97,12 @@ public struct SectionRecord: Sendable, Equatable {
     public var contentHash: String
     public var kind: DocumentKind
     public var importDepth: Int?
-    /// The file's modification time, nanoseconds since 1970.
+    /// The file's modification time, nanoseconds since 1970 (differs between clones of a commit).
     public var modified: Int64
+    /// The file's last commit time, seconds since 1970: the same on every clone of a commit; nil
+    /// when the root is not in a git work tree (or a shallow clone) and for a file no commit has
+    /// (``GitHistory``).
+    public var committed: Int64?
     /// The section's text, heading line included (nil when not fetched).
     public var body: String?
     /// `memory://path#slug` (made once: packs use it many times per section).
@@ -107,7 +111,7 @@ public struct SectionRecord: Sendable, Equatable {
     public init(
         id: Int64, path: String, ordinal: Int, level: Int, headingPath: [String], slug: String, startLine: Int,
         endLine: Int, tier: Tier, tierReason: String, tokens: Int, contentHash: String, kind: DocumentKind,
-        importDepth: Int?, modified: Int64, body: String?
+        importDepth: Int?, modified: Int64, committed: Int64? = nil, body: String?
     ) {
         self.id = id
         self.path = path
@@ -124,6 +128,7 @@ public struct SectionRecord: Sendable, Equatable {
         self.kind = kind
         self.importDepth = importDepth
         self.modified = modified
+        self.committed = committed
         self.body = body
         handle = MemoryHandle.make(path: path, slug: slug)
     }
@@ -138,7 +143,10 @@ public struct StoredDocument: Sendable, Equatable {
     /// The frontmatter mapping, decoded once when the row is read.
     public var frontmatter: [String: JSONValue]?
     public var importDepth: Int?
+    /// The file's modification time, nanoseconds since 1970.
     public var modified: Int64
+    /// The file's last commit time, seconds since 1970 (nil: see ``SectionRecord/committed``).
+    public var committed: Int64?
     public var lineCount: Int
     public var tokens: Int
 }

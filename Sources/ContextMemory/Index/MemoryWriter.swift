@@ -41,6 +41,8 @@ public struct StoredFile: Sendable, Equatable {
     public var contentHash: ContentHash
     public var isSkipped: Bool
     public var importDepth: Int?
+    /// The last commit time stored for it (seconds since 1970; nil without one).
+    public var committed: Int64?
 }
 
 /// A reference of a stored document that discovery follows.
@@ -70,6 +72,9 @@ public struct IndexChanges: Sendable {
     public var statUpdates: [(path: String, stat: FileStat)] = []
     /// Documents whose import depth or kind changed without their content changing.
     public var depthUpdates: [(path: String, depth: Int?)] = []
+    /// Documents whose last commit time changed (seconds since 1970; nil: none), new documents
+    /// included: a written document keeps the time it had, a new one has none until set here.
+    public var commitTimeUpdates: [(path: String, committed: Int64?)] = []
     /// Findings about the tree rather than one file (symlink loops, import cycles, unreadable folders).
     public var treeFindings: [Finding] = []
     public var metadata: [String: String] = [:]
@@ -78,5 +83,6 @@ public struct IndexChanges: Sendable {
 
     public var isEmpty: Bool {
         removedPaths.isEmpty && upserts.isEmpty && statUpdates.isEmpty && depthUpdates.isEmpty
+            && commitTimeUpdates.isEmpty
     }
 }

@@ -25,11 +25,11 @@ extension Row {
 // makes the SELECT list, so a value is read at the position its column was selected at (by name,
 // GRDB looks each column up per row: a pack reads thousands of sections).
 
-/// A `sections` row with its document's kind, import depth and modification time.
+/// A `sections` row with its document's kind, import depth, modification and commit times.
 struct SectionRow: FetchableRecord {
     enum Column: Int, SelectedColumns {
         case id, path, ordinal, level, headingPath, slug, startLine, endLine, tier, tierReason, tokens, contentHash
-        case kind, importDepth, modified, body
+        case kind, importDepth, modified, committed, body
 
         var sql: String {
             switch self {
@@ -48,6 +48,7 @@ struct SectionRow: FetchableRecord {
             case .kind: "d.kind"
             case .importDepth: "d.import_depth"
             case .modified: "d.mtime_ns"
+            case .committed: "d.committed"
             case .body: "s.body"
             }
         }
@@ -72,7 +73,7 @@ struct SectionRow: FetchableRecord {
             tokens: try row.value(Column.tokens), contentHash: try row.value(Column.contentHash),
             kind: try StoredValue.decode(DocumentKind.self, try row.value(Column.kind)),
             importDepth: try row.value(Column.importDepth),
-            modified: try row.value(Column.modified),
+            modified: try row.value(Column.modified), committed: try row.value(Column.committed),
             body: row.count > Column.body.rawValue ? try row.value(Column.body) : nil)
     }
 }
@@ -80,7 +81,7 @@ struct SectionRow: FetchableRecord {
 /// An indexed `documents` row, its frontmatter decoded once.
 struct DocumentRow: FetchableRecord {
     enum Column: Int, SelectedColumns {
-        case path, kind, frontmatter, importDepth, modified, lineCount, tokens
+        case path, kind, frontmatter, importDepth, modified, committed, lineCount, tokens
 
         var sql: String {
             switch self {
@@ -89,6 +90,7 @@ struct DocumentRow: FetchableRecord {
             case .frontmatter: "frontmatter"
             case .importDepth: "import_depth"
             case .modified: "mtime_ns"
+            case .committed: "committed"
             case .lineCount: "line_count"
             case .tokens: "tokens"
             }
@@ -105,7 +107,7 @@ struct DocumentRow: FetchableRecord {
             path: path, kind: try StoredValue.decode(DocumentKind.self, try row.value(Column.kind)),
             frontmatter: try FrontmatterColumn.decode(try row.value(Column.frontmatter), path: path),
             importDepth: try row.value(Column.importDepth), modified: try row.value(Column.modified),
-            lineCount: try row.value(Column.lineCount),
+            committed: try row.value(Column.committed), lineCount: try row.value(Column.lineCount),
             tokens: try row.value(Column.tokens))
     }
 }
@@ -113,7 +115,7 @@ struct DocumentRow: FetchableRecord {
 /// What an index run compares with the tree: a `documents` row's identity on disk.
 struct StoredFileRow: FetchableRecord {
     enum Column: Int, SelectedColumns {
-        case id, path, kind, size, modified, inode, contentHash, status, importDepth
+        case id, path, kind, size, modified, inode, contentHash, status, importDepth, committed
 
         var sql: String {
             switch self {
@@ -126,6 +128,7 @@ struct StoredFileRow: FetchableRecord {
             case .contentHash: "content_hash"
             case .status: "status"
             case .importDepth: "import_depth"
+            case .committed: "committed"
             }
         }
     }
@@ -149,7 +152,7 @@ struct StoredFileRow: FetchableRecord {
                 inode: UInt64(bitPattern: inode)),
             contentHash: contentHash,
             isSkipped: try StoredValue.decode(DocumentStatus.self, try row.value(Column.status)) == .skipped,
-            importDepth: try row.value(Column.importDepth))
+            importDepth: try row.value(Column.importDepth), committed: try row.value(Column.committed))
     }
 }
 

@@ -141,6 +141,12 @@ extension SQLiteConnection {
                     INSERT INTO sections_fts(sections_fts) VALUES ('rebuild');
                     """)
         }
+        // The last commit time of each document (seconds since 1970; NULL without git or for a file
+        // no commit has): a recency that is the same on every clone, unlike `mtime_ns`. Filled by
+        // the next index run (the HEAD it was read at is the `git_head` value of `meta`).
+        migrator.registerMigration("v5: commit times") { db in
+            try db.execute(sql: "ALTER TABLE documents ADD COLUMN committed INTEGER")
+        }
         return migrator
     }
 

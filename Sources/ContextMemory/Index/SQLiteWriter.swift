@@ -157,6 +157,10 @@ public struct SQLiteWriter: MemoryWriter {
             for (path, value) in changes.depthUpdates {
                 try depth.execute(arguments: [value, path])
             }
+            let committed = try db.cachedStatement(sql: "UPDATE documents SET committed = ? WHERE path = ?")
+            for (path, value) in changes.commitTimeUpdates {
+                try committed.execute(arguments: [value, path])
+            }
             try db.execute(sql: "DELETE FROM findings WHERE document_id IS NULL")
             for finding in changes.treeFindings {
                 try store.insert(db, finding, documentID: nil)
@@ -186,6 +190,8 @@ public struct SQLiteWriter: MemoryWriter {
         let anchors =
             (try? JSONEncoder().encode(document?.anchors ?? [])).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
         let tokens = document?.sections.reduce(0) { $0 + $1.tokens } ?? 0
+        // `committed` is not written here: a changed file keeps its commit time, a new one has none
+        // until the run's ``IndexChanges/commitTimeUpdates`` set it.
         let statement = try db.cachedStatement(
             sql: """
                 INSERT INTO documents (path, kind, format, status, size, mtime_ns, inode, content_hash, title, frontmatter,

@@ -13,13 +13,7 @@ struct MigrationTests {
             "ctxmem-migration-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let path = folder.appendingPathComponent("index.sqlite").path
-        var configuration = GRDB.Configuration()
-        configuration.prepareDatabase { db in
-            db.add(tokenizer: FTS5MemoryTokenizer.self)
-            HeadingPathColumn.registerTextFunction(db)
-            db.add(function: HeadingPathColumn.migrationFunction)
-        }
-        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        let queue = try olderVersionQueue(path: path)
         try SQLiteConnection.migrator.migrate(queue, upTo: "v3: index id")
         try queue.write { db in
             try db.execute(
@@ -39,6 +33,40 @@ struct MigrationTests {
         }
         try queue.close()
         return path
+    }
+
+    /// A connection to an index file that migrates it no further than asked (the functions the
+    /// migrations call registered, as ``SQLiteConnection`` does).
+    static func olderVersionQueue(path: String) throws -> DatabaseQueue {
+        var configuration = GRDB.Configuration()
+        configuration.prepareDatabase { db in
+            db.add(tokenizer: FTS5MemoryTokenizer.self)
+            HeadingPathColumn.registerTextFunction(db)
+            db.add(function: HeadingPathColumn.migrationFunction)
+        }
+        return try DatabaseQueue(path: path, configuration: configuration)
+    }
+
+    @Test("v5 adds documents.committed to a v4 index, NULL until an index run reads git; readers see nil")
+    func commitTimesColumn() throws {
+        let path = try Self.versionThreeIndex()
+        let queue = try Self.olderVersionQueue(path: path)
+        try SQLiteConnection.migrator.migrate(queue, upTo: "v4: heading paths as JSON arrays")
+        #expect(try queue.read { try $0.columns(in: "documents") }.map(\.name).contains("committed") == false)
+        try queue.close()
+        #expect(throws: IndexError.outdated(path: path)) { try SQLiteReader(path: path) }
+
+        let writer = try SQLiteWriter(path: path)
+        #expect(try writer.integrityCheck() == [])
+        let column = try writer.connection.read { db in
+            try db.columns(in: "documents").first { $0.name == "committed" }
+        }
+        #expect(column?.type == "INTEGER")
+        #expect(column?.isNotNull == false)
+        #expect(try writer.storedFiles()["CLAUDE.md"].map { $0.committed == nil } == true)
+        let reader = try SQLiteReader(path: path)
+        #expect(try reader.sections(inPaths: ["CLAUDE.md"]).map(\.committed) == [nil, nil, nil])
+        #expect(try reader.document(path: "CLAUDE.md").map { $0.committed == nil } == true)
     }
 
     @Test("v4 turns \" > \"-joined heading paths into JSON arrays; search, ranks and FTS5's check agree after")

@@ -40,8 +40,8 @@ extension PackBuilder {
         let includeGlobs = (profile?.include ?? []).map(Glob.init)
         let excludeGlobs = (profile?.exclude ?? []).map(Glob.init)
         let records = pool.records
-        let newest = records.map(\.modified).max() ?? 0
-        let oldest = records.map(\.modified).min() ?? 0
+        let newest = records.compactMap(\.committed).max() ?? 0
+        let oldest = records.compactMap(\.committed).min() ?? 0
         let allowed = Set(profile?.tiers ?? AgentProfile.defaultTiers)
         let roleWeight = inputs.task == nil ? policy.roleWeightWithoutTask : policy.roleWeight
         var candidates: [Candidate] = []
@@ -86,10 +86,10 @@ extension PackBuilder {
                 score += policy.linkBoost
                 reasons.append("linked from an essential file")
             }
-            if newest > oldest, score > 0 {
+            if newest > oldest, score > 0, let committed = record.committed {
                 // In Double: times centuries apart (a file dated 1901 beside one of 2200) overflow Int64.
                 score +=
-                    policy.recencyBoost * (Double(record.modified) - Double(oldest))
+                    policy.recencyBoost * (Double(committed) - Double(oldest))
                     / (Double(newest) - Double(oldest))
             }
             // Another agent's definition, a file addressed to other agents, or essential memory beyond
