@@ -225,7 +225,11 @@ struct InitCLITests {
         let http = try project.initialize(["--http", "http://127.0.0.1:8377", "--token-env", "CTXMEM_TOKEN"])
         #expect(http.status == 0, "\(http.stderr)")
         settings = try project.json(".claude/settings.json")
-        for event in ["SubagentStart", "PreToolUse", "SessionStart"] {
+        // SessionStart runs only command hooks (Claude Code's hooks reference): it stays a command.
+        let session = Self.handlers(settings, "SessionStart")
+        #expect(session.count == 1 && session.first?.handler["type"] as? String == "command")
+        #expect(session.first?.handler["url"] == nil)
+        for event in ["SubagentStart", "PreToolUse"] {
             let ours = Self.handlers(settings, event).filter { $0.handler["url"] != nil || $0.matcher != "Write" }
             #expect(ours.count == 1, "\(event)")
             #expect(ours.first?.handler["type"] as? String == "http")

@@ -23,7 +23,6 @@ extension PackingPolicy {
             "documentWeight": .real(\.documentWeight),
             "includeBoost": .real(\.includeBoost),
             "linkBoost": .real(\.linkBoost),
-            "recencyBoost": .real(\.recencyBoost),
             "contentThreshold": .real(\.contentThreshold),
             "strongTaskMatch": .real(\.strongTaskMatch),
             "linkedDocumentTaskMatch": .real(\.linkedDocumentTaskMatch),

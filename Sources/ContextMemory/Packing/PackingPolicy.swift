@@ -36,8 +36,6 @@ public struct PackingPolicy: Sendable, Equatable {
     public var includeBoost = 0.3
     /// Added when an essential file links to or imports the section's document.
     public var linkBoost = 0.15
-    /// Added in full for the newest candidate file, in proportion for older ones (scores above 0).
-    public var recencyBoost = 0.05
 
     // MARK: Ranking: content or pointer (stage 3)
 

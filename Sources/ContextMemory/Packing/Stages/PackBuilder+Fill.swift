@@ -27,9 +27,13 @@ extension PackBuilder {
                     reason: "pinned: \($0.reason) (trimmed to fit: --trim-essentials)", contentAllowed: true,
                     policy: policy)
             } : []
-        let queue = candidates.sorted { ($0.density, $1.record.id) > ($1.density, $0.record.id) }
-        let mostRelevant = queue.filter(\.contentAllowed).sorted { ($0.score, $1.record.id) > ($1.score, $0.record.id) }
-            .prefix(policy.mostRelevantFirst)
+        let queue = candidates.sorted {
+            ($0.density, $0.recency, $1.record.id) > ($1.density, $1.recency, $0.record.id)
+        }
+        let mostRelevant = queue.filter(\.contentAllowed).sorted {
+            ($0.score, $0.recency, $1.record.id) > ($1.score, $1.recency, $0.record.id)
+        }
+        .prefix(policy.mostRelevantFirst)
         let first = Set(mostRelevant.map(\.record.id))
         return pinned + Array(mostRelevant) + queue.filter { !first.contains($0.record.id) }
     }

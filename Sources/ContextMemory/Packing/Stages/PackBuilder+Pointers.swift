@@ -6,7 +6,7 @@ extension PackBuilder {
         var pointerBudget = plan.remaining + plan.pointerReserve
         var pointers: [PackPointer] = []
         let ranked = plan.pointerCandidates.filter { $0.score > 0 }
-            .sorted { ($0.score, $1.record.id) > ($1.score, $0.record.id) }
+            .sorted { ($0.score, $0.recency, $1.record.id) > ($1.score, $1.recency, $0.record.id) }
         for candidate in ranked {
             let pointer = PackPointer(
                 handle: candidate.record.handle, title: Self.title(candidate.record),

@@ -10,6 +10,9 @@ extension PackBuilder {
         let reason: String
         /// False makes it at most a pointer: too weak a match, or a tier not called for.
         let contentAllowed: Bool
+        /// Its file's last commit time (0 without git): breaks ties, newest first; never adds to
+        /// the score, so it orders but never admits (a clone or CI gives the same packs).
+        let recency: Int64
         /// Value per token, with the score squared: a must-have usually has the highest score, and
         /// plain score per token let many small, loosely related sections crowd it out (docs/packing.md,
         /// "Tuning", has the recall of both).
@@ -24,6 +27,7 @@ extension PackBuilder {
             self.score = score
             self.reason = reason
             self.contentAllowed = contentAllowed
+            recency = record.committed ?? 0
             density = score * score / max(Double(record.tokens), policy.minimumRankingTokens)
         }
 
@@ -40,8 +44,6 @@ extension PackBuilder {
         let includeGlobs = (profile?.include ?? []).map(Glob.init)
         let excludeGlobs = (profile?.exclude ?? []).map(Glob.init)
         let records = pool.records
-        let newest = records.compactMap(\.committed).max() ?? 0
-        let oldest = records.compactMap(\.committed).min() ?? 0
         let allowed = Set(profile?.tiers ?? AgentProfile.defaultTiers)
         let roleWeight = inputs.task == nil ? policy.roleWeightWithoutTask : policy.roleWeight
         var candidates: [Candidate] = []
@@ -85,12 +87,6 @@ extension PackBuilder {
             if linked {
                 score += policy.linkBoost
                 reasons.append("linked from an essential file")
-            }
-            if newest > oldest, score > 0, let committed = record.committed {
-                // In Double: times centuries apart (a file dated 1901 beside one of 2200) overflow Int64.
-                score +=
-                    policy.recencyBoost * (Double(committed) - Double(oldest))
-                    / (Double(newest) - Double(oldest))
             }
             // Another agent's definition, a file addressed to other agents, or essential memory beyond
             // the share is detail here.

@@ -17,7 +17,7 @@ extension PackBuilder {
         // Without a task or a role nothing is more relevant than anything else: the files' order decides.
         let unranked = inputs.task == nil && inputs.profile == nil
         let ordered = candidates.filter { shareable[$0.record.id] != nil && (unranked || $0.score > 0) }
-            .sorted { ($0.score, $1.record.id) > ($1.score, $0.record.id) }
+            .sorted { ($0.score, $0.recency, $1.record.id) > ($1.score, $1.recency, $0.record.id) }
         var taken = Set<Int64>()
         for candidate in ordered where room > 0 {
             let record = candidate.record
