@@ -59,11 +59,13 @@ extension Bench {
         let budgets = [10_000, 20_000, 50_000, 200_000]
         let empty = Tally(
             found: .init(repeating: 0, count: budgets.count), share: .init(repeating: 0, count: budgets.count))
+        var keys: [String] = []
         for mode in [PackMode.replace, .supplement] {
             var tallies: [String: Tally] = [:]
             var lines: [String] = []
             for item in cases {
                 let key = item.root + "|" + item.include.joined(separator: ",")
+                if mode == .replace { keys.append(key) }
                 let service: MemoryService
                 if let cached = services[key] {
                     service = cached
@@ -133,6 +135,42 @@ extension Bench {
                 print("\(mode.rawValue) recall, \(name) (\(tally.cases) cases): " + figures.joined(separator: "; "))
             }
         }
+        try measureHookRecall(
+            cases.map { ($0.root, $0.agent, $0.task, $0.expected) }, services: services, keys: keys)
+    }
+
+    /// Recall of the labelled files among what a hook injects for the case's agent and task (the
+    /// task as recorded from the delegation): a file counts when one of its sections is in the text
+    /// or named by a handle. Reported per corpus, with the context's length.
+    func measureHookRecall(
+        _ cases: [(root: String, agent: String?, task: String, expected: [String])],
+        services: [String: MemoryService], keys: [String]
+    ) throws {
+        var found: [String: (hits: Int, total: Int, cases: Int)] = [:]
+        var longest = 0
+        for (index, item) in cases.enumerated() {
+            guard let service = services[keys[index]] else { continue }
+            let text = try service.hookContext(agent: item.agent, task: item.task)
+            longest = max(longest, text.utf16.count)
+            let files = Set(item.expected.map(Self.path(ofHandle:)))
+            let hits = files.filter { text.contains("## \($0)\n") || text.contains("memory://\($0)#") }.count
+            let corpus = URL(fileURLWithPath: item.root).lastPathComponent
+            for name in ["all", corpus] {
+                var tally = found[name, default: (0, 0, 0)]
+                tally.hits += hits
+                tally.total += files.count
+                tally.cases += 1
+                found[name] = tally
+            }
+        }
+        for name in ["all"] + found.keys.filter({ $0 != "all" }).sorted() {
+            guard let tally = found[name] else { continue }
+            print(
+                String(
+                    format: "hook recall of labelled files, %@ (%d cases): %.1f%% (%d/%d)", name, tally.cases,
+                    100 * Double(tally.hits) / Double(max(1, tally.total)), tally.hits, tally.total))
+        }
+        print("hook context: longest \(longest) UTF-16 code units (limit \(MemoryService.hookContextLimit))")
     }
 
     /// `memory://a/b.md#slug` -> `a/b.md` (percent-decoded).

@@ -14,6 +14,7 @@ extension PackingPolicy {
         [
             "rankLimit": .whole(\.rankLimit, minimum: 0),
             "budgetTokensPerRanked": .whole(\.budgetTokensPerRanked, minimum: 1),
+            "hookPointerReserveDivisor": .whole(\.hookPointerReserveDivisor, minimum: 1),
             "rankFloor": .whole(\.rankFloor, minimum: 1),
             "includeLimit": .whole(\.includeLimit, minimum: 0),
             "answeringDocuments": .whole(\.answeringDocuments, minimum: 0),

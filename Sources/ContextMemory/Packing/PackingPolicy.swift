@@ -75,6 +75,9 @@ public struct PackingPolicy: Sendable, Equatable {
     public var pointerReserveDivisor = 20
     /// The most tokens the fill leaves for pointers.
     public var pointerReserveLimit = 3_000
+    /// A hook's pack leaves the budget divided by this for pointers: in 10,000 characters a handle
+    /// (a line) says more per token than a section's text, and the agent reads it with read_memory.
+    public var hookPointerReserveDivisor = 4
     /// Rounds of filling the room a render leaves (consecutive sections share one source line, so
     /// the render is smaller than the sum of the costs) with what did not fit.
     public var maximumRefills = 3

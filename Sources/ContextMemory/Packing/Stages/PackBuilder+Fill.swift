@@ -5,7 +5,10 @@
 /// line; the fit measures the render.
 extension PackBuilder {
     func fill(_ plan: inout PackPlan, with candidates: [Candidate]) {
-        plan.pointerReserve = min(plan.budget / policy.pointerReserveDivisor, policy.pointerReserveLimit)
+        plan.pointerReserve =
+            plan.request.delivery == .hookContext
+            ? plan.budget / policy.hookPointerReserveDivisor
+            : min(plan.budget / policy.pointerReserveDivisor, policy.pointerReserveLimit)
         plan.remaining = plan.budget - plan.committed - plan.slack - plan.pointerReserve
         var trims = 0
         for candidate in fillOrder(candidates, plan: plan) {
