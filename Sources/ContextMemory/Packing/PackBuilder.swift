@@ -26,7 +26,7 @@ public struct PackBuilder: Sendable {
     /// stored count is its count, and its body need not be counted again).
     let storedCountsMatch: Bool
     /// What packs of one index generation share, kept between builds (a server's requests).
-    private let cache: PackingCache?
+    let cache: PackingCache?
     /// Each plan and render at trace level.
     let logger: Logger
 

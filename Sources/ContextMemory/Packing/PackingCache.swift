@@ -15,6 +15,8 @@ public struct PackingState: Sendable {
     var launchLoaded: [String: String]
     /// Each launch-loaded file's tokens as indexed.
     var launchLoadedTokens: [String: Int]
+    /// The cache key of the generation this state was read from; nil when nothing caches it.
+    var generation: String?
 
     init(store: any MemoryReader, withBodies: Bool, importDepth: Int) throws {
         profiles = try store.documents(kind: .agent).compactMap {
@@ -56,6 +58,9 @@ public struct PackingState: Sendable {
 /// a pack). Shared by the copies of a ``MemoryService``.
 public final class PackingCache: Sendable {
     private let entry = Mutex<(key: String, state: PackingState)?>(nil)
+    /// Each agent's role ranking (BM25 of its name, description and keywords) for the newest
+    /// generation: the same for every pack of that agent, and a third of a small pack's time.
+    private let roleRanks = Mutex<(key: String, ranks: [String: [Int64: Double]])?>(nil)
 
     public init() {}
 
@@ -68,8 +73,23 @@ public final class PackingCache: Sendable {
     /// the tests, which share one connection, and possible in a server whose requests share one).
     func state(for key: String, load: () throws -> PackingState) throws -> PackingState {
         if let cached = entry.withLock({ $0 }), cached.key == key { return cached.state }
-        let state = try load()
-        entry.withLock { $0 = (key, state) }
+        var state = try load()
+        state.generation = key
+        entry.withLock { [state] in $0 = (key, state) }
         return state
+    }
+
+    /// The role ranking `query` (the role text and the rank limit) gives in generation `key`,
+    /// computed once per generation; `compute` runs outside the lock, as in ``state(for:load:)``.
+    func roleRanks(generation key: String, query: String, compute: () throws -> [Int64: Double]) rethrows
+        -> [Int64: Double]
+    {
+        if let cached = roleRanks.withLock({ $0?.key == key ? $0?.ranks[query] : nil }) { return cached }
+        let ranks = try compute()
+        roleRanks.withLock { entry in
+            if entry?.key != key { entry = (key, [:]) }
+            entry?.ranks[query] = ranks
+        }
+        return ranks
     }
 }

@@ -192,36 +192,11 @@ extension MemoryService {
         guard !wanted.isEmpty else { return nil }
         let sections = try reader.snapshot { try reader.sections(inPaths: wanted, withBody: true) }
             .sorted { ($0.path, $0.ordinal) < ($1.path, $1.ordinal) }
-        var text =
-            "# Project memory restored after compaction\n\nctxmem: the nested CLAUDE.md files and path-scoped rules "
-            + "of the files this session worked on, which compaction dropped (Claude Code reloads the root "
-            + "CLAUDE.md and the unconditional rules itself). read_memory gives any handle's full text.\n"
-        var handles: [String] = []
-        var currentPath = ""
-        let reserve = 1_500  // for the handles of what does not fit
-        for section in sections {
-            var piece = ""
-            if section.path != currentPath { piece += "\n## \(section.path)\n\n" }
-            piece += (section.body ?? "").trimmingCharacters(in: .newlines) + "\n"
-            if handles.isEmpty, text.utf16.count + piece.utf16.count <= Self.hookContextLimit - reserve {
-                text += piece
-                currentPath = section.path
-            } else {
-                handles.append(section.handle)
-            }
-        }
-        if !handles.isEmpty {
-            text += "\n## Also restored by handle\n\n"
-            for handle in handles {
-                let line = "- \(handle)\n"
-                guard text.utf16.count + line.utf16.count <= Self.hookContextLimit - 80 else {
-                    text += "- … and more (search_memory finds them).\n"
-                    break
-                }
-                text += line
-            }
-        }
-        return text
+        return Self.sectionsWithinLimit(
+            header: "# Project memory restored after compaction\n\nctxmem: the nested CLAUDE.md files and path-scoped "
+                + "rules of the files this session worked on, which compaction dropped (Claude Code reloads the "
+                + "root CLAUDE.md and the unconditional rules itself). read_memory gives any handle's full text.\n",
+            sections: sections, handlesHeading: "Also restored, by handle")
     }
 
     // MARK: - Fallback
@@ -237,18 +212,66 @@ extension MemoryService {
         (try? Data(contentsOf: hookFallbackURL(agent: agent))).map { String(decoding: $0, as: UTF8.self) }
     }
 
-    /// Writes, for every agent whose definition sets `omitClaudeMd: true`, the context its hook
-    /// sends without a task, so that when a later hook cannot pack (index locked, damaged, gone)
-    /// the agent still starts with its pinned essentials rather than with no project memory.
+    /// Writes, for every agent whose definition sets `omitClaudeMd: true`, its pinned sections as
+    /// a hook would inject them, so that when a later hook cannot pack (index locked, damaged,
+    /// gone) the agent still starts with what it must keep rather than with no project memory.
+    /// No ranking: one read of the essential tier serves every agent, and a file is rewritten only
+    /// when its text changed (an index run that touched one file stays fast).
     public func writeHookFallbacks() throws {
-        let profiles = try packBuilderParts().builder(reading: storage.reader()).profiles()
-        for profile in profiles where profile.omitClaudeMd {
-            let text = try hookContext(agent: profile.name, task: nil)
+        let reader = try storage.reader()
+        // Most projects have no such agent: their definitions alone say so, before the essential tier is read.
+        let omitting = try reader.documents(kind: .agent).compactMap {
+            AgentProfile.parse(path: $0.path, frontmatter: $0.frontmatter).profile
+        }.filter(\.omitClaudeMd)
+        guard !omitting.isEmpty else { return }
+        let builder = try packBuilderParts().builder(reading: reader)
+        for profile in omitting {
+            let pinned = PackBuilder.inPackOrder(try builder.essentials(for: profile).pinned)
+            let text = Self.fallbackContext(agent: profile.name, pinned: pinned.map(\.record))
             let url = hookFallbackURL(agent: profile.name)
+            if hookFallback(agent: profile.name) == text { continue }
             try FileManager.default.createDirectory(
                 at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(text.utf8).write(to: url, options: .atomic)
         }
+    }
+
+    /// The pinned sections' text while it fits in ``hookContextLimit``, then their handles.
+    static func fallbackContext(agent: String, pinned: [SectionRecord]) -> String {
+        sectionsWithinLimit(
+            header: "# Project memory for the \(agent) agent\n\nctxmem, from the last index (the hook could not pack "
+                + "just now): the sections every pack for this agent holds. The search_memory and read_memory "
+                + "tools of the ctxmem MCP server give the rest of the memory.\n",
+            sections: pinned, handlesHeading: "Also pinned, by handle")
+    }
+
+    /// `header`, then the sections' text under their files' paths while it fits in
+    /// ``hookContextLimit`` (keeping room for the list), then the handles of the rest while they fit.
+    static func sectionsWithinLimit(header: String, sections: [SectionRecord], handlesHeading: String) -> String {
+        var text = header
+        var handles: [String] = []
+        var currentPath = ""
+        for section in sections {
+            var piece = section.path == currentPath ? "" : "\n## \(section.path)\n\n"
+            piece += (section.body ?? "").trimmingCharacters(in: .newlines) + "\n"
+            if handles.isEmpty, text.utf16.count + piece.utf16.count <= hookContextLimit - 1_500 {
+                text += piece
+                currentPath = section.path
+            } else {
+                handles.append(section.handle)
+            }
+        }
+        guard !handles.isEmpty else { return text }
+        text += "\n## \(handlesHeading)\n\n"
+        for (index, handle) in handles.enumerated() {
+            let line = "- \(handle)\n"
+            guard text.utf16.count + line.utf16.count <= hookContextLimit - 80 else {
+                text += "- … and \(handles.count - index) more (search_memory finds them).\n"
+                break
+            }
+            text += line
+        }
+        return text
     }
 
     // MARK: - Output

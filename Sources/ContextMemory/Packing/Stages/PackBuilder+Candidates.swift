@@ -28,7 +28,15 @@ extension PackBuilder {
         let roleText = profile.map {
             ([$0.name.replacingOccurrences(of: "-", with: " "), $0.description] + $0.keywords).joined(separator: " ")
         }
-        let roleScores = try normalizedRanks(roleText.flatMap { SearchQuery.relevance(from: $0) }, limit: limit)
+        let roleQuery = roleText.flatMap { SearchQuery.relevance(from: $0) }
+        let roleScores: [Int64: Double]
+        if let cache, let generation = inputs.generation, let roleText {
+            roleScores = try cache.roleRanks(generation: generation, query: "\(limit)\u{1}\(roleText)") {
+                try normalizedRanks(roleQuery, limit: limit)
+            }
+        } else {
+            roleScores = try normalizedRanks(roleQuery, limit: limit)
+        }
         // What the essentials (and what Claude Code loads) link to, the project points to.
         let linkingPaths = pinnedPaths.union(inputs.shareable.map(\.record.path)).union(loaded)
         let edges = try store.referenceEdges(kinds: [.import, .link, .referenceLink], fromPaths: linkingPaths.sorted())

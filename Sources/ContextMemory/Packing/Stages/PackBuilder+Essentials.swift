@@ -25,6 +25,8 @@ extension PackBuilder {
         var loadedByClaudeCode: PackManifest.LoadedByClaudeCode
         /// The agent's own definition, the role brief: none of its sections is a candidate again.
         var role: [SectionRecord]
+        /// The generation the shared reads came from, when a cache keeps them (role rankings are kept too).
+        var generation: String?
     }
 
     /// An agent's essential tier: the pinned sections, the rest, and its own definition apart.
@@ -60,7 +62,7 @@ extension PackBuilder {
             profile: profile, task: task, budget: budget, mode: mode,
             essentialShare: profile?.essentialShare ?? defaultEssentialShare,
             pinned: Self.inPackOrder(sections.pinned), shareable: Self.inPackOrder(sections.shareable),
-            loadedByClaudeCode: loaded, role: sections.role)
+            loadedByClaudeCode: loaded, role: sections.role, generation: shared.generation)
     }
 
     /// The essential sections for `profile` (or for a generic pack), pinned and not, each with
@@ -148,7 +150,7 @@ extension PackBuilder {
 
     /// Documents by hierarchy (importer before imported, root before nested), then path; sections
     /// in document order. Keys are made once per section, not in every comparison.
-    private static func inPackOrder(_ essentials: [(record: SectionRecord, reason: String)])
+    static func inPackOrder(_ essentials: [(record: SectionRecord, reason: String)])
         -> [(record: SectionRecord, reason: String)]
     {
         essentials.map { (key: OrderKey($0.record, tier: .essential), pair: $0) }
