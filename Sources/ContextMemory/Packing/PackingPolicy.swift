@@ -48,7 +48,7 @@ public struct PackingPolicy: Sendable, Equatable {
     /// matches one of its sections this well (a share of the best): the project points there.
     public var linkedDocumentTaskMatch = 0.25
 
-    // MARK: Fill (stage 4)
+    // MARK: Fill (stage 5)
 
     /// How many of the most relevant sections go first, best first, whatever their size, before
     /// the fill by value per token (which alone let small, loosely related sections crowd them out).
@@ -64,7 +64,7 @@ public struct PackingPolicy: Sendable, Equatable {
     /// never are (`## Notes` alone is not content).
     public var duplicateMinimumTokens = 16
 
-    // MARK: Budget (stages 4 to 6)
+    // MARK: Budget (stages 4 to 7)
 
     /// The slack, kept back from the fill for what costing section by section misses, is this
     /// many tokens plus the budget divided by ``slackDivisor``.

@@ -1,4 +1,4 @@
-/// Stage 4, fill: content while it fits. Takes the plan (the essentials in it, or waiting to be
+/// Stage 5, fill: content while it fits. Takes the plan (the essentials in it, or waiting to be
 /// trimmed) and the ranked candidates; gives the plan with sections included whole or trimmed at a
 /// block boundary, duplicates skipped, and what is not content handed to the pointers (what did not
 /// fit also to the fit stage, which retries it). The fill costs each section with its own source

@@ -1,4 +1,4 @@
-/// Stage 6, fit: the render, measured. Takes the plan after the pointers; renders it with its
+/// Stage 7, fit: the render, measured. Takes the plan after the pointers; renders it with its
 /// manifest and measures the whole with the counter in force; fills the room the render leaves
 /// (a document's consecutive sections share one source line, which the fill costed once each)
 /// with what did not fit; gives back pointers, then the least valuable sections, while the render

@@ -1,4 +1,4 @@
-/// Stage 5, pointers: "more available". Takes the plan after the fill; gives it the handles of the
+/// Stage 6, pointers: "more available". Takes the plan after the fill; gives it the handles of the
 /// most relevant sections that are not content, best first, while they fit in what the fill left
 /// and the pointer reserve; the rest are left out (counted, by tier, in the manifest).
 extension PackBuilder {
