@@ -14,7 +14,6 @@ extension PackingPolicy {
         [
             "rankLimit": .whole(\.rankLimit, minimum: 0),
             "budgetTokensPerRanked": .whole(\.budgetTokensPerRanked, minimum: 1),
-            "hookPointerReserveDivisor": .whole(\.hookPointerReserveDivisor, minimum: 1),
             "rankFloor": .whole(\.rankFloor, minimum: 1),
             "includeLimit": .whole(\.includeLimit, minimum: 0),
             "answeringDocuments": .whole(\.answeringDocuments, minimum: 0),
@@ -36,6 +35,7 @@ extension PackingPolicy {
             "slackDivisor": .whole(\.slackDivisor, minimum: 1),
             "pointerReserveDivisor": .whole(\.pointerReserveDivisor, minimum: 1),
             "pointerReserveLimit": .whole(\.pointerReserveLimit, minimum: 0),
+            "hookPointerReserveDivisor": .whole(\.hookPointerReserveDivisor, minimum: 1),
             "maximumRefills": .whole(\.maximumRefills, minimum: 0),
             "refillRoomInSlacks": .whole(\.refillRoomInSlacks, minimum: 0),
             "pointerDropLimit": .whole(\.pointerDropLimit, minimum: 0),
