@@ -53,10 +53,42 @@ struct RouterTests {
             try await sample(.get, "/v1/memory?handle=memory://CLAUDE.md", "/v1/memory", status: 200)
             try await sample(.get, "/v1/memory?handle=memory://../../etc/passwd", "/v1/memory", status: 400)
             try await sample(.get, "/v1/memory?handle=memory://no/such.md", "/v1/memory", status: 404)
+            let delegation =
+                #"{"hook_event_name": "PreToolUse", "session_id": "r1", "tool_name": "Agent", "tool_input": "#
+                + #"{"subagent_type": "qa-manager", "prompt": "sign off release 1.10"}}"#
+            try await sample(.post, "/v1/hooks/claude-code", "/v1/hooks/claude-code", body: delegation, status: 200)
+            let start = #"{"hook_event_name": "SubagentStart", "session_id": "r1", "agent_type": "qa-manager"}"#
+            try await sample(.post, "/v1/hooks/claude-code", "/v1/hooks/claude-code", body: start, status: 200)
+            try await sample(.post, "/v1/hooks/claude-code", "/v1/hooks/claude-code", body: "{not json", status: 200)
             try await sample(.post, "/v1/index", "/v1/index", status: 200)
             try await sample(.post, "/v1/index?rebuild=maybe", "/v1/index", status: 400)
             try await sample(.get, "/metrics", "/metrics", status: 200)
             try OpenAPIValidator.validate(samples)
+        }
+    }
+
+    @Test(
+        "POST /v1/hooks/claude-code answers as `ctxmem hook` does: the recorded task's pack, or {} when it fails open")
+    func hook() async throws {
+        try await InProcessServer.with { server in
+            let delegation =
+                #"{"hook_event_name": "PreToolUse", "session_id": "h1", "tool_name": "Task", "tool_input": "#
+                + #"{"subagent_type": "gitops-manager", "prompt": "prod sync lock is stuck, recover it"}}"#
+            let recorded = try await server.request(.post, "/v1/hooks/claude-code", body: delegation)
+            #expect(recorded.status == 200 && recorded.body == "{}")
+            let start = try await server.request(
+                .post, "/v1/hooks/claude-code",
+                body: #"{"hook_event_name": "SubagentStart", "session_id": "h1", "agent_type": "gitops-manager"}"#)
+            #expect(start.status == 200 && start.contentType == "application/json")
+            let specific = try #require(start.object["hookSpecificOutput"] as? [String: Any])
+            #expect(specific["hookEventName"] as? String == "SubagentStart")
+            let context = try #require(specific["additionalContext"] as? String)
+            #expect(context.utf16.count <= 10_000 && context.contains("for the gitops-manager agent"))
+            #expect(context.contains("and task."), "the task recorded by PreToolUse was used")
+            for body in ["", "[]", #"{"hook_event_name": "SubagentStart", "agent_type": "nobody"}"#] {
+                let quiet = try await server.request(.post, "/v1/hooks/claude-code", body: body)
+                #expect(quiet.status == 200 && quiet.body == "{}", "\(body)")
+            }
         }
     }
 
