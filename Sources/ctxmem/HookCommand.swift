@@ -23,9 +23,8 @@ struct HookCommand: ParsableCommand {
             the pinned essentials written at the last `ctxmem index`. `ctxmem serve` answers the same at \
             POST /v1/hooks/claude-code. docs/claude-code.md has the details.
 
-            Try it:
-              echo '{"hook_event_name":"SubagentStart","session_id":"s1","agent_type":"backend-manager","agent_id":"a1"}' \\
-                | ctxmem hook --root memory
+            Try it (--text prints the context alone):
+              echo '{"hook_event_name": "SubagentStart", "agent_type": "qa-manager"}' | ctxmem hook --text
             """
     )
 

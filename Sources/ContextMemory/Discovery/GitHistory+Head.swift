@@ -34,7 +34,7 @@ extension GitHistory {
         }
         guard let marker else { return .noRepository }
         var isFolder: ObjCBool = false
-        FileManager.default.fileExists(atPath: marker.path, isDirectory: &isFolder)
+        _ = FileManager.default.fileExists(atPath: marker.path, isDirectory: &isFolder)
         var gitFolder = marker
         if !isFolder.boolValue {
             guard let text = read(marker), text.hasPrefix("gitdir: ") else { return .unknown }
