@@ -57,11 +57,16 @@ public struct PackManifest: Sendable, Codable, Equatable {
 
         public init(essentialTokens: Int, fixedTokens: Int, claudeCodeTokens: Int, budget: Int, limit: Double) {
             tokens = essentialTokens + fixedTokens + claudeCodeTokens
-            share = (Double(tokens) / Double(max(1, budget)) * 1000).rounded() / 1000
+            share = Self.share(tokens, of: budget)
             self.limit = limit
             self.essentialTokens = essentialTokens
             self.fixedTokens = fixedTokens
             self.claudeCodeTokens = claudeCodeTokens
+        }
+
+        /// `tokens` over `budget`, to three decimals.
+        public static func share(_ tokens: Int, of budget: Int) -> Double {
+            (Double(tokens) / Double(max(1, budget)) * 1000).rounded() / 1000
         }
     }
 

@@ -101,15 +101,10 @@ extension MemoryService {
         return try builder.profiles().map { profile in
             let mode = PackMode.auto.resolved(for: profile)
             let budget = profile.budget ?? builder.defaultBudget
-            var sections = try builder.essentials(for: profile, withBodies: false)
-            if mode == .supplement {
-                let loaded = Set(sections.loadedByClaudeCode.files)
-                sections.pinned.removeAll { loaded.contains($0.record.path) }
-                sections.shareable.removeAll { loaded.contains($0.record.path) }
-            }
+            let sections = try builder.essentials(for: profile, withBodies: false).inMode(mode)
             let roleTokens = sections.role.reduce(0) { $0 + $1.tokens }
             let pinnedTokens = sections.pinned.reduce(0) { $0 + $1.record.tokens } + roleTokens
-            let claudeCodeTokens = mode == .supplement ? sections.loadedByClaudeCode.tokens : 0
+            let claudeCodeTokens = sections.loadedByClaudeCode.tokens
             // The role pack says what the agent starts with when no task narrows it.
             var overhead = pinnedTokens + claudeCodeTokens
             var overLimit = false
@@ -121,7 +116,7 @@ extension MemoryService {
                 overhead = tokens + claudeCodeTokens
                 overLimit = true
             }
-            let share = (Double(overhead) / Double(max(1, budget)) * 1000).rounded() / 1000
+            let share = PackManifest.Overhead.share(overhead, of: budget)
             return AgentSummary(
                 profile: profile, budget: budget, mode: mode,
                 essentialTokens: sections.pinned.reduce(0) { $0 + $1.record.tokens }

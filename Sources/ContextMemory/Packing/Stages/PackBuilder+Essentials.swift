@@ -40,6 +40,20 @@ extension PackBuilder {
         public var role: [SectionRecord]
         /// Files Claude Code loads at launch by itself (what a supplementing pack leaves out).
         public var loadedByClaudeCode: PackManifest.LoadedByClaudeCode
+
+        /// The sections a pack in `mode` chooses from: supplementing, none of a file Claude Code
+        /// loads itself (and those files stay listed); replacing, all of them (and none is listed).
+        public func inMode(_ mode: PackMode) -> EssentialSections {
+            var sections = self
+            guard mode == .supplement else {
+                sections.loadedByClaudeCode = .none
+                return sections
+            }
+            let files = Set(loadedByClaudeCode.files)
+            sections.pinned.removeAll { files.contains($0.record.path) }
+            sections.shareable.removeAll { files.contains($0.record.path) }
+            return sections
+        }
     }
 
     /// The request's profile, budget and mode, its essentials in pack order and the role brief.
@@ -50,19 +64,12 @@ extension PackBuilder {
         let budget = request.budget ?? profile?.budget ?? defaultBudget
         guard PackRequest.budgetRange.contains(budget) else { throw PackError.invalidBudget(budget) }
         let mode = request.mode.resolved(for: profile)
-        var sections = try essentials(for: profile, shared: shared, withBodies: true)
-        var loaded = PackManifest.LoadedByClaudeCode.none
-        if mode == .supplement {
-            loaded = sections.loadedByClaudeCode
-            let files = Set(loaded.files)
-            sections.pinned.removeAll { files.contains($0.record.path) }
-            sections.shareable.removeAll { files.contains($0.record.path) }
-        }
+        let sections = try essentials(for: profile, shared: shared, withBodies: true).inMode(mode)
         return PackInputs(
             profile: profile, task: task, budget: budget, mode: mode,
             essentialShare: profile?.essentialShare ?? defaultEssentialShare,
             pinned: Self.inPackOrder(sections.pinned), shareable: Self.inPackOrder(sections.shareable),
-            loadedByClaudeCode: loaded, role: sections.role, generation: shared.generation)
+            loadedByClaudeCode: sections.loadedByClaudeCode, role: sections.role, generation: shared.generation)
     }
 
     /// The essential sections for `profile` (or for a generic pack), pinned and not, each with
