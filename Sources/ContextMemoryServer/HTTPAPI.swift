@@ -186,6 +186,12 @@ public struct HTTPAPI: Sendable {
             answer = HookAnswer(note: "ctxmem hook: \(error)")
         }
         if let note = answer.note { logger.info("\(note)") }
+        if answer.wroteHandoff != nil {
+            // Through the coordinator, which runs one refresh after another (and the watcher's).
+            do { try await coordinator.refresh() } catch {
+                logger.info("ctxmem hook: handoff not indexed yet: \(error)")
+            }
+        }
         return JSONBody.text(answer.output ?? "{}", contentType: "application/json")
     }
 

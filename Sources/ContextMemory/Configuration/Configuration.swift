@@ -19,6 +19,8 @@ import Yams
 /// secrets:                            # credentials are redacted everywhere; false positives:
 ///   allow_values: [AKIAIOSFODNN7EXAMPLE]   #   exact values kept as written
 ///   disable_rules: [stripe-test-key]       #   rules turned off (docs/security.md lists them)
+/// handoffs: true                      # keep each sub-agent's report (SubagentStop) as memory; or a mapping:
+/// # handoffs: {enabled: true, folder: project_management/handoffs, max_report_bytes: 32768, max_folder_bytes: 2097152}
 /// ```
 public struct Configuration: Codable, Sendable, Equatable {
     /// Extra files to index as memory, beside the built-in kinds.
@@ -43,6 +45,8 @@ public struct Configuration: Codable, Sendable, Equatable {
     public var secrets: SecretSettings
     /// The most of a pack's budget the essential tier may take (0...1); nil: ``defaultEssentialShare``.
     public var essentialShare: Double?
+    /// Sub-agents' reports kept as memory (off unless turned on).
+    public var handoffs: HandoffSettings
 
     /// Exceptions to redaction: credentials are never indexed or emitted unless listed here.
     public struct SecretSettings: Codable, Sendable, Equatable {
@@ -101,7 +105,8 @@ public struct Configuration: Codable, Sendable, Equatable {
         tokenFactor: Double = 1.0,
         safetyMargin: Double? = nil,
         secrets: SecretSettings = SecretSettings(),
-        essentialShare: Double? = nil
+        essentialShare: Double? = nil,
+        handoffs: HandoffSettings = HandoffSettings()
     ) {
         self.include = include
         self.exclude = exclude
@@ -114,6 +119,7 @@ public struct Configuration: Codable, Sendable, Equatable {
         self.safetyMargin = safetyMargin
         self.secrets = secrets
         self.essentialShare = essentialShare
+        self.handoffs = handoffs
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -126,6 +132,7 @@ public struct Configuration: Codable, Sendable, Equatable {
         case safetyMargin = "safety_margin"
         case secrets
         case essentialShare = "essential_share"
+        case handoffs
     }
 
     public init(from decoder: any Decoder) throws {
@@ -141,6 +148,7 @@ public struct Configuration: Codable, Sendable, Equatable {
         safetyMargin = try container.decodeIfPresent(Double.self, forKey: .safetyMargin)
         secrets = try container.decodeIfPresent(SecretSettings.self, forKey: .secrets) ?? SecretSettings()
         essentialShare = try container.decodeIfPresent(Double.self, forKey: .essentialShare)
+        handoffs = try container.decodeIfPresent(HandoffSettings.self, forKey: .handoffs) ?? HandoffSettings()
     }
 
     /// Parses configuration text; `source` names the file in messages.
@@ -252,6 +260,9 @@ public struct Configuration: Codable, Sendable, Equatable {
                 )
             }
         }
+        if let handoffs = mapping["handoffs"] {
+            try HandoffSettings.validate(handoffs, decoded: configuration.handoffs, source: source)
+        }
         for rule in configuration.secrets.disableRules where SecretRule(rawValue: rule) == nil {
             throw ConfigurationError.invalidValue(
                 source: source,
@@ -291,7 +302,7 @@ public struct Configuration: Codable, Sendable, Equatable {
         return current.mark?.line
     }
 
-    private static func linePrefix(_ line: Int?) -> String {
+    static func linePrefix(_ line: Int?) -> String {
         line.map { "line \($0): " } ?? ""
     }
 
@@ -325,6 +336,7 @@ public struct Configuration: Codable, Sendable, Equatable {
         indexed.tokenFactor = 1
         indexed.safetyMargin = nil
         indexed.essentialShare = nil
+        indexed.handoffs = HandoffSettings()
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let data = (try? encoder.encode(indexed)) ?? Data()

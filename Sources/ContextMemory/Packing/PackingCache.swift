@@ -17,6 +17,8 @@ public struct PackingState: Sendable {
     var launchLoadedTokens: [String: Int]
     /// The cache key of the generation this state was read from; nil when nothing caches it.
     var generation: String?
+    /// Sub-agents' reports in the index: the latest of each agent, and what newer ones supersede.
+    var handoffs: HandoffLedger
 
     init(store: any MemoryReader, withBodies: Bool, importDepth: Int) throws {
         profiles = try store.documents(kind: .agent).compactMap {
@@ -50,6 +52,7 @@ public struct PackingState: Sendable {
             tokens[section.path, default: 0] += section.tokens
         }
         launchLoadedTokens = tokens
+        handoffs = try HandoffLedger(store: store)
     }
 }
 

@@ -47,6 +47,14 @@ public struct PackingPolicy: Sendable, Equatable {
     /// A document the essentials link to lets in a tier the profile does not list when the task
     /// matches one of its sections this well (a share of the best): the project points there.
     public var linkedDocumentTaskMatch = 0.25
+    /// Added to the sections of an agent's latest report (a handoff) that bears on the task, for
+    /// the agents the pack hears from (its own type, and those its definition names).
+    public var relatedReportBoost = 0.5
+    /// A report bears on the task when the index ranks it for the task, or when its recorded task
+    /// has at least this share of the task's words.
+    public var relatedReportOverlap = 0.5
+    /// A report's score is multiplied by this once for each newer report of the same agent type.
+    public var supersededReportFactor = 0.5
 
     // MARK: Fill (stage 5)
 

@@ -15,6 +15,10 @@ public struct ClaudeCodeHookInput: Decodable, Sendable {
     public var toolInput: [String: JSONValue]?
     /// `SessionStart`: startup, resume, clear, compact (or fork).
     public var source: String?
+    /// `SubagentStop`: "the text content of the subagent's final response" (its report).
+    public var lastAssistantMessage: String?
+    /// `SubagentStop`: the sub-agent's own transcript, in the session's `subagents/` folder.
+    public var agentTranscriptPath: String?
 
     enum CodingKeys: String, CodingKey {
         case hookEventName = "hook_event_name"
@@ -26,6 +30,8 @@ public struct ClaudeCodeHookInput: Decodable, Sendable {
         case toolName = "tool_name"
         case toolInput = "tool_input"
         case source
+        case lastAssistantMessage = "last_assistant_message"
+        case agentTranscriptPath = "agent_transcript_path"
     }
 }
 
@@ -36,11 +42,15 @@ public struct HookAnswer: Sendable, Equatable {
     public var note: String?
     /// The injected context alone (for tests and `ctxmem hook --text`).
     public var context: String?
+    /// A handoff record this run wrote (relative to the root): the caller indexes it, each face
+    /// its own way (``MemoryService/indexHandoffs()``, a server's index coordinator).
+    public var wroteHandoff: String?
 
-    public init(output: String? = nil, note: String? = nil, context: String? = nil) {
+    public init(output: String? = nil, note: String? = nil, context: String? = nil, wroteHandoff: String? = nil) {
         self.output = output
         self.note = note
         self.context = context
+        self.wroteHandoff = wroteHandoff
     }
 }
 
@@ -48,9 +58,10 @@ public struct HookAnswer: Sendable, Equatable {
 /// - `PreToolUse` on the delegation tool records the prompt for the sub-agent it starts;
 /// - `SubagentStart` injects a pack for the agent and the recorded task (or its role), at most
 ///   ``contextLimit`` characters, as `hookSpecificOutput.additionalContext`;
+/// - `SubagentStop` keeps the sub-agent's report as a handoff record, when `handoffs` is on;
 /// - `SessionStart` with source `compact` injects what compaction dropped and Claude Code does
 ///   not reload itself: the nested CLAUDE.md files and path-scoped rules of the files the session
-///   worked on.
+///   worked on, and the session's handoffs so far.
 /// Everything fails open: an error gives no context (or, for an agent that starts without
 /// CLAUDE.md, the fallback written at index time) and one line on stderr.
 extension MemoryService {
@@ -76,6 +87,7 @@ extension MemoryService {
         switch input.hookEventName {
         case "PreToolUse": return recordDelegation(input, now: now)
         case "SubagentStart": return startSubagent(input, now: now)
+        case "SubagentStop": return stopSubagent(input, now: now)
         case "SessionStart": return startSession(input)
         default: return HookAnswer(note: "ctxmem hook: \(input.hookEventName) is not an event ctxmem answers")
         }
@@ -106,6 +118,9 @@ extension MemoryService {
             return HookAnswer(note: "ctxmem hook: SubagentStart without agent_type; nothing injected")
         }
         let task = input.sessionID.flatMap { delegations.take(session: $0, agentType: type, now: now) }
+        if let task, let session = input.sessionID, let agentID = input.agentID {
+            delegations.keep(task: task, session: session, agentID: agentID)
+        }
         do {
             let context: String
             do {
@@ -124,6 +139,34 @@ extension MemoryService {
             var answer = Self.answer(event: "SubagentStart", context: fallback)
             answer.note = note + " (sent its pinned essentials from the last index)"
             return answer
+        }
+    }
+
+    private func stopSubagent(_ input: ClaudeCodeHookInput, now: Date) -> HookAnswer {
+        do {
+            guard try configuration().handoffs.enabled else { return HookAnswer() }  // off: nothing to do
+        } catch {
+            return HookAnswer(note: "ctxmem hook: no handoff kept: \(Self.brief(error))")
+        }
+        guard let type = input.agentType, !type.isEmpty else {
+            return HookAnswer(note: "ctxmem hook: SubagentStop without agent_type; no handoff kept")
+        }
+        guard let report = input.lastAssistantMessage, !report.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        else {
+            return HookAnswer(note: "ctxmem hook: \(type) stopped without a final message; no handoff kept")
+        }
+        let task = input.sessionID.flatMap { session in
+            input.agentID.flatMap { delegations.startedTask(session: session, agentID: $0) }
+        }
+        do {
+            let written = try recordHandoff(
+                report: report, agentType: type, agentID: input.agentID, session: input.sessionID, task: task, now: now)
+            let note = written.cutFromBytes.map {
+                "ctxmem hook: \(type)'s report was cut from \($0) bytes to fit handoffs.max_report_bytes (\(written.path))"
+            }
+            return HookAnswer(note: note, wroteHandoff: written.path)
+        } catch {
+            return HookAnswer(note: "ctxmem hook: no handoff kept for \(type): \(Self.brief(error))")
         }
     }
 

@@ -46,8 +46,25 @@ public struct DelegationLog: Sendable {
         return nil
     }
 
+    /// How long the task of a started sub-agent is kept for its `SubagentStop` (sub-agents can work for hours).
+    public static let startedLifetime: TimeInterval = 24 * 3600
+
+    /// Keeps the task a sub-agent started with, for the handoff record its `SubagentStop` writes.
+    public func keep(task: String, session: String, agentID: String) {
+        let url = folder.appendingPathComponent(Self.key(session: session, agentType: agentID) + ".started")
+        try? Data(task.utf8).write(to: url, options: .atomic)
+    }
+
+    /// The task kept for this sub-agent by ``keep(task:session:agentID:)``, if any (kept: an agent
+    /// woken again stops again).
+    public func startedTask(session: String, agentID: String) -> String? {
+        let url = folder.appendingPathComponent(Self.key(session: session, agentType: agentID) + ".started")
+        return (try? Data(contentsOf: url)).map { String(decoding: $0, as: UTF8.self) }
+    }
+
     /// Deletes what is older than ``lifetime``: a recorded prompt by the time in its name, a
-    /// stray (a write or a take cut short) by its file time.
+    /// stray (a write or a take cut short) by its file time; a started agent's task after
+    /// ``startedLifetime``.
     private func prune(now: Date) {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return }
         for name in names {
@@ -58,7 +75,8 @@ public struct DelegationLog: Sendable {
                     Date(timeIntervalSince1970: $0 / 1e9)
                 }
                 : (try? FileManager.default.attributesOfItem(atPath: url.path)[.modificationDate] as? Date)
-            if let recorded, now.timeIntervalSince(recorded) > Self.lifetime {
+            let lifetime = name.hasSuffix(".started") ? Self.startedLifetime : Self.lifetime
+            if let recorded, now.timeIntervalSince(recorded) > lifetime {
                 try? FileManager.default.removeItem(at: url)
             }
         }

@@ -73,8 +73,37 @@ public struct MemoryService: Sendable {
         guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isFolder), isFolder.boolValue else {
             throw IndexError.invalidRoot(path: root.path, detail: "it does not exist or is not a folder")
         }
+        // Hooks that wrote memory while this run held the index count on it to index their records
+        // (``indexHandoffs()``): run again while the queue mark moved.
+        let queue = handoffQueue
+        var mark = queue.position
+        var write = try await indexOnce(
+            rebuild: rebuild, include: include, lockTimeout: lockTimeout, waiting: waiting, progress: progress)
+        for _ in 0..<8 where queue.position != mark {
+            mark = queue.position
+            let again = try await indexOnce(
+                rebuild: false, include: include, lockTimeout: .seconds(120), waiting: waiting, progress: progress)
+            write = IndexWrite(value: again.value.adding(write.value), replacedDamagedIndex: write.replacedDamagedIndex)
+        }
+        var report = write.value
+        report.databasePath = databasePath
+        report.replacedDamagedIndex = write.replacedDamagedIndex
+        if report.added + report.changed + report.removed > 0 || rebuild {
+            // Best effort: the index is written whatever becomes of the fallbacks.
+            do { try writeHookFallbacks() } catch {
+                logger.warning("cannot write the hook fallbacks", metadata: ["error": "\(error)"])
+            }
+        }
+        return report
+    }
+
+    /// One index run under the writer lock.
+    private func indexOnce(
+        rebuild: Bool, include: [String]?, lockTimeout: Duration,
+        waiting: (@Sendable (_ holder: String?) -> Void)?, progress: (@Sendable (IndexProgress) -> Void)?
+    ) async throws -> IndexWrite<IndexReport> {
         let configuration = try configuration()
-        let write = try await storage.write(rebuild: rebuild, lockTimeout: lockTimeout, waiting: waiting) { target in
+        return try await storage.write(rebuild: rebuild, lockTimeout: lockTimeout, waiting: waiting) { target in
             // A run from scratch keeps what earlier runs were told to include (a damaged index has
             // nothing to tell).
             let extraIncludes =
@@ -91,16 +120,6 @@ public struct MemoryService: Sendable {
                 skippedPaths: skippedPaths, logger: logger, progress: progress)
             return try await indexer.run()
         }
-        var report = write.value
-        report.databasePath = databasePath
-        report.replacedDamagedIndex = write.replacedDamagedIndex
-        if report.added + report.changed + report.removed > 0 || rebuild {
-            // Best effort: the index is written whatever becomes of the fallbacks.
-            do { try writeHookFallbacks() } catch {
-                logger.warning("cannot write the hook fallbacks", metadata: ["error": "\(error)"])
-            }
-        }
-        return report
     }
 
     /// Reads every page of the index: SQLite's integrity check and FTS5's check of the full-text

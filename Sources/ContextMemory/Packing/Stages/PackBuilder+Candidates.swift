@@ -16,6 +16,8 @@ extension PackBuilder {
         var documentTaskScores: [String: Double]
         /// Documents the essentials (and the agent's definition) import or link to.
         var linked: Set<String>
+        /// The latest reports of the pack's reporting agents that bear on its task (``PackInputs/reportingAgents``).
+        var relatedReports: Set<String> = []
     }
 
     func candidatePool(for inputs: PackInputs) throws -> CandidatePool {
@@ -65,14 +67,28 @@ extension PackBuilder {
         }
         let answering = documentTaskScores.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
             .prefix(policy.answeringDocuments).map(\.key)
+        // The latest report of each agent the pack hears from, when it bears on the task: the index
+        // ranks it, or its recorded task shares most of this one's words.
+        var relatedReports: Set<String> = []
+        if let task = inputs.task {
+            for (agent, path) in inputs.handoffs.latest
+            where inputs.reportingAgents?.contains(agent) ?? true && !loaded.contains(path) {
+                if (documentTaskScores[path] ?? 0) > 0
+                    || HandoffLedger.overlap(of: inputs.handoffs.byPath[path]?.task, with: task)
+                        >= policy.relatedReportOverlap
+                {
+                    relatedReports.insert(path)
+                }
+            }
+        }
         let known = Set(records.map(\.id))
         records += try store.sections(
-            inPaths: linked.union(answering).subtracting(pinnedPaths).subtracting(loaded).sorted()
+            inPaths: linked.union(answering).union(relatedReports).subtracting(pinnedPaths).subtracting(loaded).sorted()
         )
         .filter { !excluding.contains($0.id) && !known.contains($0.id) }
         return CandidatePool(
             records: records, taskScores: taskScores, roleScores: roleScores,
-            documentTaskScores: documentTaskScores, linked: linked)
+            documentTaskScores: documentTaskScores, linked: linked, relatedReports: relatedReports)
     }
 
     /// BM25 scores divided by the best one, so task and role weigh alike whatever their length.

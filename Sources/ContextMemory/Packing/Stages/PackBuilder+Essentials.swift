@@ -27,6 +27,12 @@ extension PackBuilder {
         var role: [SectionRecord]
         /// The generation the shared reads came from, when a cache keeps them (role rankings are kept too).
         var generation: String?
+        /// Sub-agents' reports in the index.
+        var handoffs: HandoffLedger
+        /// The agent types whose latest report this pack takes when it bears on the task: the
+        /// agent's own and those of the agents its definition names (an orchestrator names its
+        /// managers, a manager its specialists); nil for a generic pack: every agent's.
+        var reportingAgents: Set<String>?
     }
 
     /// An agent's essential tier: the pinned sections, the rest, and its own definition apart.
@@ -69,7 +75,35 @@ extension PackBuilder {
             profile: profile, task: task, budget: budget, mode: mode,
             essentialShare: profile?.essentialShare ?? defaultEssentialShare,
             pinned: Self.inPackOrder(sections.pinned), shareable: Self.inPackOrder(sections.shareable),
-            loadedByClaudeCode: sections.loadedByClaudeCode, role: sections.role, generation: shared.generation)
+            loadedByClaudeCode: sections.loadedByClaudeCode, role: sections.role, generation: shared.generation,
+            handoffs: shared.handoffs,
+            reportingAgents: profile.map { Self.team(of: $0, role: sections.role, profiles: shared.profiles) })
+    }
+
+    /// `profile`'s own name and those of the other agents its definition (description and body) names.
+    static func team(of profile: AgentProfile, role: [SectionRecord], profiles: [AgentProfile]) -> Set<String> {
+        let text = ([profile.description] + role.compactMap(\.body)).joined(separator: "\n").lowercased()
+        var team: Set<String> = [profile.name]
+        for other in profiles where other.name != profile.name && Self.names(text, other.name.lowercased()) {
+            team.insert(other.name)
+        }
+        return team
+    }
+
+    /// Whether `text` has `name` as a whole word (not inside `backend-manager-2` or `xbackend-manager`).
+    private static func names(_ text: String, _ name: String) -> Bool {
+        func isNameCharacter(_ character: Character?) -> Bool {
+            guard let character else { return false }
+            return character.isLetter || character.isNumber || character == "-" || character == "_"
+        }
+        var searchStart = text.startIndex
+        while let found = text.range(of: name, range: searchStart..<text.endIndex) {
+            let before = found.lowerBound == text.startIndex ? nil : text[text.index(before: found.lowerBound)]
+            let after = found.upperBound == text.endIndex ? nil : text[found.upperBound]
+            if !isNameCharacter(before) && !isNameCharacter(after) { return true }
+            searchStart = found.upperBound
+        }
+        return false
     }
 
     /// The essential sections for `profile` (or for a generic pack), pinned and not, each with

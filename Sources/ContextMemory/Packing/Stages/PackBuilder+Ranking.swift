@@ -1,3 +1,5 @@
+import Foundation
+
 /// Stage 3, ranking: how much each candidate is worth to this agent and task, and whether it may be
 /// content or at most a pointer. Takes the candidate pool and the inputs; gives the candidates
 /// with a score, its reasons, the tier they are packed at and their value per token.
@@ -88,6 +90,21 @@ extension PackBuilder {
                 score += policy.linkBoost
                 reasons.append("linked from an essential file")
             }
+            // Reports: the latest of an agent this pack hears from, on a related task, comes in;
+            // one that newer reports of its agent supersede ranks lower for each.
+            let report = inputs.handoffs.byPath[record.path]
+            let relatedReport = pool.relatedReports.contains(record.path)
+            if let report {
+                if relatedReport {
+                    score += policy.relatedReportBoost
+                    reasons.append("latest report of \(report.agentType) on a related task")
+                }
+                let newer = inputs.handoffs.newer[record.path] ?? 0
+                if newer > 0 {
+                    score *= pow(policy.supersededReportFactor, Double(newer))
+                    reasons.append("\(newer) newer report\(newer == 1 ? "" : "s") of \(report.agentType)")
+                }
+            }
             // Another agent's definition, a file addressed to other agents, or essential memory beyond
             // the share is detail here.
             let tier: Tier = record.tier == .essential ? .detailed : record.tier
@@ -97,7 +114,7 @@ extension PackBuilder {
             let linkedAnswer = linked && (documentScore ?? 0) >= policy.linkedDocumentTaskMatch
             let tierCalledFor =
                 allowed.contains(tier) || taskScore >= policy.strongTaskMatch
-                || (preferred && tier != .operational) || linkedAnswer
+                || (preferred && tier != .operational) || linkedAnswer || relatedReport
             candidates.append(
                 Candidate(
                     record: record, tier: tier, score: score,
