@@ -40,6 +40,7 @@ public struct HTTPAPI: Sendable {
     static let routes: [String: HTTPRequest.Method] = [
         "/healthz": .get, "/metrics": .get, "/v1/packs": .post, "/v1/search": .get, "/v1/audit": .get,
         "/v1/agents": .get, "/v1/memory": .get, "/v1/index": .post, "/v1/hooks/claude-code": .post,
+        "/v1/status": .get,
     ]
 
     /// The router with every route and the error, metrics and authentication middleware.
@@ -66,6 +67,7 @@ public struct HTTPAPI: Sendable {
         router.get("/v1/audit") { request, _ in try await self.audit(request) }
         router.get("/v1/agents") { _, _ in JSONBody.response(try await self.service.agents()) }
         router.get("/v1/memory") { request, _ in try await self.read(request) }
+        router.get("/v1/status") { request, _ in try await self.status(request) }
         router.post("/v1/hooks/claude-code") { request, _ in try await self.hook(request) }
         router.post("/v1/index") { request, _ in
             let rebuild = try Self.flag(request, "rebuild")
@@ -247,6 +249,18 @@ public struct HTTPAPI: Sendable {
         return JSONBody.text(
             try AuditRenderer.render(report, as: format),
             contentType: format == .sarif ? "application/sarif+json" : "application/json; charset=utf-8")
+    }
+
+    /// Every agent's latest handoff report, merged (`ctxmem status`); `since` as the CLI takes it.
+    private func status(_ request: Request) async throws -> Response {
+        var since: Date?
+        if let text = FormQuery(request.uri.query).get("since") {
+            guard let moment = TimeSpan.moment(text) else {
+                throw APIError.badRequest("invalid_parameter", "since must be \(TimeSpan.accepted), not '\(text)'")
+            }
+            since = moment
+        }
+        return JSONBody.response(try await service.status(since: since))
     }
 
     private func read(_ request: Request) async throws -> Response {

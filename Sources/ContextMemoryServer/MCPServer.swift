@@ -3,7 +3,7 @@ import Foundation
 public import Logging
 public import MCP
 
-/// `ctxmem mcp`: the tools context_pack, search_memory, read_memory and audit_references over an
+/// `ctxmem mcp`: the tools context_pack, search_memory, read_memory, audit_references and status_digest over an
 /// MCP transport (stdio), each result within a cap in tokens and bytes.
 public struct MCPFace: Sendable {
     public struct Limits: Sendable {
@@ -119,6 +119,18 @@ public struct MCPFace: Sendable {
                         "description": "Only these rules (default: all).",
                     ]
                 ], required: [])),
+        Tool(
+            name: "status_digest",
+            description:
+                "The team's status: every agent's latest handoff report (kept when sub-agents stop), merged into one block in the reporting format of the project's AGENTS.md, each with a memory:// handle to the whole report.",
+            inputSchema: schema(
+                properties: [
+                    "since": [
+                        "type": "string",
+                        "description":
+                            "Only reports from then on: an age such as 2d or 12h, or a date such as 2026-12-01.",
+                    ]
+                ], required: [])),
     ]
 
     private static func schema(properties: [String: Value], required: [String]) -> Value {
@@ -137,12 +149,13 @@ public struct MCPFace: Sendable {
             case "search_memory": text = try await search(arguments)
             case "read_memory": text = try await read(arguments)
             case "audit_references": text = try await audit(arguments)
+            case "status_digest": text = try await status(arguments)
             default:
                 return CallTool.Result(
                     content: [
                         .text(
                             text:
-                                "unknown tool '\(parameters.name)'; tools: context_pack, search_memory, read_memory, audit_references",
+                                "unknown tool '\(parameters.name)'; tools: context_pack, search_memory, read_memory, audit_references, status_digest",
                             annotations: nil, _meta: nil)
                     ], isError: true)
             }
@@ -173,6 +186,15 @@ public struct MCPFace: Sendable {
                 agent: agent, task: try Self.string(arguments, "task"), budget: budget,
                 format: format, trimEssentials: budget < wanted, mode: mode))
         return pack.text
+    }
+
+    /// The merged status block as Markdown (the agent reads it; the handles lead to the reports).
+    private func status(_ arguments: [String: Value]) async throws -> String {
+        var since: Date?
+        if let text = try Self.string(arguments, "since") {
+            since = try TimeSpan.moment(text).orThrow(ToolError("since must be \(TimeSpan.accepted)"))
+        }
+        return try await service.status(since: since).text
     }
 
     private func search(_ arguments: [String: Value]) async throws -> String {

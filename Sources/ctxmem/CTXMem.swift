@@ -24,6 +24,8 @@ struct CTXMem: AsyncParsableCommand {
               ctxmem serve                  the same over HTTP, following edits to the files
               ctxmem mcp                    the same as MCP tools over stdio (claude mcp add ctxmem -- ctxmem mcp)
               ctxmem hook                   answer Claude Code's hooks: each sub-agent gets its pack at start
+              ctxmem status                 every agent's latest handoff report, merged for the orchestrator
+              ctxmem handoffs prune --older-than 30d   delete old handoff records ctxmem wrote
               ctxmem agents                 agents with their budgets and essential tokens
               ctxmem tiers docs/            each section's tier and why
               ctxmem stats                  what the index holds
@@ -35,7 +37,8 @@ struct CTXMem: AsyncParsableCommand {
         version: Release.version,
         subcommands: [
             InitCommand.self, IndexCommand.self, SearchCommand.self, PackCommand.self, ReadCommand.self,
-            AuditCommand.self, ServeCommand.self, MCPCommand.self, HookCommand.self, AgentsCommand.self,
+            AuditCommand.self, ServeCommand.self, MCPCommand.self, HookCommand.self, StatusCommand.self,
+            HandoffsCommand.self, AgentsCommand.self,
             TiersCommand.self, TokensCommand.self, StatsCommand.self, DoctorCommand.self,
         ]
     )

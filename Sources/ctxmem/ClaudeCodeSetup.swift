@@ -1,3 +1,5 @@
+import ContextMemory
+
 /// What `ctxmem init` merges into a project's Claude Code configuration: the ctxmem hook entries
 /// in `.claude/settings.json` and the `ctxmem mcp` server in `.mcp.json`. Pure: it takes the
 /// files' values and returns the merged values with what changed; ``InitCommand`` reads, backs up
@@ -49,6 +51,8 @@ struct ClaudeCodeSetup: Sendable {
         HookEvent(name: "PreToolUse", matcher: "^(Agent|Task)$"),
         HookEvent(name: "SessionStart", matcher: "compact", acceptsHTTP: false),
     ]
+    /// `SubagentStop`, with `--handoffs`: the sub-agent's report becomes a handoff record.
+    static let handoffEvent = HookEvent(name: "SubagentStop", matcher: nil)
     /// Seconds Claude Code waits for a hook (its `timeout` field is in seconds).
     static let hookTimeout = 10
     /// The route of `ctxmem serve` that answers Claude Code's http hooks.
@@ -67,6 +71,11 @@ struct ClaudeCodeSetup: Sendable {
     /// Names a command hook's program may have to be ctxmem's: `ctxmem`, and the running binary's
     /// file name when it was renamed.
     var executableNames: Set<String> = ["ctxmem"]
+    /// Whether `SubagentStop` gets ctxmem's hook too (`ctxmem init --handoffs`).
+    var handoffs = false
+
+    /// The events this setup hooks.
+    var events: [HookEvent] { Self.hookEvents + (handoffs ? [Self.handoffEvent] : []) }
 
     /// A file whose shape Claude Code would not accept either: the message names the key and
     /// what is there.
@@ -81,6 +90,38 @@ struct ClaudeCodeSetup: Sendable {
         }
     }
 
+    // MARK: - .ctxmem.yaml
+
+    /// `.ctxmem.yaml` with handoffs turned on, and what changed: a line added, or `handoffs: false`
+    /// made true; every other line kept as written.
+    /// - Throws: ``ShapeError`` when `handoffs` is a mapping that says `enabled: false` (the user
+    ///   turned it off on purpose there; ctxmem does not rewrite mappings), or the result would not load.
+    static func enableHandoffs(in text: String?) throws -> (text: String, changes: [String]) {
+        let source = text ?? ""
+        let current = try? Configuration.parse(source)
+        if current?.handoffs.enabled == true { return (source, []) }
+        var lines = source.components(separatedBy: "\n")
+        let comment = "   # ctxmem init --handoffs: keep each sub-agent's report (docs/claude-code.md)"
+        if let index = lines.firstIndex(where: { $0.hasPrefix("handoffs:") }) {
+            let value =
+                lines[index].dropFirst("handoffs:".count).split(separator: "#").first?
+                .trimmingCharacters(in: .whitespaces) ?? ""
+            guard ["false", "no", "off"].contains(value.lowercased()) else {
+                throw ShapeError(
+                    key: "handoffs", found: "a mapping with enabled: false",
+                    expected: "`enabled: true` (set it yourself: ctxmem init does not rewrite mappings)")
+            }
+            lines[index] = "handoffs: true" + comment
+        } else {
+            if let last = lines.last, last.isEmpty { lines.removeLast() }
+            lines.append("handoffs: true" + comment)
+            lines.append("")
+        }
+        let updated = lines.joined(separator: "\n")
+        _ = try Configuration.parse(updated)  // what is written must load
+        return (updated, ["handoffs: true (sub-agents' reports are kept as handoff records)"])
+    }
+
     // MARK: - .claude/settings.json
 
     /// `settings` with ctxmem's hook in each of ``hookEvents``, and what changed (empty: nothing).
@@ -92,7 +133,7 @@ struct ClaudeCodeSetup: Sendable {
         var hooks = merged["hooks"] ?? .emptyObject
         guard hooks.isObject else { throw ShapeError(key: "hooks", found: hooks.kindName, expected: "an object") }
         var changes: [String] = []
-        for event in Self.hookEvents {
+        for event in events {
             let groups = hooks[event.name] ?? .array([])
             guard case .array(let list) = groups else {
                 throw ShapeError(

@@ -28,6 +28,10 @@ struct InitCommand: AsyncParsableCommand {
             `context:` block for those without one. It runs `claude --version` (2 s at most) to say \
             whether the installed Claude Code reads omitClaudeMd.
 
+            With --handoffs it also turns handoffs on: `handoffs: true` in .ctxmem.yaml and a hook on \
+            SubagentStop, so each sub-agent's final report is kept as a handoff record under \
+            project_management/handoffs/ (searchable memory, merged by `ctxmem status`).
+
             With --http URL the hooks are http hooks to `ctxmem serve` at URL/v1/hooks/claude-code \
             instead of commands; --token-env NAME adds `Authorization: Bearer $NAME` (Claude Code reads \
             the variable when it sends the hook, and only variables listed in the hook's allowedEnvVars; \
@@ -53,6 +57,7 @@ struct InitCommand: AsyncParsableCommand {
             Examples:
               ctxmem init --dry-run          the diff of each file, nothing written
               ctxmem init
+              ctxmem init --handoffs         also keep sub-agents' reports (SubagentStop)
               ctxmem init --http http://127.0.0.1:8377 --token-env CTXMEM_TOKEN --json
 
             Exit codes: 0 done (or nothing to change), 1 a file that cannot be read, parsed or written, \
@@ -67,6 +72,12 @@ struct InitCommand: AsyncParsableCommand {
 
     @Flag(help: "Print the summary as JSON.")
     var json = false
+
+    @Flag(
+        help:
+            "Also keep each sub-agent's report when it stops: `handoffs: true` in .ctxmem.yaml and a SubagentStop hook."
+    )
+    var handoffs = false
 
     @Option(
         help: ArgumentHelp(
@@ -117,10 +128,13 @@ struct InitCommand: AsyncParsableCommand {
         let setup = makeSetup(service: service, environment: environment)
         // Read and merge both files before anything is written: a file that cannot be read or
         // merged stops the run with nothing changed.
-        let plans = [
+        var plans = [
             try FilePlan(root: root, path: ".claude/settings.json", merge: setup.mergeSettings),
             try FilePlan(root: root, path: ".mcp.json", merge: setup.mergeMCP),
         ]
+        if handoffs {
+            plans.append(try FilePlan(root: root, path: Configuration.fileName, text: ClaudeCodeSetup.enableHandoffs))
+        }
         let claudeCode = ClaudeCodeVersion.check(environment: environment)
         _ = try await service.index()
         let launch = try service.launchMemory()
@@ -160,7 +174,7 @@ struct InitCommand: AsyncParsableCommand {
         return ClaudeCodeSetup(
             transport: transport, commandLine: command, serverCommand: executable,
             serverArguments: ["mcp", "--root", service.root.path] + database,
-            executableNames: ["ctxmem", running])
+            executableNames: ["ctxmem", running], handoffs: handoffs)
     }
 
     /// The folders directly under `project_management/`, for include globs.
@@ -184,7 +198,8 @@ struct InitCommand: AsyncParsableCommand {
         }
         if !report.changed {
             Terminal.standardOutput(
-                "Nothing to change: .claude/settings.json and .mcp.json already hold ctxmem's hooks and server.")
+                "Nothing to change: .claude/settings.json and .mcp.json already hold ctxmem's hooks and server"
+                    + (plans.count > 2 ? ", and .ctxmem.yaml keeps handoffs." : "."))
         }
         for (file, plan) in zip(report.files, plans) where plan.changed {
             let verb =
@@ -305,6 +320,30 @@ struct FilePlan {
             let (merged, changes) = try merge(value)
             self.changes = changes
             after = changes.isEmpty ? (text ?? merged.rendered()) : merged.rendered()
+        } catch {
+            throw CommandFailure.runtime("\(path): \(error)\(nothingChanged)")
+        }
+    }
+
+    /// Reads a text file and edits it as text (`.ctxmem.yaml`: its comments stay).
+    /// - Throws: ``CommandFailure`` (runtime) naming the file.
+    init(root: URL, path: String, text edit: (String?) throws -> (text: String, changes: [String])) throws {
+        self.root = root
+        self.path = path
+        let url = root.appendingPathComponent(path)
+        let nothingChanged = "; nothing was changed"
+        var text: String?
+        if FileManager.default.fileExists(atPath: url.path) {
+            guard let data = try? Data(contentsOf: url), let decoded = String(data: data, encoding: .utf8) else {
+                throw CommandFailure.runtime("\(path): cannot be read as UTF-8 text\(nothingChanged)")
+            }
+            text = decoded
+        }
+        before = text
+        do {
+            let (edited, changes) = try edit(text)
+            self.changes = changes
+            after = changes.isEmpty ? (text ?? "") : edited
         } catch {
             throw CommandFailure.runtime("\(path): \(error)\(nothingChanged)")
         }

@@ -23,6 +23,9 @@ struct Auditor {
     /// Claude Code's import hops (`import_depth`, default 4).
     let importDepthLimit: Int
     let agents: [AgentBudget]
+    /// The handoff settings, and the bytes of the handoff folder on disk (nil when it does not exist).
+    var handoffs = HandoffSettings()
+    var handoffFolderBytes: Int?
     /// Loaded only when `stale-reference` runs: it may read the whole git history.
     let history: @Sendable () -> ChangeHistory
     /// Reports the time after each rule (`CTXMEM_TRACE`).
@@ -75,6 +78,7 @@ struct Auditor {
         if rules.contains(.duplicateContent) { try checkDuplicates() }
         trace?("duplicates")
         if rules.contains(.oversizedMemory) { checkSizes(documents: documents) }
+        checkHandoffs(documents: documents)
         // Recorded while indexing, with the severity the parser gave them.
         let recorded = Set([RuleID.invalidFrontmatter, .invalidAgent, .secretInMemory].filter(rules.contains))
         if !recorded.isEmpty {
@@ -350,6 +354,31 @@ struct Auditor {
         return a.day == b.day ? (a.day + " " + a.time, b.day + " " + b.time) : (a.day, b.day)
     }
 
+    // MARK: - Handoffs
+
+    private mutating func checkHandoffs(documents: [StoredDocument]) {
+        let folder = handoffs.normalizedFolder
+        if let bytes = handoffFolderBytes, bytes > handoffs.maxFolderBytes {
+            let records = documents.filter {
+                handoffs.contains($0.path) && Handoff.parse(path: $0.path, frontmatter: $0.frontmatter) != nil
+            }.count
+            add(
+                .handoffFolderSize, folder, line: nil, column: nil,
+                "the handoff folder holds \(bytes / 1024) KiB in \(records) records, over handoffs.max_folder_bytes "
+                    + "(\(handoffs.maxFolderBytes / 1024) KiB); every record is searchable memory: run "
+                    + "`ctxmem handoffs prune --older-than 30d` (it deletes only the records ctxmem wrote)")
+        }
+        for document in documents {
+            guard let handoff = Handoff.parse(path: document.path, frontmatter: document.frontmatter),
+                let cut = handoff.cutFromBytes
+            else { continue }
+            add(
+                .handoffCut, document.path,
+                "\(handoff.agentType)'s report of \(cut) bytes was cut to handoffs.max_report_bytes; the whole "
+                    + "report is in the sub-agent's transcript (raise the limit if reports of this size are usual)")
+        }
+    }
+
     // MARK: - Reachability, duplicates, sizes
 
     private mutating func checkOrphans(documents: [StoredDocument]) throws {
@@ -367,7 +396,11 @@ struct Auditor {
                 if reached.insert(next).inserted { queue.append(next) }
             }
         }
-        for document in documents where document.kind == .projectManagement && !reached.contains(document.path) {
+        // A handoff record is reached by search, packs and `ctxmem status`, not by links.
+        for document in documents
+        where document.kind == .projectManagement && !reached.contains(document.path)
+            && Handoff.parse(path: document.path, frontmatter: document.frontmatter) == nil
+        {
             add(
                 .orphanDocument, document.path,
                 "no CLAUDE.md, agent, rule or skill reaches this document through imports, links or path mentions; an agent finds it only by search"

@@ -28,6 +28,8 @@ public enum RuleID: String, CaseIterable, Codable, Sendable, CustomStringConvert
     case orphanDocument = "orphan-document"
     case duplicateContent = "duplicate-content"
     case oversizedMemory = "oversized-memory"
+    case handoffFolderSize = "handoff-folder-size"
+    case handoffCut = "handoff-cut"
     case invalidFrontmatter = "invalid-frontmatter"
     case invalidAgent = "invalid-agent"
     case secretInMemory = "secret-in-memory"
@@ -82,6 +84,13 @@ public enum RuleID: String, CaseIterable, Codable, Sendable, CustomStringConvert
             (true, .info, "The same non-trivial section appears in several files.")
         case .oversizedMemory:
             (true, .warning, "A CLAUDE.md over 200 lines, or an agent whose essential tier exceeds its budget.")
+        case .handoffFolderSize:
+            (
+                true, .warning,
+                "The handoff folder has grown past handoffs.max_folder_bytes: prune old reports (ctxmem handoffs prune)."
+            )
+        case .handoffCut:
+            (true, .info, "A sub-agent's report was cut to handoffs.max_report_bytes when it was kept.")
         // Recorded while indexing and reported by the audit with the severity the parser gave
         // them: a misspelt agent name is only a warning.
         case .invalidFrontmatter:

@@ -172,17 +172,65 @@ extension MemoryService {
 
     private func startSession(_ input: ClaudeCodeHookInput) -> HookAnswer {
         guard input.source == "compact" else { return HookAnswer() }  // Claude Code loads the rest itself
-        guard let transcript = input.transcriptPath else {
-            return HookAnswer(note: "ctxmem hook: SessionStart without transcript_path; nothing to restore")
+        // The session's handoffs first (short), then the memory of the files it touched in what is left.
+        var notes: [String] = []
+        var handoffs: String?
+        if let session = input.sessionID {
+            do { handoffs = try sessionHandoffs(session: session) } catch {
+                notes.append("no handoffs restored: \(Self.brief(error))")
+            }
         }
-        do {
-            let touched = try TranscriptFiles.paths(in: URL(fileURLWithPath: transcript), relativeTo: root)
-            guard let context = try compactionContext(touched: touched) else { return HookAnswer() }
-            return Self.answer(event: "SessionStart", context: context)
-        } catch {
-            return HookAnswer(note: "ctxmem hook: nothing restored after compaction: \(Self.brief(error))")
+        var restored: String?
+        if let transcript = input.transcriptPath {
+            do {
+                let touched = try TranscriptFiles.paths(in: URL(fileURLWithPath: transcript), relativeTo: root)
+                restored = try compactionContext(
+                    touched: touched, limit: Self.hookContextLimit - (handoffs.map { $0.utf16.count + 2 } ?? 0))
+            } catch {
+                notes.append("nothing restored after compaction: \(Self.brief(error))")
+            }
+        } else {
+            notes.append("SessionStart without transcript_path; no files' memory to restore")
+        }
+        let note = notes.isEmpty ? nil : "ctxmem hook: " + notes.joined(separator: "; ")
+        let context = [restored, handoffs].compactMap { $0 }.joined(separator: "\n")
+        guard !context.isEmpty else { return HookAnswer(note: note) }
+        var answer = Self.answer(event: "SessionStart", context: context)
+        answer.note = note
+        return answer
+    }
+
+    /// The handoffs sub-agents of `session` left so far, as handles with one line each, newest
+    /// first, within ``sessionHandoffLimit`` characters; nil when there are none.
+    func sessionHandoffs(session: String) throws -> String? {
+        try reading { reader in
+            let records = try Self.handoffs(in: reader).filter { $0.session == session }
+            guard !records.isEmpty else { return nil }
+            let template = try ReportTemplate.find(in: reader)
+            var text =
+                "# Handoffs of this session\n\nctxmem: the reports sub-agents of this session left before compaction, "
+                + "newest first; read_memory gives one whole.\n\n"
+            for (index, record) in records.enumerated() {
+                let report = Self.reportText(
+                    try reader.sections(inPaths: [record.path], withBody: true).map { $0.body ?? "" })
+                let fields =
+                    template?.fields(of: report, agent: record.agentType) ?? ReportTemplate.defaultFields(of: report)
+                let summary = fields.first { $0.value != "not reported" }.map { "\($0.name): \($0.value)" } ?? ""
+                let line =
+                    "- \(MemoryHandle.make(path: record.path, slug: "")) (\(record.agentType), "
+                    + "\(Handoff.formatTime(record.time))): \(String(summary.prefix(160)))\n"
+                guard text.utf16.count + line.utf16.count <= Self.sessionHandoffLimit - 80 else {
+                    text += "- … and \(records.count - index) older (`ctxmem handoffs list`, search_memory).\n"
+                    break
+                }
+                text += line
+            }
+            return text
         }
     }
+
+    /// The most of a compaction's context the session's handoffs take (the rest is for the files' memory).
+    static let sessionHandoffLimit = 3_000
 
     // MARK: - Context
 
@@ -213,7 +261,7 @@ extension MemoryService {
 
     /// The nested memory and path-scoped rules of the files a session worked on, which compaction
     /// drops and Claude Code reloads only when they are read again: their text while it fits, then handles.
-    func compactionContext(touched: Set<String>) throws -> String? {
+    func compactionContext(touched: Set<String>, limit: Int = hookContextLimit) throws -> String? {
         guard !touched.isEmpty else { return nil }
         let reader = try storage.reader()
         let wanted: [String] = try reader.snapshot {
@@ -239,7 +287,7 @@ extension MemoryService {
             header: "# Project memory restored after compaction\n\nctxmem: the nested CLAUDE.md files and path-scoped "
                 + "rules of the files this session worked on, which compaction dropped (Claude Code reloads the "
                 + "root CLAUDE.md and the unconditional rules itself). read_memory gives any handle's full text.\n",
-            sections: sections, handlesHeading: "Also restored, by handle")
+            sections: sections, handlesHeading: "Also restored, by handle", limit: limit)
     }
 
     // MARK: - Fallback
@@ -290,14 +338,16 @@ extension MemoryService {
 
     /// `header`, then the sections' text under their files' paths while it fits in
     /// ``hookContextLimit`` (keeping room for the list), then the handles of the rest while they fit.
-    static func sectionsWithinLimit(header: String, sections: [SectionRecord], handlesHeading: String) -> String {
+    static func sectionsWithinLimit(
+        header: String, sections: [SectionRecord], handlesHeading: String, limit: Int = hookContextLimit
+    ) -> String {
         var text = header
         var handles: [String] = []
         var currentPath = ""
         for section in sections {
             var piece = section.path == currentPath ? "" : "\n## \(section.path)\n\n"
             piece += (section.body ?? "").trimmingCharacters(in: .newlines) + "\n"
-            if handles.isEmpty, text.utf16.count + piece.utf16.count <= hookContextLimit - 1_500 {
+            if handles.isEmpty, text.utf16.count + piece.utf16.count <= limit - 1_500 {
                 text += piece
                 currentPath = section.path
             } else {
@@ -308,7 +358,7 @@ extension MemoryService {
         text += "\n## \(handlesHeading)\n\n"
         for (index, handle) in handles.enumerated() {
             let line = "- \(handle)\n"
-            guard text.utf16.count + line.utf16.count <= hookContextLimit - 80 else {
+            guard text.utf16.count + line.utf16.count <= limit - 80 else {
                 text += "- … and \(handles.count - index) more (search_memory finds them).\n"
                 break
             }

@@ -7,13 +7,13 @@ import Logging
 // cooperative threads never wait for SQLite or for a pack being assembled.
 extension MemoryService {
     /// Runs `body` on a reader, in one snapshot, on the calling thread.
-    private func reading<T>(_ body: (any MemoryReader) throws -> T) throws -> T {
+    func reading<T>(_ body: (any MemoryReader) throws -> T) throws -> T {
         let reader = try storage.reader()
         return try reader.snapshot { try body(reader) }
     }
 
     /// Runs `body` on a reader, in one snapshot, on the reader's own thread.
-    private func reading<T: Sendable>(_ body: @escaping @Sendable (any MemoryReader) throws -> T) async throws -> T {
+    func reading<T: Sendable>(_ body: @escaping @Sendable (any MemoryReader) throws -> T) async throws -> T {
         try await storage.reader().read(body)
     }
 

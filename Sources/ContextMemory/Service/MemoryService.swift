@@ -164,6 +164,9 @@ public struct MemoryService: Sendable {
         let useGit = options.useGit
         let history = HistoryCache { ChangeHistory.load(rootPath: rootPath, listing: listing, useGit: useGit) }
         let builder = options.rules.contains(.oversizedMemory) ? try packBuilderParts() : nil
+        let handoffFolderBytes =
+            options.rules.contains(.handoffFolderSize)
+            ? Self.folderBytes(root.appendingPathComponent(configuration.handoffs.normalizedFolder)) : nil
         let trace = logger.logLevel <= .trace
         // The rules' reads in one snapshot, on the reader's own thread.
         let (found, documentCount, lines) = try await storage.reader().read { reader in
@@ -180,6 +183,8 @@ public struct MemoryService: Sendable {
                 store: reader, listing: listing, rules: options.rules,
                 importDepthLimit: configuration.importDepth, agents: agents, history: history.value,
                 trace: trace ? { mark($0) } : nil)
+            auditor.handoffs = configuration.handoffs
+            auditor.handoffFolderBytes = handoffFolderBytes
             let found = try auditor.run().sorted {
                 ($0.path, $0.line ?? 0, $0.column ?? 0, $0.rule.rawValue, $0.target ?? "")
                     < ($1.path, $1.line ?? 0, $1.column ?? 0, $1.rule.rawValue, $1.target ?? "")
@@ -212,6 +217,22 @@ public struct MemoryService: Sendable {
             suppressed: suppressed,
             documents: documentCount, history: historyText,
             seconds: (clock.now - start).seconds)
+    }
+
+    /// The bytes of the regular files under `folder` (symlinks not followed); nil when it does not exist.
+    static func folderBytes(_ folder: URL) -> Int? {
+        guard
+            let walker = FileManager.default.enumerator(
+                at: folder, includingPropertiesForKeys: [.fileSizeKey, .isRegularFileKey, .isSymbolicLinkKey])
+        else { return nil }
+        var total = 0
+        for case let url as URL in walker {
+            guard let values = try? url.resourceValues(forKeys: [.fileSizeKey, .isRegularFileKey, .isSymbolicLinkKey]),
+                values.isRegularFile == true, values.isSymbolicLink != true
+            else { continue }
+            total += values.fileSize ?? 0
+        }
+        return FileManager.default.fileExists(atPath: folder.path) ? total : nil
     }
 
     /// The lines holding `ctxmem-ignore` comments in these files, from the index.
