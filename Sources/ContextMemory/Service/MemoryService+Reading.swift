@@ -219,13 +219,42 @@ extension MemoryService {
     /// Searches the index. - Throws: ``SearchError`` for a malformed query, ``IndexError``.
     public func search(_ text: String, options: SearchOptions = SearchOptions()) throws -> [SearchHit] {
         let query = try Self.searchQuery(text, options: options)
-        return try reading { try $0.search(query, options: options) }
+        let folder = handoffFolder
+        return try reading {
+            try Self.newerReportsFirst(try $0.search(query, options: options), folder: folder, reader: $0)
+        }
     }
 
     /// ``search(_:options:)`` off the cooperative pool.
     public func search(_ text: String, options: SearchOptions = SearchOptions()) async throws -> [SearchHit] {
         let query = try Self.searchQuery(text, options: options)
-        return try await reading { try $0.search(query, options: options) }
+        let folder = handoffFolder
+        return try await reading {
+            try Self.newerReportsFirst(try $0.search(query, options: options), folder: folder, reader: $0)
+        }
+    }
+
+    /// The handoff folder of the configuration (the default when it cannot be read).
+    private var handoffFolder: HandoffSettings {
+        (try? configuration().handoffs) ?? HandoffSettings()
+    }
+
+    /// Search ranks words, not time: when several reports of one agent type match, each ranks
+    /// lower by half for every newer report of that agent, as in packs, so the latest comes first.
+    static func newerReportsFirst(_ hits: [SearchHit], folder: HandoffSettings, reader: any MemoryReader) throws
+        -> [SearchHit]
+    {
+        guard hits.count(where: { folder.contains($0.path) }) > 1 else { return hits }
+        let ledger = try HandoffLedger(store: reader)
+        var adjusted = hits
+        for index in adjusted.indices {
+            if let newer = ledger.newer[adjusted[index].path], newer > 0 {
+                adjusted[index].score *= pow(0.5, Double(newer))
+            }
+        }
+        // Stable: equal scores keep the index's order.
+        return adjusted.enumerated().sorted { ($0.element.score, $1.offset) > ($1.element.score, $0.offset) }
+            .map(\.element)
     }
 
     private static func searchQuery(_ text: String, options: SearchOptions) throws -> SearchQuery {
