@@ -222,8 +222,10 @@ struct HandoffTests {
         #expect(digest.text.contains("- Changed: not reported"))
         #expect(digest.text.contains("memory://project_management/handoffs/"))
         #expect(
-            try await service.status(since: now.addingTimeInterval(-86_400)).agents.first { $0.agent == "backend-manager" }?
-                .reports == 1)
+            try await service.status(since: now.addingTimeInterval(-86_400)).agents.first {
+                $0.agent == "backend-manager"
+            }?
+            .reports == 1)
         // Without a template: done, blockers, next steps.
         try tree.write("AGENTS.md", "# Agents\n\nNo format here.\n")
         _ = try await service.index()
