@@ -36,9 +36,12 @@ struct MCPFaceTests {
         try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "\(text.prefix(200))")
     }
 
-    @Test("tools/list: the four tools, each with an object schema")
+    @Test("tools/list: the five tools, each with an object schema")
     func tools() throws {
-        #expect(MCPFace.tools.map(\.name) == ["context_pack", "search_memory", "read_memory", "audit_references"])
+        #expect(
+            MCPFace.tools.map(\.name) == [
+                "context_pack", "search_memory", "read_memory", "audit_references", "status_digest",
+            ])
         for tool in MCPFace.tools {
             guard case .object(let schema) = tool.inputSchema else {
                 Issue.record("\(tool.name): the schema is not an object")
@@ -97,6 +100,24 @@ struct MCPFaceTests {
         let report = try await face.call("audit_references", #"{"rules": ["broken-link", "broken-import"]}"#)
         #expect(!report.isError, "\(report.text.prefix(300))")
         #expect(try Self.object(report.text)["rules"] as? [String] == ["broken-import", "broken-link"])
+    }
+
+    @Test("status_digest: the merged block of the latest handoffs; a bad since is a tool error")
+    func statusDigest() async throws {
+        let face = try await Face()
+        let empty = try await face.call("status_digest")
+        #expect(!empty.isError && empty.text.contains("No handoff reports"))
+        try face.tree.write(".ctxmem.yaml", "handoffs: true\n")
+        let service = MemoryService(root: face.tree.root)
+        _ = try service.recordHandoff(
+            report: "- Status: done\n- Risks: none", agentType: "gitops-manager", agentID: "g1", session: "m1",
+            task: "unlock the prod sync")
+        _ = try await service.index()
+        let digest = try await face.call("status_digest", #"{"since": "1d"}"#)
+        #expect(!digest.isError)
+        #expect(digest.text.contains("### Report: gitops-manager") && digest.text.contains("- Status: done"))
+        let bad = try await face.call("status_digest", #"{"since": "soon"}"#)
+        #expect(bad.isError && bad.text.contains("since must be"))
     }
 
     @Test(

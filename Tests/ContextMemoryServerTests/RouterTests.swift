@@ -60,6 +60,9 @@ struct RouterTests {
             let start = #"{"hook_event_name": "SubagentStart", "session_id": "r1", "agent_type": "qa-manager"}"#
             try await sample(.post, "/v1/hooks/claude-code", "/v1/hooks/claude-code", body: start, status: 200)
             try await sample(.post, "/v1/hooks/claude-code", "/v1/hooks/claude-code", body: "{not json", status: 200)
+            try await sample(.get, "/v1/status", "/v1/status", status: 200)
+            try await sample(.get, "/v1/status?since=2d", "/v1/status", status: 200)
+            try await sample(.get, "/v1/status?since=yesterday", "/v1/status", status: 400)
             try await sample(.post, "/v1/index", "/v1/index", status: 200)
             try await sample(.post, "/v1/index?rebuild=maybe", "/v1/index", status: 400)
             try await sample(.get, "/metrics", "/metrics", status: 200)
@@ -89,6 +92,26 @@ struct RouterTests {
                 let quiet = try await server.request(.post, "/v1/hooks/claude-code", body: body)
                 #expect(quiet.status == 200 && quiet.body == "{}", "\(body)")
             }
+        }
+    }
+
+    @Test("SubagentStop over HTTP keeps the report and indexes it before answering; GET /v1/status merges it")
+    func handoffOverHTTP() async throws {
+        try await InProcessServer.with { server in
+            try server.tree.write(".ctxmem.yaml", "handoffs: true\n")
+            let stop =
+                #"{"hook_event_name": "SubagentStop", "session_id": "h2", "agent_type": "qa-manager", "agent_id": "q77", "#
+                + #""last_assistant_message": "- Status: blocked\n- Needs: the marmoset fixture from backend-manager"}"#
+            let answer = try await server.request(.post, "/v1/hooks/claude-code", body: stop)
+            #expect(answer.status == 200 && answer.body == "{}")
+            let search = try await server.request(.get, "/v1/search?q=marmoset")
+            let results = try #require(search.object["results"] as? [[String: Any]])
+            #expect((results.first?["path"] as? String)?.hasPrefix("project_management/handoffs/") == true)
+            let status = try await server.request(.get, "/v1/status")
+            #expect(status.status == 200)
+            #expect((status.object["text"] as? String)?.contains("- Status: blocked") == true)
+            let agents = try #require(status.object["agents"] as? [[String: Any]])
+            #expect(agents.map { $0["agent"] as? String } == ["qa-manager"])
         }
     }
 

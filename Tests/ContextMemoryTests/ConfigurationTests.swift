@@ -72,7 +72,7 @@ struct ConfigurationTests {
             // Unknown settings.
             (
                 "\n\nimports_depth: 3\n",
-                "/repo/.ctxmem.yaml: line 3: unknown setting 'imports_depth'; did you mean 'import_depth'? (known: budget, essential_share, exclude, import_depth"
+                "/repo/.ctxmem.yaml: line 3: unknown setting 'imports_depth'; did you mean 'import_depth'? (known: budget, essential_share, exclude, handoffs, import_depth"
             ),
             // Values of the wrong type or out of range.
             ("include: docs\n", "/repo/.ctxmem.yaml: line 1: include: expected "),

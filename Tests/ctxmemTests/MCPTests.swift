@@ -64,7 +64,7 @@ struct MCPTests {
         let tools = try #require((run.responses[2]?["result"] as? [String: Any])?["tools"] as? [[String: Any]])
         #expect(
             Set(tools.compactMap { $0["name"] as? String }) == [
-                "context_pack", "search_memory", "read_memory", "audit_references",
+                "context_pack", "search_memory", "read_memory", "audit_references", "status_digest",
             ])
         for tool in tools {
             let schema = try #require(tool["inputSchema"] as? [String: Any])
