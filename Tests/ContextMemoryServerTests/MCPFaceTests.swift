@@ -105,8 +105,9 @@ struct MCPFaceTests {
     @Test("status_digest: the merged block of the latest handoffs; a bad since is a tool error")
     func statusDigest() async throws {
         let face = try await Face()
-        let empty = try await face.call("status_digest")
-        #expect(!empty.isError && empty.text.contains("No handoff reports"))
+        let example = try await face.call("status_digest")
+        #expect(
+            !example.isError && example.text.contains("### Report: qa-manager — WI-23-5"), "memory/'s example records")
         try face.tree.write(".ctxmem.yaml", "handoffs: true\n")
         let service = MemoryService(root: face.tree.root)
         _ = try service.recordHandoff(

@@ -111,7 +111,9 @@ struct RouterTests {
             #expect(status.status == 200)
             #expect((status.object["text"] as? String)?.contains("- Status: blocked") == true)
             let agents = try #require(status.object["agents"] as? [[String: Any]])
-            #expect(agents.map { $0["agent"] as? String } == ["qa-manager"])
+            #expect(agents.first?["agent"] as? String == "qa-manager")
+            #expect(
+                (agents.first?["path"] as? String)?.contains("qa-manager-q77") == true, "the newest qa-manager report")
         }
     }
 

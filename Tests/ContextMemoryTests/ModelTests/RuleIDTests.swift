@@ -11,7 +11,8 @@ struct RuleIDTests {
             RuleID.auditRules.map(\.rawValue) == [
                 "broken-import", "import-directory", "import-cycle", "import-too-deep", "import-outside-root",
                 "broken-link", "broken-anchor", "case-mismatch", "missing-path", "stale-reference", "orphan-document",
-                "duplicate-content", "oversized-memory", "invalid-frontmatter", "invalid-agent", "secret-in-memory",
+                "duplicate-content", "oversized-memory", "handoff-folder-size", "handoff-cut", "invalid-frontmatter",
+                "invalid-agent", "secret-in-memory",
             ])
         #expect(
             RuleID.allCases.filter { !$0.isAuditRule }.map(\.rawValue) == [

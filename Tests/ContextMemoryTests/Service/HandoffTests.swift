@@ -17,9 +17,9 @@ struct HandoffTests {
         ])
     }
 
-    /// memory/ with handoffs on, indexed.
+    /// memory/ without its example handoffs, with handoffs on, indexed.
     static func memory(settings: String = "handoffs: true\n") async throws -> FixtureTree {
-        let tree = try FixtureTree(repositoryFolder: "memory")
+        let tree = try Self.withoutExamples()
         try tree.write(".ctxmem.yaml", settings)
         _ = try await tree.service.index()
         return tree
@@ -42,9 +42,29 @@ struct HandoffTests {
         - Memory updated: none
         """
 
+    /// A copy of memory/ without the two handoff records it ships as an example.
+    static func withoutExamples() throws -> FixtureTree {
+        let tree = try FixtureTree(repositoryFolder: "memory")
+        try tree.remove("project_management/handoffs")
+        return tree
+    }
+
+    @Test("the example's two records are memory: in status, in search, not orphans")
+    func examples() async throws {
+        let tree = try FixtureTree(repositoryFolder: "memory")
+        _ = try await tree.service.index()
+        #expect(try tree.service.handoffs().map(\.agentType).sorted() == ["backend-manager", "qa-manager"])
+        let digest = try await tree.service.status()
+        #expect(digest.text.contains("### Report: qa-manager — WI-23-5"))
+        #expect(digest.text.contains("- Needs: gitops-manager to merge WI-23-1"))
+        #expect(
+            try await tree.service.search("vpc_peering_vpc1_vpc2_idx").first?.path.hasPrefix(
+                "project_management/handoffs/") == true)
+    }
+
     @Test("off by default: a stop writes nothing and says nothing")
     func offByDefault() async throws {
-        let tree = try FixtureTree(repositoryFolder: "memory")
+        let tree = try Self.withoutExamples()
         _ = try await tree.service.index()
         let answer = tree.service.answerHook(try Self.stop(type: "backend-manager", id: "a1", report: Self.report))
         #expect(answer == HookAnswer())
