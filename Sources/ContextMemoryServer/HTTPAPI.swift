@@ -183,7 +183,9 @@ public struct HTTPAPI: Sendable {
         let service = service
         let answer: HookAnswer
         do {
-            answer = try await packQueue.run { service.answerHook(data) }
+            answer =
+                MemoryService.hookMayPack(data)
+                ? try await packQueue.run { service.answerHook(data) } : service.answerHook(data)
         } catch {
             answer = HookAnswer(note: "ctxmem hook: \(error)")
         }

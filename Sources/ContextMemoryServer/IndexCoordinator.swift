@@ -31,7 +31,10 @@ public actor IndexCoordinator {
     /// `/healthz` says `degraded`, since new files are not being indexed meanwhile.
     public static let overdueFloor: Duration = .seconds(30)
 
-    private func began() { runningSince = now() }
+    private func began(_ token: UUID) {
+        runningSince = now()
+        if waiting?.token == token { waiting = nil }  // started: later requests queue a new one
+    }
 
     private func ended() {
         if let runningSince {
@@ -49,37 +52,57 @@ public actor IndexCoordinator {
         return elapsed > max(Self.overdueFloor.seconds, 10 * usual) ? elapsed : nil
     }
 
-    /// Brings the index in step with the root, after any refresh already running.
+    /// A refresh asked for and not started yet (it waits for the one running): a later request
+    /// joins it instead of queueing another, since it will read the root as it is when it starts.
+    private var waiting: (token: UUID, rebuild: Bool, work: Task<IndexReport, any Error>)?
+
+    /// Brings the index in step with the root, after any refresh already running. Requests that
+    /// arrive while one waits to start share it (twenty hooks writing handoffs at once cost one
+    /// or two runs, not twenty); a rebuild joins only a waiting rebuild.
     @discardableResult
     public func refresh(rebuild: Bool = false) async throws -> IndexReport {
-        let previous = tail
-        let service = service
-        let work = Task<IndexReport, any Error> {
-            await previous.value
-            // The task runs on this actor: began() and ended() need no hop.
-            self.began()
-            do {
-                let report = try await service.index(rebuild: rebuild)
-                self.ended()
-                return report
-            } catch {
-                self.ended()
-                throw error
+        let work: Task<IndexReport, any Error>
+        let owner: Bool
+        if let waiting, waiting.rebuild || !rebuild {
+            work = waiting.work
+            owner = false
+        } else {
+            let previous = tail
+            let service = service
+            let token = UUID()
+            work = Task<IndexReport, any Error> {
+                await previous.value
+                // The task runs on this actor: began() and ended() need no hop.
+                self.began(token)
+                do {
+                    let report = try await service.index(rebuild: rebuild)
+                    self.ended()
+                    return report
+                } catch {
+                    self.ended()
+                    throw error
+                }
             }
+            waiting = (token, rebuild, work)
+            tail = Task { _ = try? await work.value }
+            owner = true
         }
-        tail = Task { _ = try? await work.value }
         inProgress += 1
         defer { inProgress -= 1 }
         do {
             let report = try await work.value
-            lastReport = report
-            lastIndexedAt = Date()
-            runs += 1
+            if owner {
+                lastReport = report
+                lastIndexedAt = Date()
+                runs += 1
+            }
             return report
         } catch {
-            lastError = "\(error)"
-            lastErrorAt = Date()
-            failures += 1
+            if owner {
+                lastError = "\(error)"
+                lastErrorAt = Date()
+                failures += 1
+            }
             throw error
         }
     }

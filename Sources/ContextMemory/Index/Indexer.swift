@@ -18,6 +18,13 @@ public struct IndexReport: Sendable, Codable, Equatable {
     public var databasePath = ""
     /// Why the index this run found was unusable, when the run rebuilt it.
     public var replacedDamagedIndex: String?
+    /// The files this run stored or removed (not encoded: a first index would list every file).
+    public var changedPaths: [String] = []
+
+    enum CodingKeys: String, CodingKey {
+        case scannedFiles, documents, added, changed, removed, unchanged, skipped, bytesParsed, seconds, generation
+        case findings, databasePath, replacedDamagedIndex
+    }
 }
 
 /// Progress of a long index run, for a terminal display.
@@ -207,6 +214,7 @@ struct Indexer {
                 case .stored(let skipped):
                     written += 1
                     if stored[path] == nil { report.added += 1 } else { report.changed += 1 }
+                    report.changedPaths.append(path)
                     if skipped { report.skipped += 1 }
                 case .written:
                     preconditionFailure("every written file was handed to the session")
@@ -228,6 +236,7 @@ struct Indexer {
             mark("outcomes")
             changes.removedPaths = stored.keys.filter { processed[$0] == nil }.sorted()
             report.removed = changes.removedPaths.count
+            report.changedPaths += changes.removedPaths
             report.documents = processed.count - report.skipped
             changes.treeFindings =
                 walk.findings + Self.importCycles(in: importGraph, depths: depths, processed: processed)

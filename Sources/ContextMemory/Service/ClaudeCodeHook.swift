@@ -93,6 +93,18 @@ extension MemoryService {
         }
     }
 
+    /// Whether answering this input may build a pack (`SubagentStart`, `SessionStart`): a server
+    /// runs those on its pack queue, which refuses work past its bound; recording a delegation or a
+    /// report is a small write that must not be refused, or a report would be lost.
+    public static func hookMayPack(_ data: Data) -> Bool {
+        struct Event: Decodable {
+            var name: String?
+            enum CodingKeys: String, CodingKey { case name = "hook_event_name" }
+        }
+        guard let event = (try? JSONDecoder().decode(Event.self, from: data))?.name else { return true }
+        return event != "SubagentStop" && event != "PreToolUse"
+    }
+
     // MARK: - Events
 
     private func recordDelegation(_ input: ClaudeCodeHookInput, now: Date) -> HookAnswer {

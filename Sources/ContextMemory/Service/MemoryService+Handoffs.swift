@@ -224,6 +224,7 @@ extension IndexReport {
         merged.bytesParsed += earlier.bytesParsed
         merged.seconds += earlier.seconds
         merged.findings = findings.isEmpty ? earlier.findings : findings
+        merged.changedPaths = earlier.changedPaths + changedPaths
         return merged
     }
 }

@@ -79,7 +79,7 @@ public struct MemoryService: Sendable {
         var mark = queue.position
         var write = try await indexOnce(
             rebuild: rebuild, include: include, lockTimeout: lockTimeout, waiting: waiting, progress: progress)
-        for _ in 0..<8 where queue.position != mark {
+        for _ in 0..<100 where queue.position != mark {
             mark = queue.position
             let again = try await indexOnce(
                 rebuild: false, include: include, lockTimeout: .seconds(120), waiting: waiting, progress: progress)
@@ -88,7 +88,10 @@ public struct MemoryService: Sendable {
         var report = write.value
         report.databasePath = databasePath
         report.replacedDamagedIndex = write.replacedDamagedIndex
-        if report.added + report.changed + report.removed > 0 || rebuild {
+        // Handoff records are detail, never pinned: a run that changed only those (a SubagentStop
+        // hook's) leaves the fallbacks as they are, which halves the hook's time.
+        let handoffs = (try? configuration().handoffs) ?? HandoffSettings()
+        if rebuild || report.changedPaths.contains(where: { !handoffs.contains($0) }) {
             // Best effort: the index is written whatever becomes of the fallbacks.
             do { try writeHookFallbacks() } catch {
                 logger.warning("cannot write the hook fallbacks", metadata: ["error": "\(error)"])

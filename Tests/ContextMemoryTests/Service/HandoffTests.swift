@@ -209,11 +209,18 @@ struct HandoffTests {
         let hits = try await service.search("peering API serializer OR quorumflux")
         let backend = hits.filter { $0.path.contains("backend-manager-") }.map(\.path)
         #expect(backend.first?.contains("backend-manager-b1") == true, "\(backend)")
-        // A specialist hears from its own type only: the ui report is not boosted into its pack.
+        // A specialist hears from its own type: its latest report on a related task comes in; the
+        // ui report, of an agent it does not hear from, gets no boost.
+        _ = try await Self.run(
+            service,
+            try Self.stop(
+                type: "backend-api-specialist", id: "s1",
+                report: "VPC peering serializer: the capybaraproof validator rejects overlapping CIDRs."))
         let specialist = try await service.pack(
             PackRequest(agent: "backend-api-specialist", task: "add the VPC peering API serializer", budget: 20_000))
-        #expect(
-            !specialist.explanation.contains { $0.reason.contains("latest report of uiux-manager") })
+        #expect(!specialist.explanation.contains { $0.reason.contains("latest report of uiux-manager") })
+        #expect(specialist.text.contains("capybaraproof validator"))
+        #expect(specialist.explanation.contains { $0.reason.contains("latest report of backend-api-specialist") })
     }
 
     @Test("status merges the latest report of each agent in AGENTS.md's reporting format, or the default")
