@@ -43,10 +43,26 @@ struct AgentTally {
         }
     }
 
-    /// Whether a model id names the 1M-token context window (`claude-opus-4-6[1m]`).
+    /// Whether a model id names the 1M-token context window: `[1m]` in the id (Claude Code's
+    /// `sonnet[1m]`, `claude-opus-4-6[1m]`), or a model whose window is 1M natively
+    /// (``nativeOneMillion``, with or without a date suffix).
     static func saysOneMillion(_ model: String) -> Bool {
-        model.lowercased().contains("[1m]")
+        let id = model.lowercased()
+        if id.contains("[1m]") { return true }
+        if nativeOneMillion.contains(id) { return true }
+        // A dated snapshot: claude-sonnet-5-20260630.
+        if let dash = id.lastIndex(of: "-"), id[id.index(after: dash)...].count == 8,
+            id[id.index(after: dash)...].allSatisfy(\.isNumber)
+        {
+            return nativeOneMillion.contains(String(id[..<dash]))
+        }
+        return false
     }
+
+    /// Models with a 1M-token window without `[1m]`, as far as a source says so: Claude Sonnet 5
+    /// ("a native 1M-token context window", Claude Code v2.1.197's release notes). Others show as
+    /// inferred once a request passes 200K tokens.
+    static let nativeOneMillion: Set<String> = ["claude-sonnet-5"]
 
     /// Forgets the remembered requests (the transcript is done).
     mutating func finish() {

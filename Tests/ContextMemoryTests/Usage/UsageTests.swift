@@ -178,6 +178,17 @@ struct UsageTests {
         #expect(line.requestKey != nil)
     }
 
+    @Test(
+        "the 1M window from the model id: [1m], or a model whose window is 1M natively",
+        arguments: [
+            ("claude-opus-4-6[1m]", true), ("sonnet[1M]", true), ("claude-sonnet-5", true),
+            ("claude-sonnet-5-20260630", true), ("claude-sonnet-4-5", false), ("claude-sonnet-5-5", false),
+            ("claude-opus-4-5-20251101", false), ("<synthetic>", false),
+        ])
+    func oneMillionModels(model: String, oneMillion: Bool) {
+        #expect(AgentTally.saysOneMillion(model) == oneMillion)
+    }
+
     @Test("a hostile line: a million brackets, a long id, a lone quote: no crash, no recursion, bounded text")
     func hostileShapes() {
         let deep = "{\"usage\":" + String(repeating: "[", count: 1_000_000) + "}"
