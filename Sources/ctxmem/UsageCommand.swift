@@ -101,8 +101,8 @@ struct UsageCommand: ParsableCommand {
         if marked || inferred { lines.append("") }
         if marked {
             lines.append(
-                "! the peak context passed \(Int(report.threshold * 100))% of the window: that agent ran close to "
-                    + "compaction (give it a smaller pack or a narrower task).")
+                "! peak context over \(Int(report.threshold * 100))% of the window: close to compaction "
+                    + "(give the agent a smaller pack or a narrower task).")
         }
         if inferred {
             lines.append("* a request held more than 200K tokens, so the window is taken to be 1M (--window sets it).")

@@ -24,7 +24,7 @@ struct UsageCLITests {
         #expect(backend.contains("85% of 200K  !"))
         #expect(lines.contains { $0.contains("qa-manager (a22)") && $0.contains("25% of 1M") })
         #expect(lines.contains { $0.contains("30% of 1M*") })
-        #expect(run.stdout.contains("! the peak context passed 80% of the window"))
+        #expect(run.stdout.contains("! peak context over 80% of the window: close to compaction"))
         #expect(run.stdout.contains("Lines: 29 read, 10 requests, 1 compaction, 12 skipped (no usage), 3 malformed"))
         for hostile in ["<script>", "sk-ant-api03", "pwned", "\u{1B}", "999,999"] {
             #expect(!run.stdout.contains(hostile), "\(hostile)")

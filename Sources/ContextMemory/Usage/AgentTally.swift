@@ -26,20 +26,23 @@ struct AgentTally {
             peakContext = max(peakContext, line.context)
             if let model = line.model { peakModel = model }
         }
-        guard let key = line.requestKey else {
+        let keys = [line.requestKey, line.messageKey].compactMap { $0 }
+        guard !keys.isEmpty else {
             requests += 1
             outputTokens += line.output
             return
         }
-        if let counted = recent.output(of: key) {
-            if line.output > counted {
-                outputTokens += line.output - counted
-                recent.update(key, output: line.output)
-            }
+        // A line of a response already counted, known by either id (some lines lack `requestId`).
+        var counted: Int?
+        for key in keys where counted == nil { counted = recent.output(of: key) }
+        if let counted {
+            let output = max(counted, line.output)
+            outputTokens += output - counted
+            for key in keys { recent.set(key, output: output) }
         } else {
             requests += 1
             outputTokens += line.output
-            recent.insert(key, output: line.output)
+            for key in keys { recent.set(key, output: line.output) }
         }
     }
 
@@ -70,18 +73,22 @@ struct AgentTally {
     }
 }
 
-/// The request ids seen last, with the output tokens counted for each: a ring of ``capacity``.
+/// The request and message ids seen last, with the output tokens counted for each: a ring of
+/// ``capacity`` ids (two per request when a line has both).
 struct RecentRequests {
-    static let capacity = 512
+    static let capacity = 1024
     private var outputs: [UInt64: Int] = [:]
     private var ring: [UInt64] = []
     private var next = 0
 
     func output(of key: UInt64) -> Int? { outputs[key] }
 
-    mutating func update(_ key: UInt64, output: Int) { outputs[key] = output }
-
-    mutating func insert(_ key: UInt64, output: Int) {
+    /// Records the output counted for a request id, remembering it when it is new.
+    mutating func set(_ key: UInt64, output: Int) {
+        if outputs[key] != nil {
+            outputs[key] = output
+            return
+        }
         if ring.count < Self.capacity {
             ring.append(key)
         } else {

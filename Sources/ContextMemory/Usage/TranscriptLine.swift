@@ -42,8 +42,10 @@ struct TranscriptLine {
     }
 
     var kind = Kind.other
-    /// `requestId` when present, else `message.id`: the lines of one response share it.
+    /// Hashes of `requestId` and `message.id`: the lines of one response share them (either may be
+    /// missing from a line).
     var requestKey: UInt64?
+    var messageKey: UInt64?
     var model: String?
     var sessionId: String?
     var isSidechain = false
@@ -180,7 +182,8 @@ struct TranscriptLine {
         guard cursor.atEnd else { return false }
         if type == "assistant", let usage, model != "<synthetic>" {
             kind = .request
-            requestKey = requestId ?? messageId
+            requestKey = requestId
+            messageKey = messageId
             context = Self.sum(usage.input, usage.creation, usage.read)
             output = usage.output
         } else if type == "system", subtype == "compact_boundary" {

@@ -219,9 +219,15 @@ struct UsageTests {
         add("r1", 50)
         add("r1", 20)
         #expect(tally.requests == 2 && tally.outputTokens == 60 && tally.peakContext == 500)
+        // A line of r3 without its requestId, known by its message id: still one request.
+        for line in [
+            #"{"type":"assistant","requestId":"r3","message":{"id":"m3","usage":{"output_tokens":1}}}"#,
+            #"{"type":"assistant","message":{"id":"m3","usage":{"output_tokens":9}}}"#,
+        ] { tally.add(Self.parse(line)) }
+        #expect(tally.requests == 3 && tally.outputTokens == 69)
         for index in 0..<RecentRequests.capacity { add("other-\(index)", 1) }
         add("r1", 70)  // long forgotten: a new request
-        #expect(tally.requests == 3 + RecentRequests.capacity)
+        #expect(tally.requests == 4 + RecentRequests.capacity)
     }
 
     @Test("the reader: lines across chunks, CR LF, no final line feed, a line over the limit skipped and counted")
