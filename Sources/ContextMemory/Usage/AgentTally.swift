@@ -26,24 +26,23 @@ struct AgentTally {
             peakContext = max(peakContext, line.context)
             if let model = line.model { peakModel = model }
         }
-        let keys = [line.requestKey, line.messageKey].compactMap { $0 }
-        guard !keys.isEmpty else {
+        let keys = (line.requestKey, line.messageKey)
+        guard keys.0 != nil || keys.1 != nil else {
             requests += 1
             outputTokens += line.output
             return
         }
         // A line of a response already counted, known by either id (some lines lack `requestId`).
-        var counted: Int?
-        for key in keys where counted == nil { counted = recent.output(of: key) }
+        let counted = keys.0.flatMap(recent.output(of:)) ?? keys.1.flatMap(recent.output(of:))
+        let output = max(counted ?? 0, line.output)
         if let counted {
-            let output = max(counted, line.output)
             outputTokens += output - counted
-            for key in keys { recent.set(key, output: output) }
         } else {
             requests += 1
-            outputTokens += line.output
-            for key in keys { recent.set(key, output: line.output) }
+            outputTokens += output
         }
+        if let key = keys.0 { recent.set(key, output: output) }
+        if let key = keys.1 { recent.set(key, output: output) }
     }
 
     /// Whether a model id names the 1M-token context window: `[1m]` in the id (Claude Code's
