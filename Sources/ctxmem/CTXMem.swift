@@ -27,7 +27,7 @@ struct CTXMem: AsyncParsableCommand {
               ctxmem agents                 agents with their budgets and essential tokens
               ctxmem tiers docs/            each section's tier and why
               ctxmem stats                  what the index holds
-              ctxmem usage                  context each Claude Code agent used, from the session transcripts
+              ctxmem usage                  context each Claude Code agent used (its transcripts)
               ctxmem doctor                 check every page of the index for damage
 
             Exit codes: 0 success, 1 runtime error (index missing, locked or damaged), 2 usage error \

@@ -7,18 +7,19 @@ struct UsageCommand: ParsableCommand {
         commandName: "usage",
         abstract: "Show how much context each Claude Code agent used, from the session transcripts.",
         discussion: """
-            Reads the project's Claude Code transcripts (<claude dir>/projects/<the project's path, every \
-            character but letters and digits made ->/: each session's main transcript and its sub-agents') and \
-            shows, per session and per agent: requests, the peak context of one request (input + cache read + \
-            cache creation tokens), its share of the window, compactions and output tokens. Agents whose peak \
-            passed 80% of the window are marked `!`. The window is 200K tokens unless the model id says 1M \
-            ([1m]) or a request held more than 200K (then 1M, marked `*`); --window sets it.
+            Reads the project's Claude Code transcripts in <claude dir>/projects/<encoded path>/ (the project's \
+            absolute path with every character but ASCII letters and digits made -): each session's main \
+            transcript and its sub-agents'. Shows, per session and per agent: requests, the peak context of \
+            one request (input + cache read + cache creation tokens), its share of the window, compactions and \
+            output tokens. Agents whose peak passed 80% of the window are marked `!`. The window is 200K tokens \
+            unless the model says 1M ([1m] in its id, Claude Sonnet 5) or a request held more than 200K (then \
+            1M, marked `*`); --window sets it.
 
             Malformed and unknown lines are counted and skipped, never fatal. Exit 1 when the project has no \
             transcript folder. docs/claude-code.md ("Context use") has the details and the JSON shape.
 
             Examples:
-              ctxmem usage                                  this folder's sessions, newest first
+              ctxmem usage                        this folder's sessions, newest first
               ctxmem usage --project ~/src/app --json
               ctxmem usage --session 5f0c --window 1000000
               ctxmem usage --claude-dir /srv/claude-config --project /srv/app
@@ -32,7 +33,7 @@ struct UsageCommand: ParsableCommand {
     var claudeDirectory: String?
 
     @Option(help: ArgumentHelp("The folder Claude Code ran in (default: the current folder).", valueName: "path"))
-    var project = "."
+    var project: String?
 
     @Option(help: ArgumentHelp("Only sessions whose id starts with this.", valueName: "id"))
     var session: String?
@@ -49,7 +50,8 @@ struct UsageCommand: ParsableCommand {
 
     func run() throws {
         let claude = claudeDirectory.map { URL(fileURLWithPath: $0) } ?? TranscriptUsage.claudeDirectory()
-        let folder = TranscriptUsage.projectFolder(claudeDirectory: claude, project: URL(fileURLWithPath: project))
+        let folder = TranscriptUsage.projectFolder(
+            claudeDirectory: claude, project: URL(fileURLWithPath: project ?? "."))
         let report = try TranscriptUsage.scan(
             projectFolder: folder, options: TranscriptUsage.Options(session: session, window: window))
         if json {
