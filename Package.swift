@@ -37,12 +37,15 @@ let package = Package(
         ),
         // Claude 2's vocabulary for the default token estimator (generated: scripts/gen-claude-vocabulary).
         .target(name: "CClaudeVocabulary"),
+        // glibc's memmem for the transcript reader (Swift's Glibc module leaves GNU extensions out).
+        .target(name: "CByteSearch"),
         .target(
             name: "ContextMemory",
             dependencies: [
                 "CCmark",
                 "CLibXML2",
                 "CClaudeVocabulary",
+                "CByteSearch",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),

@@ -18,6 +18,9 @@ struct Bench: AsyncParsableCommand {
               swift run -c release ctxmem-bench --files 1000 --mb 5
               swift run -c release ctxmem-bench --dir ../shared/corpora/kubernetes__community --include '**/*.md'
               swift run -c release ctxmem-bench --audit --commits 1000     # audit of 50 MB with git history
+              swift run -c release ctxmem-bench --usage --mb 1024          # ctxmem usage over 1 GB of transcripts
+              swift run -c release ctxmem-bench --usage --mb 1024 --generate /tmp/t   # write them only
+              swift run -c release ctxmem-bench --usage --dir /tmp/t       # measure a project folder of transcripts
               swift run -c release ctxmem-bench --relevance Bench/relevance-cases.json \\
                 --policy documentWeight=0.3,mostRelevantFirst=10            # recall with other packing tuning
 
@@ -100,6 +103,18 @@ struct Bench: AsyncParsableCommand {
     )
     var audit = false
 
+    @Flag(
+        help:
+            "Only measure `ctxmem usage` over --mb MB of synthetic Claude Code transcripts (or the project folder --dir); with --generate, write them there and stop."
+    )
+    var usage = false
+
+    @Option(help: "With --usage: the sizes of tool results (typical: most bytes in large results; small: 1-8 KB each).")
+    var usageMix = UsageBench.Mix.typical
+
+    @Flag(help: "With --usage: drop the transcripts from the page cache before each run (read from disk).")
+    var cold = false
+
     @Option(help: "Commits of the history --audit makes.")
     var commits = 1000
 
@@ -117,6 +132,10 @@ struct Bench: AsyncParsableCommand {
     var policy = PackingPolicy.default
 
     func run() async throws {
+        if usage {
+            try measureUsage()
+            return
+        }
         if let fuzz {
             try runFuzz(count: fuzz)
             return
@@ -388,6 +407,25 @@ struct BenchResult: Codable {
             200k pack p50 / max:   \(f(packP50Milliseconds, 1)) / \(f(packMaxMilliseconds, 1)) ms   (target <= 200 ms at 50 MB; \(packSamples) packs, median \(f(packMedianTokens, 0)) tokens)
             peak RSS:              \(f(peakRSSMB, 1)) MB               (target <= 300 MB)
             """
+    }
+}
+
+extension Bench {
+    func measureUsage() throws {
+        if let dir {
+            print(try UsageBench.measure(folder: URL(fileURLWithPath: dir), runs: runs, cold: cold))
+            return
+        }
+        if let generate {
+            let bytes = try UsageBench.generate(into: URL(fileURLWithPath: generate), megabytes: mb, mix: usageMix)
+            print("wrote \(String(format: "%.1f", Double(bytes) / 1_048_576)) MB of transcripts to \(generate)")
+            return
+        }
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("ctxmem-bench-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let folder = work.appendingPathComponent("projects/-bench-project")
+        _ = try UsageBench.generate(into: folder, megabytes: mb, mix: usageMix)
+        print(try UsageBench.measure(folder: folder, runs: runs, cold: cold))
     }
 }
 

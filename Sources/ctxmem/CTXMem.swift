@@ -29,6 +29,7 @@ struct CTXMem: AsyncParsableCommand {
               ctxmem agents                 agents with their budgets and essential tokens
               ctxmem tiers docs/            each section's tier and why
               ctxmem stats                  what the index holds
+              ctxmem usage                  context each Claude Code agent used (its transcripts)
               ctxmem doctor                 check every page of the index for damage
 
             Exit codes: 0 success, 1 runtime error (index missing, locked or damaged), 2 usage error \
@@ -38,8 +39,8 @@ struct CTXMem: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, IndexCommand.self, SearchCommand.self, PackCommand.self, ReadCommand.self,
             AuditCommand.self, ServeCommand.self, MCPCommand.self, HookCommand.self, StatusCommand.self,
-            HandoffsCommand.self, AgentsCommand.self,
-            TiersCommand.self, TokensCommand.self, StatsCommand.self, DoctorCommand.self,
+            HandoffsCommand.self, UsageCommand.self, AgentsCommand.self, TiersCommand.self, TokensCommand.self,
+            StatsCommand.self, DoctorCommand.self,
         ]
     )
 
