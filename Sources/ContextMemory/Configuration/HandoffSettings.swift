@@ -59,6 +59,16 @@ public struct HandoffSettings: Codable, Sendable, Equatable {
                 ?? Self.defaultMaxFolderBytes)
     }
 
+    /// The settings `<root>/.ctxmem.yaml` gives, parsing it only when it mentions `handoffs`: search
+    /// asks on every query, and a first YAML parse costs a command-line run milliseconds.
+    static func load(root: URL) -> HandoffSettings {
+        let url = root.appendingPathComponent(Configuration.fileName)
+        guard let data = try? BoundedRead.contents(of: url, limit: Configuration.maxFileBytes),
+            String(decoding: data, as: UTF8.self).contains("handoffs")
+        else { return HandoffSettings() }
+        return (try? Configuration.load(root: root).handoffs) ?? HandoffSettings()
+    }
+
     /// The folder without `./` and trailing slashes.
     public var normalizedFolder: String {
         var folder = folder

@@ -235,9 +235,7 @@ extension MemoryService {
     }
 
     /// The handoff folder of the configuration (the default when it cannot be read).
-    private var handoffFolder: HandoffSettings {
-        (try? configuration().handoffs) ?? HandoffSettings()
-    }
+    private var handoffFolder: HandoffSettings { HandoffSettings.load(root: root) }
 
     /// Search ranks words, not time: when several reports of one agent type match, each ranks
     /// lower by half for every newer report of that agent, as in packs, so the latest comes first.
