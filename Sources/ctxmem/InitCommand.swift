@@ -289,53 +289,38 @@ struct FilePlan {
     /// Reads the file and merges it. An empty file counts as `{}`.
     /// - Throws: ``CommandFailure`` (runtime) naming the file, and the line and column of bad JSON.
     init(root: URL, path: String, merge: (OrderedJSON) throws -> (merged: OrderedJSON, changes: [String])) throws {
+        try self.init(root: root, path: path) { text in
+            let value: OrderedJSON
+            do {
+                let source = text ?? ""
+                value = source.allSatisfy(\.isWhitespace) ? .emptyObject : try OrderedJSON(parsing: source)
+            } catch let error as OrderedJSON.ParseError {
+                throw CommandFailure.runtime(
+                    "\(path):\(error.line):\(error.column): not valid JSON: \(error.reason)\(Self.nothingChanged); fix the file (Claude Code cannot read it either) and run `ctxmem init` again"
+                )
+            }
+            let (merged, changes) = try merge(value)
+            return (merged.rendered(), changes)
+        }
+    }
+
+    /// Reads a text file (nil when it does not exist) and edits it: `.ctxmem.yaml` as text, so
+    /// its comments stay; the JSON files through ``init(root:path:merge:)``.
+    /// - Throws: ``CommandFailure`` (runtime) naming the file.
+    init(root: URL, path: String, text edit: (String?) throws -> (text: String, changes: [String])) throws {
         self.root = root
         self.path = path
         let url = root.appendingPathComponent(path)
-        let nothingChanged = "; nothing was changed"
         var text: String?
         if FileManager.default.fileExists(atPath: url.path) {
             let data: Data
             do {
                 data = try Data(contentsOf: url)
             } catch {
-                throw CommandFailure.runtime("\(path): cannot be read (\(error))\(nothingChanged)")
+                throw CommandFailure.runtime("\(path): cannot be read (\(error))\(Self.nothingChanged)")
             }
             guard let decoded = String(data: data, encoding: .utf8) else {
-                throw CommandFailure.runtime("\(path): is not UTF-8 text\(nothingChanged)")
-            }
-            text = decoded
-        }
-        before = text
-        let value: OrderedJSON
-        do {
-            let source = text ?? ""
-            value = source.allSatisfy(\.isWhitespace) ? .emptyObject : try OrderedJSON(parsing: source)
-        } catch let error as OrderedJSON.ParseError {
-            throw CommandFailure.runtime(
-                "\(path):\(error.line):\(error.column): not valid JSON: \(error.reason)\(nothingChanged); fix the file (Claude Code cannot read it either) and run `ctxmem init` again"
-            )
-        }
-        do {
-            let (merged, changes) = try merge(value)
-            self.changes = changes
-            after = changes.isEmpty ? (text ?? merged.rendered()) : merged.rendered()
-        } catch {
-            throw CommandFailure.runtime("\(path): \(error)\(nothingChanged)")
-        }
-    }
-
-    /// Reads a text file and edits it as text (`.ctxmem.yaml`: its comments stay).
-    /// - Throws: ``CommandFailure`` (runtime) naming the file.
-    init(root: URL, path: String, text edit: (String?) throws -> (text: String, changes: [String])) throws {
-        self.root = root
-        self.path = path
-        let url = root.appendingPathComponent(path)
-        let nothingChanged = "; nothing was changed"
-        var text: String?
-        if FileManager.default.fileExists(atPath: url.path) {
-            guard let data = try? Data(contentsOf: url), let decoded = String(data: data, encoding: .utf8) else {
-                throw CommandFailure.runtime("\(path): cannot be read as UTF-8 text\(nothingChanged)")
+                throw CommandFailure.runtime("\(path): is not UTF-8 text\(Self.nothingChanged)")
             }
             text = decoded
         }
@@ -343,11 +328,15 @@ struct FilePlan {
         do {
             let (edited, changes) = try edit(text)
             self.changes = changes
-            after = changes.isEmpty ? (text ?? "") : edited
+            after = changes.isEmpty ? (text ?? edited) : edited
+        } catch let failure as CommandFailure {
+            throw failure
         } catch {
-            throw CommandFailure.runtime("\(path): \(error)\(nothingChanged)")
+            throw CommandFailure.runtime("\(path): \(error)\(Self.nothingChanged)")
         }
     }
+
+    private static let nothingChanged = "; nothing was changed"
 
     func result(written: Bool, backup: String?) -> InitReport.FileResult {
         InitReport.FileResult(

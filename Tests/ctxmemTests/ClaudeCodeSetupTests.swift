@@ -227,4 +227,29 @@ struct ClaudeCodeSetupTests {
         #expect(Executables.shellQuoted("/usr/bin/ctxmem") == "/usr/bin/ctxmem")
         #expect(Executables.shellQuoted("/opt/my $tools/ctxmem") == "\"/opt/my \\$tools/ctxmem\"")
     }
+
+    @Test(
+        "--handoffs: .ctxmem.yaml gets handoffs: true, comments and other settings kept; a mapping that says off is refused"
+    )
+    func enableHandoffs() throws {
+        let created = try ClaudeCodeSetup.enableHandoffs(in: nil)
+        #expect(created.text.hasPrefix("handoffs: true"))
+        #expect(created.changes.count == 1)
+        let kept = "# our settings\nbudget: 60000   # big agents\n"
+        let added = try ClaudeCodeSetup.enableHandoffs(in: kept)
+        #expect(added.text.hasPrefix(kept) && added.text.contains("\nhandoffs: true"))
+        let flipped = try ClaudeCodeSetup.enableHandoffs(in: "budget: 60000\nhandoffs: false  # not yet\n")
+        #expect(flipped.text.hasPrefix("budget: 60000\nhandoffs: true"))
+        let already = "handoffs:\n  folder: notes/handoffs\n"
+        #expect(try ClaudeCodeSetup.enableHandoffs(in: already) == (already, []))
+        #expect(throws: ClaudeCodeSetup.ShapeError.self) {
+            try ClaudeCodeSetup.enableHandoffs(in: "handoffs:\n  enabled: false\n")
+        }
+        var setup = Self.setup
+        setup.handoffs = true
+        let (merged, changes) = try setup.mergeSettings(.emptyObject)
+        #expect(changes.contains("hooks.SubagentStop: added the ctxmem hook"))
+        #expect(merged["hooks"]?["SubagentStop"] != nil)
+        #expect(try Self.setup.mergeSettings(.emptyObject).changes.allSatisfy { !$0.contains("SubagentStop") })
+    }
 }
