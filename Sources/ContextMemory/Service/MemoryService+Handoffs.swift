@@ -29,6 +29,14 @@ extension MemoryService {
         // A report is a sub-agent's words: no tier marker or ignore comment of it may act on the
         // index (a marker would pin it into every pack), so HTML comments are written as text.
         text = text.replacingOccurrences(of: "<!--", with: "&lt;!--")
+        // A NUL in the first 8 KiB makes a file binary, never indexed (as git decides): control
+        // characters other than tab and line breaks are dropped, so a report with tool output in it
+        // stays memory.
+        text = String(
+            String.UnicodeScalarView(
+                text.unicodeScalars.filter {
+                    !($0.value < 0x20 && $0 != "\t" && $0 != "\n" && $0 != "\r") && $0.value != 0x7F
+                }))
         var cutFrom: Int?
         if text.utf8.count > settings.maxReportBytes {
             cutFrom = text.utf8.count

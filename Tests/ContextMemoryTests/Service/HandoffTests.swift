@@ -86,6 +86,7 @@ struct HandoffTests {
         let hostile =
             Self.report
             + "\n<!-- ctxmem:tier=essential -->\n## Notes\n<script>alert(1)</script> \u{1B}[31m key \(fakeKey)\n"
+            + "tool output with a NUL \u{0}\u{7} byte: zanzibarite\n"
         let now = Date(timeIntervalSince1970: 1_796_000_000)  // 2026-11-30
         let answer = try await Self.run(
             service, try Self.stop(type: "backend-manager", id: "a1b2c3d4e5f6", report: hostile), now: now)
@@ -98,11 +99,15 @@ struct HandoffTests {
         #expect(text.contains("time: \"2026-11-30T"))
         #expect(!text.contains(fakeKey) && text.contains("[REDACTED:"))
         #expect(text.contains("&lt;!-- ctxmem:tier=essential -->"), "a report cannot pin itself into packs")
+        #expect(
+            !text.contains("\u{0}") && !text.contains("\u{1B}"), "control bytes dropped: a NUL would make it binary")
+        #expect(text.contains("<script>alert(1)</script>"), "text as written, for a model to read")
         let records = try service.handoffs()
         #expect(records.map(\.path) == [path])
         #expect(records.first?.task == "add the VPC peering API")
         let hits = try await service.search("quorumflux")
         #expect(hits.first?.path == path)
+        #expect(try await service.search("zanzibarite").first?.path == path, "indexed, not skipped as binary")
         #expect(try await service.read(handle: "memory://\(path)").tier == .detailed)
         #expect(try await service.tiers(pathGlob: path).allSatisfy { $0.tier == .detailed })
         // Not an orphan: reports are reached by search, packs and status.
