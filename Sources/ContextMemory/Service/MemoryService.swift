@@ -117,6 +117,11 @@ public struct MemoryService: Sendable {
                 ?? []
             var configuration = configuration
             configuration.include += extraIncludes
+            // Handoff records are memory wherever the folder is (under project_management/ they are already).
+            let handoffs = configuration.handoffs
+            if handoffs.enabled, DocumentKind.classify(handoffs.normalizedFolder + "/x.md") == nil {
+                configuration.include.append(handoffs.normalizedFolder + "/**/*.md")
+            }
             let indexer = Indexer(
                 root: root, store: target.writer, configuration: configuration, extraIncludes: extraIncludes,
                 counter: try baseCounter(configuration: configuration), rebuild: target.fromScratch,

@@ -153,6 +153,16 @@ struct HandoffTests {
         #expect(try !Configuration.parse("handoffs: false").handoffs.enabled)
     }
 
+    @Test("a handoff folder outside project_management/ is memory too")
+    func otherFolder() async throws {
+        let tree = try await Self.memory(settings: "handoffs:\n  folder: notes/handoffs/\n")
+        let answer = try await Self.run(
+            tree.service, try Self.stop(type: "qa-manager", id: "q1", report: "The ocelotgrid check passes."))
+        #expect(answer.wroteHandoff?.hasPrefix("notes/handoffs/") == true)
+        #expect(try await tree.service.search("ocelotgrid").first?.path == answer.wroteHandoff)
+        #expect(try await tree.service.status().agents.map(\.agent) == ["qa-manager"])
+    }
+
     @Test("twenty sub-agents stopping at once give twenty records and an index that has them all")
     func twentyAtOnce() async throws {
         let tree = try await Self.memory()
