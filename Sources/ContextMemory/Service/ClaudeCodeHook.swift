@@ -225,8 +225,7 @@ extension MemoryService {
             for (index, record) in records.enumerated() {
                 let report = Self.reportText(
                     try reader.sections(inPaths: [record.path], withBody: true).map { $0.body ?? "" })
-                let fields =
-                    template?.fields(of: report, agent: record.agentType) ?? ReportTemplate.defaultFields(of: report)
+                let fields = ReportTemplate.fields(of: report, in: template)
                 let summary = fields.first { $0.value != "not reported" }.map { "\($0.name): \($0.value)" } ?? ""
                 let line =
                     "- \(MemoryHandle.make(path: record.path, slug: "")) (\(record.agentType), "

@@ -63,9 +63,7 @@ extension MemoryService {
             for handoff in latest.values.sorted(by: { ($0.time, $0.agentType) > ($1.time, $1.agentType) }) {
                 let sections = try reader.sections(inPaths: [handoff.path], withBody: true)
                 let report = Self.reportText(sections.map { $0.body ?? "" })
-                let fields =
-                    template.map { $0.fields(of: report, agent: handoff.agentType) }
-                    ?? ReportTemplate.defaultFields(of: report)
+                let fields = ReportTemplate.fields(of: report, in: template)
                 agents.append(
                     AgentStatus(
                         agent: handoff.agentType, time: Handoff.formatTime(handoff.time), task: handoff.task,
@@ -174,8 +172,13 @@ struct ReportTemplate: Sendable, Equatable {
 
     /// The report's value for each field: the text after `Name:` on a line of the report (any
     /// bullet, bold or case), else "not reported".
-    func fields(of report: String, agent: String) -> [MemoryService.Field] {
+    func fields(of report: String) -> [MemoryService.Field] {
         fieldNames.map { MemoryService.Field(name: $0, value: Self.value(of: $0, in: report) ?? "not reported") }
+    }
+
+    /// The fields of `report` in `template`'s format, or ctxmem's default when the project has none.
+    static func fields(of report: String, in template: ReportTemplate?) -> [MemoryService.Field] {
+        template?.fields(of: report) ?? defaultFields(of: report)
     }
 
     /// The report's heading line in the template's shape (the template's fixed words before its

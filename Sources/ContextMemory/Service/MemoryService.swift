@@ -73,16 +73,19 @@ public struct MemoryService: Sendable {
         guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isFolder), isFolder.boolValue else {
             throw IndexError.invalidRoot(path: root.path, detail: "it does not exist or is not a folder")
         }
+        let configuration = try configuration()
         // Hooks that wrote memory while this run held the index count on it to index their records
         // (``indexHandoffs()``): run again while the queue mark moved.
         let queue = handoffQueue
         var mark = queue.position
         var write = try await indexOnce(
-            rebuild: rebuild, include: include, lockTimeout: lockTimeout, waiting: waiting, progress: progress)
+            configuration: configuration, rebuild: rebuild, include: include, lockTimeout: lockTimeout,
+            waiting: waiting, progress: progress)
         for _ in 0..<100 where queue.position != mark {
             mark = queue.position
             let again = try await indexOnce(
-                rebuild: false, include: include, lockTimeout: .seconds(120), waiting: waiting, progress: progress)
+                configuration: configuration, rebuild: false, include: include, lockTimeout: .seconds(120),
+                waiting: waiting, progress: progress)
             write = IndexWrite(value: again.value.adding(write.value), replacedDamagedIndex: write.replacedDamagedIndex)
         }
         var report = write.value
@@ -90,8 +93,7 @@ public struct MemoryService: Sendable {
         report.replacedDamagedIndex = write.replacedDamagedIndex
         // Handoff records are detail, never pinned: a run that changed only those (a SubagentStop
         // hook's) leaves the fallbacks as they are, which halves the hook's time.
-        let handoffs = (try? configuration().handoffs) ?? HandoffSettings()
-        if rebuild || report.changedPaths.contains(where: { !handoffs.contains($0) }) {
+        if rebuild || report.changedPaths.contains(where: { !configuration.handoffs.contains($0) }) {
             // Best effort: the index is written whatever becomes of the fallbacks.
             do { try writeHookFallbacks() } catch {
                 logger.warning("cannot write the hook fallbacks", metadata: ["error": "\(error)"])
@@ -102,11 +104,10 @@ public struct MemoryService: Sendable {
 
     /// One index run under the writer lock.
     private func indexOnce(
-        rebuild: Bool, include: [String]?, lockTimeout: Duration,
+        configuration: Configuration, rebuild: Bool, include: [String]?, lockTimeout: Duration,
         waiting: (@Sendable (_ holder: String?) -> Void)?, progress: (@Sendable (IndexProgress) -> Void)?
     ) async throws -> IndexWrite<IndexReport> {
-        let configuration = try configuration()
-        return try await storage.write(rebuild: rebuild, lockTimeout: lockTimeout, waiting: waiting) { target in
+        try await storage.write(rebuild: rebuild, lockTimeout: lockTimeout, waiting: waiting) { target in
             // A run from scratch keeps what earlier runs were told to include (a damaged index has
             // nothing to tell).
             let extraIncludes =
@@ -229,7 +230,7 @@ public struct MemoryService: Sendable {
 
     /// The bytes of the regular files under `folder` (symlinks not followed); nil when it does not exist.
     static func folderBytes(_ folder: URL) -> Int? {
-        guard
+        guard FileManager.default.fileExists(atPath: folder.path),
             let walker = FileManager.default.enumerator(
                 at: folder, includingPropertiesForKeys: [.fileSizeKey, .isRegularFileKey, .isSymbolicLinkKey])
         else { return nil }
@@ -240,7 +241,7 @@ public struct MemoryService: Sendable {
             else { continue }
             total += values.fileSize ?? 0
         }
-        return FileManager.default.fileExists(atPath: folder.path) ? total : nil
+        return total
     }
 
     /// The lines holding `ctxmem-ignore` comments in these files, from the index.
