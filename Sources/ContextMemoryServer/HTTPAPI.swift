@@ -40,7 +40,7 @@ public struct HTTPAPI: Sendable {
     static let routes: [String: HTTPRequest.Method] = [
         "/healthz": .get, "/metrics": .get, "/v1/packs": .post, "/v1/search": .get, "/v1/audit": .get,
         "/v1/agents": .get, "/v1/memory": .get, "/v1/index": .post, "/v1/hooks/claude-code": .post,
-        "/v1/status": .get,
+        "/v1/status": .get, "/": .get, "/console.css": .get, "/console.js": .get,
     ]
 
     /// The router with every route and the error, metrics and authentication middleware.
@@ -52,6 +52,15 @@ public struct HTTPAPI: Sendable {
         router.middlewares.add(MethodMiddleware(routes: Self.routes))
 
         router.get("/healthz") { _, _ in try await self.health() }
+        if configuration.console {
+            for (path, asset) in ConsoleAssets.byPath {
+                router.get(RouterPath(path)) { _, _ in
+                    Response(
+                        status: .ok, headers: ConsoleAssets.headers(for: asset),
+                        body: .init(byteBuffer: ByteBuffer(bytes: asset.bytes)))
+                }
+            }
+        }
         router.get("/metrics") { _, _ in
             let queue = self.packQueue.load
             let load = RequestMetrics.Load(
@@ -413,8 +422,9 @@ struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
 
     init(token: String) { self.token = BearerToken(token) }
 
-    /// Liveness probes need no credentials; everything else does (`/metrics` included).
-    static var openPaths: Set<String> { ["/healthz"] }
+    /// Liveness probes and the console's static files need no credentials (the console asks for
+    /// the token and sends it to the API); everything else does (`/metrics` included).
+    static var openPaths: Set<String> { Set(["/healthz"]).union(ConsoleAssets.byPath.keys) }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response

@@ -52,6 +52,8 @@ public struct ServerConfiguration: Sendable {
     /// `Retry-After`, so latency stays bounded (about `packQueue / packWorkers` pack times)
     /// instead of growing with the number of clients.
     public var packQueue: Int
+    /// Whether `/` serves the web console (`ctxmem serve --no-console` turns it off).
+    public var console = true
 
     public static let defaultPort = 8377
 

@@ -64,6 +64,9 @@ struct ServeCommand: AsyncParsableCommand {
             "Seconds a client has to send a request's body once its headers are in.", valueName: "seconds"))
     var bodyTimeout = 30.0
 
+    @Flag(help: "Do not serve the web console at / (the API is unchanged).")
+    var noConsole = false
+
     @Option(help: ArgumentHelp("Seconds an idle keep-alive connection is kept between requests.", valueName: "seconds"))
     var idleTimeout = 60.0
 
@@ -132,13 +135,14 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel =
             ProcessInfo.processInfo.environment["CTXMEM_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        let configuration = ServerConfiguration(
+        var configuration = ServerConfiguration(
             host: host, port: port, token: token,
             headerTimeout: .milliseconds(Int64(headerTimeout * 1000)),
             bodyTimeout: .milliseconds(Int64(bodyTimeout * 1000)),
             idleTimeout: .milliseconds(Int64(idleTimeout * 1000)),
             maxConnections: maxConnections ?? ServerConfiguration.defaultMaxConnections(),
             packWorkers: packWorkers ?? cores, packQueue: packQueue ?? 8 * cores)
+        configuration.console = !noConsole
         if let maxConnections, let limit = ServerConfiguration.descriptorLimit(),
             maxConnections > limit - ServerConfiguration.reservedDescriptors
         {
