@@ -46,7 +46,7 @@ struct SQLiteConnection: Sendable {
         self.mode = mode
         if mode == .read {
             guard FileManager.default.fileExists(atPath: path) else { throw IndexError.missing(path: path) }
-            try Self.checkHeader(path)
+            try Self.checkSize(path)
         }
         if mode != .read {
             let folder = (path as NSString).deletingLastPathComponent
@@ -109,6 +109,8 @@ struct SQLiteConnection: Sendable {
                 // instead of copying pages through pread. Mapped pages count as resident: mapping
                 // all of a 250 MB index took RSS past 450 MB; 64 MiB keeps most of the gain (a 200k
                 // pack of 50 MB: 370 ms unmapped, 230 ms with 64 MiB, 217 ms with 256 MiB).
+                // The first read of the file: SQLite checks its header (SQLITE_NOTADB when it is not a database).
+                try Self.checkSize(path, pageSize: try database.read { try Int.fetchOne($0, sql: "PRAGMA page_size") })
                 try database.writeWithoutTransaction { db in
                     try db.execute(sql: "PRAGMA cache_size = -\(Self.readerCacheKiB)")
                     try db.execute(sql: "PRAGMA mmap_size = \(Self.readerMapBytes)")
@@ -164,26 +166,26 @@ struct SQLiteConnection: Sendable {
         }
     }
 
-    /// Damage that can be seen without reading the whole file: not an SQLite file, a size that is
-    /// not whole pages (a truncated copy), an empty file. Full checks: ``integrityCheck()``.
+    /// Damage that can be seen without reading the whole file: an empty file, or (once open) a size
+    /// that is not whole pages (a truncated copy); SQLite itself reports a file that is not a
+    /// database. Full checks: ``integrityCheck()``.
+    ///
+    /// Never through a descriptor of our own: closing any descriptor of the index file drops every
+    /// POSIX lock this process holds on it, the shared locks of open connections included. Another
+    /// process's connection then believes it is the last one, checkpoints, and deletes the WAL and
+    /// its index under ours (which then fail with short reads until reopened). SQLite's own
+    /// descriptors are managed so that this never happens ("How To Corrupt An SQLite Database", 2.2).
     /// - Throws: ``IndexError/corrupt(path:detail:)``.
-    static func checkHeader(_ path: String) throws {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return }  // opening the database reports it
-        defer { close(descriptor) }
+    static func checkSize(_ path: String, pageSize: Int? = nil) throws {
         var info = stat()
-        guard fstat(descriptor, &info) == 0 else { return }
+        guard stat(path, &info) == 0 else { return }  // opening the database reports it
         guard info.st_size > 0 else { throw IndexError.corrupt(path: path, detail: "the file is empty") }
-        var header = [UInt8](repeating: 0, count: 100)
-        guard pread(descriptor, &header, 100, 0) == 100, header.starts(with: Array("SQLite format 3\0".utf8)) else {
-            throw IndexError.corrupt(path: path, detail: "not an SQLite database")
-        }
-        let pageSize = Int(header[16]) << 8 | Int(header[17])
-        let bytes = pageSize == 1 ? 65_536 : pageSize
-        guard bytes >= 512, bytes & (bytes - 1) == 0, Int(info.st_size) % bytes == 0 else {
+        // Every page size is a power of two from 512: before the header is read, that much is known.
+        let pageSize = pageSize ?? 512
+        guard pageSize >= 512, pageSize & (pageSize - 1) == 0, Int(info.st_size) % pageSize == 0 else {
             throw IndexError.corrupt(
                 path: path,
-                detail: "\(info.st_size) bytes is not a whole number of \(bytes)-byte pages (a truncated file?)")
+                detail: "\(info.st_size) bytes is not a whole number of \(pageSize)-byte pages (a truncated file?)")
         }
     }
 
@@ -251,7 +253,9 @@ struct SQLiteConnection: Sendable {
         switch error.resultCode {
         case .SQLITE_BUSY, .SQLITE_LOCKED:
             return IndexError.locked(path: path)
-        case .SQLITE_CORRUPT, .SQLITE_NOTADB:
+        case .SQLITE_NOTADB:
+            return IndexError.corrupt(path: path, detail: "not an SQLite database")
+        case .SQLITE_CORRUPT:
             return IndexError.corrupt(path: path, detail: error.message ?? "\(error.resultCode)")
         case .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_IOERR:
             return IndexError.database(path: path, detail: error.message ?? "\(error.resultCode)")
