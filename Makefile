@@ -9,7 +9,7 @@ DEMO_AGENT ?= backend-manager
 DEMO_TASK ?= add the VPC peering API
 APT_PACKAGES = pkg-config libcmark-dev libxml2-dev libsqlite3-dev python3-jsonschema python3-yaml
 
-.PHONY: demo test lint format deps build release coverage bench clean
+.PHONY: demo test lint format deps browser-deps build release coverage bench clean
 
 ## Index the bundled example memory and pack what its backend manager starts with.
 demo: deps
@@ -20,9 +20,11 @@ demo: deps
 	@echo; sed -n '1,4p' $(DEMO_PACK); echo '[...]'; sed -n '/^## More available/,/^## Your role/p' $(DEMO_PACK) | head -n 12; echo '[...]'; tail -n 3 $(DEMO_PACK)
 	@echo; echo "The whole pack: $(DEMO_PACK)   (ctxmem pack --help for formats, budgets and --explain)"
 
-## Run the whole test suite.
-test: deps
+## Run the whole test suite: the Swift tests, then the web console in headless Chromium.
+test: deps browser-deps
 	$(SWIFT) test
+	$(SWIFT) build --product ctxmem
+	scripts/console-test
 
 ## Style and structure (CI runs it before the tests): swift-format's lint with the committed
 ## .swift-format (any finding fails), and scripts/layers (no folder of the core uses one above it).
@@ -43,6 +45,18 @@ deps:
 	command -v pkg-config >/dev/null 2>&1 || missing="$$missing pkg-config"; \
 	{ python3 -c 'import jsonschema' 2>/dev/null || /usr/bin/python3 -c 'import jsonschema' 2>/dev/null; } || missing="$$missing python3-jsonschema"; \
 	{ python3 -c 'import jsonschema, yaml' 2>/dev/null || /usr/bin/python3 -c 'import jsonschema, yaml' 2>/dev/null; } || missing="$$missing python3-yaml"; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing:$$missing"; \
+		SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+## What scripts/console-test drives: Debian's Chromium, its driver, and Selenium for the system Python.
+browser-deps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
+	/usr/bin/python3 -c 'import selenium' 2>/dev/null || missing="$$missing python3-selenium"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing:$$missing"; \
 		SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \

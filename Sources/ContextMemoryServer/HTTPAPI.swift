@@ -109,8 +109,11 @@ public struct HTTPAPI: Sendable {
         var format: String?
         var trimEssentials: Bool?
         var mode: String?
+        var explain: Bool?
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case agent, task, budget, format, trimEssentials, mode }
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case agent, task, budget, format, trimEssentials, mode, explain
+        }
 
         init() {}
 
@@ -132,6 +135,7 @@ public struct HTTPAPI: Sendable {
             format = try container.decodeIfPresent(String.self, forKey: .format)
             trimEssentials = try container.decodeIfPresent(Bool.self, forKey: .trimEssentials)
             mode = try container.decodeIfPresent(String.self, forKey: .mode)
+            explain = try container.decodeIfPresent(Bool.self, forKey: .explain)
         }
     }
 
@@ -148,7 +152,7 @@ public struct HTTPAPI: Sendable {
         } catch {
             throw APIError.badRequest(
                 "invalid_json",
-                "the body must be a JSON object {agent?, task?, budget?, format?, trimEssentials?, mode?}: \(Self.describe(error))"
+                "the body must be a JSON object {agent?, task?, budget?, format?, trimEssentials?, mode?, explain?}: \(Self.describe(error))"
             )
         }
         let formatName = body.format ?? "json"
@@ -170,16 +174,28 @@ public struct HTTPAPI: Sendable {
         // it on a reader's connection thread, without a bound on how many wait.
         let pack = try await packQueue.run { try service.pack(packRequest) }
         metrics.recordPack(tokens: pack.manifest.tokens)
-        let contentType =
-            switch format {
-            case .json: "application/json; charset=utf-8"
-            case .markdown: "text/markdown; charset=utf-8"
-            case .xml: "application/xml; charset=utf-8"
-            }
-        var response = JSONBody.text(pack.text, contentType: contentType)
+        var response =
+            body.explain == true
+            ? JSONBody.response(ExplainedPack(pack: pack.text, explanation: pack.explanation))
+            : JSONBody.text(pack.text, contentType: Self.contentType(of: format))
         response.headers[HTTPField.Name("Ctxmem-Pack-Id")!] = pack.manifest.packId
         response.headers[HTTPField.Name("Ctxmem-Tokens")!] = String(pack.manifest.tokens)
         return response
+    }
+
+    /// `explain: true`: the pack as a string, byte for byte what it is without, and every
+    /// candidate's decision (`ctxmem pack --explain`).
+    private struct ExplainedPack: Encodable {
+        var pack: String
+        var explanation: [PackDecision]
+    }
+
+    private static func contentType(of format: PackFormat) -> String {
+        switch format {
+        case .json: "application/json; charset=utf-8"
+        case .markdown: "text/markdown; charset=utf-8"
+        case .xml: "application/xml; charset=utf-8"
+        }
     }
 
     /// A Claude Code HTTP hook: the same input and answer as `ctxmem hook`, without a process start.
@@ -278,7 +294,8 @@ public struct HTTPAPI: Sendable {
         guard let handle = FormQuery(request.uri.query).get("handle"), !handle.isEmpty else {
             throw APIError.badRequest("missing_parameter", "handle is required, e.g. handle=memory://CLAUDE.md%23build")
         }
-        return JSONBody.response(try await service.read(handle: handle))
+        return JSONBody.response(
+            try await service.read(handle: handle, references: try Self.flag(request, "references")))
     }
 
     // MARK: - Parameters

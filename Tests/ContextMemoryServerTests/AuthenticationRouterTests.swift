@@ -50,7 +50,7 @@ struct AuthenticationRouterTests {
                     method, Self.target(path), headers: [.authorization: "Bearer \(Self.token)"])
                 #expect(authorised.status == 200, "\(method) \(path) with the token: \(authorised)")
             }
-            #expect(samples.count == HTTPAPI.routes.count - 1)
+            #expect(samples.count == HTTPAPI.routes.count - BearerTokenMiddleware<BasicRequestContext>.openPaths.count)
             try OpenAPIValidator.validate(samples)
         }
     }

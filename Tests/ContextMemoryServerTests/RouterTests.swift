@@ -39,6 +39,9 @@ struct RouterTests {
                 body: #"{"format": "markdown", "budget": 3000, "trimEssentials": true}"#, status: 200)
             try await sample(.post, "/v1/packs", "/v1/packs", body: #"{"format": "xml", "budget": 30000}"#, status: 200)
             try await sample(
+                .post, "/v1/packs", "/v1/packs", body: #"{"task": "VPC peering", "budget": 30000, "explain": true}"#,
+                status: 200)
+            try await sample(
                 .post, "/v1/packs", "/v1/packs", body: #"{"agent": "backend-manager", "budget": 4000}"#, status: 422)
             try await sample(.post, "/v1/packs", "/v1/packs", body: #"{"agent": "nobody"}"#, status: 404)
             try await sample(.post, "/v1/packs", "/v1/packs", body: #"{"budget": 10}"#, status: 400)
@@ -51,6 +54,8 @@ struct RouterTests {
             try await sample(.get, "/v1/audit?rule=", "/v1/audit", status: 400)
             try await sample(.get, "/v1/agents", "/v1/agents", status: 200)
             try await sample(.get, "/v1/memory?handle=memory://CLAUDE.md", "/v1/memory", status: 200)
+            try await sample(.get, "/v1/memory?handle=memory://CLAUDE.md&references=true", "/v1/memory", status: 200)
+            try await sample(.get, "/v1/memory?handle=memory://CLAUDE.md&references=maybe", "/v1/memory", status: 400)
             try await sample(.get, "/v1/memory?handle=memory://../../etc/passwd", "/v1/memory", status: 400)
             try await sample(.get, "/v1/memory?handle=memory://no/such.md", "/v1/memory", status: 404)
             let delegation =
@@ -191,6 +196,74 @@ struct RouterTests {
                 #"{"agent": "backend-manager", "budget": 4000, "trimEssentials": true}"#)
             #expect(trimmed.status == 200)
             #expect(Int(trimmed.header("Ctxmem-Tokens") ?? "") ?? .max <= 4000)
+        }
+    }
+
+    @Test("POST /v1/packs with explain: the pack byte for byte as without, and what became of every candidate")
+    func explainedPack() async throws {
+        try await InProcessServer.with { server in
+            for format in ["json", "markdown", "xml"] {
+                let request = #""agent": "backend-manager", "task": "add the VPC peering API", "budget": 30000"#
+                let plain = try await server.pack("{\(request), \"format\": \"\(format)\"}")
+                let explained = try await server.pack("{\(request), \"format\": \"\(format)\", \"explain\": true}")
+                #expect(explained.status == 200 && explained.contentType == "application/json; charset=utf-8")
+                #expect(explained.object["pack"] as? String == plain.body, "\(format)")
+                #expect(explained.header("Ctxmem-Pack-Id") == plain.header("Ctxmem-Pack-Id"))
+                let decisions = try #require(explained.object["explanation"] as? [[String: Any]])
+                let outcomes = Set(decisions.compactMap { $0["outcome"] as? String })
+                #expect(outcomes.isSuperset(of: ["included", "left-out"]), "\(outcomes)")
+                #expect(decisions.allSatisfy { ($0["reason"] as? String)?.isEmpty == false })
+            }
+        }
+    }
+
+    @Test("a JSON pack's sections carry their tokens, which sum by tier to the manifest's (with the role brief)")
+    func sectionTokens() async throws {
+        try await InProcessServer.with { server in
+            let pack = try await server.pack(
+                #"{"agent": "backend-manager", "task": "add the VPC peering API", "budget": 30000}"#)
+            let manifest = try #require(pack.object["manifest"] as? [String: Any])
+            let byTier = try #require(manifest["tokensByTier"] as? [String: Int])
+            let overhead = try #require(manifest["overhead"] as? [String: Any])
+            var sums: [String: Int] = [:]
+            for document in try #require(pack.object["documents"] as? [[String: Any]]) {
+                for section in try #require(document["sections"] as? [[String: Any]]) {
+                    sums[section["tier"] as? String ?? "", default: 0] += try #require(section["tokens"] as? Int)
+                }
+            }
+            #expect(sums["essential"] == overhead["essentialTokens"] as? Int)
+            #expect(sums["detailed"] == byTier["detailed"] && sums["operational"] == byTier["operational"])
+            #expect((byTier["essential"] ?? 0) > (sums["essential"] ?? 0), "the role brief counts in essential")
+        }
+    }
+
+    @Test("GET /v1/memory?references=true: what a section links to and imports, and what links to it, by handle")
+    func memoryReferences() async throws {
+        try await InProcessServer.with { server in
+            let file = try await server.request(.get, "/v1/memory?handle=memory://CLAUDE.md&references=true")
+            let references = try #require(file.object["references"] as? [String: [[String: Any]]])
+            let outgoing = try #require(references["outgoing"])
+            let incoming = try #require(references["incoming"])
+            let agentsImport = outgoing.first {
+                $0["kind"] as? String == "import" && $0["target"] as? String == "AGENTS.md"
+            }
+            #expect(agentsImport?["handle"] as? String == "memory://AGENTS.md", "\(outgoing)")
+            #expect(outgoing.allSatisfy { $0["path"] as? String == "CLAUDE.md" })
+            #expect(
+                incoming.contains {
+                    $0["path"] as? String == "AGENTS.md"
+                        && ($0["handle"] as? String)?.hasPrefix("memory://AGENTS.md#") == true
+                })
+            #expect(incoming.allSatisfy { $0["path"] as? String != "CLAUDE.md" })
+            // A section's own lines only; without the flag, no references at all.
+            let section = try await server.request(
+                .get, "/v1/memory?handle=memory://CLAUDE.md%23stack-at-a-glance&references=true")
+            let lines = (section.object["startLine"] as? Int ?? 0)...(section.object["endLine"] as? Int ?? 0)
+            let written = (section.object["references"] as? [String: [[String: Any]]])?["outgoing"] ?? []
+            #expect(written.allSatisfy { lines.contains($0["line"] as? Int ?? 0) })
+            #expect(written.count < outgoing.count)
+            let plain = try await server.request(.get, "/v1/memory?handle=memory://CLAUDE.md")
+            #expect(plain.object["references"] == nil)
         }
     }
 
@@ -419,7 +492,7 @@ struct RouterTests {
                     #expect(response.header("Allow") == allowed.rawValue, "\(method) \(path)")
                 }
             }
-            for path in ["/v2/nothing", "/v1", "/v1/packs/extra", "/"] {
+            for path in ["/v2/nothing", "/v1", "/v1/packs/extra", "/index.html", "/console"] {
                 let response = try await server.request(.get, path)
                 #expect(response.status == 404, "\(path): \(response)")
                 #expect(response.errorCode == "unknown_route", "\(path)")

@@ -41,6 +41,8 @@ public protocol MemoryReader: Sendable {
     // The audit: every reference as written, the anchors of every document, repeated sections.
     /// Every reference of the given kinds from indexed documents, by path, line and column.
     func references(kinds: [Reference.Kind]) throws -> [StoredReference]
+    /// The references `path` writes and those that resolve to it, by writing document and line.
+    func references(touching path: String) throws -> [StoredReference]
     /// The anchors (heading slugs, `{#id}`s, HTML ids) of every indexed document, by path.
     func anchorsByPath() throws -> [String: Set<String>]
     /// Sections whose text contains `text` (with their bodies), such as `ctxmem-ignore` comments.

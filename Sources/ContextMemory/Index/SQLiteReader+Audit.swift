@@ -15,6 +15,16 @@ extension SQLiteReader {
         return try read { db in try ReferenceRow.fetchAll(db, sql: sql).map(\.reference) }
     }
 
+    public func references(touching path: String) throws -> [StoredReference] {
+        let sql = """
+            SELECT \(ReferenceRow.selection)
+            FROM "references" r JOIN documents d ON d.id = r.document_id
+            WHERE d.status = 'indexed' AND (d.path = ?1 OR r.resolved_path = ?1)
+            ORDER BY d.path, r.line, r."column"
+            """
+        return try read { db in try ReferenceRow.fetchAll(db, sql: sql, arguments: [path]).map(\.reference) }
+    }
+
     public func anchorsByPath() throws -> [String: Set<String>] {
         try read { db in
             var result: [String: Set<String>] = [:]

@@ -339,6 +339,9 @@ struct JSONPack: Encodable {
         var tier: String
         var trimmed: Bool
         var fullTokens: Int
+        /// The tokens of `text` in this pack (the kept part when trimmed): by tier they sum to the
+        /// manifest's `tokensByTier` (with the role brief in `essential`).
+        var tokens: Int
         var text: String
 
         init(_ section: PackedSection) {
@@ -350,6 +353,7 @@ struct JSONPack: Encodable {
             tier = section.tier.rawValue
             trimmed = section.trimmed
             fullTokens = section.fullTokens
+            tokens = section.textTokens
             text =
                 section.text.trimmingTrailingNewlines()
                 + (section.trimmed ? "\n" + PackRenderer.trimMarker(section) : "")

@@ -147,7 +147,9 @@ extension PackedSection {
         self.init(
             handle: record.handle, path: record.path, startLine: record.startLine, endLine: record.endLine,
             headingPath: record.headingPath, tier: tier, text: text, trimmed: trimmed, fullTokens: record.tokens,
-            sectionCount: 1, textTokens: 0)
+            sectionCount: 1, textTokens: record.tokens)
+        // (`textTokens` is set again when the section is chosen: until then the whole section's
+        // count, so a JSON fragment costed before the choice carries a number of the right width.)
         // A whole section's text is the indexed one, whose hash the index holds.
         digest = (trimmed ? nil : ContentHash(hex: record.contentHash)?.value) ?? ContentHash(text).value
     }

@@ -154,10 +154,54 @@ extension MemoryService {
         return try reading { try Self.read(handle: handle, path: path, slug: slug, reader: $0) }
     }
 
-    /// ``read(handle:)`` off the cooperative pool.
-    public func read(handle: String) async throws -> MemoryReadResult {
+    /// ``read(handle:)`` off the cooperative pool; with `references`, also what the section links
+    /// and imports and what links to it (``MemoryReferences``), from the same snapshot.
+    public func read(handle: String, references: Bool = false) async throws -> MemoryReadResult {
         let (path, slug) = try MemoryHandle.parse(handle)
-        return try await reading { try Self.read(handle: handle, path: path, slug: slug, reader: $0) }
+        return try await reading { reader in
+            var result = try Self.read(handle: handle, path: path, slug: slug, reader: reader)
+            if references { result.references = try Self.references(of: result, slug: slug, reader: reader) }
+            return result
+        }
+    }
+
+    /// The references written in `result`'s lines, and those elsewhere that resolve to its file
+    /// (without a fragment, or with its slug when it is a section). Each names the section it
+    /// leads to when that is indexed memory, so a client can follow it by handle.
+    private static func references(of result: MemoryReadResult, slug: String?, reader: any MemoryReader) throws
+        -> MemoryReferences
+    {
+        let stored = try reader.references(touching: result.path)
+        let outgoing = stored.filter {
+            $0.path == result.path && (result.startLine...result.endLine).contains($0.line)
+        }
+        let incoming = stored.filter {
+            $0.path != result.path && $0.resolvedPath == result.path
+                && (slug == nil || $0.fragment == nil || $0.fragment == slug)
+        }
+        // One query for the sections of every file involved: targets' slugs, and writers' lines.
+        let paths = Set(outgoing.compactMap(\.resolvedPath) + incoming.map(\.path))
+        let sections = Dictionary(grouping: try reader.sections(inPaths: Array(paths), withBody: false), by: \.path)
+        func target(_ reference: StoredReference) -> String? {
+            guard reference.status == .inRoot, let path = reference.resolvedPath, let slugs = sections[path] else {
+                return nil
+            }
+            let fragment = reference.fragment.flatMap { fragment in
+                slugs.contains { $0.slug == fragment } ? fragment : nil
+            }
+            return MemoryHandle.make(path: path, slug: fragment ?? "")
+        }
+        func writer(_ reference: StoredReference) -> String? {
+            sections[reference.path]?.last { $0.startLine <= reference.line }?.handle
+        }
+        func entry(_ reference: StoredReference, handle: String?) -> MemoryReferences.Entry {
+            .init(
+                kind: reference.kind, target: reference.target, status: reference.status, path: reference.path,
+                line: reference.line, handle: handle)
+        }
+        return MemoryReferences(
+            outgoing: outgoing.map { entry($0, handle: target($0)) },
+            incoming: incoming.map { entry($0, handle: writer($0)) })
     }
 
     private static func read(handle: String, path: String, slug: String?, reader: any MemoryReader) throws

@@ -39,6 +39,29 @@ public struct MemoryReadResult: Sendable, Codable, Equatable {
     public var tier: Tier
     public var tokens: Int
     public var text: String
+    /// Its links and imports out and in, when asked for (`GET /v1/memory?references=true`).
+    public var references: MemoryReferences?
+}
+
+/// What a section (or file) refers to and what refers to it, as the index holds them.
+public struct MemoryReferences: Sendable, Codable, Equatable {
+    /// One reference: `target` is as written in the file (untrusted text: show it, never follow it);
+    /// `handle` reads what it resolves to when that is indexed memory.
+    public struct Entry: Sendable, Codable, Equatable {
+        public var kind: Reference.Kind
+        public var target: String
+        public var status: Reference.Status
+        /// The file that writes it and where.
+        public var path: String
+        public var line: Int
+        /// The section of `path` that holds the line (incoming), or the target (outgoing), when indexed.
+        public var handle: String?
+    }
+
+    /// Written in the section's lines, in order.
+    public var outgoing: [Entry]
+    /// Written elsewhere and resolving to the section's file (without a fragment) or to the section.
+    public var incoming: [Entry]
 }
 
 /// Loaded tokenizers by file, so a service loads each once (parsing tokenizer.json takes a while).
