@@ -10,17 +10,22 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve packs, search, audit and memory over HTTP, keeping the index in step with the files.",
         discussion: """
-            Indexes the root, then answers on http://HOST:PORT (loopback by default). Routes:
-              POST /v1/packs            {"agent", "task", "budget", "format": "json|markdown|xml"}
+            Indexes the root, then answers on http://HOST:PORT (loopback by default). Open that address in a
+            browser for the web console: each agent's budget and overhead, packs as treemaps, search, the
+            audit (docs/console.md; --no-console turns it off). Routes:
+              POST /v1/packs            {"agent", "task", "budget", "format": "json|markdown|xml", "explain"}
               GET  /v1/search?q=...     &limit &tier &path &kind
               GET  /v1/audit            &rule=ID (repeatable) &format=json|sarif
               GET  /v1/agents
-              GET  /v1/memory?handle=memory://PATH%23slug
+              GET  /v1/memory?handle=memory://PATH%23slug   &references=true
+              GET  /v1/status           &since=2d
+              POST /v1/hooks/claude-code   a Claude Code HTTP hook
               POST /v1/index            re-index now (?rebuild=true starts over)
               GET  /healthz             index generation, last indexed, watcher lag and heartbeat, last error
               GET  /metrics             Prometheus text
             Errors are JSON: {"error": {"code": "...", "message": "..."}}. Schemas/openapi.yaml describes
-            every route. With --token, every route but /healthz requires `Authorization: Bearer TOKEN`.
+            every route. With --token, every route but /healthz and the console's files requires \
+            `Authorization: Bearer TOKEN` (the console asks for it once per tab).
 
             Slow and numerous clients: a request's line and headers must arrive within --header-timeout \
             and its body within --body-timeout, or it is answered 408 and closed; an idle keep-alive \
@@ -155,9 +160,13 @@ struct ServeCommand: AsyncParsableCommand {
         let api = HTTPAPI(
             coordinator: coordinator, configuration: configuration, watcherState: { await watcher.state() },
             logger: logger)
+        let console = configuration.console
         let app = api.application { channel in
             let port = channel.localAddress?.port ?? port
-            Terminal.standardError("ctxmem: serving on http://\(host):\(port) (Ctrl-C or SIGTERM to stop)")
+            Terminal.standardError(
+                "ctxmem: serving on http://\(host):\(port)"
+                    + (console ? " (open it in a browser for the console; " : " (")
+                    + "Ctrl-C or SIGTERM to stop)")
         }
         let watching = Task { await watcher.run() }
         defer { watching.cancel() }

@@ -219,7 +219,8 @@ function drawPack(pack, explanation) {
   $("pack-summary").textContent =
     (manifest.agent ? manifest.agent : "Generic pack") + (manifest.task ? " — " + manifest.task : "")
     + ": " + number.format(manifest.tokens) + " of " + tokens(manifest.budget)
-    + ", " + manifest.sections + " sections from " + manifest.documents + " documents, mode " + manifest.mode
+    + ", " + number.format(manifest.sections) + " sections in " + number.format(passages(pack)) + " passages from "
+    + number.format(manifest.documents) + " documents, mode " + manifest.mode
     + ". Coordination overhead " + number.format(overhead.tokens) + " (" + percent(overhead.share)
     + ", limit " + percent(overhead.limit) + ")"
     + (overhead.claudeCodeTokens ? "; Claude Code loads " + tokens(overhead.claudeCodeTokens) + " itself, left out" : "")
@@ -227,6 +228,11 @@ function drawPack(pack, explanation) {
   drawBudget(manifest);
   drawTreemap(pack, explanation);
   drawLeftOut(explanation);
+}
+
+/** Consecutive sections of a file go into a pack as one passage: one rectangle each. */
+function passages(pack) {
+  return pack.documents.reduce((sum, document) => sum + document.sections.length, 0);
 }
 
 function drawBudget(manifest) {
@@ -386,6 +392,7 @@ function drawTreemap(pack, explanation) {
     }
   }
   map.dataset.cells = cells.length;
+  showTip(null);
 }
 
 function place(node, box) {
