@@ -16,11 +16,16 @@ extension SQLiteReader {
     }
 
     public func references(touching path: String) throws -> [StoredReference] {
+        // Two selects, not one with OR: each can use its index (documents by path, references by target).
         let sql = """
             SELECT \(ReferenceRow.selection)
             FROM "references" r JOIN documents d ON d.id = r.document_id
-            WHERE d.status = 'indexed' AND (d.path = ?1 OR r.resolved_path = ?1)
-            ORDER BY d.path, r.line, r."column"
+            WHERE d.status = 'indexed' AND d.path = ?1
+            UNION ALL
+            SELECT \(ReferenceRow.selection)
+            FROM "references" r JOIN documents d ON d.id = r.document_id
+            WHERE d.status = 'indexed' AND r.resolved_path = ?1 AND d.path <> ?1
+            ORDER BY 1, 8, 9
             """
         return try read { db in try ReferenceRow.fetchAll(db, sql: sql, arguments: [path]).map(\.reference) }
     }

@@ -172,12 +172,16 @@ extension MemoryService {
         -> MemoryReferences
     {
         let stored = try reader.references(touching: result.path)
-        let outgoing = stored.filter {
-            $0.path == result.path && (result.startLine...result.endLine).contains($0.line)
-        }
+        let outgoing = stored.filter { $0.path == result.path && (result.startLine...result.endLine).contains($0.line) }
+        let lines = result.startLine...result.endLine
         let incoming = stored.filter {
-            $0.path != result.path && $0.resolvedPath == result.path
-                && (slug == nil || $0.fragment == nil || $0.fragment == slug)
+            guard $0.resolvedPath == result.path, !($0.path == result.path && lines.contains($0.line)) else {
+                return false
+            }
+            // From another file: to the file, or to this section. From the same file: to this section only.
+            return $0.path != result.path
+                ? slug == nil || $0.fragment == nil || $0.fragment == slug
+                : slug != nil && $0.fragment == slug
         }
         // One query for the sections of every file involved: targets' slugs, and writers' lines.
         let paths = Set(outgoing.compactMap(\.resolvedPath) + incoming.map(\.path))

@@ -4,7 +4,7 @@
 // memory is ever made a link (a reference opens by its memory:// handle, through the API).
 "use strict";
 
-const state = { token: sessionStorage.getItem("ctxmem-token"), agents: null, pack: null, generation: null };
+const state = { token: sessionStorage.getItem("ctxmem-token"), agents: null, pack: null, generation: null, tickets: {} };
 const number = new Intl.NumberFormat("en");
 const tiers = ["essential", "detailed", "operational"];
 
@@ -16,7 +16,7 @@ async function api(path, options = {}) {
   if (state.token) headers.Authorization = "Bearer " + state.token;
   const response = await fetch(path, Object.assign({}, options, { headers }));
   if (response.status === 401) {
-    await askForToken();
+    await askForToken(Boolean(state.token));
     return api(path, options);
   }
   if (!response.ok) {
@@ -29,19 +29,40 @@ async function api(path, options = {}) {
   return response;
 }
 
-function askForToken() {
-  const form = document.getElementById("token-form");
+/** One prompt for every call that met a 401; `refused` when the token this tab held was wrong. */
+function askForToken(refused) {
+  if (refused) {
+    state.token = null;
+    sessionStorage.removeItem("ctxmem-token");
+  }
+  if (state.asking) return state.asking;
+  const form = $("token-form");
+  $("token-refused").hidden = !refused;
   form.hidden = false;
-  document.getElementById("token").focus();
-  return new Promise((resolve) => {
+  $("token").focus();
+  state.asking = new Promise((resolve) => {
     form.onsubmit = (event) => {
       event.preventDefault();
-      state.token = document.getElementById("token").value;
+      state.token = $("token").value;
       sessionStorage.setItem("ctxmem-token", state.token);  // this tab only
       form.hidden = true;
+      state.asking = null;
       resolve();
     };
   });
+  return state.asking;
+}
+
+/** A number for this render of `view`: a render that finds a newer one started drops its answer. */
+function ticket(view) {
+  state.tickets[view] = (state.tickets[view] || 0) + 1;
+  const mine = state.tickets[view];
+  return () => state.tickets[view] === mine;
+}
+
+/** A handle for a path as the server reads it: `#` and `%` are its own syntax. */
+function fileHandle(path) {
+  return "memory://" + path.replace(/%/g, "%25").replace(/#/g, "%23");
 }
 
 // MARK: - Small helpers
@@ -96,8 +117,11 @@ async function refreshLive() {
     live.textContent = (index.generation == null ? "no index yet" : "index generation " + index.generation) + lag
       + (health.status === "ok" ? "" : " (" + health.status + ")");
     if (state.generation !== null && index.generation !== state.generation) {
-      state.agents = null;  // a changed index may change every view: show it again
-      showView();
+      // A changed index may change every view: show it again (a pack only when one is shown, as asked).
+      state.agents = null;
+      $("live-note").textContent = "The index changed (generation " + index.generation + "); the view was refreshed.";
+      if (route().name !== "pack") showView({ keepFocus: true });
+      else if (state.pack) composePack(state.pack.request);
     }
     state.generation = index.generation ?? null;
   } catch (error) {
@@ -110,14 +134,16 @@ async function refreshLive() {
 async function showAgents() {
   const list = $("agents");
   const empty = $("agents-empty");
-  list.replaceChildren();
+  const current = ticket("agents");
   let agents;
   try {
     agents = await agentList();
   } catch (error) {
-    showProblem(error);
+    if (current()) showProblem(error);
     return;
   }
+  if (!current()) return;
+  list.replaceChildren();
   empty.hidden = agents.length > 0;
   empty.textContent = "No agents: define them as .claude/agents/*.md (docs/packing.md). The pack composer makes generic packs meanwhile.";
   for (const agent of agents) {
@@ -163,16 +189,17 @@ async function showPack(parameters) {
   const select = $("pack-agent");
   try {
     const agents = await agentList();
-    if (select.options.length === 1) {
-      for (const agent of agents) select.append(new Option(agent.profile.name, agent.profile.name));
-    }
+    const names = agents.map((agent) => agent.profile.name);
+    const chosen = parameters.get("agent") ?? select.value;
+    select.replaceChildren(new Option("none (a generic pack)", ""), ...names.map((name) => new Option(name, name)));
+    select.value = names.includes(chosen) ? chosen : "";
   } catch (error) {
     showProblem(error);
   }
-  if (parameters.has("agent")) select.value = parameters.get("agent");
-  if (parameters.has("task")) $("pack-task").value = parameters.get("task");
-  if (parameters.has("budget")) $("pack-budget").value = parameters.get("budget");
-  if (parameters.has("agent") || parameters.has("task") || state.pack) await composePack();
+  $("pack-task").value = parameters.get("task") ?? $("pack-task").value;
+  $("pack-budget").value = parameters.get("budget") ?? $("pack-budget").value;
+  if (parameters.has("agent") || parameters.has("task") || parameters.has("budget")) await composePack(packRequest("json"));
+  else if (state.pack) await composePack(state.pack.request);
 }
 
 function packRequest(format) {
@@ -186,24 +213,27 @@ function packRequest(format) {
   return body;
 }
 
-async function composePack() {
-  const body = packRequest("json");
-  body.explain = true;
+/** Packs `request` (agent, task, budget; JSON) and draws it, unless a newer pack was asked for meanwhile. */
+async function composePack(request) {
+  const current = ticket("pack");
   let answer;
+  let pack;
   try {
-    const response = await api("/v1/packs", { method: "POST", body: JSON.stringify(body) });
+    const response = await api("/v1/packs", { method: "POST", body: JSON.stringify(Object.assign({}, request, { explain: true })) });
     answer = await response.json();
+    performance.clearMarks();
+    performance.clearMeasures();
+    performance.mark("ctxmem-pack-response");
+    pack = JSON.parse(answer.pack);
   } catch (error) {
+    if (!current()) return;
     $("pack-result").hidden = true;
     showProblem(error);
     return;
   }
-  performance.clearMarks();
-  performance.clearMeasures();
-  performance.mark("ctxmem-pack-response");
+  if (!current()) return;
   showProblem(null);
-  const pack = JSON.parse(answer.pack);
-  state.pack = { pack, explanation: answer.explanation, request: body };
+  state.pack = { pack, explanation: answer.explanation, request };
   drawPack(pack, answer.explanation);
   // Drawn when the frame after the one that lays it out begins: the browser has painted it.
   requestAnimationFrame(() => requestAnimationFrame(() => {
@@ -457,7 +487,9 @@ function drawLeftOut(explanation) {
 }
 
 async function download(format) {
-  const body = packRequest(format);
+  if (!state.pack) return;
+  // The pack on screen, in another format: its request, not what the form holds now.
+  const body = Object.assign({}, state.pack.request, { format });
   try {
     // The server's own bytes, unchanged: the same request to `ctxmem pack` writes the same file.
     const response = await api("/v1/packs", { method: "POST", body: JSON.stringify(body) });
@@ -465,7 +497,8 @@ async function download(format) {
     const id = response.headers.get("Ctxmem-Pack-Id") || "pack";
     const link = element("a");
     link.href = URL.createObjectURL(blob);
-    link.download = "ctxmem-pack-" + (body.agent || "generic") + "-" + id + "." + { markdown: "md", xml: "xml", json: "json" }[format];
+    const name = (body.agent || "generic").replace(/[^\w.-]/g, "_");
+    link.download = "ctxmem-pack-" + name + "-" + id.replace(/[^\w]/g, "") + "." + { markdown: "md", xml: "xml", json: "json" }[format];
     document.body.append(link);
     link.click();
     link.remove();
@@ -553,18 +586,24 @@ async function showRead(parameters) {
   const handle = parameters.get("handle");
   const line = Number(parameters.get("line")) || null;
   const text = $("read-text");
-  text.replaceChildren();
-  $("read-out").replaceChildren();
-  $("read-in").replaceChildren();
-  $("read-title").textContent = handle || "Section";
+  const current = ticket("read");
   if (!handle) return;
   let section;
   try {
     section = await (await api("/v1/memory?" + new URLSearchParams({ handle, references: "true" }))).json();
   } catch (error) {
+    if (!current()) return;
+    text.replaceChildren();
+    $("read-out").replaceChildren();
+    $("read-in").replaceChildren();
+    $("read-title").textContent = handle;
     $("read-meta").textContent = error.message;
     return;
   }
+  if (!current()) return;
+  text.replaceChildren();
+  $("read-out").replaceChildren();
+  $("read-in").replaceChildren();
   $("read-title").textContent = section.headingPath.length ? section.headingPath.join(" › ") : section.path;
   $("read-meta").textContent = section.handle + " · " + section.path + ":" + section.startLine + "–" + section.endLine
     + " · " + section.tier + " · " + tokens(section.tokens);
@@ -601,15 +640,19 @@ function references(list, entries, none, outgoing) {
 
 // MARK: - Audit
 
+const closedGroups = new Set();
+
 async function showAudit() {
   const groups = $("audit-groups");
+  const current = ticket("audit");
   let report;
   try {
     report = await (await api("/v1/audit")).json();
   } catch (error) {
-    showProblem(error);
+    if (current()) showProblem(error);
     return;
   }
+  if (!current()) return;
   const summary = report.summary;
   $("audit-summary").textContent = number.format(report.findings.length) + " findings in " + number.format(summary.documents)
     + " documents: " + summary.errors + " errors, " + summary.warnings + " warnings, " + summary.infos + " info"
@@ -627,7 +670,10 @@ async function showAudit() {
     Math.min(...a[1].map((f) => severity[f.severity])) - Math.min(...b[1].map((f) => severity[f.severity])) || b[1].length - a[1].length);
   for (const [name, findings] of ordered) {
     const group = element("details", "audit-group");
-    group.open = true;
+    group.open = !closedGroups.has(key + ":" + name);
+    group.addEventListener("toggle", () => {
+      if (group.open) closedGroups.delete(key + ":" + name); else closedGroups.add(key + ":" + name);
+    });
     group.dataset.group = name;
     group.dataset.count = findings.length;
     group.append(element("summary", null, name + " (" + findings.length + ")"));
@@ -635,7 +681,7 @@ async function showAudit() {
     for (const finding of findings) {
       const item = element("li", "finding " + finding.severity);
       item.append(element("span", "severity", finding.severity));
-      item.append(readLink("memory://" + finding.path, finding.path + (finding.line ? ":" + finding.line : ""), finding.line));
+      item.append(readLink(fileHandle(finding.path), finding.path + (finding.line ? ":" + finding.line : ""), finding.line));
       if (key === "path") item.append(element("span", "kind", finding.rule));
       item.append(element("span", "message", finding.message));
       if (finding.suggestion) item.append(element("span", "suggestion", "Suggestion: " + finding.suggestion));
@@ -652,27 +698,30 @@ const views = { agents: showAgents, pack: showPack, search: showSearch, read: sh
 
 function route() {
   const [name, query] = location.hash.replace(/^#/, "").split("?");
-  return { name: views[name] ? name : "agents", parameters: new URLSearchParams(query || "") };
+  return { name: Object.hasOwn(views, name) ? name : "agents", parameters: new URLSearchParams(query || "") };
 }
 
-function showView() {
+/** Shows the view the address names; a new view gets the focus at its heading, a refresh keeps it. */
+function showView({ keepFocus = false } = {}) {
   const { name, parameters } = route();
   showProblem(null);
+  const focusOnShow = document.activeElement !== document.body && !$("view-" + name).contains(document.activeElement);
   for (const panel of document.querySelectorAll("[data-view-panel]")) panel.hidden = panel.dataset.viewPanel !== name;
+  if (!keepFocus && focusOnShow) $(name + "-title").focus({ preventScroll: true });
   for (const link of document.querySelectorAll("nav a")) {
     if (link.dataset.view === name) link.setAttribute("aria-current", "page"); else link.removeAttribute("aria-current");
   }
   return views[name](parameters);
 }
 
-window.addEventListener("hashchange", showView);
+window.addEventListener("hashchange", () => showView());
 document.addEventListener("DOMContentLoaded", () => {
   $("pack-form").addEventListener("submit", (event) => {
     event.preventDefault();
     // The request goes into the address, so it can be shared and survives a refresh.
     const body = packRequest("json");
     const hash = "#pack?" + new URLSearchParams(Object.entries(body).filter(([key]) => key !== "format"));
-    if (location.hash === hash) composePack(); else location.hash = hash;
+    if (location.hash === hash) composePack(body); else location.hash = hash;
   });
   for (const button of document.querySelectorAll("[data-download]")) {
     button.addEventListener("click", () => download(button.dataset.download));
@@ -708,9 +757,14 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const id of ["search-q", "search-path"]) $(id).addEventListener("input", scheduleSearch);
   $("search-tier").addEventListener("change", runSearch);
   $("search-form").addEventListener("submit", (event) => { event.preventDefault(); runSearch(); });
-  $("view-search").addEventListener("keydown", searchKeys);
+  $("search-q").addEventListener("keydown", searchKeys);
+  $("search-results").addEventListener("keydown", searchKeys);
   $("audit-group").addEventListener("change", showAudit);
-  showView();
+  $("skip").addEventListener("click", (event) => {
+    event.preventDefault();  // the address names the view: focus the content instead of changing it
+    $("main").focus();
+  });
+  showView({ keepFocus: true });
   refreshLive();
   setInterval(refreshLive, 2000);
 });
