@@ -294,8 +294,12 @@ public struct HTTPAPI: Sendable {
         guard let handle = FormQuery(request.uri.query).get("handle"), !handle.isEmpty else {
             throw APIError.badRequest("missing_parameter", "handle is required, e.g. handle=memory://CLAUDE.md%23build")
         }
+        let line = try Self.integer(request, "line")
+        if let line, line < 1 {
+            throw APIError.badRequest("invalid_parameter", "line must be a line number from 1, not \(line)")
+        }
         return JSONBody.response(
-            try await service.read(handle: handle, references: try Self.flag(request, "references")))
+            try await service.read(handle: handle, line: line, references: try Self.flag(request, "references")))
     }
 
     // MARK: - Parameters

@@ -17,7 +17,7 @@ struct ServeCommand: AsyncParsableCommand {
               GET  /v1/search?q=...     &limit &tier &path &kind
               GET  /v1/audit            &rule=ID (repeatable) &format=json|sarif
               GET  /v1/agents
-              GET  /v1/memory?handle=memory://PATH%23slug   &references=true
+              GET  /v1/memory?handle=memory://PATH%23slug   &references=true &line=N
               GET  /v1/status           &since=2d
               POST /v1/hooks/claude-code   a Claude Code HTTP hook
               POST /v1/index            re-index now (?rebuild=true starts over)

@@ -56,6 +56,8 @@ struct RouterTests {
             try await sample(.get, "/v1/memory?handle=memory://CLAUDE.md", "/v1/memory", status: 200)
             try await sample(.get, "/v1/memory?handle=memory://CLAUDE.md&references=true", "/v1/memory", status: 200)
             try await sample(.get, "/v1/memory?handle=memory://CLAUDE.md&references=maybe", "/v1/memory", status: 400)
+            try await sample(.get, "/v1/memory?handle=memory://CLAUDE.md&line=20", "/v1/memory", status: 200)
+            try await sample(.get, "/v1/memory?handle=memory://CLAUDE.md&line=0", "/v1/memory", status: 400)
             try await sample(.get, "/v1/memory?handle=memory://../../etc/passwd", "/v1/memory", status: 400)
             try await sample(.get, "/v1/memory?handle=memory://no/such.md", "/v1/memory", status: 404)
             let delegation =

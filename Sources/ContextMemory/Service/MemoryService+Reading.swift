@@ -156,9 +156,16 @@ extension MemoryService {
 
     /// ``read(handle:)`` off the cooperative pool; with `references`, also what the section links
     /// and imports and what links to it (``MemoryReferences``), from the same snapshot.
-    public func read(handle: String, references: Bool = false) async throws -> MemoryReadResult {
-        let (path, slug) = try MemoryHandle.parse(handle)
+    /// - Parameter line: with a file's handle, the section that holds this line of the file (the
+    ///   file itself for lines before its first heading), as an audit finding names a place.
+    public func read(handle: String, line: Int? = nil, references: Bool = false) async throws -> MemoryReadResult {
+        let (path, written) = try MemoryHandle.parse(handle)
         return try await reading { reader in
+            var slug = written
+            if slug == nil, let line {
+                let sections = try reader.sections(inPaths: [path], withBody: false).sorted { $0.ordinal < $1.ordinal }
+                slug = sections.last { $0.startLine <= line }.map(\.slug).flatMap { $0.isEmpty ? nil : $0 }
+            }
             var result = try Self.read(handle: handle, path: path, slug: slug, reader: reader)
             if references { result.references = try Self.references(of: result, slug: slug, reader: reader) }
             return result

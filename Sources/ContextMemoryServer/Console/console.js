@@ -590,7 +590,10 @@ async function showRead(parameters) {
   if (!handle) return;
   let section;
   try {
-    section = await (await api("/v1/memory?" + new URLSearchParams({ handle, references: "true" }))).json();
+    // With a line (an audit finding's place), the server answers the section that holds it.
+    const query = new URLSearchParams({ handle, references: "true" });
+    if (line) query.set("line", line);
+    section = await (await api("/v1/memory?" + query)).json();
   } catch (error) {
     if (!current()) return;
     text.replaceChildren();

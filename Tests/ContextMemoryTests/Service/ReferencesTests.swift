@@ -29,8 +29,8 @@ struct ReferencesTests {
         #expect(incoming.allSatisfy { $0.handle != nil })
         #expect(details.references?.outgoing == [])
 
-        let top = try await tree.service.read(handle: "memory://project_management/anchors.md#top", references: true)
-        let outgoing = try #require(top.references?.outgoing)
+        let first = try await tree.service.read(handle: "memory://project_management/anchors.md#top", references: true)
+        let outgoing = try #require(first.references?.outgoing)
         #expect(outgoing.map(\.target) == ["#details", "nowhere.md"])
         #expect(outgoing.first?.handle == "memory://project_management/anchors.md#details")
         #expect(outgoing.last?.handle == nil, "a file that is not indexed memory has no handle")
@@ -38,6 +38,11 @@ struct ReferencesTests {
         let file = try await tree.service.read(handle: "memory://project_management/anchors.md", references: true)
         #expect(file.references?.incoming.allSatisfy { $0.path == "project_management/elsewhere.md" } == true)
         #expect(file.references?.incoming.count == 3)
+        // A line of the file: the section that holds it (the file before the first heading's line).
+        let byLine = try await tree.service.read(handle: "memory://project_management/anchors.md", line: 6)
+        #expect(byLine.handle == "memory://project_management/anchors.md#details")
+        let top = try await tree.service.read(handle: "memory://project_management/anchors.md", line: 1)
+        #expect(top.handle == "memory://project_management/anchors.md#top")
         // Without the flag: nothing.
         #expect(try await tree.service.read(handle: "memory://project_management/anchors.md").references == nil)
     }
