@@ -19,17 +19,8 @@ struct LineReader {
         var tooLong = 0
     }
 
-    enum Failure: Error, CustomStringConvertible {
-        case notRegularFile
-        case system(String)
-
-        var description: String {
-            switch self {
-            case .notRegularFile: "not a regular file"
-            case .system(let reason): reason
-            }
-        }
-    }
+    /// A file that cannot be opened or read, or is not a regular file (``BoundedRead/Failure``).
+    typealias Failure = BoundedRead.Failure
 
     /// Calls `body` with each line of the file at `path` (without its line feed), in order.
     ///
@@ -39,14 +30,8 @@ struct LineReader {
         path: String, chunk: Int = chunk, maximumLine: Int = maximumLine,
         _ body: (UnsafeBufferPointer<UInt8>) -> Void
     ) throws -> Totals {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard descriptor >= 0 else {
-            throw Failure.system(errno == ENOENT ? "no such file" : String(cString: strerror(errno)))
-        }
+        let (descriptor, _) = try BoundedRead.openRegularFile(path)
         defer { close(descriptor) }
-        var info = stat()
-        guard fstat(descriptor, &info) == 0 else { throw Failure.system(String(cString: strerror(errno))) }
-        guard info.st_mode & S_IFMT == S_IFREG else { throw Failure.notRegularFile }
         _ = posix_fadvise(descriptor, 0, 0, Int32(POSIX_FADV_SEQUENTIAL))
 
         var capacity = max(chunk, 16)
